@@ -1,0 +1,159 @@
+//! Extractors whose rejections also leave as problem+json: JSON bodies, query strings and the
+//! bearer token of the caller.
+
+use std::collections::HashMap;
+
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use crate::domain::{Layer, Role};
+use crate::service::hash_token;
+
+use super::AppState;
+use super::error::ApiError;
+
+/// A JSON body; a malformed one is a 400 problem naming the position.
+#[derive(Debug)]
+pub struct AppJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for AppJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Self(v)),
+            Err(rejection) => Err(ApiError::bad_request("body", rejection.body_text())
+                .with_status(rejection.status())),
+        }
+    }
+}
+
+/// The raw query parameters; handlers parse each one and name it in errors.
+#[derive(Debug)]
+pub struct Params(pub HashMap<String, String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Params {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Query::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map(|Query(map)| Self(map))
+            .map_err(|e| ApiError::bad_request("query", e.body_text()))
+    }
+}
+
+impl Params {
+    /// The raw value of `name`.
+    pub fn raw(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+
+    /// Parses `name` when present.
+    ///
+    /// # Errors
+    /// A 400 naming the parameter.
+    pub fn parse<T: std::str::FromStr>(&self, name: &str) -> Result<Option<T>, ApiError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        self.raw(name)
+            .map(|v| {
+                v.trim().parse::<T>().map_err(|e| {
+                    ApiError::bad_request(name, format!("`{name}={v}` does not parse: {e}"))
+                })
+            })
+            .transpose()
+    }
+
+    /// Parses a required parameter.
+    ///
+    /// # Errors
+    /// A 400 naming the parameter when missing or malformed.
+    pub fn require<T: std::str::FromStr>(&self, name: &str) -> Result<T, ApiError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        self.parse(name)?.ok_or_else(|| {
+            ApiError::bad_request(name, format!("query parameter `{name}` is required"))
+        })
+    }
+}
+
+/// Who is calling: the role of the bearer token, if one was sent.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The token's role; `None` when no token was sent.
+    pub role: Option<Role>,
+}
+
+impl Caller {
+    /// Requires a token whose role may write `layer`.
+    ///
+    /// # Errors
+    /// 401 without a token, 403 with a role that may not write the layer.
+    pub fn require_write(&self, layer: Layer) -> Result<Role, ApiError> {
+        match self.role {
+            None => Err(ApiError::unauthorized(
+                "writes need a bearer token: send `Authorization: Bearer <token>`",
+            )),
+            Some(role) if role.may_write(layer) => Ok(role),
+            Some(role) => Err(ApiError::forbidden(format!(
+                "role `{}` may not change {layer}",
+                role.as_str()
+            ))),
+        }
+    }
+
+    /// Requires the admin role.
+    ///
+    /// # Errors
+    /// 401 or 403.
+    pub fn require_admin(&self) -> Result<(), ApiError> {
+        match self.role {
+            Some(Role::Admin) => Ok(()),
+            Some(role) => Err(ApiError::forbidden(format!(
+                "role `{}` may not manage tokens; admin only",
+                role.as_str()
+            ))),
+            None => Err(ApiError::unauthorized("admin token required")),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+            return Ok(Self { role: None });
+        };
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                ApiError::unauthorized("the Authorization header must be `Bearer <token>`")
+            })?;
+        let record = state
+            .service
+            .store()
+            .find_token(&hash_token(token))
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(|| ApiError::unauthorized("unknown token"))?;
+        Ok(Self {
+            role: Some(record.role),
+        })
+    }
+}

@@ -1,0 +1,290 @@
+//! `GET /api/v1/locate` (one point, the full answer) and `POST /api/v1/locate` (a batch of up
+//! to [`MAX_BATCH_POINTS`] points, one result per point in input order, as JSON or streamed
+//! NDJSON).
+
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use geo::Coord;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::geometry::check_position;
+use crate::spatial::crs::{Crs, to_wgs84};
+use crate::spatial::locate::{DEFAULT_ROUTE_WITHIN_M, MAX_ROUTE_WITHIN_M};
+use crate::spatial::{LocateOptions, Location, Snapshot};
+
+use super::AppState;
+use super::error::{ApiError, ApiResult};
+use super::extract::{AppJson, Params};
+
+/// Most points accepted in one batch.
+pub const MAX_BATCH_POINTS: usize = 1_000_000;
+/// Points per NDJSON chunk and per unit of parallel work.
+const CHUNK: usize = 16_384;
+
+fn parse_options(params: &Params) -> ApiResult<(Crs, LocateOptions)> {
+    let crs = params.parse::<Crs>("crs")?.unwrap_or(Crs::Wgs84);
+    let route_within_m = params
+        .parse::<f64>("route_within_m")?
+        .unwrap_or(DEFAULT_ROUTE_WITHIN_M);
+    if !(route_within_m.is_finite() && (0.0..=MAX_ROUTE_WITHIN_M).contains(&route_within_m)) {
+        return Err(ApiError::bad_request(
+            "route_within_m",
+            format!("must be between 0 and {MAX_ROUTE_WITHIN_M} metres"),
+        ));
+    }
+    let at = params
+        .raw("at")
+        .map(|s| {
+            DateTime::parse_from_rfc3339(s.trim())
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|e| {
+                    ApiError::bad_request("at", format!("`{s}` is not an RFC 3339 time: {e}"))
+                })
+        })
+        .transpose()?;
+    Ok((crs, LocateOptions { route_within_m, at }))
+}
+
+/// Converts an input position from `crs` to WGS84 and checks it.
+fn wgs84_point(field: &str, crs: Crs, pos: &[f64]) -> Result<Coord, crate::domain::DomainError> {
+    // Check the raw numbers first: conversion formulas must not see NaN or absurd values.
+    let raw = check_position(field, pos)?;
+    let (lon, lat) = to_wgs84(crs, raw.x, raw.y);
+    check_position(field, &[lon, lat])
+}
+
+/// `GET /api/v1/locate?lon=&lat=[&crs=][&at=][&route_within_m=]`.
+pub async fn locate_point(State(state): State<AppState>, params: Params) -> ApiResult<Response> {
+    let lon: f64 = params.require("lon")?;
+    let lat: f64 = params.require("lat")?;
+    let (crs, options) = parse_options(&params)?;
+    let p = wgs84_point("lon,lat", crs, &[lon, lat])
+        .map_err(|e| ApiError::bad_request("lon,lat", e.reason))?;
+    let snapshot = state.service.snapshot();
+    Ok(axum::Json(snapshot.locate(p, options)).into_response())
+}
+
+/// A batch body: `{"points": [[lon, lat], ...]}` or a GeoJSON FeatureCollection of Points.
+#[derive(Debug, Deserialize)]
+pub struct BatchBody {
+    #[serde(default)]
+    points: Option<Vec<Vec<f64>>>,
+    #[serde(default)]
+    features: Option<Vec<PointFeature>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PointFeature {
+    geometry: Option<PointGeometry>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PointGeometry {
+    #[serde(rename = "type")]
+    kind: String,
+    coordinates: Vec<f64>,
+}
+
+/// One result of a batch in the compact form: the codes of what holds the point.
+#[derive(Debug, Serialize)]
+struct CompactHit<'a> {
+    town: Option<&'a str>,
+    village: Option<&'a str>,
+    grid: Option<&'a str>,
+    micro_grid: Option<&'a str>,
+}
+
+#[derive(Debug, Serialize)]
+struct PointError {
+    error: String,
+}
+
+/// `POST /api/v1/locate[?crs=][&detail=full]`: one result per point, in order. A point that
+/// is not a valid position gets `{"error": ...}` in its place; the others are answered.
+pub async fn locate_batch(
+    State(state): State<AppState>,
+    params: Params,
+    headers: HeaderMap,
+    AppJson(body): AppJson<BatchBody>,
+) -> ApiResult<Response> {
+    let (crs, options) = parse_options(&params)?;
+    let full = match params.raw("detail") {
+        None | Some("codes") => false,
+        Some("full") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                "detail",
+                format!("`{other}`: use `codes` (default) or `full`"),
+            ));
+        }
+    };
+    let points: Vec<Result<Coord, String>> = match (body.points, body.features) {
+        (Some(points), None) => points
+            .iter()
+            .enumerate()
+            .map(|(i, p)| wgs84_point(&format!("points[{i}]"), crs, p).map_err(|e| e.to_string()))
+            .collect(),
+        (None, Some(features)) => features
+            .iter()
+            .enumerate()
+            .map(|(i, f)| match &f.geometry {
+                Some(g) if g.kind == "Point" => {
+                    wgs84_point(&format!("features[{i}].geometry"), crs, &g.coordinates)
+                        .map_err(|e| e.to_string())
+                }
+                _ => Err(format!("features[{i}].geometry: a Point is required")),
+            })
+            .collect(),
+        _ => {
+            return Err(ApiError::bad_request(
+                "body",
+                "send either {\"points\": [[lon, lat], ...]} or a GeoJSON FeatureCollection of Points",
+            ));
+        }
+    };
+    if points.len() > MAX_BATCH_POINTS {
+        return Err(ApiError::bad_request(
+            "body",
+            format!(
+                "{} points exceed the limit of {MAX_BATCH_POINTS} per request",
+                points.len()
+            ),
+        )
+        .with_status(axum::http::StatusCode::PAYLOAD_TOO_LARGE));
+    }
+    let snapshot = state.service.snapshot();
+    let points = Arc::new(points);
+    let ndjson = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/x-ndjson"));
+    if ndjson {
+        let chunks = points.len().div_ceil(CHUNK);
+        let stream = futures_util::stream::iter(0..chunks).then(move |c| {
+            let (snapshot, points) = (snapshot.clone(), points.clone());
+            async move {
+                tokio::task::spawn_blocking(move || {
+                    let end = ((c + 1) * CHUNK).min(points.len());
+                    Bytes::from(render_lines(
+                        &snapshot,
+                        &points[c * CHUNK..end],
+                        options,
+                        full,
+                    ))
+                })
+                .await
+                .map_err(std::io::Error::other)
+            }
+        });
+        let mut response = Response::new(Body::from_stream(stream));
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-ndjson"),
+        );
+        return Ok(response);
+    }
+    let body = tokio::task::spawn_blocking(move || render_json(&snapshot, &points, options, full))
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+use futures_util::StreamExt as _;
+
+/// Renders one result per point, one JSON document per line.
+fn render_lines(
+    snapshot: &Snapshot,
+    points: &[Result<Coord, String>],
+    options: LocateOptions,
+    full: bool,
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(points.len() * 96);
+    for p in points {
+        write_result(&mut out, snapshot, p, options, full);
+        out.push(b'\n');
+    }
+    out
+}
+
+fn write_result(
+    out: &mut Vec<u8>,
+    snapshot: &Snapshot,
+    p: &Result<Coord, String>,
+    options: LocateOptions,
+    full: bool,
+) {
+    let written = match p {
+        Err(error) => serde_json::to_writer(
+            &mut *out,
+            &PointError {
+                error: error.clone(),
+            },
+        ),
+        Ok(p) if full => {
+            let location: Location = snapshot.locate(*p, options);
+            serde_json::to_writer(&mut *out, &location)
+        }
+        Ok(p) => serde_json::to_writer(&mut *out, &compact(snapshot, *p, options)),
+    };
+    // Serializing plain structs into a Vec cannot fail; keep the output well-formed anyway.
+    if written.is_err() {
+        out.extend_from_slice(b"null");
+    }
+}
+
+fn compact(snapshot: &Snapshot, p: Coord, options: LocateOptions) -> CompactHit<'_> {
+    let (town, village) = snapshot.regions_at(p);
+    let (grid, micro_grid) = snapshot.grid_codes_at(p, options.at);
+    CompactHit {
+        town,
+        village,
+        grid,
+        micro_grid,
+    }
+}
+
+/// Renders `{"count": n, "results": [...]}`, computing chunks on all cores.
+fn render_json(
+    snapshot: &Snapshot,
+    points: &[Result<Coord, String>],
+    options: LocateOptions,
+    full: bool,
+) -> Vec<u8> {
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let per_thread = points.len().div_ceil(threads).max(CHUNK);
+    let parts: Vec<Vec<u8>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = points
+            .chunks(per_thread)
+            .map(|chunk| {
+                scope.spawn(move || {
+                    let mut out = Vec::with_capacity(chunk.len() * 96);
+                    for (i, p) in chunk.iter().enumerate() {
+                        if i > 0 {
+                            out.push(b',');
+                        }
+                        write_result(&mut out, snapshot, p, options, full);
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    let mut out = format!("{{\"count\":{},\"results\":[", points.len()).into_bytes();
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 && !part.is_empty() {
+            out.push(b',');
+        }
+        out.extend_from_slice(part);
+    }
+    out.extend_from_slice(b"]}");
+    out
+}

@@ -1,0 +1,173 @@
+//! The OpenAPI 3.1 document, generated from the code: paths from the same layer list the router
+//! is built from, property schemas derived (schemars) from the domain types' serde definitions.
+//! A test checks that every documented operation is routed.
+
+use axum::response::{IntoResponse, Response};
+use schemars::{JsonSchema, SchemaGenerator};
+use serde_json::{Value, json};
+
+use crate::domain::{Building, Camera, Event, Grid, KeyArea, Layer, PatrolRoute, Region, Worker};
+
+use super::layers::{DEFAULT_PAGE, MAX_PAGE};
+use super::{MAX_BATCH_POINTS, MAX_BODY_BYTES};
+
+fn schema_of<T: JsonSchema>(generator: &mut SchemaGenerator) -> Value {
+    json!(generator.root_schema_for::<T>())
+}
+
+fn properties_schema(layer: Layer, generator: &mut SchemaGenerator) -> Value {
+    match layer {
+        Layer::Region => schema_of::<Region>(generator),
+        Layer::Grid => schema_of::<Grid>(generator),
+        Layer::Worker => schema_of::<Worker>(generator),
+        Layer::Camera => schema_of::<Camera>(generator),
+        Layer::PatrolRoute => schema_of::<PatrolRoute>(generator),
+        Layer::KeyArea => schema_of::<KeyArea>(generator),
+        Layer::Event => schema_of::<Event>(generator),
+        Layer::Building => schema_of::<Building>(generator),
+    }
+}
+
+fn geometry_type(layer: Layer) -> &'static str {
+    match layer {
+        Layer::Region | Layer::Grid | Layer::KeyArea => "Polygon or MultiPolygon",
+        Layer::PatrolRoute => "LineString",
+        Layer::Camera | Layer::Event | Layer::Building => "Point",
+        Layer::Worker => "null",
+    }
+}
+
+fn problem() -> Value {
+    json!({"description": "Problem (RFC 9457)", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}})
+}
+
+fn feature_ref(name: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{name}Feature")})
+}
+
+fn layer_paths(layer: Layer, paths: &mut serde_json::Map<String, Value>) {
+    let name = layer.table();
+    let key = layer.key_field();
+    let write_security = json!([{"bearer": []}]);
+    paths.insert(
+        format!("/api/v1/{}", layer.path()),
+        json!({
+            "get": {
+                "operationId": format!("list_{name}"),
+                "summary": format!("List {} as a GeoJSON FeatureCollection, sorted by {key}", layer.path()),
+                "parameters": [
+                    {"name": "bbox", "in": "query", "schema": {"type": "string"}, "description": "minLon,minLat,maxLon,maxLat (WGS84)"},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": DEFAULT_PAGE}},
+                    {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}}
+                ],
+                "responses": {"200": {"description": "FeatureCollection with numberMatched, numberReturned and links", "content": {"application/geo+json": {}}}, "400": problem()}
+            },
+            "post": {
+                "operationId": format!("create_{name}"),
+                "summary": format!("Create one item of {} (geometry: {})", layer.path(), geometry_type(layer)),
+                "security": write_security,
+                "requestBody": {"required": true, "content": {"application/json": {"schema": feature_ref(name)}}},
+                "responses": {"201": {"description": "Created; grids carry `gaps` left in their community", "content": {"application/geo+json": {"schema": feature_ref(name)}}},
+                              "400": problem(), "401": problem(), "403": problem(), "409": problem(), "422": problem()}
+            }
+        }),
+    );
+    paths.insert(
+        format!("/api/v1/{}/{{key}}", layer.path()),
+        json!({
+            "parameters": [{"name": "key", "in": "path", "required": true, "schema": {"type": "string"}, "description": format!("the item's {key}")}],
+            "get": {"operationId": format!("get_{name}"), "summary": "Get one item", "responses": {"200": {"description": "Feature", "content": {"application/geo+json": {"schema": feature_ref(name)}}}, "404": problem()}},
+            "put": {"operationId": format!("replace_{name}"), "summary": "Replace one item", "security": write_security,
+                    "requestBody": {"required": true, "content": {"application/json": {"schema": feature_ref(name)}}},
+                    "responses": {"200": {"description": "Replaced", "content": {"application/geo+json": {}}}, "400": problem(), "401": problem(), "403": problem(), "404": problem(), "409": problem(), "422": problem()}},
+            "delete": {"operationId": format!("delete_{name}"), "summary": "Delete one item", "security": write_security,
+                       "responses": {"200": {"description": "Deleted"}, "401": problem(), "403": problem(), "404": problem(), "409": problem()}}
+        }),
+    );
+}
+
+/// The whole document.
+#[must_use]
+pub fn document() -> Value {
+    let mut generator = SchemaGenerator::default();
+    let mut paths = serde_json::Map::new();
+    paths.insert("/api/v1/locate".into(), json!({
+        "get": {
+            "operationId": "locate_point",
+            "summary": "Which town, village, grid, micro-grid, workers, cameras, key areas and patrol routes hold or see one point",
+            "parameters": [
+                {"name": "lon", "in": "query", "required": true, "schema": {"type": "number"}},
+                {"name": "lat", "in": "query", "required": true, "schema": {"type": "number"}},
+                {"name": "crs", "in": "query", "schema": {"type": "string", "enum": ["wgs84", "gcj02", "bd09"], "default": "wgs84"}, "description": "coordinate system of lon/lat; converted to WGS84"},
+                {"name": "at", "in": "query", "schema": {"type": "string", "format": "date-time"}, "description": "answer with the grid boundaries valid at this time"},
+                {"name": "route_within_m", "in": "query", "schema": {"type": "number", "default": 200, "maximum": 5000}}
+            ],
+            "responses": {"200": {"description": "Location (empty lists outside every grid)", "content": {"application/json": {}}}, "400": problem()}
+        },
+        "post": {
+            "operationId": "locate_batch",
+            "summary": format!("Locate up to {MAX_BATCH_POINTS} points; one result per point in order. Accept: application/x-ndjson streams one line per point."),
+            "parameters": [
+                {"name": "crs", "in": "query", "schema": {"type": "string", "enum": ["wgs84", "gcj02", "bd09"]}},
+                {"name": "at", "in": "query", "schema": {"type": "string", "format": "date-time"}},
+                {"name": "detail", "in": "query", "schema": {"type": "string", "enum": ["codes", "full"], "default": "codes"}}
+            ],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"description": "{\"points\": [[lon, lat], ...]} or a GeoJSON FeatureCollection of Points"}}}},
+            "responses": {"200": {"description": "{count, results}", "content": {"application/json": {}, "application/x-ndjson": {}}}, "400": problem(), "413": problem()}
+        }
+    }));
+    paths.insert("/api/v1/grids/{code}/history".into(), json!({
+        "get": {"operationId": "grid_history", "summary": "Every version of a grid with valid_from/valid_to",
+                "parameters": [{"name": "code", "in": "path", "required": true, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "FeatureCollection", "content": {"application/geo+json": {}}}, "404": problem()}}
+    }));
+    paths.insert("/api/v1/tokens".into(), json!({
+        "post": {"operationId": "create_token", "summary": "Issue a bearer token with a role (admin only); shown once, stored hashed",
+                 "security": [{"bearer": []}],
+                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["name", "role"], "properties": {"name": {"type": "string"}, "role": {"type": "string", "enum": ["admin", "planner", "scheduler", "rectification", "worker", "viewer"]}}}}}},
+                 "responses": {"201": {"description": "The token"}, "401": problem(), "403": problem()}}
+    }));
+    paths.insert("/healthz".into(), json!({"get": {"operationId": "health", "summary": "Liveness and layer counts", "responses": {"200": {"description": "ok"}}}}));
+    paths.insert("/api/openapi.json".into(), json!({"get": {"operationId": "openapi", "summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1"}}}}));
+    let mut schemas = serde_json::Map::new();
+    for layer in Layer::ALL {
+        layer_paths(layer, &mut paths);
+        schemas.insert(
+            format!("{}Feature", layer.table()),
+            json!({
+                "type": "object",
+                "description": format!("GeoJSON Feature; geometry {} in WGS84 [lon, lat]", geometry_type(layer)),
+                "required": ["type", "properties"],
+                "properties": {
+                    "type": {"const": "Feature"},
+                    "id": {"type": "string"},
+                    "geometry": {"description": geometry_type(layer)},
+                    "properties": properties_schema(layer, &mut generator)
+                }
+            }),
+        );
+    }
+    schemas.insert("Problem".into(), json!({
+        "type": "object",
+        "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+                       "detail": {"type": "string"}, "field": {"type": "string"}, "reason": {"type": "string"}}
+    }));
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "safegrid",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": format!("Grid-based community safety management and video-point mapping. Coordinates are WGS84 [lon, lat] (RFC 7946); distances in metres. Writes need a bearer token whose role may change the layer. Request bodies are limited to {MAX_BODY_BYTES} bytes (batch locate: more).")
+        },
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}
+        }
+    })
+}
+
+/// `GET /api/openapi.json`.
+pub async fn serve() -> Response {
+    axum::Json(document()).into_response()
+}

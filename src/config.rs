@@ -1,0 +1,77 @@
+//! Settings from flags and environment: one clap struct, every field with a doc comment (they
+//! become `--help`) and an environment variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// safegrid: grid-based community safety management and video-point mapping.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+pub struct Cli {
+    /// Database: `sqlite:PATH` (embedded, the default) or `postgres://...` (PostGIS).
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite:data/safegrid.db",
+        global = true
+    )]
+    pub database_url: String,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP service (seeds the Dongyang sample into an empty database first).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "SAFEGRID_BIND", default_value = "127.0.0.1:8080")]
+        bind: SocketAddr,
+        /// The admin token to accept (otherwise one is created on first start and printed once).
+        #[arg(long, env = "SAFEGRID_ADMIN_TOKEN", hide_env_values = true)]
+        admin_token: Option<String>,
+        /// Do not seed an empty database with the sample.
+        #[arg(long, env = "SAFEGRID_NO_SEED")]
+        no_seed: bool,
+    },
+    /// Import a layer from a GeoJSON or CSV file, in one transaction.
+    Import {
+        /// Layer: regions, grids, workers, cameras, patrol-routes, key-areas, events, buildings.
+        layer: String,
+        /// File to read (`.geojson`/`.json` or `.csv`).
+        file: PathBuf,
+        /// Coordinate system of the file; converted to WGS84.
+        #[arg(long, default_value = "wgs84")]
+        crs: String,
+        /// Check every row and report; import nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Export a layer as GeoJSON (default) or CSV to standard output.
+    Export {
+        /// Layer name.
+        layer: String,
+        /// `geojson` or `csv`.
+        #[arg(long, default_value = "geojson")]
+        format: String,
+    },
+    /// Seed the Dongyang sample into an empty database.
+    Seed,
+    /// Validate the whole database: overlaps, gaps, grids without a worker, cameras outside
+    /// every grid. Exits non-zero when problems are found.
+    Check,
+    /// Issue an API token with a role and print it once.
+    Token {
+        /// admin, planner, scheduler, rectification, worker or viewer.
+        #[arg(long)]
+        role: String,
+        /// Who the token is for.
+        #[arg(long)]
+        name: String,
+    },
+}

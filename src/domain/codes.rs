@@ -1,0 +1,89 @@
+//! Official codes: administrative division codes (GB/T 2260 + NBS 12-digit village codes), grid
+//! codes (a village/community code plus a 3-digit serial, after the DB11 grid-code convention)
+//! and GB/T 28181 device codes for cameras.
+
+use super::{DomainError, DomainResult};
+
+fn all_digits(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Checks a region code: 6 digits (county), 9 (town/street) or 12 (village/community).
+///
+/// # Errors
+/// A [`DomainError`] on `field` for anything else.
+pub fn check_region_code(field: &str, code: &str) -> DomainResult<()> {
+    if all_digits(code) && matches!(code.len(), 6 | 9 | 12) {
+        Ok(())
+    } else {
+        Err(DomainError::new(
+            field,
+            format!(
+                "`{code}` is not a region code: 6 digits for a county, 9 for a town/street, 12 for a village/community"
+            ),
+        ))
+    }
+}
+
+/// Checks a grid code: 15 digits, the 12-digit community code followed by a serial 001–999.
+///
+/// # Errors
+/// A [`DomainError`] on `field` naming the rule broken.
+pub fn check_grid_code(field: &str, code: &str) -> DomainResult<()> {
+    if !all_digits(code) || code.len() != 15 {
+        return Err(DomainError::new(
+            field,
+            format!(
+                "`{code}` is not a grid code: 15 digits, the 12-digit village/community code then a 3-digit serial"
+            ),
+        ));
+    }
+    if &code[12..] == "000" {
+        return Err(DomainError::new(
+            field,
+            format!("`{code}`: the grid serial (last 3 digits) must be 001-999"),
+        ));
+    }
+    Ok(())
+}
+
+/// The community (12-digit) code a grid code starts with.
+#[must_use]
+pub fn community_of_grid(code: &str) -> &str {
+    code.get(..12).unwrap_or(code)
+}
+
+/// Checks a GB/T 28181 device code: 20 digits.
+///
+/// # Errors
+/// A [`DomainError`] on `field`.
+pub fn check_device_code(field: &str, code: &str) -> DomainResult<()> {
+    if all_digits(code) && code.len() == 20 {
+        Ok(())
+    } else {
+        Err(DomainError::new(
+            field,
+            format!("`{code}` is not a GB/T 28181 device code: 20 digits"),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_by_length() {
+        assert!(check_region_code("c", "330783").is_ok());
+        assert!(check_region_code("c", "330783001").is_ok());
+        assert!(check_region_code("c", "330783001014").is_ok());
+        assert!(check_region_code("c", "33078300101").is_err());
+        assert!(check_region_code("c", "33078300101x").is_err());
+        assert!(check_grid_code("c", "330783001014001").is_ok());
+        assert!(check_grid_code("c", "330783001014000").is_err());
+        assert!(check_grid_code("c", "33078300101400").is_err());
+        assert!(check_device_code("c", "33078300001320000001").is_ok());
+        assert!(check_device_code("c", "3307830000132000000").is_err());
+        assert_eq!(community_of_grid("330783001014001"), "330783001014");
+    }
+}

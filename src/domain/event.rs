@@ -1,0 +1,75 @@
+//! Reported events (事件): a located report routed to its grid.
+
+use chrono::{DateTime, Utc};
+use geo::Point;
+use serde::{Deserialize, Serialize};
+
+use super::geometry::{no_point, parse_point, point_to_geojson};
+use super::{DomainError, DomainResult, Item, Layer};
+
+/// Workflow state: reported → claimed → assigned → resolved → closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EventStatus {
+    Reported,
+    Claimed,
+    Assigned,
+    Resolved,
+    Closed,
+}
+
+/// An event with its category, place, times and source.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    /// Identifier (assigned by the server when empty).
+    #[serde(default)]
+    pub id: String,
+    /// Category, e.g. `theft`, `dispute`, `fire_hazard`.
+    pub category: String,
+    /// When it happened.
+    pub occurred_at: DateTime<Utc>,
+    /// When it was reported.
+    pub reported_at: DateTime<Utc>,
+    /// Where the report came from: `worker`, `hotline_12345`, `police_110`, `app`, `camera`.
+    #[serde(default)]
+    pub source: String,
+    /// Workflow state.
+    pub status: EventStatus,
+    /// Free text.
+    #[serde(default)]
+    pub description: String,
+    /// Location.
+    #[serde(skip, default = "no_point")]
+    pub location: Point,
+}
+
+impl Item for Event {
+    const LAYER: Layer = Layer::Event;
+
+    fn key(&self) -> &str {
+        &self.id
+    }
+    fn set_key(&mut self, key: String) {
+        self.id = key;
+    }
+    fn geometry(&self) -> Option<geojson::Geometry> {
+        Some(point_to_geojson(&self.location))
+    }
+    fn set_geometry(&mut self, geometry: Option<&geojson::Geometry>) -> DomainResult<()> {
+        self.location = parse_point(geometry)?;
+        Ok(())
+    }
+    fn validate(&self) -> DomainResult<()> {
+        if self.category.trim().is_empty() {
+            return Err(DomainError::new("category", "must not be empty"));
+        }
+        if self.reported_at < self.occurred_at {
+            return Err(DomainError::new(
+                "reported_at",
+                "an event cannot be reported before it occurred",
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,94 @@
+//! Key rectification areas (重点整治区域) under listed supervision (挂牌督办).
+
+use chrono::NaiveDate;
+use geo::MultiPolygon;
+use serde::{Deserialize, Serialize};
+
+use super::geometry::{area_to_geojson, no_area, parse_area};
+use super::{DomainError, DomainResult, Item, Layer};
+
+/// What kind of place is being rectified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyAreaCategory {
+    /// 城中村.
+    UrbanVillage,
+    /// 校园周边.
+    SchoolSurroundings,
+    /// 城乡结合部.
+    UrbanRuralFringe,
+    /// 治安乱点.
+    DisorderlySpot,
+}
+
+/// Where the rectification stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyAreaStatus {
+    Listed,
+    Rectifying,
+    Review,
+    Delisted,
+    Overdue,
+}
+
+/// A key area: a polygon with a lead department, a responsible person and a deadline.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeyArea {
+    /// Identifier (assigned by the server when empty).
+    #[serde(default)]
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Category.
+    pub category: KeyAreaCategory,
+    /// Lead department (牵头单位).
+    #[serde(default)]
+    pub lead_department: String,
+    /// Responsible person (责任人).
+    #[serde(default)]
+    pub responsible_person: String,
+    /// Date listed for supervision.
+    pub listed_date: NaiveDate,
+    /// Deadline for rectification.
+    pub deadline: NaiveDate,
+    /// Status.
+    pub status: KeyAreaStatus,
+    /// Area.
+    #[serde(skip, default = "no_area")]
+    pub area: MultiPolygon,
+}
+
+impl Item for KeyArea {
+    const LAYER: Layer = Layer::KeyArea;
+
+    fn key(&self) -> &str {
+        &self.id
+    }
+    fn set_key(&mut self, key: String) {
+        self.id = key;
+    }
+    fn geometry(&self) -> Option<geojson::Geometry> {
+        Some(area_to_geojson(&self.area))
+    }
+    fn set_geometry(&mut self, geometry: Option<&geojson::Geometry>) -> DomainResult<()> {
+        self.area = parse_area(geometry)?;
+        Ok(())
+    }
+    fn validate(&self) -> DomainResult<()> {
+        if self.name.trim().is_empty() {
+            return Err(DomainError::new("name", "must not be empty"));
+        }
+        if self.deadline < self.listed_date {
+            return Err(DomainError::new(
+                "deadline",
+                format!(
+                    "deadline {} is before the listed date {}",
+                    self.deadline, self.listed_date
+                ),
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,100 @@
+//! Roles of API tokens and what each may change.
+
+use serde::{Deserialize, Serialize};
+
+use super::{DomainError, DomainResult, Layer};
+
+/// What a token holder is allowed to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Everything, including tokens.
+    Admin,
+    /// Grid planners: regions, grids, workers, buildings, cameras.
+    Planner,
+    /// Patrol schedulers: patrol routes and events.
+    Scheduler,
+    /// Rectification teams: key areas and events.
+    Rectification,
+    /// Grid workers: events.
+    Worker,
+    /// Read only.
+    Viewer,
+}
+
+impl Role {
+    /// Every role.
+    pub const ALL: [Role; 6] = [
+        Role::Admin,
+        Role::Planner,
+        Role::Scheduler,
+        Role::Rectification,
+        Role::Worker,
+        Role::Viewer,
+    ];
+
+    /// The lowercase name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Planner => "planner",
+            Role::Scheduler => "scheduler",
+            Role::Rectification => "rectification",
+            Role::Worker => "worker",
+            Role::Viewer => "viewer",
+        }
+    }
+
+    /// Parses a role name.
+    ///
+    /// # Errors
+    /// A [`DomainError`] listing the roles.
+    pub fn parse(s: &str) -> DomainResult<Self> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| {
+                DomainError::new(
+                    "role",
+                    format!(
+                        "unknown role `{s}`; known: admin, planner, scheduler, rectification, worker, viewer"
+                    ),
+                )
+            })
+    }
+
+    /// Whether this role may create, replace or delete items of `layer`.
+    #[must_use]
+    pub fn may_write(self, layer: Layer) -> bool {
+        match self {
+            Role::Admin => true,
+            Role::Planner => matches!(
+                layer,
+                Layer::Region | Layer::Grid | Layer::Worker | Layer::Building | Layer::Camera
+            ),
+            Role::Scheduler => matches!(layer, Layer::PatrolRoute | Layer::Event),
+            Role::Rectification => matches!(layer, Layer::KeyArea | Layer::Event),
+            Role::Worker => layer == Layer::Event,
+            Role::Viewer => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_admin_writes_everything_and_viewer_nothing() {
+        for layer in Layer::ALL {
+            assert!(Role::Admin.may_write(layer));
+            assert!(!Role::Viewer.may_write(layer));
+        }
+        assert!(Role::Planner.may_write(Layer::Grid));
+        assert!(!Role::Worker.may_write(Layer::Grid));
+        assert!(Role::Worker.may_write(Layer::Event));
+        assert_eq!(Role::parse("planner"), Ok(Role::Planner));
+        assert!(Role::parse("root").is_err());
+    }
+}

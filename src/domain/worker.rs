@@ -1,0 +1,113 @@
+//! Grid workers (网格员) and their assignments to grids.
+
+use serde::{Deserialize, Serialize};
+
+use super::codes::check_grid_code;
+use super::{DomainError, DomainResult, Item, Layer};
+
+/// A worker's role in the grid system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkerRole {
+    /// Full-time grid worker (专职网格员).
+    FullTime,
+    /// Part-time grid worker (兼职网格员).
+    PartTime,
+    /// Police liaison (网格民警).
+    PoliceLiaison,
+    /// Village/community cadre (村社干部).
+    Cadre,
+    /// Volunteer (志愿者).
+    Volunteer,
+}
+
+/// A worker's duty in one grid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Duty {
+    /// Grid leader (网格长).
+    Leader,
+    /// Full-time member (专职).
+    FullTime,
+    /// Part-time member (兼职).
+    PartTime,
+    /// Police liaison (网格指导员/民警).
+    Police,
+}
+
+/// One grid a worker serves, with the duty there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Assignment {
+    /// Grid code.
+    pub grid: String,
+    /// Duty in that grid.
+    pub duty: Duty,
+}
+
+/// A grid worker. Workers have no geometry; they reach the map through their grids.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Worker {
+    /// Identifier (assigned by the server when empty).
+    #[serde(default)]
+    pub id: String,
+    /// Full name.
+    pub name: String,
+    /// Mobile phone number.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// Role.
+    pub role: WorkerRole,
+    /// Grids served (many-to-many).
+    #[serde(default)]
+    pub grids: Vec<Assignment>,
+}
+
+impl Item for Worker {
+    const LAYER: Layer = Layer::Worker;
+
+    fn key(&self) -> &str {
+        &self.id
+    }
+    fn set_key(&mut self, key: String) {
+        self.id = key;
+    }
+    fn geometry(&self) -> Option<geojson::Geometry> {
+        None
+    }
+    fn set_geometry(&mut self, geometry: Option<&geojson::Geometry>) -> DomainResult<()> {
+        match geometry {
+            None => Ok(()),
+            Some(_) => Err(DomainError::new(
+                "geometry",
+                "workers have no geometry; send null",
+            )),
+        }
+    }
+    fn validate(&self) -> DomainResult<()> {
+        if self.name.trim().is_empty() {
+            return Err(DomainError::new("name", "must not be empty"));
+        }
+        if let Some(phone) = &self.phone
+            && !phone
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' '))
+        {
+            return Err(DomainError::new(
+                "phone",
+                format!("`{phone}` is not a phone number"),
+            ));
+        }
+        for (i, a) in self.grids.iter().enumerate() {
+            check_grid_code(&format!("grids[{i}].grid"), &a.grid)?;
+            if self.grids[..i].iter().any(|b| b.grid == a.grid) {
+                return Err(DomainError::new(
+                    format!("grids[{i}].grid"),
+                    format!("grid `{}` is listed twice", a.grid),
+                ));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,44 @@
+//! GeoJSON FeatureCollections in and out.
+
+use geojson::{Feature, JsonValue};
+
+use crate::domain::{AnyItem, DomainError, Layer};
+use crate::spatial::crs::Crs;
+
+use super::{IoError, ParsedRow, geometry_to_wgs84};
+
+/// Parses a FeatureCollection into rows, one per feature (numbered from 1).
+///
+/// # Errors
+/// When the text is not a GeoJSON FeatureCollection.
+pub fn parse(layer: Layer, text: &str, crs: Crs) -> Result<Vec<ParsedRow>, IoError> {
+    let value: JsonValue =
+        serde_json::from_str(text).map_err(|e| IoError::Format(format!("not JSON: {e}")))?;
+    let features = value
+        .get("features")
+        .and_then(JsonValue::as_array)
+        .ok_or_else(|| IoError::Format("not a GeoJSON FeatureCollection".into()))?;
+    Ok(features
+        .iter()
+        .enumerate()
+        .map(|(i, raw)| ParsedRow {
+            at: format!("feature {}", i + 1),
+            item: parse_feature(layer, raw, crs),
+        })
+        .collect())
+}
+
+fn parse_feature(layer: Layer, raw: &JsonValue, crs: Crs) -> Result<AnyItem, DomainError> {
+    let mut feature: Feature = serde_json::from_value(raw.clone())
+        .map_err(|e| DomainError::new("feature", e.to_string()))?;
+    if let Some(g) = feature.geometry.as_mut() {
+        geometry_to_wgs84(g, crs);
+    }
+    AnyItem::from_feature(layer, &feature)
+}
+
+/// Writes items as a FeatureCollection.
+#[must_use]
+pub fn to_string(features: &[Feature]) -> String {
+    serde_json::json!({"type": "FeatureCollection", "features": features}).to_string()
+}

@@ -1,0 +1,74 @@
+//! Random tokens and ids, and the hash tokens are stored under.
+
+use sha2::{Digest, Sha256};
+
+use crate::domain::Layer;
+
+fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    // The OS RNG failing is unrecoverable for a token issuer; fall back to time-based bytes
+    // only for ids (never for tokens, see `new_token`).
+    if getrandom::fill(&mut buf).is_err() {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        for (i, b) in buf.iter_mut().enumerate() {
+            *b = (nanos >> ((i % 16) * 8)) as u8;
+        }
+    }
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A new bearer token: `sg_` and 64 hex digits from the OS random source.
+///
+/// # Errors
+/// When the OS random source fails.
+pub fn new_token() -> Result<String, getrandom::Error> {
+    let mut buf = [0u8; 32];
+    getrandom::fill(&mut buf)?;
+    Ok(format!(
+        "sg_{}",
+        buf.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    ))
+}
+
+/// The hex SHA-256 of a token, the only form in which tokens are stored.
+#[must_use]
+pub fn hash_token(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A new server-assigned id for an item of `layer`, e.g. `E-3f9a0c1b2d4e`.
+#[must_use]
+pub fn new_id(layer: Layer) -> String {
+    let prefix = match layer {
+        Layer::Worker => "W",
+        Layer::PatrolRoute => "R",
+        Layer::KeyArea => "K",
+        Layer::Event => "E",
+        Layer::Building => "B",
+        Layer::Region | Layer::Grid | Layer::Camera => "X",
+    };
+    format!("{prefix}-{}", random_hex(6))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_random_and_hashes_stable() {
+        let a = new_token().expect("rng");
+        let b = new_token().expect("rng");
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 67);
+        assert_eq!(hash_token("abc"), hash_token("abc"));
+        assert_eq!(
+            hash_token("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}

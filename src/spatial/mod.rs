@@ -1,0 +1,15 @@
+//! In-memory spatial index of every layer and the geometry that runs on it: point location,
+//! camera sectors, topology checks (overlaps and gaps), metric measurement and Chinese
+//! coordinate systems.
+//!
+//! Pure: no I/O, no `sqlx`, no `axum`. rstar types stay inside [`index`].
+
+pub mod crs;
+pub mod index;
+pub mod locate;
+pub mod measure;
+pub mod snapshot;
+pub mod topology;
+
+pub use locate::{LocateOptions, Location};
+pub use snapshot::Snapshot;

@@ -1,0 +1,181 @@
+//! The immutable snapshot of every layer that readers share.
+//!
+//! Readers hold an `Arc<Snapshot>` and never lock; a committed write builds a new snapshot from
+//! the old one (only the changed layer is rebuilt, the others are shared by `Arc`) and publishes
+//! it atomically. A reader therefore never sees half a change.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::domain::{
+    AnyItem, Building, Camera, Dataset, Duty, Event, Grid, GridVersion, KeyArea, Layer,
+    PatrolRoute, Region, Worker,
+};
+
+use super::index::LayerIndex;
+
+/// Workers of one grid: (worker key, duty).
+pub type GridWorkers = HashMap<String, Vec<(String, Duty)>>;
+
+/// Every layer, indexed. Cheap to clone (all `Arc`s).
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    /// Increases with every published change; part of cache keys.
+    pub version: u64,
+    pub regions: Arc<LayerIndex<Region>>,
+    pub grids: Arc<LayerIndex<Grid>>,
+    /// Every grid version, current ones included.
+    pub grid_history: Arc<LayerIndex<GridVersion>>,
+    pub workers: Arc<LayerIndex<Worker>>,
+    /// Grid code → its workers, derived from the workers' assignments.
+    pub grid_workers: Arc<GridWorkers>,
+    pub cameras: Arc<LayerIndex<Camera>>,
+    pub patrol_routes: Arc<LayerIndex<PatrolRoute>>,
+    pub key_areas: Arc<LayerIndex<KeyArea>>,
+    pub events: Arc<LayerIndex<Event>>,
+    pub buildings: Arc<LayerIndex<Building>>,
+}
+
+fn grid_workers(workers: &LayerIndex<Worker>) -> GridWorkers {
+    let mut map: GridWorkers = HashMap::new();
+    for w in workers.items() {
+        for a in &w.grids {
+            map.entry(a.grid.clone())
+                .or_default()
+                .push((w.id.clone(), a.duty));
+        }
+    }
+    map
+}
+
+impl Snapshot {
+    /// Indexes a whole dataset.
+    #[must_use]
+    pub fn build(data: Dataset, version: u64) -> Self {
+        let workers = LayerIndex::new(data.workers);
+        Self {
+            version,
+            regions: Arc::new(LayerIndex::new(data.regions)),
+            grids: Arc::new(LayerIndex::new(data.grids)),
+            grid_history: Arc::new(LayerIndex::new(data.grid_versions)),
+            grid_workers: Arc::new(grid_workers(&workers)),
+            workers: Arc::new(workers),
+            cameras: Arc::new(LayerIndex::new(data.cameras)),
+            patrol_routes: Arc::new(LayerIndex::new(data.patrol_routes)),
+            key_areas: Arc::new(LayerIndex::new(data.key_areas)),
+            events: Arc::new(LayerIndex::new(data.events)),
+            buildings: Arc::new(LayerIndex::new(data.buildings)),
+        }
+    }
+
+    /// Number of items in `layer`.
+    #[must_use]
+    pub fn count(&self, layer: Layer) -> usize {
+        match layer {
+            Layer::Region => self.regions.len(),
+            Layer::Grid => self.grids.len(),
+            Layer::Worker => self.workers.len(),
+            Layer::Camera => self.cameras.len(),
+            Layer::PatrolRoute => self.patrol_routes.len(),
+            Layer::KeyArea => self.key_areas.len(),
+            Layer::Event => self.events.len(),
+            Layer::Building => self.buildings.len(),
+        }
+    }
+
+    /// The item of `layer` with `key`, as an [`AnyItem`].
+    #[must_use]
+    pub fn get(&self, layer: Layer, key: &str) -> Option<AnyItem> {
+        Some(match layer {
+            Layer::Region => AnyItem::Region(self.regions.get(key)?.clone()),
+            Layer::Grid => AnyItem::Grid(self.grids.get(key)?.clone()),
+            Layer::Worker => AnyItem::Worker(self.workers.get(key)?.clone()),
+            Layer::Camera => AnyItem::Camera(self.cameras.get(key)?.clone()),
+            Layer::PatrolRoute => AnyItem::PatrolRoute(self.patrol_routes.get(key)?.clone()),
+            Layer::KeyArea => AnyItem::KeyArea(self.key_areas.get(key)?.clone()),
+            Layer::Event => AnyItem::Event(self.events.get(key)?.clone()),
+            Layer::Building => AnyItem::Building(self.buildings.get(key)?.clone()),
+        })
+    }
+
+    /// A new snapshot with `items` put (inserted or replaced) and `deleted` removed, and grid
+    /// history extended by `new_versions` (which close the versions they replace).
+    #[must_use]
+    pub fn with_changes(
+        &self,
+        items: &[AnyItem],
+        deleted: &[(Layer, String)],
+        history: Option<Vec<GridVersion>>,
+    ) -> Self {
+        let mut next = self.clone();
+        next.version += 1;
+        let touched: std::collections::BTreeSet<Layer> = items
+            .iter()
+            .map(AnyItem::layer)
+            .chain(deleted.iter().map(|(l, _)| *l))
+            .collect();
+        for layer in touched {
+            let gone: Vec<&str> = deleted
+                .iter()
+                .filter(|(l, _)| *l == layer)
+                .map(|(_, k)| k.as_str())
+                .collect();
+            macro_rules! rebuild {
+                ($field:ident, $variant:ident) => {{
+                    let mut map: std::collections::BTreeMap<String, _> = self
+                        .$field
+                        .items()
+                        .iter()
+                        .filter(|it| !gone.contains(&it.key_of()))
+                        .map(|it| (it.key_of().to_owned(), it.clone()))
+                        .collect();
+                    for item in items {
+                        if let AnyItem::$variant(v) = item {
+                            map.insert(v.key_of().to_owned(), v.clone());
+                        }
+                    }
+                    next.$field = Arc::new(LayerIndex::new(map.into_values().collect()));
+                }};
+            }
+            use super::index::KeyOf;
+            match layer {
+                Layer::Region => rebuild!(regions, Region),
+                Layer::Grid => rebuild!(grids, Grid),
+                Layer::Worker => {
+                    rebuild!(workers, Worker);
+                    next.grid_workers = Arc::new(grid_workers(&next.workers));
+                }
+                Layer::Camera => rebuild!(cameras, Camera),
+                Layer::PatrolRoute => rebuild!(patrol_routes, PatrolRoute),
+                Layer::KeyArea => rebuild!(key_areas, KeyArea),
+                Layer::Event => rebuild!(events, Event),
+                Layer::Building => rebuild!(buildings, Building),
+            }
+        }
+        if let Some(history) = history {
+            next.grid_history = Arc::new(LayerIndex::new(history));
+        }
+        next
+    }
+}
+
+impl Snapshot {
+    /// Every item of `layer` as GeoJSON Features, sorted by key.
+    #[must_use]
+    pub fn features(&self, layer: Layer) -> Vec<geojson::Feature> {
+        use crate::domain::Item;
+        fn all<T: Item>(items: &[T]) -> Vec<geojson::Feature> {
+            items.iter().map(Item::to_feature).collect()
+        }
+        match layer {
+            Layer::Region => all(self.regions.items()),
+            Layer::Grid => all(self.grids.items()),
+            Layer::Worker => all(self.workers.items()),
+            Layer::Camera => all(self.cameras.items()),
+            Layer::PatrolRoute => all(self.patrol_routes.items()),
+            Layer::KeyArea => all(self.key_areas.items()),
+            Layer::Event => all(self.events.items()),
+            Layer::Building => all(self.buildings.items()),
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! Persistence behind one trait, [`Store`], with two backends chosen by the `DATABASE_URL`
+//! scheme: [`SqliteStore`] (embedded default) and [`PgStore`] (PostgreSQL + PostGIS).
+//!
+//! The store is the truth; the in-memory index is derived from it. Every write is one call to
+//! [`Store::apply`], which runs in one transaction: a failed batch leaves nothing behind.
+//! Only this module knows `sqlx`.
+
+mod postgres;
+mod row;
+mod sqlite;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::domain::{AnyItem, Dataset, DomainError, GridVersion, Layer, Role};
+
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+/// One change of a write batch.
+#[derive(Debug, Clone)]
+pub enum Change {
+    /// Create; fails with [`StoreError::Conflict`] when the key exists.
+    Insert(AnyItem),
+    /// Replace; fails with [`StoreError::NotFound`] when the key does not exist.
+    Replace(AnyItem),
+    /// Insert or replace.
+    Put(AnyItem),
+    /// Delete; fails with [`StoreError::NotFound`] when the key does not exist.
+    Delete(Layer, String),
+}
+
+impl Change {
+    /// The layer changed.
+    #[must_use]
+    pub fn layer(&self) -> Layer {
+        match self {
+            Change::Insert(i) | Change::Replace(i) | Change::Put(i) => i.layer(),
+            Change::Delete(l, _) => *l,
+        }
+    }
+}
+
+/// A stored API token (only its hash).
+#[derive(Debug, Clone)]
+pub struct TokenRecord {
+    /// Hex SHA-256 of the token.
+    pub hash: String,
+    /// Who or what it is for.
+    pub name: String,
+    /// Its role.
+    pub role: Role,
+}
+
+/// Store failures.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The item to replace or delete does not exist.
+    #[error("{layer} `{key}` does not exist")]
+    NotFound { layer: Layer, key: String },
+    /// The item to create exists already.
+    #[error("{layer} `{key}` exists already")]
+    Conflict { layer: Layer, key: String },
+    /// A reference is broken: a missing parent, or an item still referenced.
+    #[error("broken reference: {0}")]
+    Reference(String),
+    /// Stored data that no longer parses (a bug or a hand edit).
+    #[error("corrupt row in {table} `{key}`: {source}")]
+    Corrupt {
+        table: &'static str,
+        key: String,
+        source: DomainError,
+    },
+    /// The database refused or failed.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Migrations failed.
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The database is not set up as required (e.g. SQLite not in WAL mode, no PostGIS).
+    #[error("database setup: {0}")]
+    Setup(String),
+}
+
+/// Result of a store call.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The persistence capability the service needs.
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// `"sqlite"` or `"postgres"`.
+    fn backend(&self) -> &'static str;
+
+    /// Loads every layer.
+    async fn load(&self) -> StoreResult<Dataset>;
+
+    /// Every version of every grid, ordered by code then version.
+    async fn grid_versions(&self) -> StoreResult<Vec<GridVersion>>;
+
+    /// Whether no region exists yet (an empty database, to be seeded).
+    async fn is_empty(&self) -> StoreResult<bool>;
+
+    /// Applies `changes` in one transaction. Grid changes close the current version and open a
+    /// new one at `at`.
+    async fn apply(&self, changes: &[Change], at: DateTime<Utc>) -> StoreResult<()>;
+
+    /// The token with this hash, if any.
+    async fn find_token(&self, hash: &str) -> StoreResult<Option<TokenRecord>>;
+
+    /// Stores a new token.
+    async fn insert_token(&self, token: &TokenRecord, at: DateTime<Utc>) -> StoreResult<()>;
+
+    /// Number of tokens stored.
+    async fn token_count(&self) -> StoreResult<i64>;
+}
+
+/// Opens the store named by `url`: `sqlite:` URLs (or a plain path) open SQLite,
+/// `postgres://` / `postgresql://` open PostgreSQL. Migrations are applied.
+///
+/// # Errors
+/// Connection, setup or migration failures.
+pub async fn open(url: &str) -> StoreResult<std::sync::Arc<dyn Store>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(std::sync::Arc::new(PgStore::open(url).await?))
+    } else {
+        Ok(std::sync::Arc::new(SqliteStore::open(url).await?))
+    }
+}

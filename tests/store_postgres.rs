@@ -1,0 +1,862 @@
+//! The [`Store`] contract, checked with the same test bodies against both backends: SQLite (in
+//! memory, always) and PostgreSQL + PostGIS (when `SAFEGRID_TEST_PG_URL` names a server).
+//!
+//! Each PostgreSQL run creates its own database (`safegrid_t_<random>`) through the server's
+//! `postgres` maintenance database and drops it afterwards, so tests run in parallel. Without
+//! `SAFEGRID_TEST_PG_URL` the PostgreSQL half is skipped with a note, unless `CI=true`, where
+//! that is an error.
+//!
+//! Run: `SAFEGRID_TEST_PG_URL=postgres://postgres@127.0.0.1:5432/postgres cargo test --test store_postgres`
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use futures_util::FutureExt;
+use geojson::Feature;
+use serde_json::{Value, json};
+use sqlx::{AssertSqlSafe, Connection, PgConnection};
+
+use safegrid::domain::{AnyItem, Dataset, Duty, Item, Layer, Role};
+use safegrid::store::{Change, PgStore, SqliteStore, Store, StoreError, TokenRecord};
+
+// ---------------------------------------------------------------------------------------------
+// Harness
+
+/// A throwaway PostgreSQL database.
+struct TestDb {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+/// `url` with its database (the path) replaced by `db`, query string kept.
+fn with_database(url: &str, db: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let root = match base[authority_start..].find('/') {
+        Some(i) => &base[..authority_start + i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{root}/{db}?{q}"),
+        None => format!("{root}/{db}"),
+    }
+}
+
+impl TestDb {
+    async fn create(base_url: &str) -> TestDb {
+        let admin_url = with_database(base_url, "postgres");
+        let name = format!(
+            "safegrid_t_{:016x}",
+            getrandom::u64().expect("random database name")
+        );
+        let mut admin = PgConnection::connect(&admin_url)
+            .await
+            .expect("connect to the postgres maintenance database");
+        sqlx::query(AssertSqlSafe(format!("create database {name}")))
+            .execute(&mut admin)
+            .await
+            .expect("create test database");
+        admin.close().await.ok();
+        let url = with_database(base_url, &name);
+        TestDb {
+            admin_url,
+            name,
+            url,
+        }
+    }
+
+    async fn drop_db(&self) {
+        if let Ok(mut admin) = PgConnection::connect(&self.admin_url).await {
+            let sql = format!("drop database if exists {} with (force)", self.name);
+            if let Err(e) = sqlx::query(AssertSqlSafe(sql)).execute(&mut admin).await {
+                eprintln!("could not drop test database {}: {e}", self.name);
+            }
+            admin.close().await.ok();
+        }
+    }
+}
+
+fn pg_url() -> Option<String> {
+    match std::env::var("SAFEGRID_TEST_PG_URL") {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ => {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("CI requires SAFEGRID_TEST_PG_URL");
+            }
+            None
+        }
+    }
+}
+
+/// Runs `body` on a fresh SQLite store, then on a fresh PostgreSQL database if one is configured.
+async fn on_both_backends<F, Fut>(name: &str, body: F)
+where
+    F: Fn(Arc<dyn Store>) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let sqlite: Arc<dyn Store> = Arc::new(
+        SqliteStore::open("sqlite::memory:")
+            .await
+            .expect("open in-memory SQLite"),
+    );
+    body(sqlite).await;
+
+    let Some(url) = pg_url() else {
+        eprintln!("{name}: PostgreSQL half skipped (set SAFEGRID_TEST_PG_URL to run it)");
+        return;
+    };
+    let db = TestDb::create(&url).await;
+    let outcome = AssertUnwindSafe(async {
+        let pg = PgStore::open(&db.url).await.expect("open PgStore");
+        assert!(!pg.postgis_version().is_empty());
+        let pg: Arc<dyn Store> = Arc::new(pg);
+        body(pg).await;
+    })
+    .catch_unwind()
+    .await;
+    db.drop_db().await;
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+macro_rules! store_tests {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                on_both_backends(stringify!($name), bodies::$name).await;
+            }
+        )*
+    };
+}
+
+store_tests!(
+    insert_replace_and_delete_follow_their_preconditions,
+    failed_batch_leaves_nothing_behind,
+    missing_parent_fails_the_batch_at_commit,
+    grid_versions_close_and_open,
+    worker_assignments_round_trip_and_protect_their_grids,
+    geometry_round_trips_exactly,
+    load_returns_what_was_written,
+    later_put_of_a_key_in_one_batch_wins,
+    tokens_are_found_by_hash,
+);
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures
+
+const COUNTY: &str = "330783";
+const TOWN: &str = "330783001";
+const VILLAGE: &str = "330783001014";
+const GRID_A: &str = "330783001014001";
+const GRID_B: &str = "330783001014002";
+
+fn t(seconds: i64) -> DateTime<Utc> {
+    // Microseconds on purpose: both stores keep them.
+    Utc.with_ymd_and_hms(2024, 3, 1, 8, 0, 0)
+        .single()
+        .expect("valid time")
+        + Duration::seconds(seconds)
+        + Duration::microseconds(123_456)
+}
+
+fn item(layer: Layer, feature: Value) -> AnyItem {
+    let feature: Feature = serde_json::from_value(feature).expect("feature JSON");
+    AnyItem::from_feature(layer, &feature).expect("valid feature")
+}
+
+fn square(x: f64, y: f64, d: f64) -> Value {
+    json!({"type": "Polygon", "coordinates": [[[x, y], [x + d, y], [x + d, y + d], [x, y + d], [x, y]]]})
+}
+
+fn region(code: &str, parent: Option<&str>, name: &str) -> AnyItem {
+    item(
+        Layer::Region,
+        json!({"type": "Feature", "geometry": square(120.2, 29.2, 0.1),
+               "properties": {"code": code, "name": name, "parent_code": parent}}),
+    )
+}
+
+fn regions() -> Vec<AnyItem> {
+    vec![
+        region(COUNTY, None, "东阳市"),
+        region(TOWN, Some(COUNTY), "吴宁街道"),
+        region(VILLAGE, Some(TOWN), "东街社区"),
+    ]
+}
+
+fn grid(code: &str, name: &str, geometry: Value) -> AnyItem {
+    item(
+        Layer::Grid,
+        json!({"type": "Feature", "geometry": geometry,
+               "properties": {"code": code, "name": name, "kind": "residential", "households": 120, "population": 350}}),
+    )
+}
+
+fn worker(id: &str, grids: &[(&str, &str)]) -> AnyItem {
+    let grids: Vec<Value> = grids
+        .iter()
+        .map(|(g, d)| json!({"grid": g, "duty": d}))
+        .collect();
+    item(
+        Layer::Worker,
+        json!({"type": "Feature", "geometry": null,
+               "properties": {"id": id, "name": "张三", "phone": "+86 138-0000-0000", "role": "full_time", "grids": grids}}),
+    )
+}
+
+fn camera(code: &str, lon: f64, lat: f64) -> AnyItem {
+    item(
+        Layer::Camera,
+        json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
+               "properties": {"code": code, "name": "人民路口", "azimuth_deg": 45.5, "range_m": 80.25, "kind": "fixed"}}),
+    )
+}
+
+fn puts(items: Vec<AnyItem>) -> Vec<Change> {
+    items.into_iter().map(Change::Put).collect()
+}
+
+/// Every item of a dataset as a feature, keyed `layer/key`; workers' grids sorted (the
+/// assignment table is a set).
+fn snapshot(data: &Dataset) -> BTreeMap<String, Value> {
+    fn add<T: Item>(out: &mut BTreeMap<String, Value>, items: &[T]) {
+        for i in items {
+            let mut v = serde_json::to_value(i.to_feature()).expect("feature serializes");
+            if let Some(grids) = v
+                .pointer_mut("/properties/grids")
+                .and_then(Value::as_array_mut)
+            {
+                grids.sort_by_key(|g| g["grid"].as_str().unwrap_or_default().to_owned());
+            }
+            out.insert(format!("{}/{}", T::LAYER, i.key()), v);
+        }
+    }
+    let mut out = BTreeMap::new();
+    add(&mut out, &data.regions);
+    add(&mut out, &data.grids);
+    add(&mut out, &data.workers);
+    add(&mut out, &data.cameras);
+    add(&mut out, &data.patrol_routes);
+    add(&mut out, &data.key_areas);
+    add(&mut out, &data.events);
+    add(&mut out, &data.buildings);
+    out
+}
+
+fn snapshot_items(items: &[AnyItem]) -> BTreeMap<String, Value> {
+    let mut data = Dataset::default();
+    for i in items.iter().cloned() {
+        match i {
+            AnyItem::Region(v) => data.regions.push(v),
+            AnyItem::Grid(v) => data.grids.push(v),
+            AnyItem::Worker(v) => data.workers.push(v),
+            AnyItem::Camera(v) => data.cameras.push(v),
+            AnyItem::PatrolRoute(v) => data.patrol_routes.push(v),
+            AnyItem::KeyArea(v) => data.key_areas.push(v),
+            AnyItem::Event(v) => data.events.push(v),
+            AnyItem::Building(v) => data.buildings.push(v),
+        }
+    }
+    snapshot(&data)
+}
+
+/// SplitMix64, so the random geometry is the same on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1) with all 53 bits of mantissa used.
+    fn unit(&mut self) -> f64 {
+        #[expect(clippy::cast_precision_loss, reason = "53-bit value, exact in f64")]
+        let v = (self.next_u64() >> 11) as f64;
+        v / (1u64 << 53) as f64
+    }
+
+    /// A coordinate in [-bound, bound) scaled by 10^-k for a random k in 0..12, so every
+    /// decimal magnitude is exercised.
+    fn coordinate(&mut self, bound: f64) -> f64 {
+        let k = i32::try_from(self.next_u64() % 12).expect("small");
+        (self.unit() * 2.0 - 1.0) * bound * 10f64.powi(-k)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Test bodies, each run against both backends
+
+mod bodies {
+    use super::*;
+
+    pub async fn insert_replace_and_delete_follow_their_preconditions(store: Arc<dyn Store>) {
+        assert!(store.is_empty().await.expect("is_empty"));
+        let inserts: Vec<Change> = regions().into_iter().map(Change::Insert).collect();
+        store.apply(&inserts, t(0)).await.expect("insert regions");
+        assert!(!store.is_empty().await.expect("is_empty"));
+
+        let again = store
+            .apply(&[Change::Insert(region(COUNTY, None, "again"))], t(1))
+            .await;
+        assert!(
+            matches!(&again, Err(StoreError::Conflict { layer: Layer::Region, key }) if key == COUNTY),
+            "{again:?}"
+        );
+
+        let missing = store
+            .apply(&[Change::Replace(region("330784", None, "无"))], t(1))
+            .await;
+        assert!(
+            matches!(&missing, Err(StoreError::NotFound { layer: Layer::Region, key }) if key == "330784"),
+            "{missing:?}"
+        );
+
+        let missing = store
+            .apply(
+                &[Change::Delete(Layer::Camera, "33078300001320000001".into())],
+                t(1),
+            )
+            .await;
+        assert!(
+            matches!(
+                &missing,
+                Err(StoreError::NotFound {
+                    layer: Layer::Camera,
+                    ..
+                })
+            ),
+            "{missing:?}"
+        );
+
+        store
+            .apply(
+                &[Change::Replace(region(VILLAGE, Some(TOWN), "西街社区"))],
+                t(2),
+            )
+            .await
+            .expect("replace village");
+        let data = store.load().await.expect("load");
+        let village = data
+            .regions
+            .iter()
+            .find(|r| r.code == VILLAGE)
+            .expect("village kept");
+        assert_eq!(village.name, "西街社区");
+
+        // A town still referenced by its village cannot go.
+        let referenced = store
+            .apply(&[Change::Delete(Layer::Region, TOWN.into())], t(3))
+            .await;
+        assert!(
+            matches!(referenced, Err(StoreError::Reference(_))),
+            "{referenced:?}"
+        );
+
+        store
+            .apply(
+                &[
+                    Change::Delete(Layer::Region, VILLAGE.into()),
+                    Change::Delete(Layer::Region, TOWN.into()),
+                ],
+                t(3),
+            )
+            .await
+            .expect("delete village then town");
+        let data = store.load().await.expect("load");
+        let codes: Vec<&str> = data.regions.iter().map(|r| r.code.as_str()).collect();
+        assert_eq!(codes, [COUNTY]);
+
+        // Insert after delete works again.
+        store
+            .apply(
+                &[Change::Insert(region(TOWN, Some(COUNTY), "吴宁街道"))],
+                t(4),
+            )
+            .await
+            .expect("re-insert town");
+    }
+
+    pub async fn failed_batch_leaves_nothing_behind(store: Arc<dyn Store>) {
+        let mut batch = puts(regions());
+        batch.push(Change::Insert(grid(
+            GRID_A,
+            "第1网格",
+            square(120.21, 29.21, 0.01),
+        )));
+        batch.push(Change::Put(camera("33078300001320000001", 120.215, 29.215)));
+        batch.push(Change::Put(worker("w1", &[(GRID_A, "leader")])));
+        // The last change conflicts with the first.
+        batch.push(Change::Insert(region(COUNTY, None, "东阳市")));
+        let result = store.apply(&batch, t(0)).await;
+        assert!(
+            matches!(&result, Err(StoreError::Conflict { layer: Layer::Region, key }) if key == COUNTY),
+            "{result:?}"
+        );
+        assert!(store.is_empty().await.expect("is_empty"));
+        let data = store.load().await.expect("load");
+        assert!(snapshot(&data).is_empty(), "{:?}", snapshot(&data));
+        assert!(data.grid_versions.is_empty());
+        assert!(store.grid_versions().await.expect("versions").is_empty());
+
+        // The same batch without the conflicting change goes through whole.
+        batch.pop();
+        store.apply(&batch, t(1)).await.expect("batch");
+        let data = store.load().await.expect("load");
+        assert_eq!(data.regions.len(), 3);
+        assert_eq!(data.grids.len(), 1);
+        assert_eq!(data.cameras.len(), 1);
+        assert_eq!(data.workers.len(), 1);
+        assert_eq!(data.grid_versions.len(), 1);
+    }
+
+    pub async fn missing_parent_fails_the_batch_at_commit(store: Arc<dyn Store>) {
+        // Children before parents inside one batch are fine (foreign keys are checked at commit) ...
+        let mut reversed = puts(regions());
+        reversed.reverse();
+        store
+            .apply(&reversed, t(0))
+            .await
+            .expect("children before parents");
+
+        // ... but a parent that never comes fails the whole batch.
+        let batch = vec![
+            Change::Put(camera("33078300001320000009", 120.0, 29.0)),
+            Change::Insert(region("330783002", Some("330799"), "孤儿")),
+        ];
+        let result = store.apply(&batch, t(1)).await;
+        assert!(
+            matches!(result, Err(StoreError::Reference(_))),
+            "{result:?}"
+        );
+        let data = store.load().await.expect("load");
+        assert!(data.cameras.is_empty());
+        assert_eq!(data.regions.len(), 3);
+
+        // A grid whose community does not exist fails the same way.
+        let result = store
+            .apply(
+                &[Change::Insert(grid(
+                    "330783001099001",
+                    "无主",
+                    square(120.0, 29.0, 0.01),
+                ))],
+                t(2),
+            )
+            .await;
+        assert!(
+            matches!(result, Err(StoreError::Reference(_))),
+            "{result:?}"
+        );
+        assert!(store.grid_versions().await.expect("versions").is_empty());
+    }
+
+    pub async fn grid_versions_close_and_open(store: Arc<dyn Store>) {
+        store.apply(&puts(regions()), t(0)).await.expect("regions");
+        store
+            .apply(
+                &[Change::Insert(grid(
+                    GRID_A,
+                    "第1网格",
+                    square(120.21, 29.21, 0.01),
+                ))],
+                t(10),
+            )
+            .await
+            .expect("insert grid");
+        store
+            .apply(
+                &[Change::Replace(grid(
+                    GRID_A,
+                    "第1网格（调整）",
+                    square(120.21, 29.21, 0.02),
+                ))],
+                t(20),
+            )
+            .await
+            .expect("replace grid");
+
+        let versions = store.grid_versions().await.expect("versions");
+        assert_eq!(versions.len(), 2);
+        assert_eq!(versions[0].version, 1);
+        assert_eq!(versions[0].grid.name, "第1网格");
+        assert_eq!(versions[0].valid_from, t(10));
+        assert_eq!(versions[0].valid_to, Some(t(20)));
+        assert_eq!(versions[1].version, 2);
+        assert_eq!(versions[1].grid.name, "第1网格（调整）");
+        assert_eq!(versions[1].valid_from, t(20));
+        assert_eq!(versions[1].valid_to, None);
+        assert!(versions[0].valid_at(t(15)) && !versions[0].valid_at(t(20)));
+        assert!(versions[1].valid_at(t(20)));
+        // The version keeps its own geometry.
+        assert_eq!(
+            serde_json::to_value(versions[0].grid.geometry()).expect("json"),
+            square(120.21, 29.21, 0.01)
+        );
+        assert_eq!(
+            serde_json::to_value(versions[1].grid.geometry()).expect("json"),
+            square(120.21, 29.21, 0.02)
+        );
+
+        // The current grid carries the latest version.
+        let data = store.load().await.expect("load");
+        assert_eq!(data.grids.len(), 1);
+        assert_eq!(data.grids[0].name, "第1网格（调整）");
+        assert_eq!(data.grid_versions.len(), 2);
+
+        // A micro-grid referencing its parent keeps the parent from being deleted.
+        let mut micro = grid(GRID_B, "第1微网格", square(120.21, 29.21, 0.005));
+        if let AnyItem::Grid(g) = &mut micro {
+            g.parent_code = Some(GRID_A.into());
+        }
+        store
+            .apply(&[Change::Insert(micro)], t(25))
+            .await
+            .expect("micro-grid");
+        let result = store
+            .apply(&[Change::Delete(Layer::Grid, GRID_A.into())], t(26))
+            .await;
+        assert!(
+            matches!(result, Err(StoreError::Reference(_))),
+            "{result:?}"
+        );
+        store
+            .apply(&[Change::Delete(Layer::Grid, GRID_B.into())], t(27))
+            .await
+            .expect("delete micro-grid");
+
+        // Deleting closes the current version; putting it back opens version 3.
+        store
+            .apply(&[Change::Delete(Layer::Grid, GRID_A.into())], t(30))
+            .await
+            .expect("delete grid");
+        let data = store.load().await.expect("load");
+        assert!(data.grids.is_empty());
+        let versions: Vec<_> = data
+            .grid_versions
+            .iter()
+            .filter(|v| v.grid.code == GRID_A)
+            .collect();
+        assert_eq!(versions.len(), 2);
+        assert_eq!(versions[1].valid_to, Some(t(30)));
+
+        store
+            .apply(
+                &[Change::Put(grid(
+                    GRID_A,
+                    "第1网格（恢复）",
+                    square(120.21, 29.21, 0.01),
+                ))],
+                t(40),
+            )
+            .await
+            .expect("put grid back");
+        let versions = store.grid_versions().await.expect("versions");
+        let a: Vec<_> = versions.iter().filter(|v| v.grid.code == GRID_A).collect();
+        assert_eq!(a.iter().map(|v| v.version).collect::<Vec<_>>(), [1, 2, 3]);
+        assert_eq!(a[2].valid_from, t(40));
+        assert_eq!(a[2].valid_to, None);
+        let b: Vec<_> = versions.iter().filter(|v| v.grid.code == GRID_B).collect();
+        assert_eq!(b.len(), 1);
+        assert_eq!(b[0].valid_to, Some(t(27)));
+        // Ordered by code, then version.
+        let order: Vec<(String, u32)> = versions
+            .iter()
+            .map(|v| (v.grid.code.clone(), v.version))
+            .collect();
+        let mut sorted = order.clone();
+        sorted.sort();
+        assert_eq!(order, sorted);
+    }
+
+    pub async fn worker_assignments_round_trip_and_protect_their_grids(store: Arc<dyn Store>) {
+        let mut batch = puts(regions());
+        batch.push(Change::Put(grid(
+            GRID_A,
+            "第1网格",
+            square(120.21, 29.21, 0.01),
+        )));
+        batch.push(Change::Put(grid(
+            GRID_B,
+            "第2网格",
+            square(120.22, 29.21, 0.01),
+        )));
+        batch.push(Change::Insert(worker(
+            "w1",
+            &[(GRID_B, "part_time"), (GRID_A, "leader")],
+        )));
+        batch.push(Change::Insert(worker("w2", &[])));
+        store.apply(&batch, t(0)).await.expect("seed");
+
+        let data = store.load().await.expect("load");
+        let w1 = data.workers.iter().find(|w| w.id == "w1").expect("w1");
+        let mut grids: Vec<(String, Duty)> =
+            w1.grids.iter().map(|a| (a.grid.clone(), a.duty)).collect();
+        grids.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(
+            grids,
+            [
+                (GRID_A.to_owned(), Duty::Leader),
+                (GRID_B.to_owned(), Duty::PartTime)
+            ]
+        );
+        let w2 = data.workers.iter().find(|w| w.id == "w2").expect("w2");
+        assert!(w2.grids.is_empty());
+
+        // A grid still served by a worker cannot be deleted, and the failed batch changes nothing.
+        let result = store
+            .apply(&[Change::Delete(Layer::Grid, GRID_A.into())], t(1))
+            .await;
+        assert!(
+            matches!(result, Err(StoreError::Reference(_))),
+            "{result:?}"
+        );
+        let data = store.load().await.expect("load");
+        assert_eq!(data.grids.len(), 2);
+        assert!(data.grid_versions.iter().all(|v| v.valid_to.is_none()));
+
+        // Replacing the worker rewrites the assignments.
+        store
+            .apply(
+                &[Change::Replace(worker("w1", &[(GRID_B, "police")]))],
+                t(2),
+            )
+            .await
+            .expect("replace worker");
+        let data = store.load().await.expect("load");
+        let w1 = data.workers.iter().find(|w| w.id == "w1").expect("w1");
+        assert_eq!(w1.grids.len(), 1);
+        assert_eq!(w1.grids[0].grid, GRID_B);
+        assert_eq!(w1.grids[0].duty, Duty::Police);
+        store
+            .apply(&[Change::Delete(Layer::Grid, GRID_A.into())], t(3))
+            .await
+            .expect("GRID_A is free now");
+
+        // An assignment to an unknown grid is a broken reference.
+        let result = store
+            .apply(
+                &[Change::Put(worker("w3", &[("330783001014099", "leader")]))],
+                t(4),
+            )
+            .await;
+        assert!(
+            matches!(result, Err(StoreError::Reference(_))),
+            "{result:?}"
+        );
+
+        // Deleting a worker drops its assignments with it.
+        store
+            .apply(
+                &[
+                    Change::Delete(Layer::Worker, "w1".into()),
+                    Change::Delete(Layer::Grid, GRID_B.into()),
+                ],
+                t(5),
+            )
+            .await
+            .expect("delete worker, then its grid");
+        let data = store.load().await.expect("load");
+        assert_eq!(
+            data.workers
+                .iter()
+                .map(|w| w.id.as_str())
+                .collect::<Vec<_>>(),
+            ["w2"]
+        );
+        assert!(data.grids.is_empty());
+    }
+
+    pub async fn geometry_round_trips_exactly(store: Arc<dyn Store>) {
+        let mut rng = Rng(0x5AFE_6121D);
+        let mut items = regions();
+        // Full-precision polygons, one part and two parts.
+        items.push(grid(
+            GRID_A,
+            "精度网格",
+            json!({"type": "Polygon", "coordinates": [[
+                [120.12345678901234, 29.123456789012345],
+                [120.22345678901235, 29.123456789012348],
+                [120.22345678901237, 29.223456789012343],
+                [120.12345678901233, 29.223456789012341],
+                [120.12345678901234, 29.123456789012345]]]}),
+        ));
+        items.push(item(
+            Layer::KeyArea,
+            json!({"type": "Feature",
+                   "geometry": {"type": "MultiPolygon", "coordinates": [
+                       [[[0.1, 0.1], [0.30000000000000004, 0.1], [0.30000000000000004, 0.7], [0.1, 0.1]]],
+                       [[[1.2345678901234567e-7, -1.0], [2.0000000000000004, -1.0], [2.0000000000000004, -0.000123456789012345], [1.2345678901234567e-7, -1.0]]]
+                   ]},
+                   "properties": {"id": "ka1", "name": "校园周边", "category": "school_surroundings",
+                                  "listed_date": "2024-01-02", "deadline": "2024-06-30", "status": "rectifying"}}),
+        ));
+        items.push(item(
+            Layer::PatrolRoute,
+            json!({"type": "Feature",
+                   "geometry": {"type": "LineString", "coordinates": [[-179.99999999999997, -89.99999999999999], [180.0, 90.0], [1e-300, 5e-324]]},
+                   "properties": {"id": "r1", "name": "夜巡", "windows": [{"days": [1, 2, 3], "start": "22:00", "end": "02:00"}]}}),
+        ));
+        // Enough random points for several multi-row statements, every magnitude covered.
+        for i in 0..2_500 {
+            let lon = rng.coordinate(180.0);
+            let lat = rng.coordinate(90.0);
+            items.push(camera(&format!("3307830000132{i:07}"), lon, lat));
+        }
+        store
+            .apply(&puts(items.clone()), t(0))
+            .await
+            .expect("write");
+        let data = store.load().await.expect("load");
+        let got = snapshot(&data);
+        let want = snapshot_items(&items);
+        assert_eq!(got.len(), want.len());
+        for (key, want) in &want {
+            assert_eq!(got.get(key), Some(want), "{key} does not round-trip");
+        }
+        // The grid version holds the exact geometry too.
+        assert_eq!(
+            serde_json::to_value(data.grid_versions[0].grid.geometry()).expect("json"),
+            want[&format!("grids/{GRID_A}")]["geometry"]
+        );
+    }
+
+    pub async fn load_returns_what_was_written(store: Arc<dyn Store>) {
+        let mut items = regions();
+        items.push(grid(GRID_A, "第1网格", square(120.21, 29.21, 0.01)));
+        items.push(grid(GRID_B, "第2网格", square(120.22, 29.21, 0.01)));
+        items.push(worker("w1", &[(GRID_A, "leader"), (GRID_B, "full_time")]));
+        items.push(camera("33078300001320000001", 120.215, 29.215));
+        items.push(item(
+            Layer::PatrolRoute,
+            json!({"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[120.21, 29.21], [120.22, 29.22]]},
+                   "properties": {"id": "r1", "name": "日巡", "team": "一中队"}}),
+        ));
+        items.push(item(
+            Layer::KeyArea,
+            json!({"type": "Feature", "geometry": square(120.23, 29.23, 0.002),
+                   "properties": {"id": "ka1", "name": "城中村", "category": "urban_village", "lead_department": "吴宁街道",
+                                  "responsible_person": "李四", "listed_date": "2024-01-02", "deadline": "2024-06-30", "status": "listed"}}),
+        ));
+        items.push(item(
+            Layer::Event,
+            json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [120.2151, 29.2152]},
+                   "properties": {"id": "e1", "category": "dispute", "occurred_at": "2024-03-01T07:59:00.123456Z",
+                                  "reported_at": "2024-03-01T08:05:00Z", "source": "hotline_12345", "status": "reported",
+                                  "description": "邻里纠纷 \"quoted\" \\ 🙂"}}),
+        ));
+        items.push(item(
+            Layer::Building,
+            json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [120.2153, 29.2154]},
+                   "properties": {"id": "b1", "address": "东街 1 号", "households": 24, "residents": 61}}),
+        ));
+        store
+            .apply(&puts(items.clone()), t(0))
+            .await
+            .expect("write");
+        let data = store.load().await.expect("load");
+        assert_eq!(snapshot(&data), snapshot_items(&items));
+        assert_eq!(data.grid_versions.len(), 2);
+        assert!(!store.is_empty().await.expect("is_empty"));
+
+        // Writing what was loaded changes nothing.
+        let reloaded: Vec<AnyItem> = data.clone().into_items();
+        store.apply(&puts(reloaded), t(1)).await.expect("rewrite");
+        let again = store.load().await.expect("load");
+        assert_eq!(snapshot(&again), snapshot(&data));
+    }
+
+    pub async fn later_put_of_a_key_in_one_batch_wins(store: Arc<dyn Store>) {
+        let code = "33078300001320000001";
+        let batch = vec![
+            Change::Put(camera(code, 120.1, 29.1)),
+            Change::Put(camera("33078300001320000002", 120.3, 29.3)),
+            Change::Put(camera(code, 120.2, 29.2)),
+        ];
+        store.apply(&batch, t(0)).await.expect("batch");
+        let data = store.load().await.expect("load");
+        assert_eq!(data.cameras.len(), 2);
+        let cam = data
+            .cameras
+            .iter()
+            .find(|c| c.code == code)
+            .expect("camera");
+        assert_eq!((cam.location.x(), cam.location.y()), (120.2, 29.2));
+    }
+
+    pub async fn tokens_are_found_by_hash(store: Arc<dyn Store>) {
+        assert_eq!(store.token_count().await.expect("count"), 0);
+        assert!(store.find_token("abc").await.expect("find").is_none());
+        let token = TokenRecord {
+            hash: "ab".repeat(32),
+            name: "调度台".into(),
+            role: Role::Scheduler,
+        };
+        store.insert_token(&token, t(0)).await.expect("insert");
+        let found = store
+            .find_token(&token.hash)
+            .await
+            .expect("find")
+            .expect("present");
+        assert_eq!(found.hash, token.hash);
+        assert_eq!(found.name, token.name);
+        assert_eq!(found.role, Role::Scheduler);
+        assert!(store.insert_token(&token, t(1)).await.is_err());
+        assert_eq!(store.token_count().await.expect("count"), 1);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL only
+
+#[test]
+fn database_is_replaced_in_urls() {
+    assert_eq!(
+        with_database("postgres://postgres@127.0.0.1:5432/test", "x"),
+        "postgres://postgres@127.0.0.1:5432/x"
+    );
+    assert_eq!(
+        with_database("postgresql://u:p@h/db?sslmode=disable", "x"),
+        "postgresql://u:p@h/x?sslmode=disable"
+    );
+    assert_eq!(
+        with_database("postgres://h:5432", "x"),
+        "postgres://h:5432/x"
+    );
+}
+
+#[tokio::test]
+async fn pg_store_opens_twice_on_one_database() {
+    let Some(url) = pg_url() else {
+        eprintln!("pg_store_opens_twice_on_one_database: skipped (set SAFEGRID_TEST_PG_URL)");
+        return;
+    };
+    let db = TestDb::create(&url).await;
+    let outcome = AssertUnwindSafe(async {
+        let first = PgStore::open(&db.url).await.expect("first open migrates");
+        assert_eq!(first.backend(), "postgres");
+        first.apply(&puts(regions()), t(0)).await.expect("write");
+        let second = PgStore::open(&db.url)
+            .await
+            .expect("second open finds migrations applied");
+        assert_eq!(second.load().await.expect("load").regions.len(), 3);
+    })
+    .catch_unwind()
+    .await;
+    db.drop_db().await;
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
