@@ -87,7 +87,19 @@ struct PointFeature {
 struct PointGeometry {
     #[serde(rename = "type")]
     kind: String,
-    coordinates: Vec<f64>,
+    /// Kept loose so that a non-Point feature yields a per-point error, not a 400 for all.
+    #[serde(default)]
+    coordinates: serde_json::Value,
+}
+
+impl PointGeometry {
+    fn position(&self) -> Option<Vec<f64>> {
+        self.coordinates
+            .as_array()?
+            .iter()
+            .map(serde_json::Value::as_f64)
+            .collect()
+    }
 }
 
 /// One result of a batch in the compact form: the codes of what holds the point.
@@ -133,10 +145,13 @@ pub async fn locate_batch(
             .iter()
             .enumerate()
             .map(|(i, f)| match &f.geometry {
-                Some(g) if g.kind == "Point" => {
-                    wgs84_point(&format!("features[{i}].geometry"), crs, &g.coordinates)
-                        .map_err(|e| e.to_string())
-                }
+                Some(g) if g.kind == "Point" => match g.position() {
+                    Some(pos) => wgs84_point(&format!("features[{i}].geometry"), crs, &pos)
+                        .map_err(|e| e.to_string()),
+                    None => Err(format!(
+                        "features[{i}].geometry: coordinates must be [lon, lat]"
+                    )),
+                },
                 _ => Err(format!("features[{i}].geometry: a Point is required")),
             })
             .collect(),

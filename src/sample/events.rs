@@ -282,7 +282,9 @@ pub(super) fn events(
             clippy::cast_possible_truncation,
             reason = "clamped to two days of seconds"
         )]
-        let reported_at = occurred_at + Duration::seconds((minutes * 60.0) as i64);
+        let delay = Duration::seconds((minutes * 60.0) as i64);
+        // Nothing is reported after the as-of moment; late reports of the last night are cut.
+        let reported_at = (occurred_at + delay).min(now.max(occurred_at));
 
         // Where it stands now.
         let age_days = (now - reported_at).num_days();

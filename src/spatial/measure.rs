@@ -294,7 +294,7 @@ pub fn point_segment_distance_m(p: [f64; 2], a: [f64; 2], b: [f64; 2]) -> f64 {
 /// let road = [(120.24, 29.28), (120.24, 29.30)];
 /// let d = point_linestring_distance_m((120.25, 29.29), &road);
 /// assert!((d - 971.66).abs() < 0.01);
-/// assert_eq!(point_linestring_distance_m((120.25, 29.29), &[]), f64::INFINITY);
+/// assert_eq!(point_linestring_distance_m::<(f64, f64)>((120.25, 29.29), &[]), f64::INFINITY);
 /// ```
 #[must_use]
 pub fn point_linestring_distance_m<C: Copy + Into<(f64, f64)>>(p: (f64, f64), line: &[C]) -> f64 {
@@ -689,7 +689,10 @@ mod tests {
 
     #[test]
     fn linestring_edge_cases() {
-        assert_eq!(point_linestring_distance_m(DONGYANG, &[]), f64::INFINITY);
+        assert_eq!(
+            point_linestring_distance_m::<(f64, f64)>(DONGYANG, &[]),
+            f64::INFINITY
+        );
         let frame = LocalFrame::new(DONGYANG.0, DONGYANG.1);
         let single = [frame.unproject([30.0, 40.0])];
         let d = point_linestring_distance_m(DONGYANG, &single);
@@ -724,8 +727,14 @@ mod tests {
 
     #[test]
     fn rings_distance_of_nothing_is_infinite() {
-        assert_eq!(point_rings_distance_m(DONGYANG, &[]), f64::INFINITY);
-        assert_eq!(point_rings_distance_m(DONGYANG, &[&[]]), f64::INFINITY);
+        assert_eq!(
+            point_rings_distance_m::<(f64, f64)>(DONGYANG, &[]),
+            f64::INFINITY
+        );
+        assert_eq!(
+            point_rings_distance_m::<(f64, f64)>(DONGYANG, &[&[]]),
+            f64::INFINITY
+        );
     }
 
     #[test]
@@ -773,7 +782,7 @@ mod tests {
 
     #[test]
     fn degenerate_rings_have_zero_area() {
-        assert_eq!(ring_area_m2(&[]), 0.0);
+        assert_eq!(ring_area_m2::<(f64, f64)>(&[]), 0.0);
         assert_eq!(ring_area_m2(&[DONGYANG, (120.25, 29.3)]), 0.0);
         let collinear = [DONGYANG, (120.25, 29.2896), (120.26, 29.2896)];
         assert!(ring_area_m2(&collinear) < 1e-6);

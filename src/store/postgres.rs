@@ -4,12 +4,18 @@
 //!
 //! Geometry crosses the wire as GeoJSON text: in through `ST_GeomFromGeoJSON` (wrapped in
 //! `ST_Multi` for the MultiPolygon columns), out through `ST_AsGeoJSON(geometry, 30)`. The
-//! precision matters: with 15 decimals (the usual choice) a coordinate below 100 in magnitude can
-//! lose its last digits, e.g. `1.2345678901234567` comes back as `1.234567890123457`. PostGIS
-//! prints the shortest text that round-trips, capped at the given number of decimals, and switches
-//! to exponent notation below 1e-8, so 30 decimals give every `f64` back bit for bit without
-//! padding ordinary coordinates. Props are `jsonb`, bound as text and cast (`$n::jsonb`); times
-//! are `timestamptz`, bound and read as RFC 3339 text (sqlx is built without `chrono`).
+//! precision matters: an `f64` may need 17 significant digits, so 15 decimals (the usual choice)
+//! lose the last digits of any coordinate below 10 in magnitude, e.g. `1.2345678901234567` comes
+//! back as `1.234567890123457`. PostGIS prints the shortest text that round-trips, capped at the
+//! given number of decimals, and switches to exponent notation below 1e-8, so 30 decimals give
+//! every `f64` back bit for bit without padding ordinary coordinates (`120.1` stays `120.1`).
+//! Reading that text back exactly also needs `serde_json`'s correctly rounded float parser (its
+//! `float_roundtrip` feature); the default parser is off by one unit in the last place for many
+//! 17-digit numbers, in both backends alike.
+//!
+//! Props are `jsonb`, bound as text and cast (`$n::jsonb`); `jsonb` keeps numbers as exact
+//! decimals, so they come back as written. Times are `timestamptz`, bound and read as RFC 3339
+//! text with microseconds (sqlx is built without `chrono`).
 //!
 //! Writers take one transaction-scoped advisory lock, so batches apply one at a time as they do
 //! in SQLite: without it two concurrent batches could both compute the same next grid version.

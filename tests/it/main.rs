@@ -1,0 +1,6 @@
+//! All integration tests in one binary (one link, shared helpers): the HTTP API through the real
+//! router against both stores, the stores themselves, and in-memory locate against PostGIS.
+
+mod api;
+mod common;
+mod postgis_agreement;
