@@ -262,8 +262,9 @@ mod tests {
             y: 29.28,
         };
         let b = destination(a, 30.0, 500.0);
-        assert!((distance_m(a, b) - 500.0).abs() < 0.01);
-        assert!((bearing_deg(a, b) - 30.0).abs() < 1e-6);
+        // destination() scales at the start point, distance_m() at the midpoint: 1e-4 apart.
+        assert!((distance_m(a, b) - 500.0).abs() < 0.05);
+        assert!((bearing_deg(a, b) - 30.0).abs() < 0.01);
         assert!(normalize_deg(-1e-20) < 360.0);
     }
 }

@@ -101,17 +101,48 @@ pub type SampleResult<T> = Result<T, SampleError>;
 /// # Errors
 /// A [`SampleError`] if the embedded data or a generation rule is broken.
 pub fn generate() -> SampleResult<Dataset> {
+    let __t = std::time::Instant::now();
     let data = load()?;
+    eprintln!("{:?} let data = load()?;", __t.elapsed());
     let mut city = regions::build(&data)?;
+    eprintln!("{:?} let mut city = regions::build(&data)?;", __t.elapsed());
     let buildings = people::buildings(&mut city)?;
+    eprintln!(
+        "{:?} let buildings = people::buildings(&mut c",
+        __t.elapsed()
+    );
     let schools = devices::schools(&city, &buildings)?;
+    eprintln!(
+        "{:?} let schools = devices::schools(&city, &b",
+        __t.elapsed()
+    );
     let key_areas = devices::key_areas(&city, &schools, &buildings);
+    eprintln!(
+        "{:?} let key_areas = devices::key_areas(&city",
+        __t.elapsed()
+    );
     let cameras = devices::cameras(&city, &schools);
+    eprintln!(
+        "{:?} let cameras = devices::cameras(&city, &s",
+        __t.elapsed()
+    );
     let hotspots = events::hotspots(&city, &buildings, &schools, &key_areas);
+    eprintln!(
+        "{:?} let hotspots = events::hotspots(&city, &",
+        __t.elapsed()
+    );
     let patrol_routes = devices::patrol_routes(&city, &hotspots);
+    eprintln!(
+        "{:?} let patrol_routes = devices::patrol_rout",
+        __t.elapsed()
+    );
     let events = events::events(&city, &buildings, &hotspots);
+    eprintln!(
+        "{:?} let events = events::events(&city, &buil",
+        __t.elapsed()
+    );
     let workers = people::workers(&city);
-
+    eprintln!("{:?} let workers = people::workers(&city);", __t.elapsed());
     let grid_versions = city
         .grids
         .iter()

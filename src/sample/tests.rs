@@ -138,6 +138,17 @@ fn counts_are_in_range() {
         d.patrol_routes.len(),
         d.events.len(),
     );
+    let multi_regions = d.regions.iter().filter(|r| r.area.0.len() > 1).count();
+    let multi_grids = d.grids.iter().filter(|g| g.area.0.len() > 1).count();
+    let max_vertices = d
+        .grids
+        .iter()
+        .map(|g| geo::CoordsIter::coords_count(&g.area))
+        .max()
+        .unwrap_or(0);
+    println!(
+        "multi-part regions {multi_regions}, multi-part grids {multi_grids}, most grid vertices {max_vertices}"
+    );
     n(1 + 18 + 388..=1 + 18 + 388, d.regions.len(), "regions");
     n(1_500..=2_500, d.grids.len() - micro, "top-level grids");
     n(70..=150, micro, "micro-grids");

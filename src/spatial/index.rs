@@ -78,6 +78,12 @@ impl<T: Spatial + KeyOf> LayerIndex<T> {
         &self.items
     }
 
+    /// The item at position `i` of [`LayerIndex::items`].
+    #[must_use]
+    pub fn item(&self, i: u32) -> &T {
+        &self.items[i as usize]
+    }
+
     /// Number of items.
     #[must_use]
     pub fn len(&self) -> usize {

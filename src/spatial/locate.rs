@@ -24,6 +24,7 @@ use super::measure::{
     LocalFrame, angle_diff_deg, bearing_deg, distance_m, point_linestring_distance_m,
     point_rings_distance_m,
 };
+use super::raster::CellAnswer;
 use super::snapshot::Snapshot;
 
 /// Default search distance for patrol routes near a point, in metres.
@@ -170,6 +171,22 @@ impl Snapshot {
     /// assignment.
     #[must_use]
     pub fn grid_at(&self, p: Coord) -> Option<&Grid> {
+        match self.grid_raster.at(p) {
+            CellAnswer::Empty => None,
+            CellAnswer::Whole(i) => Some(self.grids.item(i)),
+            // Candidates are ascending item indices and items are sorted by code, so the first
+            // covering candidate has the lowest code.
+            CellAnswer::Candidates(candidates) => candidates
+                .iter()
+                .map(|&i| self.grids.item(i))
+                .find(|g| covers(&g.area, p)),
+        }
+    }
+
+    /// [`Snapshot::grid_at`] without the raster: R-tree candidates and exact tests only. The
+    /// reference the accelerator is tested against.
+    #[must_use]
+    pub fn grid_at_by_tree(&self, p: Coord) -> Option<&Grid> {
         lowest(
             self.grids
                 .candidates_at(p)

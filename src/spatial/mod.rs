@@ -8,6 +8,7 @@ pub mod crs;
 pub mod index;
 pub mod locate;
 pub mod measure;
+pub mod raster;
 pub mod snapshot;
 pub mod topology;
 

@@ -13,6 +13,7 @@ use crate::domain::{
 };
 
 use super::index::LayerIndex;
+use super::raster::GridRaster;
 
 /// Workers of one grid: (worker key, duty).
 pub type GridWorkers = HashMap<String, Vec<(String, Duty)>>;
@@ -24,6 +25,8 @@ pub struct Snapshot {
     pub version: u64,
     pub regions: Arc<LayerIndex<Region>>,
     pub grids: Arc<LayerIndex<Grid>>,
+    /// Accelerator for point → top-level grid, derived from `grids`.
+    pub grid_raster: Arc<GridRaster>,
     /// Every grid version, current ones included.
     pub grid_history: Arc<LayerIndex<GridVersion>>,
     pub workers: Arc<LayerIndex<Worker>>,
@@ -53,10 +56,12 @@ impl Snapshot {
     #[must_use]
     pub fn build(data: Dataset, version: u64) -> Self {
         let workers = LayerIndex::new(data.workers);
+        let grids = LayerIndex::new(data.grids);
         Self {
             version,
             regions: Arc::new(LayerIndex::new(data.regions)),
-            grids: Arc::new(LayerIndex::new(data.grids)),
+            grid_raster: Arc::new(GridRaster::build(grids.items())),
+            grids: Arc::new(grids),
             grid_history: Arc::new(LayerIndex::new(data.grid_versions)),
             grid_workers: Arc::new(grid_workers(&workers)),
             workers: Arc::new(workers),
@@ -140,7 +145,10 @@ impl Snapshot {
             use super::index::KeyOf;
             match layer {
                 Layer::Region => rebuild!(regions, Region),
-                Layer::Grid => rebuild!(grids, Grid),
+                Layer::Grid => {
+                    rebuild!(grids, Grid);
+                    next.grid_raster = Arc::new(GridRaster::build(next.grids.items()));
+                }
                 Layer::Worker => {
                     rebuild!(workers, Worker);
                     next.grid_workers = Arc::new(grid_workers(&next.workers));

@@ -4,3 +4,4 @@
 mod api;
 mod common;
 mod postgis_agreement;
+mod raster_exact;

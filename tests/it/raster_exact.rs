@@ -1,0 +1,47 @@
+//! The grid raster accelerator gives exactly the answer of the plain R-tree + exact test, on
+//! random points of the Dongyang sample and on the hardest points: grid vertices and points on
+//! grid edges.
+
+use geo::Coord;
+
+use safegrid::spatial::Snapshot;
+
+#[test]
+fn raster_grid_lookup_equals_tree_lookup_everywhere() {
+    let data = safegrid::sample::generate().expect("sample");
+    let snapshot = Snapshot::build(data, 1);
+    let mut s: u64 = 0xC0FFEE;
+    let mut next = || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        (s >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut points: Vec<Coord> = (0..100_000)
+        .map(|_| Coord {
+            x: 120.05 + 0.72 * next(),
+            y: 28.94 + 0.58 * next(),
+        })
+        .collect();
+    for grid in snapshot.grids.items().iter().step_by(3) {
+        for poly in &grid.area.0 {
+            for seg in poly.exterior().0.windows(2) {
+                points.push(seg[0]);
+                points.push(Coord {
+                    x: (seg[0].x + seg[1].x) / 2.0,
+                    y: (seg[0].y + seg[1].y) / 2.0,
+                });
+            }
+        }
+    }
+    let mut found = 0;
+    for p in &points {
+        let fast = snapshot.grid_at(*p).map(|g| g.code.as_str());
+        let slow = snapshot.grid_at_by_tree(*p).map(|g| g.code.as_str());
+        assert_eq!(fast, slow, "at ({}, {})", p.x, p.y);
+        found += usize::from(fast.is_some());
+    }
+    assert!(found > points.len() / 3, "{found} of {}", points.len());
+    let whole = snapshot.grid_raster.whole_share();
+    assert!(whole > 0.5, "most cells are whole: {whole}");
+}
