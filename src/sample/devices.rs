@@ -113,8 +113,9 @@ pub(super) fn key_areas(
     let town_of = |g: usize| &city.towns[city.villages[city.meta[g].village].town];
     for s in schools {
         let ring = MultiPolygon(vec![circle(s.at, SCHOOL_BUFFER_M, 48)]);
-        // Near the county line the buffer is clipped: the county's map ends there.
-        let area = if city.county.contains(&ring) {
+        // Near the county line the buffer is clipped: the county's map ends there. (Vertices
+        // 26 m apart are checked rather than the polygon: polygon-in-polygon is slow.)
+        let area = if inside_county(city, &ring) {
             ring
         } else {
             city.county.intersection(&ring)
@@ -218,7 +219,7 @@ pub(super) fn key_areas(
                     && k.name
                         .starts_with(&city.villages[city.meta[b.grid].village].short)
             });
-            if clash || !city.county.contains(&area) {
+            if clash || !inside_county(city, &area) {
                 continue;
             }
             let dept = if category == KeyAreaCategory::DisorderlySpot || rng.chance(0.3) {
@@ -241,6 +242,11 @@ pub(super) fn key_areas(
         k.id = format!("K{:04}", i + 1);
     }
     out
+}
+
+/// Whether every vertex of `area` lies inside a grid, hence inside the county.
+fn inside_county(city: &City, area: &MultiPolygon) -> bool {
+    geo::CoordsIter::coords_iter(area).all(|c| city.grid_at(c).is_some())
 }
 
 fn key_area(
