@@ -1,8 +1,44 @@
+//! # safegrid
+//!
+//! A geospatial service for grid-based community safety management (网格化管理) and video-point
+//! mapping: regions, grids and micro-grids with their workers, cameras with their fields of
+//! view, patrol routes, key rectification areas, buildings and events; "which grid, which
+//! workers, which cameras cover this point" for one point or a million.
+//!
+//! ## Architecture
+//! Data flows one way: request → [`api`] → [`service`] → ([`spatial`] index for reads,
+//! [`store`] for writes) → response. Reads never touch the database: they take the current
+//! immutable [`spatial::Snapshot`] without locking. A write is validated against the snapshot,
+//! committed to the store in one transaction, and then a new snapshot is published atomically.
+//!
+//! Dependencies point one way: `api → service → store/spatial → domain`. Only [`api`] knows
+//! axum, only [`store`] knows sqlx; [`domain`] and [`spatial`] are pure.
+//!
+//! ## Reading order
+//! 1. [`domain`]: the nouns and their validation ([`domain::Item`], one type per layer).
+//! 2. [`spatial`]: the snapshot ([`spatial::snapshot`]), point location ([`spatial::locate`]),
+//!    the raster accelerator ([`spatial::raster`]), topology, measurement, coordinate systems.
+//! 3. [`store`]: the [`store::Store`] trait and its SQLite and PostGIS backends.
+//! 4. [`service`]: writes (checks, transaction, publish) and tokens.
+//! 5. [`api`]: routes, extractors, problem+json errors, OpenAPI.
+//! 6. [`io`], [`sample`], [`config`] and `main.rs`: files, the Dongyang sample, the CLI.
+//!
+//! # Units
+//! WGS84 longitude/latitude degrees (EPSG:4326, `[lon, lat]`) and metres throughout.
+
+/// HTTP API: axum router, handlers, auth, problem+json errors, OpenAPI document.
 pub mod api;
+/// Command-line and environment settings.
 pub mod config;
+/// Domain types and their validation: pure data, no I/O.
 pub mod domain;
+/// GeoJSON and CSV import and export with coordinate-system conversion.
 pub mod io;
+/// The deterministic Dongyang sample city (real boundary and codes, synthetic everything else).
 pub mod sample;
+/// Writes (validation, one transaction, snapshot publication) and tokens.
 pub mod service;
+/// In-memory index of every layer and the geometry that runs on it.
 pub mod spatial;
+/// Persistence behind one trait: SQLite (embedded default) and PostgreSQL + PostGIS.
 pub mod store;

@@ -108,7 +108,7 @@ fn page(
     }
 }
 
-fn geojson_response(status: StatusCode, body: JsonValue) -> Response {
+fn geojson_response(status: StatusCode, body: &JsonValue) -> Response {
     (status, [(header::CONTENT_TYPE, GEOJSON)], body.to_string()).into_response()
 }
 
@@ -140,7 +140,7 @@ pub async fn list_items(layer: Layer, state: AppState, params: Params) -> ApiRes
     }
     Ok(geojson_response(
         StatusCode::OK,
-        json!({
+        &json!({
             "type": "FeatureCollection",
             "features": features,
             "numberMatched": matched,
@@ -166,7 +166,7 @@ pub async fn get_item(layer: Layer, state: AppState, key: String) -> ApiResult<R
         .snapshot()
         .get(layer, &key)
         .ok_or_else(|| ApiError::not_found(format!("{layer} `{key}` does not exist")))?;
-    Ok(geojson_response(StatusCode::OK, json!(item.to_feature())))
+    Ok(geojson_response(StatusCode::OK, &json!(item.to_feature())))
 }
 
 fn written(status: StatusCode, item: &AnyItem, report: &crate::service::WriteReport) -> Response {
@@ -176,7 +176,7 @@ fn written(status: StatusCode, item: &AnyItem, report: &crate::service::WriteRep
     {
         map.insert("gaps".into(), json!(report.gaps));
     }
-    let mut response = geojson_response(status, body);
+    let mut response = geojson_response(status, &body);
     if status == StatusCode::CREATED
         && let Ok(location) = format!("/api/v1/{}/{}", item.layer().path(), item.key()).parse()
     {
@@ -259,7 +259,7 @@ pub async fn grid_history(
     }
     Ok(geojson_response(
         StatusCode::OK,
-        json!({"type": "FeatureCollection", "features": features}),
+        &json!({"type": "FeatureCollection", "features": features}),
     ))
 }
 

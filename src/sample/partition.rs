@@ -1,25 +1,30 @@
-//! Partition of a polygon into one cell per seed point, by recursive bisection.
+//! Partition of a polygon into one cell per seed point: a Voronoi diagram clipped to it.
 //!
-//! The seeds are split in two at the median along the longer axis of their spread (in metres),
-//! the area is cut by the line midway between the two median seeds, and each half recurses with
-//! its seeds. Every cut is an intersection with two rectangles that share the cut line and whose
-//! outer sides are the area's own bounding box: both intersections then see the same extent, so
-//! i_overlay snaps them to the same integer grid and the two sides of a cut coincide exactly
-//! (a rectangle reaching far beyond the area would coarsen that grid and open sub-millimetre
-//! gaps and overlaps between neighbours).
+//! Each seed's cell is the part of the area closer to it (in metres) than to any other seed.
+//! This replaces the recursive bisection first planned: with clustered seeds (communities
+//! around a town seat amid sparse villages) bisection cuts run right across the sparse parts
+//! and leave kilometre-long strips, while Voronoi cells stay compact, small where seeds are
+//! dense and large where they are sparse, much as real towns and villages are.
 //!
-//! A cut can split a non-convex area into several parts. Afterwards each cell keeps the part
-//! holding its seed and hands every other part to the sibling it shares the longest edge with;
-//! a part with no such sibling stays, and that cell is a MultiPolygon. Parts smaller than
+//! The convex Voronoi cell is clipped half-plane by half-plane in lon/lat (the metric weights
+//! folded into each half-plane), starting from the area's bounding box and clamped to it, then
+//! intersected with the area (geo `BooleanOps`). Because every cell lies inside the area's
+//! bounding box, every intersection sees the same extent, so i_overlay snaps all of them to the
+//! same integer grid and neighbours' shared edges coincide (a cell reaching beyond the box
+//! would shift that grid and open sub-millimetre gaps and overlaps).
+//!
+//! A non-convex area can leave a cell in several parts. Each cell then keeps the part holding
+//! its seed and hands every other part to the sibling it shares the longest edge with; a part
+//! with no such sibling stays, and that cell is a MultiPolygon. Parts smaller than
 //! [`SLIVER_M2`] (rounding crumbs of the boolean ops) are dropped.
 //!
 //! Cells come out in seed order, each containing its seed, pairwise disjoint (up to snapping,
 //! far below 1 m²) and together covering the area.
 
-use geo::{BooleanOps, BoundingRect, Contains, Coord, MultiPolygon, Polygon, Rect};
+use geo::{BooleanOps, BoundingRect, Contains, Coord, LineString, MultiPolygon, Polygon, Rect};
 
 use super::SampleError;
-use super::geom::{KY, kx, point_segment_m, polygon_area_m2};
+use super::geom::{KY, distance_m, kx, point_segment_m, polygon_area_m2};
 
 /// Parts smaller than this (m²) are rounding crumbs, not territory.
 pub const SLIVER_M2: f64 = 1.0;
@@ -38,8 +43,7 @@ pub fn partition(
     seeds: &[Coord],
 ) -> Result<Vec<MultiPolygon>, SampleError> {
     let mut cells = vec![MultiPolygon(Vec::new()); seeds.len()];
-    let mut idx: Vec<usize> = (0..seeds.len()).collect();
-    bisect(what, area.clone(), &mut idx, seeds, &mut cells)?;
+    voronoi(what, area, seeds, &mut cells)?;
     consolidate(&mut cells, seeds);
     Ok(cells)
 }
@@ -61,90 +65,114 @@ pub fn drop_slivers(mp: MultiPolygon) -> MultiPolygon {
     )
 }
 
-fn bisect(
+/// A half-plane `w·p <= c` in lon/lat coordinates.
+#[derive(Debug, Clone, Copy)]
+struct HalfPlane {
+    wx: f64,
+    wy: f64,
+    c: f64,
+}
+
+impl HalfPlane {
+    /// Points at least as close (in metres) to `a` as to `b`, in the frame of `kx`/`ky` metres
+    /// per degree around `o` (which keeps the numbers small).
+    fn closer_to(a: Coord, b: Coord, o: Coord, kx: f64, ky: f64) -> Self {
+        let (ax, ay) = ((a.x - o.x) * kx, (a.y - o.y) * ky);
+        let (bx, by) = ((b.x - o.x) * kx, (b.y - o.y) * ky);
+        // |m - A|² <= |m - B|²  ⇔  (B - A)·m <= (|B|² - |A|²) / 2, with m = K (p - o).
+        let (dx, dy) = (bx - ax, by - ay);
+        Self {
+            wx: dx * kx,
+            wy: dy * ky,
+            c: 0.5 * (bx * bx + by * by - ax * ax - ay * ay) + dx * kx * o.x + dy * ky * o.y,
+        }
+    }
+
+    fn excess(&self, p: Coord) -> f64 {
+        self.wx * p.x + self.wy * p.y - self.c
+    }
+}
+
+/// Clips a convex ring (open: last vertex not repeated) to a half-plane (Sutherland–Hodgman).
+fn clip(ring: &[Coord], h: HalfPlane, bbox: Rect) -> Vec<Coord> {
+    let mut out = Vec::with_capacity(ring.len() + 1);
+    for (i, &a) in ring.iter().enumerate() {
+        let b = ring[(i + 1) % ring.len()];
+        let (fa, fb) = (h.excess(a), h.excess(b));
+        if fa <= 0.0 {
+            out.push(a);
+        }
+        if (fa < 0.0 && fb > 0.0) || (fa > 0.0 && fb < 0.0) {
+            let t = fa / (fa - fb);
+            // Clamped so that rounding never carries a vertex outside the box (see the module
+            // doc: the box fixes the snapping grid).
+            out.push(Coord {
+                x: (a.x + t * (b.x - a.x)).clamp(bbox.min().x, bbox.max().x),
+                y: (a.y + t * (b.y - a.y)).clamp(bbox.min().y, bbox.max().y),
+            });
+        }
+    }
+    out
+}
+
+fn voronoi(
     what: &str,
-    area: MultiPolygon,
-    idx: &mut [usize],
+    area: &MultiPolygon,
     seeds: &[Coord],
     cells: &mut [MultiPolygon],
 ) -> Result<(), SampleError> {
-    match idx {
-        [] => return Ok(()),
-        [only] => {
-            cells[*only] = area;
-            return Ok(());
-        }
-        _ => {}
-    }
     let Some(bbox) = area.bounding_rect() else {
-        return Err(SampleError::Partition(format!(
-            "{what}: a part with {} seeds has no area left (seed outside the area?)",
-            idx.len()
-        )));
+        return Err(SampleError::Partition(format!("{what}: empty area")));
     };
-    let (lo, hi) = seed_extent(idx, seeds);
-    let spread_x = (hi.x - lo.x) * kx(0.5 * (lo.y + hi.y));
-    let spread_y = (hi.y - lo.y) * KY;
-    let mid = idx.len() / 2;
-    let mut cut = None;
-    for along_x in [spread_x >= spread_y, spread_x < spread_y] {
-        let key = |c: Coord| if along_x { (c.x, c.y) } else { (c.y, c.x) };
-        idx.sort_by(|&a, &b| {
-            let (ka, kb) = (key(seeds[a]), key(seeds[b]));
-            ka.0.total_cmp(&kb.0)
-                .then(ka.1.total_cmp(&kb.1))
+    if let [_] = seeds {
+        cells[0] = area.clone();
+        return Ok(());
+    }
+    for (i, &si) in seeds.iter().enumerate() {
+        if let Some(sj) = seeds[..i].iter().find(|&&sj| sj == si) {
+            return Err(SampleError::Partition(format!(
+                "{what}: two seeds coincide at {sj:?}"
+            )));
+        }
+    }
+    let o = bbox.center();
+    let k = kx(o.y);
+    let (min, max) = (bbox.min(), bbox.max());
+    for (i, &si) in seeds.iter().enumerate() {
+        let mut ring = vec![
+            min,
+            Coord { x: max.x, y: min.y },
+            max,
+            Coord { x: min.x, y: max.y },
+        ];
+        // Nearest seeds first: they cut the most, so the ring stays small for the rest.
+        let mut others: Vec<usize> = (0..seeds.len()).filter(|&j| j != i).collect();
+        others.sort_by(|&a, &b| {
+            distance_m(si, seeds[a])
+                .total_cmp(&distance_m(si, seeds[b]))
                 .then(a.cmp(&b))
         });
-        let (a, b) = (key(seeds[idx[mid - 1]]).0, key(seeds[idx[mid]]).0);
-        if a < b {
-            cut = Some((along_x, 0.5 * (a + b)));
-            break;
+        for j in others {
+            ring = clip(&ring, HalfPlane::closer_to(si, seeds[j], o, k, KY), bbox);
+            if ring.len() < 3 {
+                break;
+            }
+        }
+        if ring.len() < 3 {
+            return Err(SampleError::Partition(format!(
+                "{what}: seed {si:?} has an empty cell"
+            )));
+        }
+        ring.push(ring[0]);
+        let cell = Polygon::new(LineString(ring), vec![]);
+        cells[i] = drop_slivers(area.intersection(&cell));
+        if cells[i].0.is_empty() {
+            return Err(SampleError::Partition(format!(
+                "{what}: seed {si:?} lies outside the area"
+            )));
         }
     }
-    let Some((along_x, at)) = cut else {
-        return Err(SampleError::Partition(format!(
-            "{what}: two seeds coincide at {:?}",
-            seeds[idx[mid]]
-        )));
-    };
-    let (min, max) = (bbox.min(), bbox.max());
-    // The seeds lie inside the area, so the cut lies strictly inside its bounding box.
-    let (low_rect, high_rect) = if along_x {
-        (
-            Rect::new(min, Coord { x: at, y: max.y }),
-            Rect::new(Coord { x: at, y: min.y }, max),
-        )
-    } else {
-        (
-            Rect::new(min, Coord { x: max.x, y: at }),
-            Rect::new(Coord { x: min.x, y: at }, max),
-        )
-    };
-    let low = drop_slivers(area.intersection(&low_rect.to_polygon()));
-    let high = drop_slivers(area.intersection(&high_rect.to_polygon()));
-    drop(area);
-    let (left, right) = idx.split_at_mut(mid);
-    bisect(what, low, left, seeds, cells)?;
-    bisect(what, high, right, seeds, cells)
-}
-
-fn seed_extent(idx: &[usize], seeds: &[Coord]) -> (Coord, Coord) {
-    let mut lo = Coord {
-        x: f64::INFINITY,
-        y: f64::INFINITY,
-    };
-    let mut hi = Coord {
-        x: f64::NEG_INFINITY,
-        y: f64::NEG_INFINITY,
-    };
-    for &i in idx {
-        let c = seeds[i];
-        lo.x = lo.x.min(c.x);
-        lo.y = lo.y.min(c.y);
-        hi.x = hi.x.max(c.x);
-        hi.y = hi.y.max(c.y);
-    }
-    (lo, hi)
+    Ok(())
 }
 
 /// Gives each cell a single part where possible (see the module doc).
@@ -225,7 +253,7 @@ fn shared_length_m(part: &Polygon, cell: &MultiPolygon) -> f64 {
             .iter()
             .any(|&(p, q)| point_segment_m(m, p, q) < SHARED_EDGE_TOLERANCE_M)
         {
-            total += super::geom::distance_m(a, b);
+            total += distance_m(a, b);
         }
     }
     total
@@ -257,9 +285,9 @@ mod tests {
 
     #[test]
     fn orphan_part_goes_to_a_neighbour() {
-        // A U shape: the second (horizontal) cut runs across both prongs, so the upper side
-        // holds the left prong (with its seed) and an orphan right prong, which must go to the
-        // cell below it.
+        // A U shape with one seed at the top of the left prong and two in the base: the cell
+        // of the prong seed reaches across the gap into the right prong, an orphan part that
+        // must go to a base cell.
         let at = |x: f64, y: f64| Coord {
             x: 120.3 + x,
             y: 29.2 + y,
@@ -279,7 +307,7 @@ mod tests {
             vec![],
         );
         let area = MultiPolygon(vec![u]);
-        let seeds = [at(0.015, 0.002), at(0.005, 0.025), at(0.016, 0.004)];
+        let seeds = [at(0.005, 0.025), at(0.008, 0.003), at(0.022, 0.003)];
         let cells = partition("u", &area, &seeds).unwrap();
         assert!(cells.iter().all(|c| c.0.len() == 1), "{cells:?}");
         let total: f64 = cells.iter().map(area_m2).sum();

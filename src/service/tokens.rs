@@ -4,19 +4,30 @@ use sha2::{Digest, Sha256};
 
 use crate::domain::Layer;
 
-fn random_hex(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    // The OS RNG failing is unrecoverable for a token issuer; fall back to time-based bytes
-    // only for ids (never for tokens, see `new_token`).
+/// Lowercase hex of `bytes`.
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+fn random_hex(len: usize) -> String {
+    let mut buf = vec![0u8; len];
+    // Ids only need to be unique, not secret: if the OS random source fails, the clock will do.
     if getrandom::fill(&mut buf).is_err() {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        for (i, b) in buf.iter_mut().enumerate() {
-            *b = (nanos >> ((i % 16) * 8)) as u8;
+            .map_or(0, |d| d.as_nanos())
+            .to_le_bytes();
+        for (b, n) in buf.iter_mut().zip(nanos.iter().cycle()) {
+            *b = *n;
         }
     }
-    buf.iter().map(|b| format!("{b:02x}")).collect()
+    hex(&buf)
 }
 
 /// A new bearer token: `sg_` and 64 hex digits from the OS random source.
@@ -26,19 +37,13 @@ fn random_hex(bytes: usize) -> String {
 pub fn new_token() -> Result<String, getrandom::Error> {
     let mut buf = [0u8; 32];
     getrandom::fill(&mut buf)?;
-    Ok(format!(
-        "sg_{}",
-        buf.iter().map(|b| format!("{b:02x}")).collect::<String>()
-    ))
+    Ok(format!("sg_{}", hex(&buf)))
 }
 
 /// The hex SHA-256 of a token, the only form in which tokens are stored.
 #[must_use]
 pub fn hash_token(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&Sha256::digest(token.as_bytes()))
 }
 
 /// A new server-assigned id for an item of `layer`, e.g. `E-3f9a0c1b2d4e`.

@@ -12,7 +12,7 @@ use crate::domain::{
     PatrolRoute, Region, Worker,
 };
 
-use super::index::LayerIndex;
+use super::index::{KeyOf, LayerIndex};
 use super::raster::GridRaster;
 
 /// Workers of one grid: (worker key, duty).
@@ -142,7 +142,6 @@ impl Snapshot {
                     next.$field = Arc::new(LayerIndex::new(map.into_values().collect()));
                 }};
             }
-            use super::index::KeyOf;
             match layer {
                 Layer::Region => rebuild!(regions, Region),
                 Layer::Grid => {

@@ -181,7 +181,7 @@ both_backends!(
 
 async fn writes_need_a_token_with_the_right_role(app: &TestApp) {
     let grid = area_feature(
-        json!({"code": "330783001014009", "name": "新网格", "kind": "residential"}),
+        &json!({"code": "330783001014009", "name": "新网格", "kind": "residential"}),
         &rect(120.0, 29.0, 120.01, 29.01),
     );
     let (status, ctype, _) = app
@@ -221,7 +221,7 @@ both_backends!(auth_roles, writes_need_a_token_with_the_right_role);
 async fn grid_overlapping_a_sibling_is_refused_with_its_name_and_area(app: &TestApp) {
     // 0.001° × 0.1° strip straddling the edge into grid B: overlaps both A and B.
     let grid = area_feature(
-        json!({"code": "330783001014010", "name": "重叠网格", "kind": "residential"}),
+        &json!({"code": "330783001014010", "name": "重叠网格", "kind": "residential"}),
         &rect(120.049, 29.0, 120.0505, 29.1),
     );
     let (status, ctype, body) = app
@@ -253,7 +253,7 @@ async fn replacing_a_grid_keeps_history_and_reports_gaps(app: &TestApp) {
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     // Shrink grid B to its southern half: the northern half becomes a gap.
     let smaller = area_feature(
-        json!({"name": "东街社区第2网格", "kind": "residential"}),
+        &json!({"name": "东街社区第2网格", "kind": "residential"}),
         &rect(120.05, 29.0, 120.1, 29.05),
     );
     let (status, _, body) = app
@@ -314,7 +314,7 @@ async fn bad_geometry_and_fields_get_clear_errors(app: &TestApp) {
     let bowtie = json!({"type": "Feature", "properties": {"code": "330783001014011", "name": "x", "kind": "village"},
         "geometry": {"type": "Polygon", "coordinates": [[[120.0, 29.0], [120.01, 29.01], [120.01, 29.0], [120.0, 29.01], [120.0, 29.0]]]}});
     let unknown_community = area_feature(
-        json!({"code": "330783001099001", "name": "x", "kind": "village"}),
+        &json!({"code": "330783001099001", "name": "x", "kind": "village"}),
         &rect(120.0, 29.0, 120.01, 29.01),
     );
     let camera = |props: Value| json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [120.02, 29.05]}, "properties": props});
@@ -567,7 +567,7 @@ async fn a_failed_import_leaves_nothing_behind(app: &TestApp) {
             .expect("valid")
     };
     let bad: geojson::Feature = serde_json::from_value(area_feature(
-        json!({"code": "330783001014012", "name": "x", "kind": "village"}),
+        &json!({"code": "330783001014012", "name": "x", "kind": "village"}),
         &rect(120.01, 29.01, 120.02, 29.02),
     ))
     .expect("feature");

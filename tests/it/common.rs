@@ -35,12 +35,9 @@ pub fn pg_server_url() -> Option<String> {
 pub async fn new_pg_database() -> Option<(String, String)> {
     let server = pg_server_url()?;
     let (base, _) = server.rsplit_once('/').unwrap_or((server.as_str(), ""));
-    let mut rnd = [0u8; 6];
+    let mut rnd = [0u8; 8];
     getrandom::fill(&mut rnd).expect("random");
-    let name = format!(
-        "safegrid_t_{}",
-        rnd.iter().map(|b| format!("{b:02x}")).collect::<String>()
-    );
+    let name = format!("safegrid_t_{:016x}", u64::from_le_bytes(rnd));
     let admin = sqlx::PgPool::connect(&format!("{base}/postgres"))
         .await
         .expect("connect to the maintenance database");
@@ -90,7 +87,7 @@ pub async fn open_store(backend: Backend) -> Option<(Arc<dyn Store>, Option<Stri
 }
 
 /// A polygon feature of `layer` from a ring of `[lon, lat]`.
-pub fn area_feature(props: Value, ring: &[[f64; 2]]) -> Value {
+pub fn area_feature(props: &Value, ring: &[[f64; 2]]) -> Value {
     json!({"type": "Feature", "properties": props, "geometry": {"type": "Polygon", "coordinates": [ring]}})
 }
 
@@ -122,40 +119,40 @@ pub fn fixture() -> Vec<AnyItem> {
     vec![
         item(
             Layer::Region,
-            area_feature(json!({"code": "330783", "name": "东阳市"}), &square),
+            area_feature(&json!({"code": "330783", "name": "东阳市"}), &square),
         ),
         item(
             Layer::Region,
             area_feature(
-                json!({"code": "330783001", "name": "吴宁街道", "parent_code": "330783"}),
+                &json!({"code": "330783001", "name": "吴宁街道", "parent_code": "330783"}),
                 &square,
             ),
         ),
         item(
             Layer::Region,
             area_feature(
-                json!({"code": VILLAGE, "name": "东街社区居委会", "parent_code": "330783001"}),
+                &json!({"code": VILLAGE, "name": "东街社区居委会", "parent_code": "330783001"}),
                 &square,
             ),
         ),
         item(
             Layer::Grid,
             area_feature(
-                json!({"code": GRID_A, "name": "东街社区第1网格", "kind": "residential"}),
+                &json!({"code": GRID_A, "name": "东街社区第1网格", "kind": "residential"}),
                 &rect(120.0, 29.0, 120.05, 29.1),
             ),
         ),
         item(
             Layer::Grid,
             area_feature(
-                json!({"code": GRID_B, "name": "东街社区第2网格", "kind": "residential"}),
+                &json!({"code": GRID_B, "name": "东街社区第2网格", "kind": "residential"}),
                 &rect(120.05, 29.0, 120.1, 29.1),
             ),
         ),
         item(
             Layer::Grid,
             area_feature(
-                json!({"code": MICRO_A, "name": "第1网格第1微网格", "kind": "residential", "parent_code": GRID_A}),
+                &json!({"code": MICRO_A, "name": "第1网格第1微网格", "kind": "residential", "parent_code": GRID_A}),
                 &rect(120.0, 29.0, 120.025, 29.1),
             ),
         ),
@@ -174,7 +171,7 @@ pub fn fixture() -> Vec<AnyItem> {
         item(
             Layer::KeyArea,
             area_feature(
-                json!({"id": "K1", "name": "东街小学周边", "category": "school_surroundings", "listed_date": "2026-01-01", "deadline": "2026-06-30", "status": "rectifying"}),
+                &json!({"id": "K1", "name": "东街小学周边", "category": "school_surroundings", "listed_date": "2026-01-01", "deadline": "2026-06-30", "status": "rectifying"}),
                 &rect(120.01, 29.04, 120.03, 29.06),
             ),
         ),

@@ -28,8 +28,8 @@ fn raster_grid_lookup_equals_tree_lookup_everywhere() {
             for seg in poly.exterior().0.windows(2) {
                 points.push(seg[0]);
                 points.push(Coord {
-                    x: (seg[0].x + seg[1].x) / 2.0,
-                    y: (seg[0].y + seg[1].y) / 2.0,
+                    x: f64::midpoint(seg[0].x, seg[1].x),
+                    y: f64::midpoint(seg[0].y, seg[1].y),
                 });
             }
         }
