@@ -392,3 +392,115 @@ impl Snapshot {
 fn round_cm(m: f64) -> f64 {
     (m * 100.0).round() / 100.0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{CameraKind, CameraStatus};
+    use geo::Point;
+
+    fn camera(azimuth_deg: f64, hfov_deg: f64, range_m: f64, kind: CameraKind) -> Camera {
+        Camera {
+            code: "33078300001320000001".into(),
+            name: String::new(),
+            height_m: 5.0,
+            azimuth_deg,
+            hfov_deg,
+            range_m,
+            kind,
+            status: CameraStatus::Online,
+            location: Point::new(120.24, 29.29),
+        }
+    }
+
+    /// The point `metres` away from the camera at `bearing_deg`.
+    fn at(metres: f64, bearing_deg: f64) -> Coord {
+        let frame = LocalFrame::new(120.24, 29.29);
+        let b = bearing_deg.to_radians();
+        let (lon, lat) = frame.unproject([metres * b.sin(), metres * b.cos()]);
+        Coord { x: lon, y: lat }
+    }
+
+    #[test]
+    fn sector_wraps_through_north() {
+        let cam = camera(350.0, 40.0, 100.0, CameraKind::Fixed);
+        assert!(
+            camera_sees(&cam, at(50.0, 5.0)).is_some(),
+            "15° from the azimuth"
+        );
+        assert!(
+            camera_sees(&cam, at(50.0, 331.0)).is_some(),
+            "19° from the azimuth"
+        );
+        assert!(
+            camera_sees(&cam, at(50.0, 11.0)).is_none(),
+            "21° from the azimuth"
+        );
+        assert!(
+            camera_sees(&cam, at(50.0, 329.0)).is_none(),
+            "21° the other way"
+        );
+        assert!(camera_sees(&cam, at(50.0, 170.0)).is_none(), "behind");
+    }
+
+    #[test]
+    fn range_boundary_is_inclusive_and_ptz_sees_all_around() {
+        let cam = camera(90.0, 60.0, 100.0, CameraKind::Fixed);
+        let d = camera_sees(&cam, at(99.9, 90.0)).expect("inside range");
+        assert!((d - 99.9).abs() < 0.1, "{d}");
+        assert!(camera_sees(&cam, at(100.2, 90.0)).is_none());
+        let ptz = camera(0.0, 60.0, 100.0, CameraKind::Ptz);
+        for bearing in [0.0, 90.0, 180.0, 270.0, 359.0] {
+            assert!(camera_sees(&ptz, at(80.0, bearing)).is_some(), "{bearing}");
+        }
+        assert!(camera_sees(&ptz, at(120.0, 0.0)).is_none());
+        assert!(
+            camera_sees(
+                &cam,
+                Coord {
+                    x: 120.24,
+                    y: 29.29
+                }
+            )
+            .is_some(),
+            "its own spot"
+        );
+    }
+
+    #[test]
+    fn edge_distance_is_zero_on_the_edge_and_metres_inside() {
+        let frame = LocalFrame::new(120.0, 29.0);
+        let (dlon, dlat) = frame.metres_to_degrees(1000.0);
+        let square = MultiPolygon(vec![geo::Polygon::new(
+            geo::LineString::from(vec![
+                (120.0, 29.0),
+                (120.0 + dlon, 29.0),
+                (120.0 + dlon, 29.0 + dlat),
+                (120.0, 29.0 + dlat),
+                (120.0, 29.0),
+            ]),
+            vec![],
+        )]);
+        let centre = Coord {
+            x: 120.0 + dlon / 2.0,
+            y: 29.0 + dlat / 2.0,
+        };
+        assert!((edge_distance_m(&square, centre) - 500.0).abs() < 1.0);
+        assert!(
+            edge_distance_m(
+                &square,
+                Coord {
+                    x: 120.0,
+                    y: 29.0 + dlat / 3.0
+                }
+            ) < 1e-6
+        );
+        assert!(covers(
+            &square,
+            Coord {
+                x: 120.0,
+                y: 29.0 + dlat / 3.0
+            }
+        ));
+    }
+}
