@@ -221,6 +221,26 @@ fn startup_child(url: &str) {
     });
 }
 
+/// Runs this binary as the start-up child; kills it after [`IO_TIMEOUT`].
+fn run_child(exe: &std::path::Path, sqlite_url: &str) -> std::process::Output {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(exe)
+        .env(CHILD_ENV, sqlite_url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the start-up child runs");
+    let started = Instant::now();
+    while child.try_wait().expect("waiting for the child").is_none() {
+        if started.elapsed() > IO_TIMEOUT {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.wait_with_output().expect("the child's output")
+}
+
 /// A `kB` field of `/proc/self/status` (0 when unavailable).
 fn proc_status_kb(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -238,16 +258,7 @@ async fn startup(report: &mut Report, sqlite_url: &str) {
     let exe = std::env::current_exe().expect("the bench knows its own path");
     let mut runs: Vec<(f64, f64, f64, f64)> = Vec::new();
     for _ in 0..STARTUP_RUNS {
-        let output = tokio::time::timeout(
-            IO_TIMEOUT,
-            tokio::process::Command::new(&exe)
-                .env(CHILD_ENV, sqlite_url)
-                .kill_on_drop(true)
-                .output(),
-        )
-        .await
-        .expect("the start-up child finishes in time")
-        .expect("the start-up child runs");
+        let output = tokio::task::block_in_place(|| run_child(&exe, sqlite_url));
         let text = String::from_utf8_lossy(&output.stdout);
         let Some(line) = text.lines().find(|l| l.starts_with("STARTUP ")) else {
             panic!(
@@ -456,6 +467,8 @@ struct PgFigures {
     planner_camera: String,
     /// Single grid lookups over a pool, by concurrency.
     single: Vec<(usize, Load)>,
+    /// The same over one dedicated connection per client (no pool), by concurrency.
+    single_direct: Vec<(usize, Load)>,
     postgis_version: String,
 }
 
@@ -707,12 +720,26 @@ async fn postgis_in(
 
     // Single grid lookups over a pool, driven like the HTTP load.
     let mut single = Vec::new();
+    let mut single_direct = Vec::new();
     for c in CONCURRENCY {
-        let url = url.to_owned();
-        let points = points.clone();
-        let load = on_client_thread(move || async move { pg_load(&url, c, points).await }).await?;
-        eprintln!("PostGIS single lookups, c={c}: {load}");
-        single.push((c, load));
+        for pooled in [true, false] {
+            let url = url.to_owned();
+            let points = points.clone();
+            let load =
+                on_client_thread(move || async move { pg_load(&url, c, points, pooled).await })
+                    .await?;
+            let how = if pooled {
+                "PgPool"
+            } else {
+                "dedicated connections"
+            };
+            eprintln!("PostGIS single lookups, {how}, c={c}: {load}");
+            if pooled {
+                single.push((c, load));
+            } else {
+                single_direct.push((c, load));
+            }
+        }
     }
     Ok(PgFigures {
         grid_plans,
@@ -723,6 +750,7 @@ async fn postgis_in(
         planner_grid,
         planner_camera,
         single,
+        single_direct,
         postgis_version,
     })
 }
@@ -807,8 +835,14 @@ async fn run_plans(
     Ok(out)
 }
 
-/// Single grid lookups over a pool of `c` connections, `c` at a time.
-async fn pg_load(url: &str, c: usize, points: Arc<Vec<Coord>>) -> anyhow::Result<Load> {
+/// Single grid lookups by `c` clients at a time, over a pool of `c` connections or (`pooled`
+/// false) over one dedicated connection per client.
+async fn pg_load(
+    url: &str,
+    c: usize,
+    points: Arc<Vec<Coord>>,
+    pooled: bool,
+) -> anyhow::Result<Load> {
     const SQL: &str = "select code from grid where parent_code is null and \
         st_covers(geometry, st_setsrid(st_makepoint($1, $2), 4326)) order by code limit 1";
     let pool = sqlx::postgres::PgPoolOptions::new()
@@ -823,8 +857,13 @@ async fn pg_load(url: &str, c: usize, points: Arc<Vec<Coord>>) -> anyhow::Result
         let stop = started + Duration::from_secs_f64(seconds);
         let mut tasks = tokio::task::JoinSet::new();
         for k in 0..c {
-            let (pool, points) = (pool.clone(), points.clone());
+            let (pool, points, url) = (pool.clone(), points.clone(), url.to_owned());
             tasks.spawn(async move {
+                let mut direct = if pooled {
+                    None
+                } else {
+                    Some(sqlx::PgConnection::connect(&url).await?)
+                };
                 let mut latencies = Vec::new();
                 let mut hits = 0usize;
                 let mut i = k;
@@ -832,14 +871,15 @@ async fn pg_load(url: &str, c: usize, points: Arc<Vec<Coord>>) -> anyhow::Result
                     let p = points[i % points.len()];
                     i += c;
                     let t = Instant::now();
-                    let code: Option<String> = tokio::time::timeout(
-                        IO_TIMEOUT,
-                        sqlx::query_scalar(SQL)
-                            .bind(p.x)
-                            .bind(p.y)
-                            .fetch_optional(&pool),
-                    )
-                    .await??;
+                    let query = sqlx::query_scalar(SQL).bind(p.x).bind(p.y);
+                    let code: Option<String> = match direct.as_mut() {
+                        Some(conn) => {
+                            tokio::time::timeout(IO_TIMEOUT, query.fetch_optional(conn)).await??
+                        }
+                        None => {
+                            tokio::time::timeout(IO_TIMEOUT, query.fetch_optional(&pool)).await??
+                        }
+                    };
                     latencies.push(t.elapsed());
                     hits += usize::from(code.is_some());
                 }
@@ -1238,8 +1278,15 @@ impl HttpFigures {
                 .map(|(c, l)| format!("c={c}: {l}"))
                 .collect::<Vec<_>>()
                 .join("; ");
+            let direct = pg
+                .single_direct
+                .iter()
+                .map(|(c, l)| format!("c={c}: {l}"))
+                .collect::<Vec<_>>()
+                .join("; ");
             report.notes.push(format!(
-                "PostGIS single grid lookups over a sqlx PgPool: {single}."
+                "PostGIS single grid lookups over a sqlx PgPool (the table's baseline): {single}. \
+                 Over one dedicated sqlx connection per client instead (for reference): {direct}."
             ));
         }
     }

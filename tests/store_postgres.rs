@@ -87,9 +87,10 @@ fn pg_url() -> Option<String> {
     match std::env::var("SAFEGRID_TEST_PG_URL") {
         Ok(url) if !url.trim().is_empty() => Some(url),
         _ => {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("CI requires SAFEGRID_TEST_PG_URL");
-            }
+            assert!(
+                !std::env::var("CI").is_ok_and(|v| v == "true"),
+                "CI requires SAFEGRID_TEST_PG_URL"
+            );
             None
         }
     }
@@ -192,14 +193,15 @@ fn item(layer: Layer, feature: Value) -> AnyItem {
     AnyItem::from_feature(layer, &feature).expect("valid feature")
 }
 
-fn square(x: f64, y: f64, d: f64) -> Value {
-    json!({"type": "Polygon", "coordinates": [[[x, y], [x + d, y], [x + d, y + d], [x, y + d], [x, y]]]})
+/// A rectangle from its corners, written as literals so the fixtures hold short decimals.
+fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> Value {
+    json!({"type": "Polygon", "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]})
 }
 
 fn region(code: &str, parent: Option<&str>, name: &str) -> AnyItem {
     item(
         Layer::Region,
-        json!({"type": "Feature", "geometry": square(120.2, 29.2, 0.1),
+        json!({"type": "Feature", "geometry": rect(120.2, 29.2, 120.3, 29.3),
                "properties": {"code": code, "name": name, "parent_code": parent}}),
     )
 }
@@ -212,7 +214,7 @@ fn regions() -> Vec<AnyItem> {
     ]
 }
 
-fn grid(code: &str, name: &str, geometry: Value) -> AnyItem {
+fn grid(code: &str, name: &str, geometry: &Value) -> AnyItem {
     item(
         Layer::Grid,
         json!({"type": "Feature", "geometry": geometry,
@@ -427,7 +429,7 @@ mod bodies {
         batch.push(Change::Insert(grid(
             GRID_A,
             "第1网格",
-            square(120.21, 29.21, 0.01),
+            &rect(120.21, 29.21, 120.22, 29.22),
         )));
         batch.push(Change::Put(camera("33078300001320000001", 120.215, 29.215)));
         batch.push(Change::Put(worker("w1", &[(GRID_A, "leader")])));
@@ -484,7 +486,7 @@ mod bodies {
                 &[Change::Insert(grid(
                     "330783001099001",
                     "无主",
-                    square(120.0, 29.0, 0.01),
+                    &rect(120.0, 29.0, 120.01, 29.01),
                 ))],
                 t(2),
             )
@@ -503,7 +505,7 @@ mod bodies {
                 &[Change::Insert(grid(
                     GRID_A,
                     "第1网格",
-                    square(120.21, 29.21, 0.01),
+                    &rect(120.21, 29.21, 120.22, 29.22),
                 ))],
                 t(10),
             )
@@ -514,7 +516,7 @@ mod bodies {
                 &[Change::Replace(grid(
                     GRID_A,
                     "第1网格（调整）",
-                    square(120.21, 29.21, 0.02),
+                    &rect(120.21, 29.21, 120.23, 29.23),
                 ))],
                 t(20),
             )
@@ -536,13 +538,13 @@ mod bodies {
         // The version keeps its own geometry.
         assert_eq!(
             serde_json::to_value(versions[0].grid.geometry()).expect("json"),
-            square(120.21, 29.21, 0.01),
+            rect(120.21, 29.21, 120.22, 29.22),
             "{}",
             store.backend()
         );
         assert_eq!(
             serde_json::to_value(versions[1].grid.geometry()).expect("json"),
-            square(120.21, 29.21, 0.02),
+            rect(120.21, 29.21, 120.23, 29.23),
             "{}",
             store.backend()
         );
@@ -554,7 +556,7 @@ mod bodies {
         assert_eq!(data.grid_versions.len(), 2);
 
         // A micro-grid referencing its parent keeps the parent from being deleted.
-        let mut micro = grid(GRID_B, "第1微网格", square(120.21, 29.21, 0.005));
+        let mut micro = grid(GRID_B, "第1微网格", &rect(120.21, 29.21, 120.215, 29.215));
         if let AnyItem::Grid(g) = &mut micro {
             g.parent_code = Some(GRID_A.into());
         }
@@ -594,7 +596,7 @@ mod bodies {
                 &[Change::Put(grid(
                     GRID_A,
                     "第1网格（恢复）",
-                    square(120.21, 29.21, 0.01),
+                    &rect(120.21, 29.21, 120.22, 29.22),
                 ))],
                 t(40),
             )
@@ -623,12 +625,12 @@ mod bodies {
         batch.push(Change::Put(grid(
             GRID_A,
             "第1网格",
-            square(120.21, 29.21, 0.01),
+            &rect(120.21, 29.21, 120.22, 29.22),
         )));
         batch.push(Change::Put(grid(
             GRID_B,
             "第2网格",
-            square(120.22, 29.21, 0.01),
+            &rect(120.22, 29.21, 120.23, 29.22),
         )));
         batch.push(Change::Insert(worker(
             "w1",
@@ -717,13 +719,21 @@ mod bodies {
     }
 
     pub async fn geometry_round_trips_exactly(store: Arc<dyn Store>) {
+        // Both stores read geometry back as GeoJSON text, so exactness needs a correctly
+        // rounding JSON float parser; serde_json's default one is off by one ulp here.
+        let probe: f64 = serde_json::from_str("29.220000000000002").expect("a number");
+        assert_eq!(
+            probe.to_bits(),
+            29.220000000000002_f64.to_bits(),
+            "serde_json parses floats inexactly: enable its `float_roundtrip` feature in Cargo.toml"
+        );
         let mut rng = Rng(0x5AFE_6121D);
         let mut items = regions();
         // Full-precision polygons, one part and two parts.
         items.push(grid(
             GRID_A,
             "精度网格",
-            json!({"type": "Polygon", "coordinates": [[
+            &json!({"type": "Polygon", "coordinates": [[
                 [120.12345678901234, 29.123456789012345],
                 [120.22345678901235, 29.123456789012348],
                 [120.22345678901237, 29.223456789012343],
@@ -768,8 +778,8 @@ mod bodies {
 
     pub async fn load_returns_what_was_written(store: Arc<dyn Store>) {
         let mut items = regions();
-        items.push(grid(GRID_A, "第1网格", square(120.21, 29.21, 0.01)));
-        items.push(grid(GRID_B, "第2网格", square(120.22, 29.21, 0.01)));
+        items.push(grid(GRID_A, "第1网格", &rect(120.21, 29.21, 120.22, 29.22)));
+        items.push(grid(GRID_B, "第2网格", &rect(120.22, 29.21, 120.23, 29.22)));
         items.push(worker("w1", &[(GRID_A, "leader"), (GRID_B, "full_time")]));
         items.push(camera("33078300001320000001", 120.215, 29.215));
         items.push(item(
@@ -779,7 +789,7 @@ mod bodies {
         ));
         items.push(item(
             Layer::KeyArea,
-            json!({"type": "Feature", "geometry": square(120.23, 29.23, 0.002),
+            json!({"type": "Feature", "geometry": rect(120.23, 29.23, 120.232, 29.232),
                    "properties": {"id": "ka1", "name": "城中村", "category": "urban_village", "lead_department": "吴宁街道",
                                   "responsible_person": "李四", "listed_date": "2024-01-02", "deadline": "2024-06-30", "status": "listed"}}),
         ));

@@ -141,7 +141,25 @@ pub(super) fn key_areas(
         .copied()
         .filter(|&g| {
             let m = &city.meta[g];
+            // Block-sized: a whole rural village grid is not a 城中村.
+            let (w, h) = (
+                distance_m(
+                    m.bbox.min(),
+                    Coord {
+                        x: m.bbox.max().x,
+                        y: m.bbox.min().y,
+                    },
+                ),
+                distance_m(
+                    m.bbox.min(),
+                    Coord {
+                        x: m.bbox.min().x,
+                        y: m.bbox.max().y,
+                    },
+                ),
+            );
             m.dedicated.is_none()
+                && w.max(h) < 1_500.0
                 && match m.setting {
                     Setting::StreetVillage => true,
                     Setting::RuralVillage => distance_m(m.bbox.center(), CITY_CENTRE) < 8_000.0,
@@ -488,11 +506,15 @@ pub(super) fn patrol_routes(city: &City, hotspots: &[Hotspot]) -> Vec<PatrolRout
                 ));
             }
         }
-        let spots: Vec<Coord> = hotspots
+        // A tour stays within a night's drive of the town seat.
+        let mut spots: Vec<Coord> = hotspots
             .iter()
-            .filter(|h| h.town == ti)
+            .filter(|h| h.town == ti && distance_m(h.at, town.seat) < 5_000.0)
             .map(|h| h.at)
             .collect();
+        // Several hotspots can share a centre (the same school drawn twice).
+        spots.sort_by(|a, b| a.x.total_cmp(&b.x).then(a.y.total_cmp(&b.y)));
+        spots.dedup();
         for k in 0..n {
             let team = format!("{}派出所巡逻{}组", town.short, TEAM_NO[k % TEAM_NO.len()]);
             let tour = k % 2 == 1 && spots.len() >= 3;
@@ -506,7 +528,7 @@ pub(super) fn patrol_routes(city: &City, hotspots: &[Hotspot]) -> Vec<PatrolRout
                 let i = rng.weighted(&w).unwrap_or(0);
                 (format!("{}环线", loops[i].0), loops[i].1.clone())
             };
-            if line.0.len() < 2 {
+            if !line.0.iter().any(|c| *c != line.0[0]) {
                 continue;
             }
             let mut windows = vec![if rng.chance(0.6) {

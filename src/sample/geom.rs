@@ -223,16 +223,17 @@ impl Locator {
 
 /// Distance in metres from `p` to the segment `a`–`b`.
 pub fn point_segment_m(p: Coord, a: Coord, b: Coord) -> f64 {
-    let k = kx(p.y);
-    let (px, py) = ((p.x - a.x) * k, (p.y - a.y) * KY);
-    let (bx, by) = ((b.x - a.x) * k, (b.y - a.y) * KY);
+    let scale = kx(p.y);
+    // In metres, relative to `a`.
+    let (px, py) = ((p.x - a.x) * scale, (p.y - a.y) * KY);
+    let (bx, by) = ((b.x - a.x) * scale, (b.y - a.y) * KY);
     let len2 = bx * bx + by * by;
-    let t = if len2 > 0.0 {
+    let along = if len2 > 0.0 {
         ((px * bx + py * by) / len2).clamp(0.0, 1.0)
     } else {
         0.0
     };
-    (px - t * bx).hypot(py - t * by)
+    (px - along * bx).hypot(py - along * by)
 }
 
 #[cfg(test)]

@@ -2,8 +2,9 @@
 //!
 //! [`generate`] returns a [`Dataset`] that a store seeds into an empty database and that tests
 //! and benchmarks use as a realistic fixture. It is the same on every run and every machine:
-//! each stage draws from its own fixed-seed [`rng::Rng`] (xoshiro256**, written out in
-//! `rng.rs`), and nothing depends on hash-map order, threads or the clock.
+//! each stage draws from its own fixed-seed generator (xoshiro256**, written out in `rng.rs`),
+//! and nothing depends on hash-map order, threads or the clock. The sample is "as of"
+//! 2026-10-31: events run from 2025-11-01 to that day and the latest ones are still open.
 //!
 //! # What is real and what is synthetic
 //!
@@ -15,7 +16,8 @@
 //! **Synthetic** (generated here, plausible but invented):
 //! - every polygon below the county: town polygons partition the real boundary around the real
 //!   seats; village/community polygons partition their town; grids partition their village
-//!   (recursive bisection, see `partition.rs`). No public source has these boundaries;
+//!   (Voronoi cells of seed points clipped to the parent, see `partition.rs`). No public
+//!   source has these boundaries;
 //! - grids, micro-grids and their workers (names, phones); buildings and their households;
 //! - cameras, schools, key areas, patrol routes and a year of events.
 //!
@@ -95,8 +97,9 @@ pub type SampleResult<T> = Result<T, SampleError>;
 
 /// Builds the whole sample city. Deterministic: equal output on every call.
 ///
-/// About 2,000 grids, 100,000 buildings, 20,000 cameras and 100,000 events; it takes well
-/// under a second in a release build.
+/// 407 regions (county, 18 towns, 388 villages), about 1,950 grids (110 of them micro-grids),
+/// 3,800 workers, 108,000 buildings, 20,000 cameras, 140 key areas, 60 patrol routes and
+/// 100,000 events. It takes about a second in a debug build and a fraction of that in release.
 ///
 /// # Errors
 /// A [`SampleError`] if the embedded data or a generation rule is broken.

@@ -193,6 +193,10 @@ fn every_item_validates_and_round_trips_as_geojson() {
             assert_eq!(back.key(), item.key());
         }
     }
+    fn unique<T: Item>(items: &[T]) {
+        let keys: BTreeSet<&str> = items.iter().map(Item::key).collect();
+        assert_eq!(keys.len(), items.len(), "duplicate keys in {}", T::LAYER);
+    }
     let d = city();
     all::<Region>(&d.regions, 1);
     all::<Grid>(&d.grids, 1);
@@ -203,10 +207,6 @@ fn every_item_validates_and_round_trips_as_geojson() {
     all::<Event>(&d.events, 31);
     all::<Building>(&d.buildings, 31);
     // Keys are unique within each layer.
-    fn unique<T: Item>(items: &[T]) {
-        let keys: BTreeSet<&str> = items.iter().map(Item::key).collect();
-        assert_eq!(keys.len(), items.len(), "duplicate keys in {}", T::LAYER);
-    }
     unique(&d.regions);
     unique(&d.grids);
     unique(&d.workers);
@@ -442,26 +442,4 @@ fn generate_timing() {
         t.elapsed(),
         d.events.len()
     );
-}
-
-#[test]
-fn zz_dump_for_plot() {
-    let d = city();
-    let rings = |mp: &MultiPolygon| -> Vec<Vec<[f64; 2]>> {
-        mp.0.iter()
-            .map(|p| p.exterior().0.iter().map(|c| [c.x, c.y]).collect())
-            .collect()
-    };
-    let out = serde_json::json!({
-        "towns": d.regions.iter().filter(|r| r.code.len() == 9).flat_map(|r| rings(&r.area)).collect::<Vec<_>>(),
-        "villages": d.regions.iter().filter(|r| r.code.len() == 12).flat_map(|r| rings(&r.area)).collect::<Vec<_>>(),
-        "grids": d.grids.iter().filter(|g| g.parent_code.is_none()).flat_map(|g| rings(&g.area)).collect::<Vec<_>>(),
-        "micro": d.grids.iter().filter(|g| g.parent_code.is_some()).flat_map(|g| rings(&g.area)).collect::<Vec<_>>(),
-        "keys": d.key_areas.iter().flat_map(|k| rings(&k.area)).collect::<Vec<_>>(),
-        "routes": d.patrol_routes.iter().map(|r| r.line.0.iter().map(|c| [c.x, c.y]).collect::<Vec<_>>()).collect::<Vec<_>>(),
-        "cameras": d.cameras.iter().map(|c| [c.location.x(), c.location.y()]).collect::<Vec<_>>(),
-        "events": d.events.iter().step_by(5).map(|c| [c.location.x(), c.location.y()]).collect::<Vec<_>>(),
-        "buildings": d.buildings.iter().step_by(3).map(|c| [c.location.x(), c.location.y()]).collect::<Vec<_>>(),
-    });
-    std::fs::write("/tmp/sample_dump.json", out.to_string()).unwrap();
 }
