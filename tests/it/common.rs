@@ -10,59 +10,89 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
+use sqlx::{AssertSqlSafe, Connection, PgConnection};
 use tower::ServiceExt;
 
 use safegrid::domain::{AnyItem, Layer, Role};
 use safegrid::service::{Service, hash_token};
 use safegrid::store::{self, Store, TokenRecord};
 
-/// The PostgreSQL server URL for tests, or `None` to skip (refused when `CI=true`).
-pub fn pg_server_url() -> Option<String> {
+/// A throwaway PostgreSQL database.
+pub struct TestDb {
+    admin_url: String,
+    pub name: String,
+    pub url: String,
+}
+
+/// `url` with its database (the path) replaced by `db`, query string kept.
+pub fn with_database(url: &str, db: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let root = match base[authority_start..].find('/') {
+        Some(i) => &base[..authority_start + i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{root}/{db}?{q}"),
+        None => format!("{root}/{db}"),
+    }
+}
+
+impl TestDb {
+    pub async fn create(base_url: &str) -> TestDb {
+        let admin_url = with_database(base_url, "postgres");
+        let name = format!(
+            "safegrid_t_{:016x}",
+            getrandom::u64().expect("random database name")
+        );
+        let mut admin = PgConnection::connect(&admin_url)
+            .await
+            .expect("connect to the postgres maintenance database");
+        sqlx::query(AssertSqlSafe(format!("create database {name}")))
+            .execute(&mut admin)
+            .await
+            .expect("create test database");
+        admin.close().await.ok();
+        let url = with_database(base_url, &name);
+        TestDb {
+            admin_url,
+            name,
+            url,
+        }
+    }
+
+    pub async fn drop_db(&self) {
+        if let Ok(mut admin) = PgConnection::connect(&self.admin_url).await {
+            let sql = format!("drop database if exists {} with (force)", self.name);
+            if let Err(e) = sqlx::query(AssertSqlSafe(sql)).execute(&mut admin).await {
+                eprintln!("could not drop test database {}: {e}", self.name);
+            }
+            admin.close().await.ok();
+        }
+    }
+}
+
+/// The PostgreSQL server for tests, or `None` to skip (refused when `CI=true`).
+pub fn pg_url() -> Option<String> {
     match std::env::var("SAFEGRID_TEST_PG_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
+        Ok(url) if !url.trim().is_empty() => Some(url),
         _ => {
             assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
+                !std::env::var("CI").is_ok_and(|v| v == "true"),
                 "CI=true requires SAFEGRID_TEST_PG_URL (a PostgreSQL + PostGIS server)"
             );
-            eprintln!("skipping PostGIS test: SAFEGRID_TEST_PG_URL is not set");
+            eprintln!("skipping the PostGIS half: SAFEGRID_TEST_PG_URL is not set");
             None
         }
     }
 }
 
-/// A fresh, empty PostgreSQL database on the test server; dropped by [`drop_pg_database`].
-pub async fn new_pg_database() -> Option<(String, String)> {
-    let server = pg_server_url()?;
-    let (base, _) = server.rsplit_once('/').unwrap_or((server.as_str(), ""));
-    let mut rnd = [0u8; 8];
-    getrandom::fill(&mut rnd).expect("random");
-    let name = format!("safegrid_t_{:016x}", u64::from_le_bytes(rnd));
-    let admin = sqlx::PgPool::connect(&format!("{base}/postgres"))
-        .await
-        .expect("connect to the maintenance database");
-    sqlx::query(sqlx::AssertSqlSafe(format!("create database {name}")))
-        .execute(&admin)
-        .await
-        .expect("create test database");
-    admin.close().await;
-    Some((format!("{base}/{name}"), name))
-}
-
-/// Drops a database made by [`new_pg_database`].
-pub async fn drop_pg_database(name: &str) {
-    let Some(server) = pg_server_url() else {
-        return;
-    };
-    let (base, _) = server.rsplit_once('/').unwrap_or((server.as_str(), ""));
-    if let Ok(admin) = sqlx::PgPool::connect(&format!("{base}/postgres")).await {
-        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "drop database if exists {name} with (force)"
-        )))
-        .execute(&admin)
-        .await;
-        admin.close().await;
-    }
+/// A fresh, empty PostgreSQL database on the test server; `None` to skip.
+pub async fn new_pg_database() -> Option<TestDb> {
+    Some(TestDb::create(&pg_url()?).await)
 }
 
 /// Which store a test runs on.
@@ -73,15 +103,16 @@ pub enum Backend {
 }
 
 /// A store of `backend`, empty; `None` when PostgreSQL is not configured (outside CI).
-pub async fn open_store(backend: Backend) -> Option<(Arc<dyn Store>, Option<String>)> {
+pub async fn open_store(backend: Backend) -> Option<(Arc<dyn Store>, Option<TestDb>)> {
     match backend {
         Backend::Sqlite => Some((
             store::open("sqlite::memory:").await.expect("sqlite opens"),
             None,
         )),
         Backend::Postgres => {
-            let (url, name) = new_pg_database().await?;
-            Some((store::open(&url).await.expect("postgres opens"), Some(name)))
+            let db = new_pg_database().await?;
+            let store = store::open(&db.url).await.expect("postgres opens");
+            Some((store, Some(db)))
         }
     }
 }
@@ -186,7 +217,7 @@ pub fn fixture() -> Vec<AnyItem> {
 pub struct TestApp {
     pub app: Router,
     pub service: Arc<Service>,
-    pg_database: Option<String>,
+    pg_database: Option<TestDb>,
 }
 
 impl TestApp {
@@ -258,10 +289,10 @@ impl TestApp {
     }
 
     pub async fn finish(self) {
-        if let Some(name) = self.pg_database {
+        if let Some(db) = self.pg_database {
             drop(self.app);
             drop(self.service);
-            drop_pg_database(&name).await;
+            db.drop_db().await;
         }
     }
 }

@@ -5,3 +5,4 @@ mod api;
 mod common;
 mod postgis_agreement;
 mod raster_exact;
+mod store;

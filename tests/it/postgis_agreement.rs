@@ -5,13 +5,14 @@ use std::sync::Arc;
 
 use safegrid::service::Service;
 
-use crate::common::{drop_pg_database, new_pg_database};
+use crate::common::new_pg_database;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_memory_locate_agrees_with_postgis_st_covers() {
-    let Some((url, name)) = new_pg_database().await else {
+    let Some(db) = new_pg_database().await else {
         return;
     };
+    let url = db.url.clone();
     let store = safegrid::store::open(&url).await.expect("postgres opens");
     let data = safegrid::sample::generate().expect("sample");
     let changes: Vec<_> = data
@@ -67,5 +68,5 @@ async fn in_memory_locate_agrees_with_postgis_st_covers() {
     }
     assert!(inside > 2000, "most points fall in some grid: {inside}");
     drop(service);
-    drop_pg_database(&name).await;
+    db.drop_db().await;
 }

@@ -5,8 +5,6 @@
 //! `postgres` maintenance database and drops it afterwards, so tests run in parallel. Without
 //! `SAFEGRID_TEST_PG_URL` the PostgreSQL half is skipped with a note, unless `CI=true`, where
 //! that is an error.
-//!
-//! Run: `SAFEGRID_TEST_PG_URL=postgres://postgres@127.0.0.1:5432/postgres cargo test --test store_postgres`
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -17,84 +15,11 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use futures_util::FutureExt;
 use geojson::Feature;
 use serde_json::{Value, json};
-use sqlx::{AssertSqlSafe, Connection, PgConnection};
 
 use safegrid::domain::{AnyItem, Dataset, Duty, Item, Layer, Role};
 use safegrid::store::{Change, PgStore, SqliteStore, Store, StoreError, TokenRecord};
 
-// ---------------------------------------------------------------------------------------------
-// Harness
-
-/// A throwaway PostgreSQL database.
-struct TestDb {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-/// `url` with its database (the path) replaced by `db`, query string kept.
-fn with_database(url: &str, db: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let authority_start = base.find("://").map_or(0, |i| i + 3);
-    let root = match base[authority_start..].find('/') {
-        Some(i) => &base[..authority_start + i],
-        None => base,
-    };
-    match query {
-        Some(q) => format!("{root}/{db}?{q}"),
-        None => format!("{root}/{db}"),
-    }
-}
-
-impl TestDb {
-    async fn create(base_url: &str) -> TestDb {
-        let admin_url = with_database(base_url, "postgres");
-        let name = format!(
-            "safegrid_t_{:016x}",
-            getrandom::u64().expect("random database name")
-        );
-        let mut admin = PgConnection::connect(&admin_url)
-            .await
-            .expect("connect to the postgres maintenance database");
-        sqlx::query(AssertSqlSafe(format!("create database {name}")))
-            .execute(&mut admin)
-            .await
-            .expect("create test database");
-        admin.close().await.ok();
-        let url = with_database(base_url, &name);
-        TestDb {
-            admin_url,
-            name,
-            url,
-        }
-    }
-
-    async fn drop_db(&self) {
-        if let Ok(mut admin) = PgConnection::connect(&self.admin_url).await {
-            let sql = format!("drop database if exists {} with (force)", self.name);
-            if let Err(e) = sqlx::query(AssertSqlSafe(sql)).execute(&mut admin).await {
-                eprintln!("could not drop test database {}: {e}", self.name);
-            }
-            admin.close().await.ok();
-        }
-    }
-}
-
-fn pg_url() -> Option<String> {
-    match std::env::var("SAFEGRID_TEST_PG_URL") {
-        Ok(url) if !url.trim().is_empty() => Some(url),
-        _ => {
-            assert!(
-                !std::env::var("CI").is_ok_and(|v| v == "true"),
-                "CI requires SAFEGRID_TEST_PG_URL"
-            );
-            None
-        }
-    }
-}
+use crate::common::{TestDb, pg_url, with_database};
 
 /// Runs `body` on a fresh SQLite store, then on a fresh PostgreSQL database if one is
 /// configured. Both halves run even when the first fails, so one run reports both backends.
