@@ -40,7 +40,9 @@ fn parse_options(params: &Params) -> ApiResult<(Crs, LocateOptions)> {
     let at = params
         .raw("at")
         .map(|s| {
-            DateTime::parse_from_rfc3339(s.trim())
+            // An unencoded `+08:00` arrives as ` 08:00`: a space cannot be part of the time.
+            let s = s.trim().replace(' ', "+");
+            DateTime::parse_from_rfc3339(&s)
                 .map(|t| t.with_timezone(&Utc))
                 .map_err(|e| {
                     ApiError::bad_request("at", format!("`{s}` is not an RFC 3339 time: {e}"))

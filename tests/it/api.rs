@@ -287,6 +287,10 @@ async fn replacing_a_grid_keeps_history_and_reports_gaps(app: &TestApp) {
         body["grid"]["code"], GRID_B,
         "history answers with the old boundary"
     );
+    // Before the first version there was no grid; an unencoded `+08:00` offset is understood.
+    let (status, _, body) = locate(app, "lon=120.07&lat=29.08&at=2000-01-01T08:00:00+08:00").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["grid"], Value::Null);
 
     let (status, _, body) = app
         .call(
