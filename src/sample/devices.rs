@@ -426,21 +426,28 @@ fn camera(
         x if x < 0.98 => CameraStatus::Offline,
         _ => CameraStatus::Fault,
     };
+    // Registries keep tenths of a degree and of a metre, not float noise.
+    let tenth = |v: f64| (v * 10.0).round() / 10.0;
     Camera {
         code: format!("3307830000{device_type}0{:06}", index + 1),
         name: format!("{}-{}号点位", city.villages[vi].short, per_village[vi]),
-        height_m: if ptz {
+        height_m: tenth(if ptz {
             rng.range(5.0, 8.0)
         } else {
             rng.range(3.0, 6.5)
+        }),
+        azimuth_deg: tenth(normalize_deg(look)) % 360.0,
+        hfov_deg: if ptz {
+            360.0
+        } else {
+            rng.range(60.0, 100.0).round()
         },
-        azimuth_deg: normalize_deg(look),
-        hfov_deg: if ptz { 360.0 } else { rng.range(60.0, 100.0) },
         range_m: if ptz {
             rng.range(80.0, 200.0)
         } else {
             rng.range(30.0, 120.0)
-        },
+        }
+        .round(),
         kind: if ptz {
             CameraKind::Ptz
         } else {
