@@ -4,6 +4,7 @@ use geo::Point;
 use serde::{Deserialize, Serialize};
 
 use super::geometry::{no_point, parse_point, point_to_geojson};
+use super::item::item_fields;
 use super::{DomainError, DomainResult, Item, Layer};
 
 /// An address point with households and residents.
@@ -26,21 +27,8 @@ pub struct Building {
 }
 
 impl Item for Building {
-    const LAYER: Layer = Layer::Building;
+    item_fields!(Layer::Building, key: id, geometry: location, parse_point, point_to_geojson);
 
-    fn key(&self) -> &str {
-        &self.id
-    }
-    fn set_key(&mut self, key: String) {
-        self.id = key;
-    }
-    fn geometry(&self) -> Option<geojson::Geometry> {
-        Some(point_to_geojson(&self.location))
-    }
-    fn set_geometry(&mut self, geometry: Option<&geojson::Geometry>) -> DomainResult<()> {
-        self.location = parse_point(geometry)?;
-        Ok(())
-    }
     fn validate(&self) -> DomainResult<()> {
         if self.households > 10_000 {
             return Err(DomainError::new(

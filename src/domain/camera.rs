@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::codes::check_device_code;
 use super::geometry::{no_point, parse_point, point_to_geojson};
+use super::item::item_fields;
 use super::{DomainError, DomainResult, Item, Layer};
 
 /// Longest range accepted for one camera, in metres.
@@ -80,21 +81,8 @@ impl Camera {
 }
 
 impl Item for Camera {
-    const LAYER: Layer = Layer::Camera;
+    item_fields!(Layer::Camera, key: code, geometry: location, parse_point, point_to_geojson);
 
-    fn key(&self) -> &str {
-        &self.code
-    }
-    fn set_key(&mut self, key: String) {
-        self.code = key;
-    }
-    fn geometry(&self) -> Option<geojson::Geometry> {
-        Some(point_to_geojson(&self.location))
-    }
-    fn set_geometry(&mut self, geometry: Option<&geojson::Geometry>) -> DomainResult<()> {
-        self.location = parse_point(geometry)?;
-        Ok(())
-    }
     fn validate(&self) -> DomainResult<()> {
         check_device_code("code", &self.code)?;
         if !(self.azimuth_deg.is_finite() && (0.0..360.0).contains(&self.azimuth_deg)) {

@@ -5,6 +5,7 @@ use geo::Point;
 use serde::{Deserialize, Serialize};
 
 use super::geometry::{no_point, parse_point, point_to_geojson};
+use super::item::item_fields;
 use super::{DomainError, DomainResult, Item, Layer};
 
 /// Workflow state: reported → claimed → assigned → resolved → closed.
@@ -45,21 +46,8 @@ pub struct Event {
 }
 
 impl Item for Event {
-    const LAYER: Layer = Layer::Event;
+    item_fields!(Layer::Event, key: id, geometry: location, parse_point, point_to_geojson);
 
-    fn key(&self) -> &str {
-        &self.id
-    }
-    fn set_key(&mut self, key: String) {
-        self.id = key;
-    }
-    fn geometry(&self) -> Option<geojson::Geometry> {
-        Some(point_to_geojson(&self.location))
-    }
-    fn set_geometry(&mut self, geometry: Option<&geojson::Geometry>) -> DomainResult<()> {
-        self.location = parse_point(geometry)?;
-        Ok(())
-    }
     fn validate(&self) -> DomainResult<()> {
         if self.category.trim().is_empty() {
             return Err(DomainError::new("category", "must not be empty"));

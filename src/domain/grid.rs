@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::codes::{check_grid_code, community_of_grid};
 use super::geometry::{area_to_geojson, no_area, parse_area};
+use super::item::item_fields;
 use super::{DomainError, DomainResult, Item, Layer};
 
 /// What a grid is drawn around.
@@ -53,21 +54,8 @@ impl Grid {
 }
 
 impl Item for Grid {
-    const LAYER: Layer = Layer::Grid;
+    item_fields!(Layer::Grid, key: code, geometry: area, parse_area, area_to_geojson);
 
-    fn key(&self) -> &str {
-        &self.code
-    }
-    fn set_key(&mut self, key: String) {
-        self.code = key;
-    }
-    fn geometry(&self) -> Option<geojson::Geometry> {
-        Some(area_to_geojson(&self.area))
-    }
-    fn set_geometry(&mut self, geometry: Option<&geojson::Geometry>) -> DomainResult<()> {
-        self.area = parse_area(geometry)?;
-        Ok(())
-    }
     fn validate(&self) -> DomainResult<()> {
         check_grid_code("code", &self.code)?;
         if self.name.trim().is_empty() {

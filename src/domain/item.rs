@@ -179,6 +179,29 @@ pub trait Item:
     }
 }
 
+/// The parts of an [`Item`] impl that only differ by names: the layer, the key field, and the
+/// geometry field with its parse and render functions.
+macro_rules! item_fields {
+    ($layer:expr, key: $key:ident, geometry: $geom:ident, $parse:path, $render:path) => {
+        const LAYER: Layer = $layer;
+
+        fn key(&self) -> &str {
+            &self.$key
+        }
+        fn set_key(&mut self, key: String) {
+            self.$key = key;
+        }
+        fn geometry(&self) -> Option<geojson::Geometry> {
+            Some($render(&self.$geom))
+        }
+        fn set_geometry(&mut self, geometry: Option<&geojson::Geometry>) -> DomainResult<()> {
+            self.$geom = $parse(geometry)?;
+            Ok(())
+        }
+    };
+}
+pub(crate) use item_fields;
+
 /// An item of any layer, for batch writes that mix layers.
 #[derive(Debug, Clone)]
 pub enum AnyItem {

@@ -5,6 +5,7 @@ use geo::MultiPolygon;
 use serde::{Deserialize, Serialize};
 
 use super::geometry::{area_to_geojson, no_area, parse_area};
+use super::item::item_fields;
 use super::{DomainError, DomainResult, Item, Layer};
 
 /// What kind of place is being rectified.
@@ -61,21 +62,8 @@ pub struct KeyArea {
 }
 
 impl Item for KeyArea {
-    const LAYER: Layer = Layer::KeyArea;
+    item_fields!(Layer::KeyArea, key: id, geometry: area, parse_area, area_to_geojson);
 
-    fn key(&self) -> &str {
-        &self.id
-    }
-    fn set_key(&mut self, key: String) {
-        self.id = key;
-    }
-    fn geometry(&self) -> Option<geojson::Geometry> {
-        Some(area_to_geojson(&self.area))
-    }
-    fn set_geometry(&mut self, geometry: Option<&geojson::Geometry>) -> DomainResult<()> {
-        self.area = parse_area(geometry)?;
-        Ok(())
-    }
     fn validate(&self) -> DomainResult<()> {
         if self.name.trim().is_empty() {
             return Err(DomainError::new("name", "must not be empty"));

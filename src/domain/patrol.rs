@@ -4,6 +4,7 @@ use geo::LineString;
 use serde::{Deserialize, Serialize};
 
 use super::geometry::{line_to_geojson, no_line, parse_line};
+use super::item::item_fields;
 use super::{DomainError, DomainResult, Item, Layer};
 
 /// A weekly time window: the days it applies (1 = Monday … 7 = Sunday) and `HH:MM` bounds.
@@ -55,21 +56,8 @@ pub struct PatrolRoute {
 }
 
 impl Item for PatrolRoute {
-    const LAYER: Layer = Layer::PatrolRoute;
+    item_fields!(Layer::PatrolRoute, key: id, geometry: line, parse_line, line_to_geojson);
 
-    fn key(&self) -> &str {
-        &self.id
-    }
-    fn set_key(&mut self, key: String) {
-        self.id = key;
-    }
-    fn geometry(&self) -> Option<geojson::Geometry> {
-        Some(line_to_geojson(&self.line))
-    }
-    fn set_geometry(&mut self, geometry: Option<&geojson::Geometry>) -> DomainResult<()> {
-        self.line = parse_line(geometry)?;
-        Ok(())
-    }
     fn validate(&self) -> DomainResult<()> {
         if self.name.trim().is_empty() {
             return Err(DomainError::new("name", "must not be empty"));

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::codes::check_region_code;
 use super::geometry::{area_to_geojson, no_area, parse_area};
+use super::item::item_fields;
 use super::{DomainError, DomainResult, Item, Layer};
 
 /// The level of a region, given by the length of its code.
@@ -48,21 +49,8 @@ impl Region {
 }
 
 impl Item for Region {
-    const LAYER: Layer = Layer::Region;
+    item_fields!(Layer::Region, key: code, geometry: area, parse_area, area_to_geojson);
 
-    fn key(&self) -> &str {
-        &self.code
-    }
-    fn set_key(&mut self, key: String) {
-        self.code = key;
-    }
-    fn geometry(&self) -> Option<geojson::Geometry> {
-        Some(area_to_geojson(&self.area))
-    }
-    fn set_geometry(&mut self, geometry: Option<&geojson::Geometry>) -> DomainResult<()> {
-        self.area = parse_area(geometry)?;
-        Ok(())
-    }
     fn validate(&self) -> DomainResult<()> {
         check_region_code("code", &self.code)?;
         if self.name.trim().is_empty() {

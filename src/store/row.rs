@@ -201,3 +201,57 @@ pub fn region_parent(item: &AnyItem) -> Option<String> {
         _ => None,
     }
 }
+
+/// One step of applying a batch: a run of plain puts of one layer (written with multi-row
+/// statements), or one change written on its own (grids with their versions, workers with their
+/// assignments, and everything with a precondition).
+#[derive(Debug)]
+pub enum Step<'a> {
+    /// Puts of one layer.
+    Batch(crate::domain::Layer, Vec<&'a AnyItem>),
+    /// One change.
+    One(&'a super::Change),
+}
+
+/// Splits a batch into [`Step`]s, keeping its order.
+#[must_use]
+pub fn plan(changes: &[super::Change]) -> Vec<Step<'_>> {
+    use super::Change;
+    let mut steps = Vec::new();
+    let mut i = 0;
+    while i < changes.len() {
+        if let Change::Put(first) = &changes[i]
+            && !matches!(first.layer(), Layer::Grid | Layer::Worker)
+        {
+            let layer = first.layer();
+            let run: Vec<&AnyItem> = changes[i..]
+                .iter()
+                .map_while(|c| match c {
+                    Change::Put(item) if item.layer() == layer => Some(item),
+                    _ => None,
+                })
+                .collect();
+            i += run.len();
+            steps.push(Step::Batch(layer, run));
+        } else {
+            steps.push(Step::One(&changes[i]));
+            i += 1;
+        }
+    }
+    steps
+}
+
+/// Builds a token record from its stored columns.
+///
+/// # Errors
+/// [`StoreError::Corrupt`] for an unknown role.
+pub fn token_from_row(
+    (hash, name, role): (String, String, String),
+) -> StoreResult<super::TokenRecord> {
+    let role = crate::domain::Role::parse(&role).map_err(|source| StoreError::Corrupt {
+        table: "api_token",
+        key: name.clone(),
+        source,
+    })?;
+    Ok(super::TokenRecord { hash, name, role })
+}

@@ -10,11 +10,12 @@ use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, QueryBuilder, Sqlite, SqlitePool, Transaction};
 
-use crate::domain::{AnyItem, Dataset, Grid, GridVersion, Item, Layer, Role, Worker};
+use crate::domain::{AnyItem, Dataset, Grid, GridVersion, Item, Layer, Worker};
 
 use super::row::{
-    AssignmentRow, BATCH_ROWS, LayerRow, attach_assignments, classify, decode_grid, decode_row,
-    duty_name, fmt_time, has_geometry, link_columns, parse_time, push_item, region_parent,
+    AssignmentRow, BATCH_ROWS, LayerRow, Step, attach_assignments, classify, decode_grid,
+    decode_row, duty_name, fmt_time, has_geometry, link_columns, parse_time, plan, push_item,
+    region_parent, token_from_row,
 };
 use super::{Change, Store, StoreError, StoreResult, TokenRecord};
 
@@ -356,27 +357,11 @@ impl Store for SqliteStore {
     async fn apply(&self, changes: &[Change], at: DateTime<Utc>) -> StoreResult<()> {
         let at = fmt_time(at);
         let mut tx = self.pool.begin().await?;
-        let mut i = 0;
-        while i < changes.len() {
-            // Runs of plain puts of one layer go in multi-row statements; everything else
-            // (grids with their versions, workers with their assignments, preconditions) row by row.
-            if let Change::Put(first) = &changes[i]
-                && !matches!(first.layer(), Layer::Grid | Layer::Worker)
-            {
-                let layer = first.layer();
-                let run: Vec<&AnyItem> = changes[i..]
-                    .iter()
-                    .map_while(|c| match c {
-                        Change::Put(item) if item.layer() == layer => Some(item),
-                        _ => None,
-                    })
-                    .collect();
-                insert_batch(&mut tx, layer, &run, true).await?;
-                i += run.len();
-                continue;
+        for step in plan(changes) {
+            match step {
+                Step::Batch(layer, run) => insert_batch(&mut tx, layer, &run, true).await?,
+                Step::One(change) => apply_one(&mut tx, change, &at).await?,
             }
-            apply_one(&mut tx, &changes[i], &at).await?;
-            i += 1;
         }
         tx.commit().await.map_err(|e| {
             let layer = changes.first().map_or(Layer::Region, Change::layer);
@@ -391,15 +376,7 @@ impl Store for SqliteStore {
                 .bind(hash)
                 .fetch_optional(&self.pool)
                 .await?;
-        row.map(|(hash, name, role)| {
-            let role = Role::parse(&role).map_err(|source| StoreError::Corrupt {
-                table: "api_token",
-                key: name.clone(),
-                source,
-            })?;
-            Ok(TokenRecord { hash, name, role })
-        })
-        .transpose()
+        row.map(token_from_row).transpose()
     }
 
     async fn insert_token(&self, token: &TokenRecord, at: DateTime<Utc>) -> StoreResult<()> {
