@@ -663,3 +663,102 @@ async fn oversized_body_is_413_problem() {
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(ctype, PROBLEM);
 }
+
+#[tokio::test]
+async fn nasty_geometries_never_cause_a_server_error() {
+    let app = TestApp::start(crate::common::Backend::Sqlite)
+        .await
+        .expect("sqlite");
+    let rings: Vec<Value> = vec![
+        json!([[[120.0, 29.0], [120.01, 29.0], [120.02, 29.0], [120.0, 29.0]]]),
+        json!([[[120.0, 29.0], [120.0, 29.0], [120.0, 29.0], [120.0, 29.0]]]),
+        json!([[
+            [120.0, 29.0],
+            [120.000000000001, 29.0],
+            [120.000000000001, 29.000000000001],
+            [120.0, 29.0]
+        ]]),
+        json!([
+            [
+                [120.0, 29.0],
+                [120.01, 29.0],
+                [120.01, 29.01],
+                [120.0, 29.01],
+                [120.0, 29.0]
+            ],
+            [
+                [121.0, 30.0],
+                [121.01, 30.0],
+                [121.01, 30.01],
+                [121.0, 30.0]
+            ]
+        ]),
+        json!([[
+            [120.0, 29.0],
+            [120.02, 29.0],
+            [120.02, 29.02],
+            [120.01, 29.0],
+            [120.0, 29.02],
+            [120.0, 29.0]
+        ]]),
+        json!([[
+            [-180.0, -90.0],
+            [180.0, -90.0],
+            [180.0, 90.0],
+            [-180.0, 90.0],
+            [-180.0, -90.0]
+        ]]),
+        json!([
+            [
+                [120.0, 29.0],
+                [120.03, 29.0],
+                [120.03, 29.03],
+                [120.0, 29.03],
+                [120.0, 29.0]
+            ],
+            [
+                [120.0, 29.0],
+                [120.03, 29.0],
+                [120.03, 29.03],
+                [120.0, 29.03],
+                [120.0, 29.0]
+            ]
+        ]),
+        json!([]),
+        json!([[]]),
+        json!([[[120.0]]]),
+        json!("not coordinates"),
+        json!([[
+            [1e308, 29.0],
+            [120.01, 29.0],
+            [120.01, 29.01],
+            [1e308, 29.0]
+        ]]),
+    ];
+    for (i, coordinates) in rings.into_iter().enumerate() {
+        let body = json!({"type": "Feature", "properties": {"code": format!("330783001014{:03}", 100 + i), "name": "x", "kind": "village"},
+            "geometry": {"type": "Polygon", "coordinates": coordinates}});
+        let (status, _, reply) = app
+            .call("POST", "/api/v1/grids", Some(Role::Admin), Some(body))
+            .await;
+        assert!(
+            status.is_client_error() || status == StatusCode::CREATED,
+            "case {i}: {status} {reply}"
+        );
+    }
+    for q in [
+        "lon=1e308&lat=1e308",
+        "lon=-0&lat=-0",
+        "lon=180&lat=90",
+        "lon=&lat=",
+        "lon=120&lat=29&route_within_m=1e309",
+    ] {
+        let (status, _, body) = app
+            .call("GET", &format!("/api/v1/locate?{q}"), None, None)
+            .await;
+        assert!(
+            status.is_success() || status.is_client_error(),
+            "{q}: {status} {body}"
+        );
+    }
+}
