@@ -47,6 +47,9 @@
 //!
 //! Only loopback traffic; every loop is bounded in count and in time.
 
+// Rates, quantile positions and vertex counts are small positive floats turned into counts.
+#![allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -85,7 +88,7 @@ const STARTUP_RUNS: usize = 3;
 /// Largest step between two arc vertices of a camera sector polygon, degrees.
 const ARC_STEP_DEG: f64 = 5.0;
 /// Time limit of any one HTTP exchange or PostgreSQL statement.
-const IO_TIMEOUT: Duration = Duration::from_secs(120);
+const IO_TIMEOUT: Duration = Duration::from_mins(2);
 /// Set in the environment of the start-up child process: the SQLite URL to start from.
 const CHILD_ENV: &str = "SAFEGRID_BENCH_STARTUP_CHILD";
 
@@ -109,7 +112,12 @@ fn main() {
 // The run
 
 async fn run() -> Report {
-    let mut report = Report::default();
+    let mut report = Report {
+        load_at_start: std::fs::read_to_string("/proc/loadavg")
+            .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+            .unwrap_or_else(|_| "unknown".to_owned()),
+        ..Report::default()
+    };
     let t = Instant::now();
     let sample = safegrid::sample::generate().expect("the Dongyang sample generates");
     eprintln!(
@@ -392,8 +400,8 @@ fn in_process(snapshot: &Snapshot, points: &[Coord]) -> InProcess {
 
 impl InProcess {
     fn report(&self, pg: Option<&PgFigures>, report: &mut Report) {
-        let grid_pg = pg.map(|pg| pg.best(&pg.grid_plans));
-        let cam_pg = pg.map(|pg| pg.best(&pg.camera_plans));
+        let grid_pg = pg.map(|pg| best(&pg.grid_plans));
+        let cam_pg = pg.map(|pg| best(&pg.camera_plans));
         for (i, threads) in [1, 2].into_iter().enumerate() {
             report.compare_rate(
                 &format!("point→grid, in process, {threads} thread(s) (M points/s)"),
@@ -472,20 +480,21 @@ struct PgFigures {
     postgis_version: String,
 }
 
-impl PgFigures {
-    fn best<'a>(&self, plans: &'a [Plan]) -> &'a Plan {
-        plans
-            .iter()
-            .max_by(|a, b| a.rate.total_cmp(&b.rate))
-            .expect("at least one plan ran")
-    }
+/// The plan with the highest rate.
+fn best(plans: &[Plan]) -> &Plan {
+    plans
+        .iter()
+        .max_by(|a, b| a.rate.total_cmp(&b.rate))
+        .expect("at least one plan ran")
+}
 
+impl PgFigures {
     fn notes(&self, report: &mut Report) {
         for (what, plans, planner) in [
             ("point→grid", &self.grid_plans, &self.planner_grid),
             ("point→cameras", &self.camera_plans, &self.planner_camera),
         ] {
-            let best = self.best(plans);
+            let best = best(plans);
             let list = plans
                 .iter()
                 .map(|p| {
@@ -547,7 +556,10 @@ async fn postgis(
     getrandom::fill(&mut rnd).map_err(|e| anyhow::anyhow!("OS random source: {e}"))?;
     let name = format!(
         "safegrid_bench_{}",
-        rnd.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        rnd.iter().fold(String::new(), |mut s, b| {
+            write!(s, "{b:02x}").expect("writing to a String");
+            s
+        })
     );
     sqlx::query(sqlx::AssertSqlSafe(format!("create database {name}")))
         .execute(&admin)
@@ -1141,7 +1153,7 @@ async fn http_batch(addr: SocketAddr, points: &[Coord], ndjson: bool) -> (f64, f
         String::from_utf8_lossy(&answer[..answer.len().min(500)])
     );
     let results = if ndjson {
-        answer.iter().filter(|&&b| b == b'\n').count()
+        answer.split(|&b| b == b'\n').count() - 1
     } else {
         let prefix = b"{\"count\":";
         assert!(answer.starts_with(prefix) && answer.ends_with(b"]}"));
@@ -1157,8 +1169,16 @@ async fn http_batch(addr: SocketAddr, points: &[Coord], ndjson: bool) -> (f64, f
 
 struct HttpFigures {
     single: Vec<(usize, Load)>,
-    /// (label, best seconds, all runs' seconds, serialize seconds, response bytes, results).
-    batch: Vec<(&'static str, f64, Vec<f64>, f64, usize, usize)>,
+    batch: Vec<Batch>,
+}
+
+/// The runs of one batch format.
+struct Batch {
+    label: &'static str,
+    best: f64,
+    runs: Vec<f64>,
+    serialize: f64,
+    bytes: usize,
 }
 
 async fn http_figures(service: Arc<Service>, points: &Arc<Vec<Coord>>) -> HttpFigures {
@@ -1187,7 +1207,7 @@ async fn http_figures(service: Arc<Service>, points: &Arc<Vec<Coord>>) -> HttpFi
     let mut batch = Vec::new();
     for (label, ndjson) in [("JSON", false), ("NDJSON", true)] {
         let mut runs = Vec::new();
-        let mut last = (0.0, 0, 0);
+        let mut last = (0.0, 0);
         for _ in 0..2 {
             let points = points.clone();
             let (seconds, serialize, bytes, results) = on_client_thread(move || async move {
@@ -1199,10 +1219,16 @@ async fn http_figures(service: Arc<Service>, points: &Arc<Vec<Coord>>) -> HttpFi
                 "HTTP batch {label}: {seconds:.2} s (serialize {serialize:.2} s), {bytes} response bytes"
             );
             runs.push(seconds);
-            last = (serialize, bytes, results);
+            last = (serialize, bytes);
         }
         let best = runs.iter().copied().fold(f64::INFINITY, f64::min);
-        batch.push((label, best, runs, last.0, last.1, last.2));
+        batch.push(Batch {
+            label,
+            best,
+            runs,
+            serialize: last.0,
+            bytes: last.1,
+        });
     }
 
     let _ = stop_tx.send(());
@@ -1240,7 +1266,14 @@ impl HttpFigures {
                 );
             }
         }
-        for (label, best, runs, serialize, bytes, _) in &self.batch {
+        for Batch {
+            label,
+            best,
+            runs,
+            serialize,
+            bytes,
+        } in &self.batch
+        {
             report.row(
                 &format!(
                     "batch of {BATCH_POINTS} points, POST /api/v1/locate → {label}, end to end (s)"
@@ -1299,6 +1332,8 @@ impl HttpFigures {
 struct Report {
     rows: Vec<[String; 6]>,
     notes: Vec<String>,
+    /// `/proc/loadavg` when the run began (other work on the machine skews every figure).
+    load_at_start: String,
 }
 
 impl Report {
@@ -1364,8 +1399,10 @@ impl Report {
         let nproc = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
         writeln!(
             out,
-            "\nMachine: nproc {nproc} ({cpu}), {}. Ratio = how many times safegrid is better.",
-            chrono::Utc::now().format("%Y-%m-%d %H:%M UTC")
+            "\nMachine: nproc {nproc} ({cpu}), {}, load average at the start {}. \
+             Ratio = how many times safegrid is better.",
+            chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
+            self.load_at_start
         )
         .expect("writing to a String");
         for n in &self.notes {
