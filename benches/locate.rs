@@ -20,7 +20,7 @@
 //!   under several plans (planner's choice, unindexed points, LATERAL per grid, LATERAL per
 //!   point with the lowest code, no parallel workers); the best plan is the baseline.
 //! - **point→cameras in process**: for each point, the cameras whose field of view holds it
-//!   (`LayerIndex::candidates_at` + `camera_sees`), counted as (point, camera) pairs. PostGIS:
+//!   (`Snapshot::cameras_seeing`: R-tree candidates + the sector test), counted as (point, camera) pairs. PostGIS:
 //!   each camera's sector built here as a polygon (apex + an arc vertex every ≤5°, PTZ and 360°
 //!   cameras a 72-gon), metres→degrees with `LocalFrame::metres_to_degrees`, in a table with a
 //!   GiST index; pairs counted with `ST_Covers` under several plans. Both pair counts are
@@ -59,7 +59,6 @@ use geo::Coord;
 use safegrid::domain::{Camera, Dataset, Layer};
 use safegrid::service::Service;
 use safegrid::spatial::Snapshot;
-use safegrid::spatial::locate::camera_sees;
 use safegrid::spatial::measure::LocalFrame;
 use safegrid::store::{self, Change};
 use sqlx::Connection as _;
@@ -113,9 +112,10 @@ fn main() {
 
 async fn run() -> Report {
     let mut report = Report {
-        load_at_start: std::fs::read_to_string("/proc/loadavg")
-            .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-            .unwrap_or_else(|_| "unknown".to_owned()),
+        load_at_start: std::fs::read_to_string("/proc/loadavg").map_or_else(
+            |_| "unknown".to_owned(),
+            |s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
+        ),
         ..Report::default()
     };
     let t = Instant::now();
@@ -365,13 +365,7 @@ fn throughput(points: &[Coord], threads: usize, f: impl Fn(Coord) -> usize + Syn
 
 fn in_process(snapshot: &Snapshot, points: &[Coord]) -> InProcess {
     let grid_of = |p: Coord| usize::from(snapshot.grid_at(p).is_some());
-    let cameras_of = |p: Coord| {
-        snapshot
-            .cameras
-            .candidates_at(p)
-            .filter(|c| camera_sees(c, p).is_some())
-            .count()
-    };
+    let cameras_of = |p: Coord| snapshot.cameras_seeing(p).count();
     let (g1, grid_hits) = throughput(points, 1, grid_of);
     let (g2, _) = throughput(points, 2, grid_of);
     let (c1, camera_pairs) = throughput(points, 1, cameras_of);

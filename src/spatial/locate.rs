@@ -21,8 +21,7 @@ use crate::domain::{
 };
 
 use super::measure::{
-    LocalFrame, angle_diff_deg, bearing_deg, distance_m, point_linestring_distance_m,
-    point_rings_distance_m,
+    LocalFrame, angle_diff_deg, point_linestring_distance_m, point_rings_distance_m,
 };
 use super::raster::CellAnswer;
 use super::snapshot::Snapshot;
@@ -39,18 +38,30 @@ pub fn covers(area: &MultiPolygon, p: Coord) -> bool {
 }
 
 /// Whether `camera` sees `p`: within its range and, unless it is panoramic, within half its
-/// field of view of its azimuth. A point at the camera itself is seen.
+/// field of view of its azimuth. A point at the camera itself is seen. Returns the distance.
 #[must_use]
 pub fn camera_sees(camera: &Camera, p: Coord) -> Option<f64> {
-    let c = camera.location.0;
-    let d = distance_m((c.x, c.y), (p.x, p.y));
-    if d > camera.range_m {
+    camera_sees_in(&LocalFrame::new(p.x, p.y), camera)
+}
+
+/// [`camera_sees`] for the point at the origin of `frame`, so that one frame serves every
+/// candidate camera of a point. Distance and bearing are measured in the point's tangent plane:
+/// over a camera's range (at most 2 km) that differs from the ellipsoid by far less than 0.1 %
+/// and from the bearing at the camera by under 0.001°.
+#[must_use]
+pub fn camera_sees_in(frame: &LocalFrame, camera: &Camera) -> Option<f64> {
+    let [cx, cy] = frame.project(camera.location.0.x, camera.location.0.y);
+    // The vector from the camera to the point.
+    let (east, north) = (-cx, -cy);
+    let d2 = east * east + north * north;
+    if d2 > camera.range_m * camera.range_m {
         return None;
     }
+    let d = d2.sqrt();
     if camera.is_panoramic() || d < 1e-6 {
         return Some(d);
     }
-    let bearing = bearing_deg((c.x, c.y), (p.x, p.y));
+    let bearing = east.atan2(north).to_degrees().rem_euclid(360.0);
     (angle_diff_deg(bearing, camera.azimuth_deg) <= camera.hfov_deg / 2.0).then_some(d)
 }
 
@@ -235,6 +246,15 @@ impl Snapshot {
         (grid, micro)
     }
 
+    /// Cameras whose field of view holds `p`, with their distance in metres, in no particular
+    /// order.
+    pub fn cameras_seeing(&self, p: Coord) -> impl Iterator<Item = (&Camera, f64)> {
+        let frame = LocalFrame::new(p.x, p.y);
+        self.cameras
+            .candidates_at(p)
+            .filter_map(move |c| camera_sees_in(&frame, c).map(|d| (c, d)))
+    }
+
     /// Codes of the grid and micro-grid holding `p`, now (`at = None`) or at a past time.
     #[must_use]
     pub fn grid_codes_at(
@@ -288,16 +308,13 @@ impl Snapshot {
             Some(at) => self.grids_at_time(p, at),
         };
         let mut cameras: Vec<CameraHit> = self
-            .cameras
-            .candidates_at(p)
-            .filter_map(|c| {
-                camera_sees(c, p).map(|d| CameraHit {
-                    code: c.code.clone(),
-                    name: c.name.clone(),
-                    kind: c.kind,
-                    status: c.status,
-                    distance_m: round_cm(d),
-                })
+            .cameras_seeing(p)
+            .map(|(c, d)| CameraHit {
+                code: c.code.clone(),
+                name: c.name.clone(),
+                kind: c.kind,
+                status: c.status,
+                distance_m: round_cm(d),
             })
             .collect();
         cameras.sort_by(|a, b| {
