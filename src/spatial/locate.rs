@@ -247,8 +247,19 @@ impl Snapshot {
     }
 
     /// Cameras whose field of view holds `p`, with their distance in metres, in no particular
-    /// order.
+    /// order (through the camera raster).
     pub fn cameras_seeing(&self, p: Coord) -> impl Iterator<Item = (&Camera, f64)> {
+        let frame = LocalFrame::new(p.x, p.y);
+        self.camera_raster
+            .candidates(p)
+            .iter()
+            .map(|&i| self.cameras.item(i))
+            .filter_map(move |c| camera_sees_in(&frame, c).map(|d| (c, d)))
+    }
+
+    /// [`Snapshot::cameras_seeing`] without the raster: R-tree candidates and the exact test.
+    /// The reference the accelerator is tested against.
+    pub fn cameras_seeing_by_tree(&self, p: Coord) -> impl Iterator<Item = (&Camera, f64)> {
         let frame = LocalFrame::new(p.x, p.y);
         self.cameras
             .candidates_at(p)

@@ -4,6 +4,7 @@
 //!
 //! Pure: no I/O, no `sqlx`, no `axum`. rstar types stay inside [`index`].
 
+pub mod camera_raster;
 pub mod crs;
 pub mod index;
 pub mod locate;

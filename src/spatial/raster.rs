@@ -63,22 +63,7 @@ impl GridRaster {
             .filter(|(_, g)| g.parent_code.is_none())
             .map(|(i, g)| (u32::try_from(i).unwrap_or(u32::MAX), g))
             .collect();
-        let Some(extent) = top
-            .iter()
-            .filter_map(|(_, g)| g.area.bounding_rect())
-            .reduce(|a, b| {
-                Rect::new(
-                    Coord {
-                        x: a.min().x.min(b.min().x),
-                        y: a.min().y.min(b.min().y),
-                    },
-                    Coord {
-                        x: a.max().x.max(b.max().x),
-                        y: a.max().y.max(b.max().y),
-                    },
-                )
-            })
-        else {
+        let Some(extent) = union(top.iter().filter_map(|(_, g)| g.area.bounding_rect())) else {
             return Self::default();
         };
         let centre = extent.center();
@@ -270,8 +255,24 @@ impl GridRaster {
     }
 }
 
+/// The smallest rectangle holding every rectangle of `rects`.
+pub(super) fn union(rects: impl Iterator<Item = Rect>) -> Option<Rect> {
+    rects.reduce(|a, b| {
+        Rect::new(
+            Coord {
+                x: a.min().x.min(b.min().x),
+                y: a.min().y.min(b.min().y),
+            },
+            Coord {
+                x: a.max().x.max(b.max().x),
+                y: a.max().y.max(b.max().y),
+            },
+        )
+    })
+}
+
 /// A non-negative finite float to an index (saturating; NaN → 0).
-fn to_index(v: f64) -> usize {
+pub(super) fn to_index(v: f64) -> usize {
     if v.is_finite() && v > 0.0 {
         // Saturating float-to-int conversion is the intent here.
         #[expect(

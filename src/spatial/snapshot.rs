@@ -12,6 +12,7 @@ use crate::domain::{
     PatrolRoute, Region, Worker,
 };
 
+use super::camera_raster::CameraRaster;
 use super::index::{KeyOf, LayerIndex};
 use super::raster::GridRaster;
 
@@ -33,6 +34,8 @@ pub struct Snapshot {
     /// Grid code → its workers, derived from the workers' assignments.
     pub grid_workers: Arc<GridWorkers>,
     pub cameras: Arc<LayerIndex<Camera>>,
+    /// Accelerator for point → cameras, derived from `cameras`.
+    pub camera_raster: Arc<CameraRaster>,
     pub patrol_routes: Arc<LayerIndex<PatrolRoute>>,
     pub key_areas: Arc<LayerIndex<KeyArea>>,
     pub events: Arc<LayerIndex<Event>>,
@@ -57,6 +60,7 @@ impl Snapshot {
     pub fn build(data: Dataset, version: u64) -> Self {
         let workers = LayerIndex::new(data.workers);
         let grids = LayerIndex::new(data.grids);
+        let cameras = LayerIndex::new(data.cameras);
         Self {
             version,
             regions: Arc::new(LayerIndex::new(data.regions)),
@@ -65,7 +69,8 @@ impl Snapshot {
             grid_history: Arc::new(LayerIndex::new(data.grid_versions)),
             grid_workers: Arc::new(grid_workers(&workers)),
             workers: Arc::new(workers),
-            cameras: Arc::new(LayerIndex::new(data.cameras)),
+            camera_raster: Arc::new(CameraRaster::build(cameras.items())),
+            cameras: Arc::new(cameras),
             patrol_routes: Arc::new(LayerIndex::new(data.patrol_routes)),
             key_areas: Arc::new(LayerIndex::new(data.key_areas)),
             events: Arc::new(LayerIndex::new(data.events)),
@@ -152,7 +157,10 @@ impl Snapshot {
                     rebuild!(workers, Worker);
                     next.grid_workers = Arc::new(grid_workers(&next.workers));
                 }
-                Layer::Camera => rebuild!(cameras, Camera),
+                Layer::Camera => {
+                    rebuild!(cameras, Camera);
+                    next.camera_raster = Arc::new(CameraRaster::build(next.cameras.items()));
+                }
                 Layer::PatrolRoute => rebuild!(patrol_routes, PatrolRoute),
                 Layer::KeyArea => rebuild!(key_areas, KeyArea),
                 Layer::Event => rebuild!(events, Event),

@@ -45,3 +45,65 @@ fn raster_grid_lookup_equals_tree_lookup_everywhere() {
     let whole = snapshot.grid_raster.whole_share();
     assert!(whole > 0.5, "most cells are whole: {whole}");
 }
+
+#[test]
+fn camera_raster_finds_exactly_the_cameras_the_tree_finds() {
+    use safegrid::spatial::measure::LocalFrame;
+    let data = safegrid::sample::generate().expect("sample");
+    let snapshot = Snapshot::build(data, 1);
+    let mut s: u64 = 0xCA4E5A;
+    let mut next = || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        (s >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let cameras = snapshot.cameras.items();
+    let mut points: Vec<Coord> = Vec::new();
+    for (i, camera) in cameras.iter().enumerate().step_by(7) {
+        let c = camera.location.0;
+        let frame = LocalFrame::new(c.x, c.y);
+        let at = |metres: f64, bearing: f64| {
+            let b = bearing.to_radians();
+            let (x, y) = frame.unproject([metres * b.sin(), metres * b.cos()]);
+            Coord { x, y }
+        };
+        // On the edges of the sector: the range arc and both sides of the field of view.
+        for d in [camera.range_m - 0.05, camera.range_m + 0.05] {
+            points.push(at(d, camera.azimuth_deg));
+        }
+        for side in [-1.0, 1.0] {
+            for eps in [-0.01, 0.01] {
+                let bearing = camera.azimuth_deg + side * (camera.hfov_deg / 2.0 + eps);
+                points.push(at(camera.range_m * 0.7, bearing));
+            }
+        }
+        // Random points around the camera.
+        for _ in 0..10 {
+            points.push(at(250.0 * next(), 360.0 * next()));
+        }
+        if i > 14_000 {
+            break;
+        }
+    }
+    let mut pairs = 0;
+    for p in &points {
+        let mut fast: Vec<&str> = snapshot
+            .cameras_seeing(*p)
+            .map(|(c, _)| c.code.as_str())
+            .collect();
+        let mut slow: Vec<&str> = snapshot
+            .cameras_seeing_by_tree(*p)
+            .map(|(c, _)| c.code.as_str())
+            .collect();
+        fast.sort_unstable();
+        slow.sort_unstable();
+        assert_eq!(fast, slow, "at ({}, {})", p.x, p.y);
+        pairs += fast.len();
+    }
+    assert!(
+        pairs > points.len() / 4,
+        "{pairs} pairs over {} points",
+        points.len()
+    );
+}
