@@ -17,7 +17,7 @@ use crate::domain::Camera;
 
 use super::index::Spatial;
 use super::measure::{LocalFrame, angle_diff_deg};
-use super::raster::{to_index, union};
+use super::raster::{BlockMask, to_index, union};
 
 /// Target cell size in metres.
 pub const CELL_M: f64 = 40.0;
@@ -37,6 +37,8 @@ pub struct CameraRaster {
     offsets: Vec<u32>,
     /// Camera indices (into the camera layer's items), ascending within a cell.
     cameras: Vec<u32>,
+    /// Which blocks of cells any camera may see into.
+    blocks: BlockMask,
 }
 
 impl CameraRaster {
@@ -63,6 +65,7 @@ impl CameraRaster {
             ny,
             offsets: Vec::new(),
             cameras: Vec::new(),
+            blocks: BlockMask::default(),
         };
         let mut pairs: Vec<(u32, u32)> = Vec::new();
         for (ci, camera) in cameras.iter().enumerate() {
@@ -77,6 +80,7 @@ impl CameraRaster {
         for c in 0..nx * ny {
             offsets[c + 1] += offsets[c];
         }
+        raster.blocks = BlockMask::build(nx, ny, |c| offsets[c] != offsets[c + 1]);
         raster.offsets = offsets;
         raster.cameras = pairs.into_iter().map(|(_, cam)| cam).collect();
         raster
@@ -130,7 +134,7 @@ impl CameraRaster {
             return &[];
         }
         let (ix, iy) = (to_index(fx), to_index(fy));
-        if ix >= self.nx || iy >= self.ny {
+        if ix >= self.nx || iy >= self.ny || !self.blocks.occupied(ix, iy) {
             return &[];
         }
         let c = iy * self.nx + ix;

@@ -13,7 +13,7 @@
 //! distances involved (under 20 km).
 
 use chrono::{DateTime, Utc};
-use geo::{Coord, CoordinatePosition, MultiPolygon, Rect, coordinate_position::CoordPos};
+use geo::{Coord, MultiPolygon, Rect, coordinate_position::CoordPos};
 use serde::Serialize;
 
 use crate::domain::{
@@ -31,10 +31,71 @@ pub const DEFAULT_ROUTE_WITHIN_M: f64 = 200.0;
 /// Largest accepted search distance for patrol routes, in metres.
 pub const MAX_ROUTE_WITHIN_M: f64 = 5_000.0;
 
-/// Whether the closed polygon covers `p` (inside or on its boundary).
+/// Whether the closed polygon covers `p` (inside or on its boundary): PostGIS `ST_Covers`.
+///
+/// A crossing-number test with an exact orientation predicate (geo's `RobustKernel`) for the
+/// edges that straddle the point's latitude, and exact comparisons for vertices and horizontal
+/// edges, so points on an edge or a vertex are decided exactly. It gives the same answer as
+/// `geo`'s `CoordinatePosition` (tested), several times faster on grid-sized polygons.
 #[must_use]
 pub fn covers(area: &MultiPolygon, p: Coord) -> bool {
-    area.coordinate_position(&p) != CoordPos::Outside
+    ring_set_position(area, p) != CoordPos::Outside
+}
+
+/// Where `p` lies relative to a valid (multi)polygon: inside, on its boundary or outside.
+#[must_use]
+pub fn ring_set_position(area: &MultiPolygon, p: Coord) -> CoordPos {
+    for poly in &area.0 {
+        match ring_position(poly.exterior(), p) {
+            CoordPos::Outside => {}
+            CoordPos::OnBoundary => return CoordPos::OnBoundary,
+            CoordPos::Inside => {
+                let mut in_hole = false;
+                for hole in poly.interiors() {
+                    match ring_position(hole, p) {
+                        CoordPos::OnBoundary => return CoordPos::OnBoundary,
+                        CoordPos::Inside => in_hole = true,
+                        CoordPos::Outside => {}
+                    }
+                }
+                if !in_hole {
+                    return CoordPos::Inside;
+                }
+            }
+        }
+    }
+    CoordPos::Outside
+}
+
+/// Where `p` lies relative to a closed ring.
+fn ring_position(ring: &geo::LineString, p: Coord) -> CoordPos {
+    use geo::kernels::{Kernel, Orientation, RobustKernel};
+    let mut inside = false;
+    for seg in ring.0.windows(2) {
+        let (a, b) = (seg[0], seg[1]);
+        if a == p {
+            return CoordPos::OnBoundary;
+        }
+        if (a.y > p.y) != (b.y > p.y) {
+            match RobustKernel::orient2d(a, b, p) {
+                Orientation::Collinear => return CoordPos::OnBoundary,
+                // The ray from `p` towards +x crosses the edge when `p` is left of the edge
+                // directed upwards.
+                o => {
+                    if (o == Orientation::CounterClockwise) == (b.y > a.y) {
+                        inside = !inside;
+                    }
+                }
+            }
+        } else if a.y == p.y && b.y == p.y && (a.x.min(b.x)..=a.x.max(b.x)).contains(&p.x) {
+            return CoordPos::OnBoundary;
+        }
+    }
+    if inside {
+        CoordPos::Inside
+    } else {
+        CoordPos::Outside
+    }
 }
 
 /// Whether `camera` sees `p`: within its range and, unless it is panoramic, within half its
@@ -187,10 +248,13 @@ impl Snapshot {
             CellAnswer::Whole(i) => Some(self.grids.item(i)),
             // Candidates are ascending item indices and items are sorted by code, so the first
             // covering candidate has the lowest code.
-            CellAnswer::Candidates(candidates) => candidates
+            CellAnswer::Candidates { centre, candidates } => candidates
                 .iter()
-                .map(|&i| self.grids.item(i))
-                .find(|g| covers(&g.area, p)),
+                .find(|c| {
+                    c.decide(centre, p)
+                        .unwrap_or_else(|| covers(&self.grids.item(c.grid).area, p))
+                })
+                .map(|c| self.grids.item(c.grid)),
         }
     }
 
@@ -447,6 +511,42 @@ mod tests {
         let b = bearing_deg.to_radians();
         let (lon, lat) = frame.unproject([metres * b.sin(), metres * b.cos()]);
         Coord { x: lon, y: lat }
+    }
+
+    #[test]
+    fn covers_agrees_with_geo_on_random_vertex_and_edge_points() {
+        use geo::CoordinatePosition;
+        // A concave polygon with a hole and a horizontal edge, plus a second part.
+        let area: MultiPolygon = geo::wkt!(MULTIPOLYGON(
+            ((0. 0., 10. 0., 10. 10., 6. 10., 5. 4., 4. 10., 0. 10., 0. 0.),
+             (2. 2., 3. 2., 3. 3., 2. 3., 2. 2.)),
+            ((20. 0., 25. 0., 22. 5., 20. 0.))
+        ));
+        let mut points: Vec<Coord> = Vec::new();
+        let mut s: u64 = 7;
+        for _ in 0..20_000 {
+            s = s
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let x = ((s >> 33) % 2700) as f64 / 100.0 - 1.0;
+            let y = ((s >> 13) % 1200) as f64 / 100.0 - 1.0;
+            points.push(Coord { x, y });
+        }
+        for poly in &area.0 {
+            for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
+                for seg in ring.0.windows(2) {
+                    points.push(seg[0]);
+                    points.push(Coord {
+                        x: f64::midpoint(seg[0].x, seg[1].x),
+                        y: f64::midpoint(seg[0].y, seg[1].y),
+                    });
+                }
+            }
+        }
+        for p in points {
+            let want = area.coordinate_position(&p) != CoordPos::Outside;
+            assert_eq!(covers(&area, p), want, "({}, {})", p.x, p.y);
+        }
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! # Units
 //! WGS84 degrees; [`CELL_M`] in metres.
 
+use geo::coordinate_position::CoordPos;
 use geo::{BoundingRect, Coord, LineString, Rect};
 
 use crate::domain::Grid;
@@ -38,19 +39,108 @@ pub struct GridRaster {
     /// Per cell: [`EMPTY`], a grid index, or [`MIXED`] | an index into `candidates`.
     cells: Vec<u32>,
     /// Candidate lists of mixed cells.
-    candidates: Vec<Box<[u32]>>,
+    candidates: Vec<Box<[Candidate]>>,
+    /// Which blocks of cells hold any grid.
+    blocks: BlockMask,
+}
+
+/// Side of a block of cells in a [`BlockMask`].
+const BLOCK: usize = 16;
+
+/// One flag per block of [`BLOCK`] × [`BLOCK`] cells: whether any cell in it is non-empty.
+/// Small enough to stay in cache, it answers points far from everything without touching the
+/// cell array (random reads of a multi-megabyte array are what a lookup costs).
+#[derive(Debug, Default)]
+pub(super) struct BlockMask {
+    occupied: Vec<bool>,
+    bx: usize,
+}
+
+impl BlockMask {
+    /// The mask of an `nx` × `ny` raster whose cell `i` is non-empty when `used(i)`.
+    pub(super) fn build(nx: usize, ny: usize, used: impl Fn(usize) -> bool) -> Self {
+        let bx = nx.div_ceil(BLOCK);
+        let mut occupied = vec![false; bx * ny.div_ceil(BLOCK)];
+        for i in (0..nx * ny).filter(|&i| used(i)) {
+            occupied[(i / nx / BLOCK) * bx + (i % nx) / BLOCK] = true;
+        }
+        Self { occupied, bx }
+    }
+
+    /// Whether the block of cell (`ix`, `iy`) holds anything.
+    pub(super) fn occupied(&self, ix: usize, iy: usize) -> bool {
+        self.occupied
+            .get((iy / BLOCK) * self.bx + ix / BLOCK)
+            .copied()
+            .unwrap_or(false)
+    }
 }
 
 /// What a cell says about a point in it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum CellAnswer<'a> {
     /// No grid touches the cell.
     Empty,
     /// The whole cell lies in the interior of this grid (an item index) and no other grid.
     Whole(u32),
-    /// Test these grids exactly (item indices, ascending).
-    Candidates(&'a [u32]),
+    /// Test these grids (ascending item indices); `centre` is the cell's centre.
+    Candidates {
+        centre: Coord,
+        candidates: &'a [Candidate],
+    },
 }
+
+/// A grid that touches or contains a mixed cell, with what is needed to decide a point of the
+/// cell locally: whether the cell's centre lies inside the grid, and the grid's edges that reach
+/// into the cell. Walking from the centre to the point crosses only those edges.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    /// Item index of the grid.
+    pub grid: u32,
+    /// Whether the cell centre is inside the grid; `None` when it lies on the grid's boundary.
+    centre_inside: Option<bool>,
+    /// The grid's edges that touch the cell.
+    edges: Box<[(Coord, Coord)]>,
+}
+
+impl Candidate {
+    /// Whether the grid covers `p` (a point of the cell whose centre is `centre`), decided from
+    /// the centre's side and the parity of proper crossings of the segment centre → `p` with the
+    /// cell's edges, all with exact orientation predicates. `None` when that is not decisive (a
+    /// collinear or touching configuration, or `p` on an edge): the caller then tests the whole
+    /// polygon.
+    #[must_use]
+    pub fn decide(&self, centre: Coord, p: Coord) -> Option<bool> {
+        use geo::kernels::{Kernel, Orientation, RobustKernel};
+        let mut inside = self.centre_inside?;
+        for &(a, b) in &self.edges {
+            let (oc, op) = (
+                RobustKernel::orient2d(a, b, centre),
+                RobustKernel::orient2d(a, b, p),
+            );
+            if oc == Orientation::Collinear || op == Orientation::Collinear {
+                return None;
+            }
+            if oc == op {
+                continue;
+            }
+            let (oa, ob) = (
+                RobustKernel::orient2d(centre, p, a),
+                RobustKernel::orient2d(centre, p, b),
+            );
+            if oa == Orientation::Collinear || ob == Orientation::Collinear {
+                return None;
+            }
+            if oa != ob {
+                inside = !inside;
+            }
+        }
+        Some(inside)
+    }
+}
+
+/// An edge of grid `grid` touching cell `cell`.
+type EdgeInCell = (u32, u32, Coord, Coord);
 
 impl GridRaster {
     /// Builds the raster over the top-level grids among `grids` (the grid layer's items, sorted
@@ -84,9 +174,10 @@ impl GridRaster {
             ny,
             cells: vec![EMPTY; nx * ny],
             candidates: Vec::new(),
+            blocks: BlockMask::default(),
         };
-        // (cell, grid) pairs: edges touching a cell, and cells wholly inside a grid.
-        let mut edge_pairs: Vec<(u32, u32)> = Vec::new();
+        // Edges touching a cell (cell, grid, edge), and cells wholly inside a grid (cell, grid).
+        let mut edge_pairs: Vec<EdgeInCell> = Vec::new();
         let mut inside_pairs: Vec<(u32, u32)> = Vec::new();
         for &(gi, grid) in &top {
             let first = edge_pairs.len();
@@ -100,7 +191,8 @@ impl GridRaster {
             own_edges.dedup();
             raster.fill_interior(grid, gi, &own_edges, &mut inside_pairs);
         }
-        raster.classify(edge_pairs, inside_pairs);
+        raster.classify(grids, edge_pairs, inside_pairs);
+        raster.blocks = BlockMask::build(nx, ny, |i| raster.cells[i] != EMPTY);
         raster
     }
 
@@ -117,7 +209,7 @@ impl GridRaster {
     }
 
     /// Marks every cell a ring's segments pass through (conservatively).
-    fn mark_ring(&self, ring: &LineString, grid: u32, out: &mut Vec<(u32, u32)>) {
+    fn mark_ring(&self, ring: &LineString, grid: u32, out: &mut Vec<EdgeInCell>) {
         for seg in ring.0.windows(2) {
             let (a, b) = (seg[0], seg[1]);
             let (xmin, xmax) = (a.x.min(b.x), a.x.max(b.x));
@@ -137,7 +229,7 @@ impl GridRaster {
                 let r0 = self.row_of(y0.min(y1) - EDGE_EPSILON_DEG);
                 let r1 = self.row_of(y0.max(y1) + EDGE_EPSILON_DEG);
                 for row in r0..=r1 {
-                    out.push((self.cell_index(col, row), grid));
+                    out.push((self.cell_index(col, row), grid, a, b));
                 }
             }
         }
@@ -183,9 +275,13 @@ impl GridRaster {
         }
     }
 
-    fn classify(&mut self, mut edges: Vec<(u32, u32)>, mut inside: Vec<(u32, u32)>) {
-        edges.sort_unstable();
-        edges.dedup();
+    fn classify(
+        &mut self,
+        grids: &[Grid],
+        mut edges: Vec<EdgeInCell>,
+        mut inside: Vec<(u32, u32)>,
+    ) {
+        edges.sort_unstable_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
         inside.sort_unstable();
         inside.dedup();
         let (mut e, mut i) = (0, 0);
@@ -196,26 +292,57 @@ impl GridRaster {
                 (None, Some(b)) => b.0,
                 (None, None) => break,
             };
-            let mut touching: Vec<u32> = Vec::new();
+            let start = e;
             while e < edges.len() && edges[e].0 == cell {
-                touching.push(edges[e].1);
                 e += 1;
             }
+            let touching = &edges[start..e];
             let mut containing: Vec<u32> = Vec::new();
             while i < inside.len() && inside[i].0 == cell {
                 containing.push(inside[i].1);
                 i += 1;
             }
-            self.cells[cell as usize] = if touching.is_empty() && containing.len() == 1 {
-                containing[0]
-            } else {
-                touching.extend(containing);
-                touching.sort_unstable();
-                touching.dedup();
-                let id = u32::try_from(self.candidates.len()).unwrap_or(0);
-                self.candidates.push(touching.into_boxed_slice());
-                MIXED | id
-            };
+            if touching.is_empty() && containing.len() == 1 {
+                self.cells[cell as usize] = containing[0];
+                continue;
+            }
+            let centre = self.centre_of(cell as usize);
+            let mut candidates: Vec<Candidate> = containing
+                .into_iter()
+                .map(|grid| Candidate {
+                    grid,
+                    centre_inside: Some(true),
+                    edges: Box::new([]),
+                })
+                .collect();
+            for run in touching.chunk_by(|x, y| x.1 == y.1) {
+                let grid = run[0].1;
+                let area = &grids[grid as usize].area;
+                let centre_inside = match super::locate::ring_set_position(area, centre) {
+                    CoordPos::Inside => Some(true),
+                    CoordPos::Outside => Some(false),
+                    CoordPos::OnBoundary => None,
+                };
+                let mut cell_edges: Vec<(Coord, Coord)> = run.iter().map(|t| (t.2, t.3)).collect();
+                cell_edges.dedup();
+                candidates.push(Candidate {
+                    grid,
+                    centre_inside,
+                    edges: cell_edges.into_boxed_slice(),
+                });
+            }
+            candidates.sort_by_key(|c| c.grid);
+            let id = u32::try_from(self.candidates.len()).unwrap_or(0);
+            self.candidates.push(candidates.into_boxed_slice());
+            self.cells[cell as usize] = MIXED | id;
+        }
+    }
+
+    fn centre_of(&self, cell: usize) -> Coord {
+        let (ix, iy) = (cell % self.nx, cell / self.nx);
+        Coord {
+            x: self.origin.x + (ix as f64 + 0.5) * self.cell.x,
+            y: self.origin.y + (iy as f64 + 0.5) * self.cell.y,
         }
     }
 
@@ -228,12 +355,18 @@ impl GridRaster {
             return CellAnswer::Empty;
         }
         let (ix, iy) = (to_index(fx), to_index(fy));
-        if ix >= self.nx || iy >= self.ny {
+        if ix >= self.nx || iy >= self.ny || !self.blocks.occupied(ix, iy) {
             return CellAnswer::Empty;
         }
         match self.cells[iy * self.nx + ix] {
             EMPTY => CellAnswer::Empty,
-            v if v & MIXED != 0 => CellAnswer::Candidates(&self.candidates[(v & !MIXED) as usize]),
+            v if v & MIXED != 0 => CellAnswer::Candidates {
+                centre: Coord {
+                    x: self.origin.x + (ix as f64 + 0.5) * self.cell.x,
+                    y: self.origin.y + (iy as f64 + 0.5) * self.cell.y,
+                },
+                candidates: &self.candidates[(v & !MIXED) as usize],
+            },
             v => CellAnswer::Whole(v),
         }
     }

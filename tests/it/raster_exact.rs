@@ -27,10 +27,22 @@ fn raster_grid_lookup_equals_tree_lookup_everywhere() {
         for poly in &grid.area.0 {
             for seg in poly.exterior().0.windows(2) {
                 points.push(seg[0]);
-                points.push(Coord {
+                let mid = Coord {
                     x: f64::midpoint(seg[0].x, seg[1].x),
                     y: f64::midpoint(seg[0].y, seg[1].y),
-                });
+                };
+                points.push(mid);
+                // Just either side of the edge, and a little way in: mixed cells.
+                for d in [1e-9, 1e-7, 1e-5, 2e-4] {
+                    let (ex, ey) = (seg[1].x - seg[0].x, seg[1].y - seg[0].y);
+                    let len = ex.hypot(ey).max(1e-12);
+                    for side in [-1.0, 1.0] {
+                        points.push(Coord {
+                            x: mid.x - side * d * ey / len,
+                            y: mid.y + side * d * ex / len,
+                        });
+                    }
+                }
             }
         }
     }
