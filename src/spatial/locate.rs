@@ -248,13 +248,12 @@ impl Snapshot {
             CellAnswer::Whole(i) => Some(self.grids.item(i)),
             // Candidates are ascending item indices and items are sorted by code, so the first
             // covering candidate has the lowest code.
-            CellAnswer::Candidates { centre, candidates } => candidates
-                .iter()
-                .find(|c| {
-                    c.decide(centre, p)
-                        .unwrap_or_else(|| covers(&self.grids.item(c.grid).area, p))
+            CellAnswer::Mixed(cell) => cell
+                .candidates(p)
+                .find(|&(grid, local)| {
+                    local.unwrap_or_else(|| covers(&self.grids.item(grid).area, p))
                 })
-                .map(|c| self.grids.item(c.grid)),
+                .map(|(grid, _)| self.grids.item(grid)),
         }
     }
 

@@ -36,10 +36,11 @@ pub struct GridRaster {
     cell: Coord,
     nx: usize,
     ny: usize,
-    /// Per cell: [`EMPTY`], a grid index, or [`MIXED`] | an index into `candidates`.
+    /// Per cell: [`EMPTY`], a grid index, or [`MIXED`] | the offset of its record in `mixed`.
     cells: Vec<u32>,
-    /// Candidate lists of mixed cells.
-    candidates: Vec<Box<[Candidate]>>,
+    /// The records of mixed cells, flat so that a lookup costs one more memory read, not a
+    /// chain of pointers: `[n, then n × (header, 4 words per edge)]`, see [`MixedCell`].
+    mixed: Vec<u64>,
     /// Which blocks of cells hold any grid.
     blocks: BlockMask,
 }
@@ -83,60 +84,84 @@ pub enum CellAnswer<'a> {
     Empty,
     /// The whole cell lies in the interior of this grid (an item index) and no other grid.
     Whole(u32),
-    /// Test these grids (ascending item indices); `centre` is the cell's centre.
-    Candidates {
-        centre: Coord,
-        candidates: &'a [Candidate],
-    },
+    /// Several grids touch the cell: decide per candidate.
+    Mixed(MixedCell<'a>),
 }
 
-/// A grid that touches or contains a mixed cell, with what is needed to decide a point of the
-/// cell locally: whether the cell's centre lies inside the grid, and the grid's edges that reach
-/// into the cell. Walking from the centre to the point crosses only those edges.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Candidate {
-    /// Item index of the grid.
-    pub grid: u32,
-    /// Whether the cell centre is inside the grid; `None` when it lies on the grid's boundary.
-    centre_inside: Option<bool>,
-    /// The grid's edges that touch the cell.
-    edges: Box<[(Coord, Coord)]>,
+/// A cell that several grids touch. For each grid touching or containing it the record keeps
+/// whether the cell's centre lies inside the grid and the grid's edges that reach into the cell:
+/// walking from the centre to a point of the cell crosses only those edges.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MixedCell<'a> {
+    centre: Coord,
+    record: &'a [u64],
 }
 
-impl Candidate {
-    /// Whether the grid covers `p` (a point of the cell whose centre is `centre`), decided from
-    /// the centre's side and the parity of proper crossings of the segment centre → `p` with the
-    /// cell's edges, all with exact orientation predicates. `None` when that is not decisive (a
-    /// collinear or touching configuration, or `p` on an edge): the caller then tests the whole
-    /// polygon.
-    #[must_use]
-    pub fn decide(&self, centre: Coord, p: Coord) -> Option<bool> {
-        use geo::kernels::{Kernel, Orientation, RobustKernel};
-        let mut inside = self.centre_inside?;
-        for &(a, b) in &self.edges {
-            let (oc, op) = (
-                RobustKernel::orient2d(a, b, centre),
-                RobustKernel::orient2d(a, b, p),
-            );
-            if oc == Orientation::Collinear || op == Orientation::Collinear {
-                return None;
-            }
-            if oc == op {
-                continue;
-            }
-            let (oa, ob) = (
-                RobustKernel::orient2d(centre, p, a),
-                RobustKernel::orient2d(centre, p, b),
-            );
-            if oa == Orientation::Collinear || ob == Orientation::Collinear {
-                return None;
-            }
-            if oa != ob {
-                inside = !inside;
-            }
-        }
-        Some(inside)
+/// Centre states in a candidate header.
+const CENTRE_OUTSIDE: u64 = 0;
+const CENTRE_INSIDE: u64 = 1;
+const CENTRE_ON_EDGE: u64 = 2;
+
+impl MixedCell<'_> {
+    /// The candidate grids (ascending item indices) with the local decision for `p`: whether
+    /// the grid covers `p`, or `None` when the local test is not decisive (a collinear or
+    /// touching configuration, or `p` on an edge) and the whole polygon must be tested.
+    pub fn candidates(&self, p: Coord) -> impl Iterator<Item = (u32, Option<bool>)> + '_ {
+        let n = self.record.first().copied().unwrap_or(0);
+        let mut at = 1;
+        (0..n).map(move |_| {
+            let header = self.record[at];
+            let grid = (header & 0xFFFF_FFFF) as u32;
+            let state = (header >> 32) & 0b11;
+            let n_edges = (header >> 34) as usize;
+            let words = &self.record[at + 1..at + 1 + 4 * n_edges];
+            at += 1 + 4 * n_edges;
+            (grid, decide(self.centre, p, state, words))
+        })
     }
+}
+
+/// Whether the point `p` is inside, from the centre's state and the parity of proper crossings
+/// of the segment centre → `p` with the edges (4 f64 bit patterns each), all with exact
+/// orientation predicates.
+fn decide(centre: Coord, p: Coord, state: u64, words: &[u64]) -> Option<bool> {
+    use geo::kernels::{Kernel, Orientation, RobustKernel};
+    let mut inside = match state {
+        CENTRE_INSIDE => true,
+        CENTRE_OUTSIDE => false,
+        _ => return None,
+    };
+    for e in words.chunks_exact(4) {
+        let a = Coord {
+            x: f64::from_bits(e[0]),
+            y: f64::from_bits(e[1]),
+        };
+        let b = Coord {
+            x: f64::from_bits(e[2]),
+            y: f64::from_bits(e[3]),
+        };
+        let (oc, op) = (
+            RobustKernel::orient2d(a, b, centre),
+            RobustKernel::orient2d(a, b, p),
+        );
+        if oc == Orientation::Collinear || op == Orientation::Collinear {
+            return None;
+        }
+        if oc == op {
+            continue;
+        }
+        let (oa, ob) = (
+            RobustKernel::orient2d(centre, p, a),
+            RobustKernel::orient2d(centre, p, b),
+        );
+        if oa == Orientation::Collinear || ob == Orientation::Collinear {
+            return None;
+        }
+        if oa != ob {
+            inside = !inside;
+        }
+    }
+    Some(inside)
 }
 
 /// An edge of grid `grid` touching cell `cell`.
@@ -173,7 +198,7 @@ impl GridRaster {
             nx,
             ny,
             cells: vec![EMPTY; nx * ny],
-            candidates: Vec::new(),
+            mixed: Vec::new(),
             blocks: BlockMask::default(),
         };
         // Edges touching a cell (cell, grid, edge), and cells wholly inside a grid (cell, grid).
@@ -307,33 +332,32 @@ impl GridRaster {
                 continue;
             }
             let centre = self.centre_of(cell as usize);
-            let mut candidates: Vec<Candidate> = containing
+            // (grid, centre state, edges), ascending by grid.
+            let mut candidates: Vec<(u32, u64, Vec<(Coord, Coord)>)> = containing
                 .into_iter()
-                .map(|grid| Candidate {
-                    grid,
-                    centre_inside: Some(true),
-                    edges: Box::new([]),
-                })
+                .map(|grid| (grid, CENTRE_INSIDE, Vec::new()))
                 .collect();
             for run in touching.chunk_by(|x, y| x.1 == y.1) {
                 let grid = run[0].1;
                 let area = &grids[grid as usize].area;
-                let centre_inside = match super::locate::ring_set_position(area, centre) {
-                    CoordPos::Inside => Some(true),
-                    CoordPos::Outside => Some(false),
-                    CoordPos::OnBoundary => None,
+                let state = match super::locate::ring_set_position(area, centre) {
+                    CoordPos::Inside => CENTRE_INSIDE,
+                    CoordPos::Outside => CENTRE_OUTSIDE,
+                    CoordPos::OnBoundary => CENTRE_ON_EDGE,
                 };
-                let mut cell_edges: Vec<(Coord, Coord)> = run.iter().map(|t| (t.2, t.3)).collect();
-                cell_edges.dedup();
-                candidates.push(Candidate {
-                    grid,
-                    centre_inside,
-                    edges: cell_edges.into_boxed_slice(),
-                });
+                candidates.push((grid, state, run.iter().map(|t| (t.2, t.3)).collect()));
             }
-            candidates.sort_by_key(|c| c.grid);
-            let id = u32::try_from(self.candidates.len()).unwrap_or(0);
-            self.candidates.push(candidates.into_boxed_slice());
+            candidates.sort_by_key(|c| c.0);
+            let id = u32::try_from(self.mixed.len()).unwrap_or(u32::MAX);
+            self.mixed.push(candidates.len() as u64);
+            for (grid, state, edges) in candidates {
+                self.mixed
+                    .push(u64::from(grid) | (state << 32) | ((edges.len() as u64) << 34));
+                for (a, b) in edges {
+                    self.mixed
+                        .extend([a.x.to_bits(), a.y.to_bits(), b.x.to_bits(), b.y.to_bits()]);
+                }
+            }
             self.cells[cell as usize] = MIXED | id;
         }
     }
@@ -360,13 +384,13 @@ impl GridRaster {
         }
         match self.cells[iy * self.nx + ix] {
             EMPTY => CellAnswer::Empty,
-            v if v & MIXED != 0 => CellAnswer::Candidates {
+            v if v & MIXED != 0 => CellAnswer::Mixed(MixedCell {
                 centre: Coord {
                     x: self.origin.x + (ix as f64 + 0.5) * self.cell.x,
                     y: self.origin.y + (iy as f64 + 0.5) * self.cell.y,
                 },
-                candidates: &self.candidates[(v & !MIXED) as usize],
-            },
+                record: &self.mixed[(v & !MIXED) as usize..],
+            }),
             v => CellAnswer::Whole(v),
         }
     }
