@@ -188,7 +188,7 @@ fn in_view(corners: &[[f64; 2]; 4], camera: &Camera) -> bool {
         return true;
     }
     let bearing = |c: &[f64; 2]| c[0].atan2(c[1]).to_degrees().rem_euclid(360.0);
-    let centre = bearing(&[(xmin + xmax) / 2.0, (ymin + ymax) / 2.0]);
+    let centre = bearing(&[f64::midpoint(xmin, xmax), f64::midpoint(ymin, ymax)]);
     // A cell not holding the camera spans less than 180° as seen from it.
     let half_span = corners
         .iter()

@@ -68,6 +68,10 @@ pub fn ring_set_position(area: &MultiPolygon, p: Coord) -> CoordPos {
 }
 
 /// Where `p` lies relative to a closed ring.
+#[expect(
+    clippy::float_cmp,
+    reason = "exact comparisons are the point: a vertex or horizontal edge through p"
+)]
 fn ring_position(ring: &geo::LineString, p: Coord) -> CoordPos {
     use geo::kernels::{Kernel, Orientation, RobustKernel};
     let mut inside = false;

@@ -164,6 +164,9 @@ fn decide(centre: Coord, p: Coord, state: u64, words: &[u64]) -> Option<bool> {
     Some(inside)
 }
 
+/// A candidate while building a mixed cell's record: grid, centre state, edges in the cell.
+type MixedCandidate = (u32, u64, Vec<(Coord, Coord)>);
+
 /// An edge of grid `grid` touching cell `cell`.
 type EdgeInCell = (u32, u32, Coord, Coord);
 
@@ -306,7 +309,7 @@ impl GridRaster {
         mut edges: Vec<EdgeInCell>,
         mut inside: Vec<(u32, u32)>,
     ) {
-        edges.sort_unstable_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
+        edges.sort_unstable_by_key(|e| (e.0, e.1));
         inside.sort_unstable();
         inside.dedup();
         let (mut e, mut i) = (0, 0);
@@ -333,7 +336,7 @@ impl GridRaster {
             }
             let centre = self.centre_of(cell as usize);
             // (grid, centre state, edges), ascending by grid.
-            let mut candidates: Vec<(u32, u64, Vec<(Coord, Coord)>)> = containing
+            let mut candidates: Vec<MixedCandidate> = containing
                 .into_iter()
                 .map(|grid| (grid, CENTRE_INSIDE, Vec::new()))
                 .collect();
@@ -347,7 +350,7 @@ impl GridRaster {
                 };
                 candidates.push((grid, state, run.iter().map(|t| (t.2, t.3)).collect()));
             }
-            candidates.sort_by_key(|c| c.0);
+            candidates.sort_unstable_by_key(|c| c.0);
             let id = u32::try_from(self.mixed.len()).unwrap_or(u32::MAX);
             self.mixed.push(candidates.len() as u64);
             for (grid, state, edges) in candidates {

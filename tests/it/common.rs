@@ -328,3 +328,14 @@ macro_rules! both_backends {
         }
     };
 }
+
+/// A fixed-seed xorshift64 source of uniform numbers in [0, 1), for repeatable random points.
+pub fn uniform(seed: u64) -> impl FnMut() -> f64 {
+    let mut state = seed.max(1);
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    }
+}

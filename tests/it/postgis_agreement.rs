@@ -34,13 +34,7 @@ async fn in_memory_locate_agrees_with_postgis_st_covers() {
     let snapshot = service.snapshot();
 
     // Fixed-seed random points over the county's bounding box (some fall outside).
-    let mut s: u64 = 0x5EED;
-    let mut next = || {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        (s >> 11) as f64 / (1u64 << 53) as f64
-    };
+    let mut next = crate::common::uniform(0x5EED);
     let points: Vec<(f64, f64)> = (0..5000)
         .map(|_| (120.07 + 0.67 * next(), 28.96 + 0.54 * next()))
         .collect();

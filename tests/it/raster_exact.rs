@@ -10,13 +10,7 @@ use safegrid::spatial::Snapshot;
 fn raster_grid_lookup_equals_tree_lookup_everywhere() {
     let data = safegrid::sample::generate().expect("sample");
     let snapshot = Snapshot::build(data, 1);
-    let mut s: u64 = 0xC0FFEE;
-    let mut next = || {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        (s >> 11) as f64 / (1u64 << 53) as f64
-    };
+    let mut next = crate::common::uniform(0xC0FFEE);
     let mut points: Vec<Coord> = (0..100_000)
         .map(|_| Coord {
             x: 120.05 + 0.72 * next(),
@@ -63,13 +57,7 @@ fn camera_raster_finds_exactly_the_cameras_the_tree_finds() {
     use safegrid::spatial::measure::LocalFrame;
     let data = safegrid::sample::generate().expect("sample");
     let snapshot = Snapshot::build(data, 1);
-    let mut s: u64 = 0xCA4E5A;
-    let mut next = || {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        (s >> 11) as f64 / (1u64 << 53) as f64
-    };
+    let mut next = crate::common::uniform(0xCA4E5A);
     let cameras = snapshot.cameras.items();
     let mut points: Vec<Coord> = Vec::new();
     for (i, camera) in cameras.iter().enumerate().step_by(7) {
