@@ -25,7 +25,7 @@
 //!   cameras a 72-gon), metres→degrees with `LocalFrame::metres_to_degrees`, in a table with a
 //!   GiST index; pairs counted with `ST_Covers` under several plans. Both pair counts are
 //!   printed: the inscribed polygonal arc makes PostGIS's count slightly smaller (~0.1 %).
-//! - **HTTP single point**: the real app (`safegrid::api::app` served by `axum::serve` on
+//! - **HTTP single point**: the real app (`safegrid::api::app` served by `safegrid::api::serve` on
 //!   127.0.0.1:0, two runtime workers) answering `GET /api/v1/locate` (the full answer) to a
 //!   small keep-alive HTTP/1.1 client written here, at 2 and 8 concurrent connections; the
 //!   client runs on its own one-thread runtime. PostGIS: the grid-only lookup
@@ -1182,11 +1182,10 @@ async fn http_figures(service: Arc<Service>, points: &Arc<Vec<Coord>>) -> HttpFi
     let addr = listener.local_addr().expect("a local address");
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {
-        axum::serve(listener, safegrid::api::app(service))
-            .with_graceful_shutdown(async {
-                let _ = stop_rx.await;
-            })
-            .await
+        safegrid::api::serve(listener, service, async {
+            let _ = stop_rx.await;
+        })
+        .await
     });
     eprintln!("app listening on http://{addr}");
 

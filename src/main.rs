@@ -170,11 +170,10 @@ async fn serve(
         .await
         .with_context(|| format!("binding {bind}"))?;
     eprintln!("safegrid: listening on http://{bind}");
-    axum::serve(listener, safegrid::api::app(service))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    safegrid::api::serve(listener, service, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     Ok(ExitCode::SUCCESS)
 }
 

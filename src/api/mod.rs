@@ -68,6 +68,27 @@ pub fn app(service: Arc<Service>) -> Router {
         .with_state(state)
 }
 
+/// Serves the app on `listener` until `shutdown` completes. Sockets get `TCP_NODELAY`: answers
+/// are small and latency matters more than packet count.
+///
+/// # Errors
+/// When accepting connections fails.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    service: Arc<Service>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use axum::serve::ListenerExt;
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY not set");
+        }
+    });
+    axum::serve(listener, app(service))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
 async fn not_found(uri: axum::http::Uri) -> ApiError {
     ApiError::not_found(format!("no route for `{}`", uri.path()))
 }
