@@ -36,7 +36,12 @@ pub enum Command {
         #[arg(long, env = "SAFEGRID_ADMIN_TOKEN", hide_env_values = true)]
         admin_token: Option<String>,
         /// Do not seed an empty database with the sample.
-        #[arg(long, env = "SAFEGRID_NO_SEED")]
+        #[arg(
+            long,
+            env = "SAFEGRID_NO_SEED",
+            action = clap::ArgAction::SetTrue,
+            value_parser = clap::builder::BoolishValueParser::new()
+        )]
         no_seed: bool,
     },
     /// Import a layer from a GeoJSON or CSV file, in one transaction.
