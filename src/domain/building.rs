@@ -30,6 +30,7 @@ impl Item for Building {
     item_fields!(Layer::Building, key: id, geometry: location, parse_point, point_to_geojson);
 
     fn validate(&self) -> DomainResult<()> {
+        super::codes::check_id(&self.id)?;
         if self.households > 10_000 {
             return Err(DomainError::new(
                 "households",

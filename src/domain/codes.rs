@@ -68,6 +68,31 @@ pub fn check_device_code(field: &str, code: &str) -> DomainResult<()> {
     }
 }
 
+/// Longest accepted server or client id.
+pub const MAX_ID_LEN: usize = 64;
+
+/// Checks an item id: empty (the server assigns one) or 1–64 visible characters without `/`,
+/// `?`, `#` or whitespace, so that it fits in a URL path segment as it is.
+///
+/// # Errors
+/// A [`DomainError`] on `id`.
+pub fn check_id(id: &str) -> DomainResult<()> {
+    let bad = id.chars().count() > MAX_ID_LEN
+        || id
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || matches!(c, '/' | '?' | '#' | '%'));
+    if bad {
+        Err(DomainError::new(
+            "id",
+            format!(
+                "ids are up to {MAX_ID_LEN} characters without spaces, control characters or / ? # %"
+            ),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,5 +110,11 @@ mod tests {
         assert!(check_device_code("c", "33078300001320000001").is_ok());
         assert!(check_device_code("c", "3307830000132000000").is_err());
         assert_eq!(community_of_grid("330783001014001"), "330783001014");
+        assert!(check_id("").is_ok());
+        assert!(check_id("W000001").is_ok());
+        assert!(check_id("东街-1").is_ok());
+        assert!(check_id("a/b").is_err());
+        assert!(check_id("a b").is_err());
+        assert!(check_id(&"x".repeat(65)).is_err());
     }
 }

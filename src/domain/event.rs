@@ -49,6 +49,7 @@ impl Item for Event {
     item_fields!(Layer::Event, key: id, geometry: location, parse_point, point_to_geojson);
 
     fn validate(&self) -> DomainResult<()> {
+        super::codes::check_id(&self.id)?;
         if self.category.trim().is_empty() {
             return Err(DomainError::new("category", "must not be empty"));
         }

@@ -65,6 +65,7 @@ impl Item for KeyArea {
     item_fields!(Layer::KeyArea, key: id, geometry: area, parse_area, area_to_geojson);
 
     fn validate(&self) -> DomainResult<()> {
+        super::codes::check_id(&self.id)?;
         if self.name.trim().is_empty() {
             return Err(DomainError::new("name", "must not be empty"));
         }

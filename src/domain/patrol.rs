@@ -59,6 +59,7 @@ impl Item for PatrolRoute {
     item_fields!(Layer::PatrolRoute, key: id, geometry: line, parse_line, line_to_geojson);
 
     fn validate(&self) -> DomainResult<()> {
+        super::codes::check_id(&self.id)?;
         if self.name.trim().is_empty() {
             return Err(DomainError::new("name", "must not be empty"));
         }

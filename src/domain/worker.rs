@@ -86,6 +86,7 @@ impl Item for Worker {
         }
     }
     fn validate(&self) -> DomainResult<()> {
+        super::codes::check_id(&self.id)?;
         if self.name.trim().is_empty() {
             return Err(DomainError::new("name", "must not be empty"));
         }

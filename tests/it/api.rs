@@ -386,6 +386,15 @@ async fn bad_geometry_and_fields_get_clear_errors(app: &TestApp) {
             "unknown field",
         ),
     ];
+    let mut cases = cases.to_vec();
+    cases.push((
+        "/api/v1/buildings",
+        json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [120.02, 29.05]},
+               "properties": {"id": "a/b", "households": 1, "residents": 2}}),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "id",
+        "ids are",
+    ));
     for (uri, body, want, field, needle) in cases {
         let (status, ctype, got) = app.call("POST", uri, Some(Role::Admin), Some(body)).await;
         assert_eq!(status, want, "{got}");
