@@ -137,8 +137,8 @@ impl Service {
             let key = tokens::new_id(item.layer());
             crate::with_item!(&mut item, v => v.set_key(key));
         }
-        self.write(vec![Change::Insert(item.clone())], Some(item))
-            .await
+        let report = self.write(Change::Insert(item.clone())).await?;
+        Ok((item, report))
     }
 
     /// Replaces the item of `key`; the body's key must match or be empty.
@@ -164,8 +164,8 @@ impl Service {
             )
             .into());
         }
-        self.write(vec![Change::Replace(item.clone())], Some(item))
-            .await
+        let report = self.write(Change::Replace(item.clone())).await?;
+        Ok((item, report))
     }
 
     /// Deletes the item of `key`.
@@ -173,10 +173,7 @@ impl Service {
     /// # Errors
     /// Not found, still referenced, store failures.
     pub async fn delete(&self, layer: Layer, key: &str) -> ServiceResult<WriteReport> {
-        let (_, report) = self
-            .write(vec![Change::Delete(layer, key.to_owned())], None)
-            .await?;
-        Ok(report)
+        self.write(Change::Delete(layer, key.to_owned())).await
     }
 
     /// Inserts or replaces many items in one transaction (imports, seeding).
@@ -196,80 +193,42 @@ impl Service {
         Ok(n)
     }
 
-    async fn write(
-        &self,
-        changes: Vec<Change>,
-        written: Option<AnyItem>,
-    ) -> ServiceResult<(AnyItem, WriteReport)> {
+    /// Validates one change against the current snapshot, commits it in one transaction and
+    /// publishes the next snapshot.
+    async fn write(&self, change: Change) -> ServiceResult<WriteReport> {
         let _guard = self.writer.lock().await;
         let current = self.snapshot.load_full();
-        for change in &changes {
-            checks::check_change(&current, change)?;
-        }
+        checks::check_change(&current, &change)?;
+        let changes = [change];
         self.store.apply(&changes, Utc::now()).await?;
-        let puts: Vec<AnyItem> = changes
-            .iter()
-            .filter_map(|c| match c {
-                Change::Insert(i) | Change::Replace(i) | Change::Put(i) => Some(i.clone()),
-                Change::Delete(..) => None,
-            })
-            .collect();
-        let deletes: Vec<(Layer, String)> = changes
-            .iter()
-            .filter_map(|c| match c {
-                Change::Delete(l, k) => Some((*l, k.clone())),
-                _ => None,
-            })
-            .collect();
-        let touches_grids = changes.iter().any(|c| c.layer() == Layer::Grid);
-        let history = if touches_grids {
+        let [change] = changes;
+        let (puts, deletes) = match &change {
+            Change::Insert(i) | Change::Replace(i) | Change::Put(i) => (vec![i.clone()], vec![]),
+            Change::Delete(l, k) => (vec![], vec![(*l, k.clone())]),
+        };
+        let history = if change.layer() == Layer::Grid {
             Some(self.store.grid_versions().await?)
         } else {
             None
         };
         let next = current.with_changes(&puts, &deletes, history);
         let report = WriteReport {
-            gaps: grid_gaps(&next, &current, &changes),
+            gaps: grid_gaps(&next, &current, &change),
         };
         self.snapshot.store(Arc::new(next));
-        let item = match written {
-            Some(item) => item,
-            None => match changes.first() {
-                Some(Change::Delete(layer, key)) => {
-                    current
-                        .get(*layer, key)
-                        .ok_or_else(|| ServiceError::NotFound {
-                            layer: *layer,
-                            key: key.clone(),
-                        })?
-                }
-                _ => return Err(ServiceError::Store(StoreError::Setup("empty write".into()))),
-            },
-        };
-        Ok((item, report))
+        Ok(report)
     }
 }
 
-/// Gaps left in the communities whose grids a write touched.
-fn grid_gaps(next: &Snapshot, before: &Snapshot, changes: &[Change]) -> Vec<Gap> {
-    let mut scopes: Vec<(String, Option<String>)> = Vec::new();
-    for change in changes {
-        let grid = match change {
-            Change::Insert(AnyItem::Grid(g))
-            | Change::Replace(AnyItem::Grid(g))
-            | Change::Put(AnyItem::Grid(g)) => Some(g.clone()),
-            Change::Delete(Layer::Grid, key) => before.grids.get(key).cloned(),
-            _ => None,
-        };
-        if let Some(g) = grid {
-            let scope = (g.community_code().to_owned(), g.parent_code.clone());
-            if !scopes.contains(&scope) {
-                scopes.push(scope);
-            }
-        }
-    }
-    scopes
-        .iter()
-        .flat_map(|(community, parent)| next.gaps_in(community, parent.as_deref()))
-        .collect()
+/// Gaps left in the community (or parent grid) of the grid a write touched.
+fn grid_gaps(next: &Snapshot, before: &Snapshot, change: &Change) -> Vec<Gap> {
+    let grid = match change {
+        Change::Insert(AnyItem::Grid(g))
+        | Change::Replace(AnyItem::Grid(g))
+        | Change::Put(AnyItem::Grid(g)) => Some(g),
+        Change::Delete(Layer::Grid, key) => before.grids.get(key),
+        _ => None,
+    };
+    grid.map(|g| next.gaps_in(g.community_code(), g.parent_code.as_deref()))
+        .unwrap_or_default()
 }
