@@ -75,6 +75,20 @@ pub struct Dataset {
 }
 
 impl Dataset {
+    /// Adds an item to the list of its layer.
+    pub fn push(&mut self, item: AnyItem) {
+        match item {
+            AnyItem::Region(v) => self.regions.push(v),
+            AnyItem::Grid(v) => self.grids.push(v),
+            AnyItem::Worker(v) => self.workers.push(v),
+            AnyItem::Camera(v) => self.cameras.push(v),
+            AnyItem::PatrolRoute(v) => self.patrol_routes.push(v),
+            AnyItem::KeyArea(v) => self.key_areas.push(v),
+            AnyItem::Event(v) => self.events.push(v),
+            AnyItem::Building(v) => self.buildings.push(v),
+        }
+    }
+
     /// All items as one list of [`AnyItem`], parents before children (regions by level, grids
     /// before micro-grids, grids before workers), the order a store must insert them in.
     #[must_use]

@@ -142,47 +142,40 @@ impl CameraRaster {
     }
 }
 
+/// The bounding box `[xmin, xmax, ymin, ymax]` of a cell's corners, in metres around the camera.
+fn bounds(corners: &[[f64; 2]; 4]) -> [f64; 4] {
+    corners.iter().fold(
+        [
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ],
+        |[x0, x1, y0, y1], c| [x0.min(c[0]), x1.max(c[0]), y0.min(c[1]), y1.max(c[1])],
+    )
+}
+
+/// Distance from 0 to the interval `[lo, hi]`.
+fn gap_to_origin(lo: f64, hi: f64) -> f64 {
+    if lo > 0.0 {
+        lo
+    } else if hi < 0.0 {
+        -hi
+    } else {
+        0.0
+    }
+}
+
 /// Whether the cell (corners in metres around the camera at the origin) comes within `reach`.
 fn reaches(corners: &[[f64; 2]; 4], reach: f64) -> bool {
-    let (xmin, xmax) = corners
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), c| {
-            (lo.min(c[0]), hi.max(c[0]))
-        });
-    let (ymin, ymax) = corners
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), c| {
-            (lo.min(c[1]), hi.max(c[1]))
-        });
-    let dx = if xmin > 0.0 {
-        xmin
-    } else if xmax < 0.0 {
-        -xmax
-    } else {
-        0.0
-    };
-    let dy = if ymin > 0.0 {
-        ymin
-    } else if ymax < 0.0 {
-        -ymax
-    } else {
-        0.0
-    };
+    let [xmin, xmax, ymin, ymax] = bounds(corners);
+    let (dx, dy) = (gap_to_origin(xmin, xmax), gap_to_origin(ymin, ymax));
     dx * dx + dy * dy <= reach * reach
 }
 
 /// Whether any direction from the camera into the cell lies within its field of view.
 fn in_view(corners: &[[f64; 2]; 4], camera: &Camera) -> bool {
-    let (xmin, xmax) = corners
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), c| {
-            (lo.min(c[0]), hi.max(c[0]))
-        });
-    let (ymin, ymax) = corners
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), c| {
-            (lo.min(c[1]), hi.max(c[1]))
-        });
+    let [xmin, xmax, ymin, ymax] = bounds(corners);
     // A cell holding (or touching) the camera is seen in every direction.
     if xmin <= 0.0 && xmax >= 0.0 && ymin <= 0.0 && ymax >= 0.0 {
         return true;

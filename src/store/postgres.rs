@@ -35,8 +35,8 @@ use crate::domain::{AnyItem, Dataset, Grid, GridVersion, Item, Layer, Worker};
 
 use super::row::{
     AssignmentRow, BATCH_ROWS, LayerRow, Step, attach_assignments, classify, decode_grid,
-    decode_row, duty_name, fmt_time, has_geometry, link_columns, parse_time, plan, push_item,
-    region_parent, token_from_row,
+    decode_row, duty_name, fmt_time, has_geometry, link_columns, parse_time, plan, region_parent,
+    token_from_row,
 };
 use super::{Change, Store, StoreError, StoreResult, TokenRecord};
 
@@ -156,7 +156,7 @@ async fn load_layer(conn: &mut PgConnection, layer: Layer, data: &mut Dataset) -
         .fetch_all(&mut *conn)
         .await?;
     for row in &rows {
-        push_item(data, decode_row(layer, row)?);
+        data.push(decode_row(layer, row)?);
     }
     Ok(())
 }

@@ -138,20 +138,6 @@ pub fn parse_duty(row: &AssignmentRow) -> StoreResult<Duty> {
     })
 }
 
-/// Adds a decoded item to the dataset it belongs in.
-pub fn push_item(data: &mut Dataset, item: AnyItem) {
-    match item {
-        AnyItem::Region(v) => data.regions.push(v),
-        AnyItem::Grid(v) => data.grids.push(v),
-        AnyItem::Worker(v) => data.workers.push(v),
-        AnyItem::Camera(v) => data.cameras.push(v),
-        AnyItem::PatrolRoute(v) => data.patrol_routes.push(v),
-        AnyItem::KeyArea(v) => data.key_areas.push(v),
-        AnyItem::Event(v) => data.events.push(v),
-        AnyItem::Building(v) => data.buildings.push(v),
-    }
-}
-
 /// Replaces each worker's `grids` by the stored assignments (the assignment table is the truth).
 ///
 /// # Errors

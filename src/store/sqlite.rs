@@ -14,8 +14,8 @@ use crate::domain::{AnyItem, Dataset, Grid, GridVersion, Item, Layer, Worker};
 
 use super::row::{
     AssignmentRow, BATCH_ROWS, LayerRow, Step, attach_assignments, classify, decode_grid,
-    decode_row, duty_name, fmt_time, has_geometry, link_columns, parse_time, plan, push_item,
-    region_parent, token_from_row,
+    decode_row, duty_name, fmt_time, has_geometry, link_columns, parse_time, plan, region_parent,
+    token_from_row,
 };
 use super::{Change, Store, StoreError, StoreResult, TokenRecord};
 
@@ -101,7 +101,7 @@ impl SqliteStore {
             .fetch_all(&self.pool)
             .await?;
         for row in &rows {
-            push_item(data, decode_row(layer, row)?);
+            data.push(decode_row(layer, row)?);
         }
         Ok(())
     }

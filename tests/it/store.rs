@@ -201,16 +201,7 @@ fn snapshot(data: &Dataset) -> BTreeMap<String, Value> {
 fn snapshot_items(items: &[AnyItem]) -> BTreeMap<String, Value> {
     let mut data = Dataset::default();
     for i in items.iter().cloned() {
-        match i {
-            AnyItem::Region(v) => data.regions.push(v),
-            AnyItem::Grid(v) => data.grids.push(v),
-            AnyItem::Worker(v) => data.workers.push(v),
-            AnyItem::Camera(v) => data.cameras.push(v),
-            AnyItem::PatrolRoute(v) => data.patrol_routes.push(v),
-            AnyItem::KeyArea(v) => data.key_areas.push(v),
-            AnyItem::Event(v) => data.events.push(v),
-            AnyItem::Building(v) => data.buildings.push(v),
-        }
+        data.push(i);
     }
     snapshot(&data)
 }
