@@ -771,3 +771,72 @@ async fn nasty_geometries_never_cause_a_server_error() {
         );
     }
 }
+
+async fn two_planners_drawing_overlapping_grids_at_once_get_one_each(app: &TestApp) {
+    // Both grids overlap each other (and neither overlaps A or B, which are shrunk first).
+    let (status, _, body) = app
+        .call(
+            "PUT",
+            &format!("/api/v1/grids/{GRID_B}"),
+            Some(Role::Planner),
+            Some(area_feature(
+                &json!({"name": "东街社区第2网格", "kind": "residential"}),
+                &rect(120.05, 29.0, 120.1, 29.05),
+            )),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let grid = |code: &str, x0: f64| {
+        area_feature(
+            &json!({"code": code, "name": code, "kind": "residential"}),
+            &rect(x0, 29.06, x0 + 0.02, 29.09),
+        )
+    };
+    let (first, second) = tokio::join!(
+        app.call(
+            "POST",
+            "/api/v1/grids",
+            Some(Role::Planner),
+            Some(grid("330783001014020", 120.06))
+        ),
+        app.call(
+            "POST",
+            "/api/v1/grids",
+            Some(Role::Planner),
+            Some(grid("330783001014021", 120.07))
+        ),
+    );
+    let mut statuses = [first.0, second.0];
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [StatusCode::CREATED, StatusCode::CONFLICT],
+        "{} {}",
+        first.2,
+        second.2
+    );
+    let (_, _, list) = app
+        .call(
+            "GET",
+            "/api/v1/grids?bbox=120.06,29.06,120.09,29.09",
+            None,
+            None,
+        )
+        .await;
+    let codes: Vec<&str> = list["features"]
+        .as_array()
+        .expect("features")
+        .iter()
+        .filter_map(|f| f["id"].as_str())
+        .filter(|c| c.ends_with("020") || c.ends_with("021"))
+        .collect();
+    assert_eq!(
+        codes.len(),
+        1,
+        "exactly one of the two was stored: {codes:?}"
+    );
+}
+both_backends!(
+    concurrent_edits,
+    two_planners_drawing_overlapping_grids_at_once_get_one_each
+);
