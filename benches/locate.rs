@@ -970,6 +970,15 @@ impl std::fmt::Display for Load {
     }
 }
 
+/// Loads by client concurrency, on one line: `c=2: ...; c=8: ...`.
+fn by_concurrency(loads: &[(usize, Load)]) -> String {
+    loads
+        .iter()
+        .map(|(c, l)| format!("c={c}: {l}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// Runs `f` on a fresh one-thread runtime on a blocking thread, so that it does not take a
 /// worker of the server's runtime.
 async fn on_client_thread<T, F, Fut>(f: F) -> T
@@ -1308,35 +1317,15 @@ impl HttpFigures {
                 *bytes as f64 / 1e6
             ));
         }
-        let single = self
-            .single
-            .iter()
-            .map(|(c, l)| format!("c={c}: {l}"))
-            .collect::<Vec<_>>()
-            .join("; ");
+        let single = by_concurrency(&self.single);
         report.notes.push(format!(
             "HTTP single lookups (the same uniform points, {LOAD_SECONDS} s each after a {WARMUP_SECONDS} s warm-up; \
              client on its own thread, server on 2 runtime workers): {single}."
         ));
         if let Some(pg) = pg {
-            let single = pg
-                .single
-                .iter()
-                .map(|(c, l)| format!("c={c}: {l}"))
-                .collect::<Vec<_>>()
-                .join("; ");
-            let pooled = pg
-                .single_pooled
-                .iter()
-                .map(|(c, l)| format!("c={c}: {l}"))
-                .collect::<Vec<_>>()
-                .join("; ");
-            let direct = pg
-                .single_direct
-                .iter()
-                .map(|(c, l)| format!("c={c}: {l}"))
-                .collect::<Vec<_>>()
-                .join("; ");
+            let single = by_concurrency(&pg.single);
+            let pooled = by_concurrency(&pg.single_pooled);
+            let direct = by_concurrency(&pg.single_direct);
             report.notes.push(format!(
                 "PostGIS single grid lookups over a sqlx PgPool: {pooled}. Over one dedicated sqlx \
                  connection per client: {direct}. The table compares against the faster: {single}."

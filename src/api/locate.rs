@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use futures_util::StreamExt as _;
 use geo::Coord;
 use serde::{Deserialize, Serialize};
 
@@ -210,8 +211,6 @@ pub async fn locate_batch(
         .map_err(|e| ApiError::internal(&e))?;
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
-
-use futures_util::StreamExt as _;
 
 /// Renders one result per point, one JSON document per line.
 fn render_lines(

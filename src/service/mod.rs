@@ -185,11 +185,16 @@ impl Service {
         let _guard = self.writer.lock().await;
         let current = self.snapshot.load_full();
         checks::check_batch(&current, &items)?;
-        let changes: Vec<Change> = items.into_iter().map(Change::Put).collect();
+        let changes: Vec<Change> = items.iter().cloned().map(Change::Put).collect();
         self.store.apply(&changes, Utc::now()).await?;
-        let data = self.store.load().await?;
+        // Publish from what was just committed; only grid history comes back from the store.
+        let history = if items.iter().any(|i| i.layer() == Layer::Grid) {
+            Some(self.store.grid_versions().await?)
+        } else {
+            None
+        };
         self.snapshot
-            .store(Arc::new(Snapshot::build(data, current.version + 1)));
+            .store(Arc::new(current.with_changes(&items, &[], history)));
         Ok(n)
     }
 

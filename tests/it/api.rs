@@ -423,14 +423,9 @@ async fn bad_geometry_and_fields_get_clear_errors(app: &TestApp) {
 both_backends!(bad_input, bad_geometry_and_fields_get_clear_errors);
 
 async fn deleting_a_grid_with_workers_is_refused_then_allowed(app: &TestApp) {
-    let (status, _, body) = app
-        .call(
-            "DELETE",
-            &format!("/api/v1/grids/{GRID_B}"),
-            Some(Role::Planner),
-            None,
-        )
-        .await;
+    let uri = format!("/api/v1/grids/{GRID_B}");
+    let delete_b = || app.call("DELETE", &uri, Some(Role::Planner), None);
+    let (status, _, body) = delete_b().await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(
         body["detail"].as_str().unwrap_or("").contains("W2"),
@@ -442,28 +437,14 @@ async fn deleting_a_grid_with_workers_is_refused_then_allowed(app: &TestApp) {
         .call("PUT", "/api/v1/workers/W2", Some(Role::Planner), Some(w2))
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let (status, _, body) = app
-        .call(
-            "DELETE",
-            &format!("/api/v1/grids/{GRID_B}"),
-            Some(Role::Planner),
-            None,
-        )
-        .await;
+    let (status, _, body) = delete_b().await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(!body["gaps"].as_array().expect("gaps").is_empty());
     let (status, _, _) = app
         .call("GET", &format!("/api/v1/grids/{GRID_B}"), None, None)
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _, _) = app
-        .call(
-            "DELETE",
-            &format!("/api/v1/grids/{GRID_B}"),
-            Some(Role::Planner),
-            None,
-        )
-        .await;
+    let (status, _, _) = delete_b().await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 both_backends!(
