@@ -21,29 +21,37 @@ pub const DEFAULT_PAGE: usize = 100;
 /// Largest accepted `limit`.
 pub const MAX_PAGE: usize = 10_000;
 
-const GEOJSON: &str = "application/geo+json";
+/// The media type of GeoJSON (RFC 7946).
+pub(super) const GEOJSON: &str = "application/geo+json";
 
-/// Parses `bbox=minLon,minLat,maxLon,maxLat`.
-fn parse_bbox(raw: &str) -> ApiResult<Rect> {
+/// The comma-separated numbers of a `bbox` value, each finite.
+pub(super) fn bbox_numbers(raw: &str) -> ApiResult<Vec<f64>> {
     let nums: Vec<f64> = raw
         .split(',')
         .map(|s| s.trim().parse::<f64>())
         .collect::<Result<_, _>>()
         .map_err(|e| ApiError::bad_request("bbox", format!("`{raw}`: {e}")))?;
-    let [min_x, min_y, max_x, max_y] = nums[..] else {
-        return Err(ApiError::bad_request(
+    if nums.iter().all(|v| v.is_finite()) {
+        Ok(nums)
+    } else {
+        Err(ApiError::bad_request(
             "bbox",
-            "bbox needs four numbers: minLon,minLat,maxLon,maxLat",
-        ));
-    };
-    let finite = nums.iter().all(|v| v.is_finite());
-    if !finite
-        || !(-180.0..=180.0).contains(&min_x)
-        || !(-180.0..=180.0).contains(&max_x)
-        || !(-90.0..=90.0).contains(&min_y)
-        || !(-90.0..=90.0).contains(&max_y)
-        || min_x > max_x
-        || min_y > max_y
+            format!("`{raw}`: every number must be finite"),
+        ))
+    }
+}
+
+/// The rectangle with these edges, checked: within lon/lat range, west before east, south
+/// before north.
+pub(super) fn lon_lat_rect(west: f64, south: f64, east: f64, north: f64) -> ApiResult<Rect> {
+    let lon = -180.0..=180.0;
+    let lat = -90.0..=90.0;
+    if !lon.contains(&west)
+        || !lon.contains(&east)
+        || !lat.contains(&south)
+        || !lat.contains(&north)
+        || west > east
+        || south > north
     {
         return Err(ApiError::bad_request(
             "bbox",
@@ -51,9 +59,39 @@ fn parse_bbox(raw: &str) -> ApiResult<Rect> {
         ));
     }
     Ok(Rect::new(
-        Coord { x: min_x, y: min_y },
-        Coord { x: max_x, y: max_y },
+        Coord { x: west, y: south },
+        Coord { x: east, y: north },
     ))
+}
+
+/// Parses `bbox=minLon,minLat,maxLon,maxLat`.
+fn parse_bbox(raw: &str) -> ApiResult<Rect> {
+    let nums = bbox_numbers(raw)?;
+    let [west, south, east, north] = nums[..] else {
+        return Err(ApiError::bad_request(
+            "bbox",
+            "bbox needs four numbers: minLon,minLat,maxLon,maxLat",
+        ));
+    };
+    lon_lat_rect(west, south, east, north)
+}
+
+/// The page `offset..offset + limit` of `matches` (already in key order) as Features, and how
+/// many matched in all.
+pub(super) fn page_from<'a, T: Item>(
+    matches: impl IntoIterator<Item = &'a T>,
+    offset: usize,
+    limit: usize,
+) -> (usize, Vec<Feature>) {
+    let mut matched = 0;
+    let mut page = Vec::new();
+    for item in matches {
+        if matched >= offset && page.len() < limit {
+            page.push(item.to_feature());
+        }
+        matched += 1;
+    }
+    (matched, page)
 }
 
 fn page_of<T>(
@@ -76,16 +114,7 @@ where
                 .collect();
             (items.len(), page)
         }
-        Some(rect) => {
-            let hits = index.within(rect);
-            let page = hits
-                .iter()
-                .skip(offset)
-                .take(limit)
-                .map(|i| i.to_feature())
-                .collect();
-            (hits.len(), page)
-        }
+        Some(rect) => page_from(index.within(rect), offset, limit),
     }
 }
 
@@ -108,7 +137,7 @@ fn page(
     }
 }
 
-fn geojson_response(status: StatusCode, body: &JsonValue) -> Response {
+pub(super) fn geojson_response(status: StatusCode, body: &JsonValue) -> Response {
     (status, [(header::CONTENT_TYPE, GEOJSON)], body.to_string()).into_response()
 }
 

@@ -6,6 +6,7 @@ mod error;
 mod extract;
 mod layers;
 mod locate;
+mod ogc;
 pub mod openapi;
 
 use std::sync::Arc;
@@ -43,6 +44,7 @@ pub struct AppState {
 pub fn app(service: Arc<Service>) -> Router {
     let state = AppState { service };
     let mut router = Router::new()
+        .merge(ogc::routes())
         .route("/healthz", get(health))
         .route("/api/openapi.json", get(openapi::serve))
         .route(

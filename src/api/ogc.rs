@@ -1,0 +1,1071 @@
+//! OGC API – Features – Part 1: Core (OGC 17-069r4) at `/ogc`, so that GIS clients (QGIS, GDAL's
+//! OAPIF driver) open the layers directly. It claims the conformance classes Core, GeoJSON and
+//! OpenAPI 3.0 — not HTML, not GML. Like every read it only looks at the current
+//! [`Snapshot`]; paging and bbox parsing are shared with [`super::layers`].
+//!
+//! Choices, each where the standard leaves one:
+//! - **Collections** are the layers with geometry, named by their URL path (`grids`,
+//!   `patrol-routes`, …). Workers have no geometry and carry personal data; they are not a
+//!   feature collection here (`/ogc/collections/workers` is a 404 that says where they are).
+//! - **Feature ids** are the layer's key (code or id), as in `/api/v1`.
+//! - **Temporal geometry**: events have the instant `reported_at`; a grid has the validity of its
+//!   current version, `[valid_from, ..)`, added to its properties as `valid_from`. The other
+//!   layers have none, so `datetime` matches all of their features (Req. 25 C) once it parses.
+//! - **bbox**: four numbers, or six with the heights ignored (the data has none); a west edge
+//!   greater than the east edge spans the antimeridian. A camera's geometry is its mount point,
+//!   so a camera matches when the point is in the box — not when only its field of view reaches
+//!   in, which is what `/api/v1/cameras?bbox=` answers.
+//! - **limit**: default 10; above the maximum (10,000) the maximum applies, as 7.15.3 says
+//!   ("this SHALL NOT result in an error"); 0 or a non-integer is a 400.
+//! - **Paging** is by `offset` (declared in the API definition), with `next` and `prev` links.
+//! - **Unknown query parameters** are a 400 (Req. 8, `/req/core/query-param-unknown`), as are
+//!   invalid values (Req. 9). `f=json` is accepted everywhere; `/ogc/api` also takes `f=html`.
+//! - **Links are absolute**, built from the request's `Host` (and `X-Forwarded-Proto: https`
+//!   behind a proxy), because clients follow them as given; without a host they are
+//!   host-relative.
+//! - **OpenAPI 3.0**: `/api/openapi.json` is OpenAPI 3.1, and the OpenAPI 3.0 class needs a 3.0
+//!   definition in JSON and in HTML (Req. 45), so `/ogc/api` serves one for the `/ogc` paths,
+//!   as `application/vnd.oai.openapi+json;version=3.0` or as a plain HTML page. Its feature
+//!   schema is generic; the per-layer property schemas are in the 3.1 document.
+//!
+//! # Units
+//! Coordinates are WGS84 longitude/latitude degrees (CRS84, `[lon, lat]`); times are RFC 3339,
+//! rendered in UTC.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use axum::Router;
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::{DateTime, SecondsFormat, Utc};
+use geo::{Coord, Intersects, Rect};
+use geojson::Feature;
+use geojson::feature::Id;
+use serde_json::{Value, json};
+
+use crate::domain::{
+    Building, Camera, Event, Grid, Item, KeyArea, Layer, PatrolRoute, Region, Worker,
+};
+use crate::spatial::Snapshot;
+use crate::spatial::index::{LayerIndex, Spatial};
+
+use super::AppState;
+use super::error::{ApiError, ApiResult};
+use super::extract::Params;
+use super::layers::{GEOJSON, MAX_PAGE, bbox_numbers, geojson_response, lon_lat_rect, page_from};
+
+/// The conformance classes this server claims.
+pub const CONFORMANCE: [&str; 3] = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+];
+/// WGS84 longitude/latitude, the only CRS served.
+pub const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
+/// The media type of the OpenAPI 3.0 definition.
+pub const OPENAPI_30: &str = "application/vnd.oai.openapi+json;version=3.0";
+/// Features per page when `limit` is not given.
+pub const DEFAULT_LIMIT: usize = 10;
+
+const GREGORIAN: &str = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian";
+const JSON: &str = "application/json";
+const HTML: &str = "text/html";
+/// Query parameters of `/collections/{collectionId}/items`; every other resource takes `f` only.
+const ITEMS_PARAMS: [&str; 5] = ["bbox", "datetime", "limit", "offset", "f"];
+
+/// The routes under `/ogc`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/ogc", get(landing_page))
+        .route("/ogc/", get(landing_page))
+        .route("/ogc/api", get(api_definition))
+        .route("/ogc/conformance", get(conformance))
+        .route("/ogc/collections", get(list_collections))
+        .route("/ogc/collections/{collection_id}", get(describe_collection))
+        .route("/ogc/collections/{collection_id}/items", get(list_features))
+        .route(
+            "/ogc/collections/{collection_id}/items/{feature_id}",
+            get(get_feature),
+        )
+}
+
+/// The root every link starts from: `scheme://host/ogc`, or `/ogc` when the request names no
+/// host.
+#[derive(Debug)]
+struct Base(String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Base {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let headers = &parts.headers;
+        let host = headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .or_else(|| {
+                parts
+                    .uri
+                    .authority()
+                    .map(axum::http::uri::Authority::as_str)
+            })
+            // Only what a host and port can hold: the value goes into every link.
+            .filter(|h| {
+                !h.is_empty()
+                    && h.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || ".-_:[]".contains(c))
+            });
+        let https = headers
+            .get("x-forwarded-proto")
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"));
+        Ok(Self(match host {
+            Some(host) if https => format!("https://{host}/ogc"),
+            Some(host) => format!("http://{host}/ogc"),
+            None => "/ogc".to_owned(),
+        }))
+    }
+}
+
+fn link(href: &str, rel: &str, media_type: &str, title: &str) -> Value {
+    json!({"href": href, "rel": rel, "type": media_type, "title": title})
+}
+
+/// Refuses query parameters outside `allowed` (Req. 8) and an `f` other than `json` (Req. 9).
+fn check_params(params: &Params, allowed: &[&str]) -> ApiResult<()> {
+    let unknown = params
+        .0
+        .keys()
+        .filter(|k| !allowed.contains(&k.as_str()))
+        .min();
+    if let Some(name) = unknown {
+        return Err(ApiError::bad_request(
+            name,
+            format!(
+                "unknown query parameter `{name}`; this resource takes: {}",
+                allowed.join(", ")
+            ),
+        ));
+    }
+    match params.raw("f") {
+        None | Some("json") => Ok(()),
+        Some(other) => Err(ApiError::bad_request(
+            "f",
+            format!("`f={other}`: this resource is served as `json` only"),
+        )),
+    }
+}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+/// A time interval with both ends included; `None` is an open end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Interval {
+    start: Option<DateTime<Utc>>,
+    end: Option<DateTime<Utc>>,
+}
+
+impl Interval {
+    fn instant(t: DateTime<Utc>) -> Self {
+        Self {
+            start: Some(t),
+            end: Some(t),
+        }
+    }
+
+    fn intersects(&self, other: &Interval) -> bool {
+        let before = |start: Option<DateTime<Utc>>, end: Option<DateTime<Utc>>| {
+            start.zip(end).is_none_or(|(s, e)| s <= e)
+        };
+        before(self.start, other.end) && before(other.start, self.end)
+    }
+
+    /// The smallest interval holding both.
+    fn hull(self, other: Interval) -> Interval {
+        Interval {
+            // `None` orders first, which is right for an open start.
+            start: self.start.min(other.start),
+            end: self.end.zip(other.end).map(|(a, b)| a.max(b)),
+        }
+    }
+
+    /// The `datetime` form: an instant, or `start/end` with `..` for an open end.
+    fn to_param(self) -> String {
+        let end = |t: Option<DateTime<Utc>>| t.map_or_else(|| "..".to_owned(), rfc3339);
+        match (self.start, self.end) {
+            (Some(s), Some(e)) if s == e => rfc3339(s),
+            (s, e) => format!("{}/{}", end(s), end(e)),
+        }
+    }
+}
+
+/// Parses `datetime`: an RFC 3339 instant, or an interval `start/end` whose open end is `..`
+/// or empty (Req. 25 D–F).
+fn parse_datetime(raw: &str) -> ApiResult<Interval> {
+    let instant = |s: &str| {
+        // An unencoded `+` of an offset arrives as a space; a date-time has no spaces.
+        let s = s.trim().replace(' ', "+");
+        DateTime::parse_from_rfc3339(&s)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| {
+                ApiError::bad_request(
+                    "datetime",
+                    format!("`{s}` is not an RFC 3339 date-time such as 2026-01-01T00:00:00Z: {e}"),
+                )
+            })
+    };
+    let end = |s: &str| match s.trim() {
+        "" | ".." => Ok(None),
+        s => instant(s).map(Some),
+    };
+    let Some((start, finish)) = raw.split_once('/') else {
+        return instant(raw).map(Interval::instant);
+    };
+    let interval = Interval {
+        start: end(start)?,
+        end: end(finish)?,
+    };
+    match (interval.start, interval.end) {
+        (None, None) => Err(ApiError::bad_request(
+            "datetime",
+            "an interval needs at least one end: `start/..`, `../end` or `start/end`",
+        )),
+        (Some(s), Some(e)) if s > e => Err(ApiError::bad_request(
+            "datetime",
+            format!("`{raw}`: the interval starts after it ends"),
+        )),
+        _ => Ok(interval),
+    }
+}
+
+/// Parses the OGC `bbox`: west,south,east,north, or six numbers with the heights (third and
+/// sixth) ignored. A west edge east of the east edge spans the antimeridian and gives two
+/// rectangles.
+fn parse_bbox(raw: &str) -> ApiResult<Vec<Rect>> {
+    let nums = bbox_numbers(raw)?;
+    let ([west, south, east, north] | [west, south, _, east, north, _]) = nums[..] else {
+        return Err(ApiError::bad_request(
+            "bbox",
+            "bbox needs four numbers (west,south,east,north) or six (with heights)",
+        ));
+    };
+    if west > east {
+        Ok(vec![
+            lon_lat_rect(west, south, 180.0, north)?,
+            lon_lat_rect(-180.0, south, east, north)?,
+        ])
+    } else {
+        Ok(vec![lon_lat_rect(west, south, east, north)?])
+    }
+}
+
+/// `limit`: an integer from 1; above [`MAX_PAGE`] the maximum applies (17-069r4, 7.15.3).
+fn parse_limit(params: &Params) -> ApiResult<usize> {
+    let Some(raw) = params.raw("limit").map(str::trim) else {
+        return Ok(DEFAULT_LIMIT);
+    };
+    if !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()) {
+        // Digits only, so a failed parse is an overflow: far above the maximum.
+        let limit = raw.parse::<usize>().map_or(MAX_PAGE, |n| n.min(MAX_PAGE));
+        if limit >= 1 {
+            return Ok(limit);
+        }
+    }
+    Err(ApiError::bad_request(
+        "limit",
+        format!("`limit={raw}`: an integer from 1 is needed (at most {MAX_PAGE} are returned)"),
+    ))
+}
+
+/// The selection of `/collections/{collectionId}/items`, parsed, with each filter kept in a
+/// canonical form for the paging links.
+#[derive(Debug)]
+struct ItemsQuery {
+    rects: Vec<Rect>,
+    bbox: Option<String>,
+    time: Option<Interval>,
+    limit: usize,
+    offset: usize,
+}
+
+impl ItemsQuery {
+    fn parse(params: &Params) -> ApiResult<Self> {
+        check_params(params, &ITEMS_PARAMS)?;
+        let (rects, bbox) = match params.raw("bbox") {
+            Some(raw) => {
+                let rects = parse_bbox(raw)?;
+                let nums: Vec<String> =
+                    bbox_numbers(raw)?.iter().map(ToString::to_string).collect();
+                (rects, Some(nums.join(",")))
+            }
+            None => (Vec::new(), None),
+        };
+        Ok(Self {
+            rects,
+            bbox,
+            time: params.raw("datetime").map(parse_datetime).transpose()?,
+            limit: parse_limit(params)?,
+            offset: params.parse::<usize>("offset")?.unwrap_or(0),
+        })
+    }
+
+    fn href(&self, base: &str, layer: Layer, offset: usize) -> String {
+        let mut href = format!(
+            "{base}/collections/{}/items?limit={}&offset={offset}",
+            layer.path(),
+            self.limit
+        );
+        if let Some(bbox) = &self.bbox {
+            let _ = write!(href, "&bbox={bbox}");
+        }
+        if let Some(time) = self.time {
+            let _ = write!(href, "&datetime={}", time.to_param());
+        }
+        href
+    }
+}
+
+/// What temporal geometries need besides the item itself: the start of each grid's current
+/// version (only filled for the grid layer).
+#[derive(Debug, Default)]
+struct Times {
+    grid_valid_from: HashMap<String, DateTime<Utc>>,
+}
+
+impl Times {
+    fn of(snapshot: &Snapshot, layer: Layer) -> Self {
+        if layer != Layer::Grid {
+            return Self::default();
+        }
+        let grid_valid_from = snapshot
+            .grid_history
+            .items()
+            .iter()
+            .filter(|v| v.valid_to.is_none())
+            .map(|v| (v.grid.code.clone(), v.valid_from))
+            .collect();
+        Self { grid_valid_from }
+    }
+
+    /// Adds what the feature's temporal geometry is made of to its properties: `valid_from`
+    /// of a grid.
+    fn decorate(&self, feature: &mut Feature) {
+        if let (Some(Id::String(code)), Some(props)) = (&feature.id, feature.properties.as_mut())
+            && let Some(t) = self.grid_valid_from.get(code)
+        {
+            props.insert("valid_from".into(), json!(rfc3339(*t)));
+        }
+    }
+}
+
+/// What OGC needs of a layer's items beyond [`Item`] and [`Spatial`].
+trait Served: Item + Spatial {
+    /// The box of the served geometry (the Feature's `geometry`).
+    fn bounds(&self) -> Option<Rect> {
+        self.envelope()
+    }
+
+    /// Whether the served geometry intersects `rect`, for an item whose indexed geometry does:
+    /// they differ only where the index holds more than the geometry served.
+    fn refine(&self, _rect: &Rect) -> bool {
+        true
+    }
+
+    /// The temporal geometry, if the layer has one.
+    fn when(&self, _times: &Times) -> Option<Interval> {
+        None
+    }
+}
+
+impl Served for Region {}
+impl Served for Worker {}
+impl Served for PatrolRoute {}
+impl Served for KeyArea {}
+impl Served for Building {}
+
+impl Served for Grid {
+    fn when(&self, times: &Times) -> Option<Interval> {
+        times.grid_valid_from.get(&self.code).map(|&t| Interval {
+            start: Some(t),
+            end: None,
+        })
+    }
+}
+
+impl Served for Event {
+    fn when(&self, _times: &Times) -> Option<Interval> {
+        Some(Interval::instant(self.reported_at))
+    }
+}
+
+/// A camera is indexed by the box of its range; the feature is its mount point.
+impl Served for Camera {
+    fn bounds(&self) -> Option<Rect> {
+        Some(Rect::new(self.location.0, self.location.0))
+    }
+
+    fn refine(&self, rect: &Rect) -> bool {
+        rect.intersects(&self.location)
+    }
+}
+
+/// Calls `$f(index, args…)` with the typed index of `$layer`.
+macro_rules! on_layer {
+    ($snapshot:expr, $layer:expr, $f:ident($($arg:expr),*)) => {
+        match $layer {
+            Layer::Region => $f($snapshot.regions.as_ref(), $($arg),*),
+            Layer::Grid => $f($snapshot.grids.as_ref(), $($arg),*),
+            Layer::Worker => $f($snapshot.workers.as_ref(), $($arg),*),
+            Layer::Camera => $f($snapshot.cameras.as_ref(), $($arg),*),
+            Layer::PatrolRoute => $f($snapshot.patrol_routes.as_ref(), $($arg),*),
+            Layer::KeyArea => $f($snapshot.key_areas.as_ref(), $($arg),*),
+            Layer::Event => $f($snapshot.events.as_ref(), $($arg),*),
+            Layer::Building => $f($snapshot.buildings.as_ref(), $($arg),*),
+        }
+    };
+}
+
+/// The box around every served geometry and the interval around every temporal geometry.
+fn extent_of<T: Served>(index: &LayerIndex<T>, times: &Times) -> (Option<Rect>, Option<Interval>) {
+    let mut bbox: Option<Rect> = None;
+    let mut time: Option<Interval> = None;
+    for item in index.items() {
+        if let Some(b) = item.bounds() {
+            bbox = Some(bbox.map_or(b, |a| {
+                Rect::new(
+                    Coord {
+                        x: a.min().x.min(b.min().x),
+                        y: a.min().y.min(b.min().y),
+                    },
+                    Coord {
+                        x: a.max().x.max(b.max().x),
+                        y: a.max().y.max(b.max().y),
+                    },
+                )
+            }));
+        }
+        if let Some(t) = item.when(times) {
+            time = Some(time.map_or(t, |a| a.hull(t)));
+        }
+    }
+    (bbox, time)
+}
+
+/// The page of features `query` selects, and how many it matches in all.
+fn select<T: Served>(
+    index: &LayerIndex<T>,
+    query: &ItemsQuery,
+    times: &Times,
+) -> (usize, Vec<Feature>) {
+    let in_time = |item: &T| {
+        query.time.is_none_or(|want| {
+            // Features without a temporal geometry match every `datetime` (Req. 25 C).
+            item.when(times).is_none_or(|have| have.intersects(&want))
+        })
+    };
+    let (offset, limit) = (query.offset, query.limit);
+    match query.rects[..] {
+        [] => page_from(index.items().iter().filter(|i| in_time(i)), offset, limit),
+        [rect] => page_from(
+            index
+                .within(rect)
+                .into_iter()
+                .filter(|i| i.refine(&rect) && in_time(i)),
+            offset,
+            limit,
+        ),
+        // Across the antimeridian: rare, so a scan in key order rather than two index queries
+        // to merge.
+        _ => page_from(
+            index.items().iter().filter(|i| {
+                query
+                    .rects
+                    .iter()
+                    .any(|r| i.intersects_rect(r) && i.refine(r))
+                    && in_time(i)
+            }),
+            offset,
+            limit,
+        ),
+    }
+}
+
+/// The layers served as collections, in dependency order: every layer with geometry.
+fn collection_layers() -> impl Iterator<Item = Layer> {
+    Layer::ALL.into_iter().filter(|l| *l != Layer::Worker)
+}
+
+fn collection(id: &str) -> ApiResult<Layer> {
+    if id == Layer::Worker.path() {
+        return Err(ApiError::not_found(
+            "`workers` have no geometry and are not a feature collection; see /api/v1/workers",
+        ));
+    }
+    collection_layers().find(|l| l.path() == id).ok_or_else(|| {
+        let known: Vec<&str> = collection_layers().map(Layer::path).collect();
+        ApiError::not_found(format!("no collection `{id}`; known: {}", known.join(", ")))
+    })
+}
+
+/// Title and description of a collection.
+fn describe(layer: Layer) -> (&'static str, &'static str) {
+    match layer {
+        Layer::Region => (
+            "Regions",
+            "行政区划 — the county, its towns (镇街) and villages/communities (村社) with their official codes.",
+        ),
+        Layer::Grid => (
+            "Grids",
+            "网格与微网格 — grids under each village/community and micro-grids within them, with households and population. Temporal: `valid_from`, when the current version took effect (open end).",
+        ),
+        Layer::Worker => ("Workers", "网格员 — no geometry; not served here."),
+        Layer::Camera => (
+            "Cameras",
+            "视频点位 — surveillance cameras at their mount point; azimuth, field of view and range (metres) are properties.",
+        ),
+        Layer::PatrolRoute => (
+            "Patrol routes",
+            "巡逻路线 — patrol routes with their team and weekly time windows.",
+        ),
+        Layer::KeyArea => (
+            "Key areas",
+            "重点整治区域 — key rectification areas under listed supervision, with department, deadline and status.",
+        ),
+        Layer::Event => (
+            "Events",
+            "事件 — reported events with category, source and status. Temporal: `reported_at`.",
+        ),
+        Layer::Building => (
+            "Buildings",
+            "楼栋 — buildings at their location, with households and residents.",
+        ),
+    }
+}
+
+fn collection_json(snapshot: &Snapshot, layer: Layer, base: &str) -> Value {
+    let times = Times::of(snapshot, layer);
+    let (bbox, interval) = on_layer!(snapshot, layer, extent_of(&times));
+    let (title, description) = describe(layer);
+    let href = format!("{base}/collections/{}", layer.path());
+    let mut body = json!({
+        "id": layer.path(),
+        "title": title,
+        "description": description,
+        "itemType": "feature",
+        "crs": [CRS84],
+        "links": [
+            link(&href, "self", JSON, title),
+            link(&format!("{href}/items"), "items", GEOJSON, &format!("{title} as GeoJSON")),
+        ],
+    });
+    let mut extent = serde_json::Map::new();
+    if let Some(b) = bbox {
+        extent.insert(
+            "spatial".into(),
+            json!({"bbox": [[b.min().x, b.min().y, b.max().x, b.max().y]], "crs": CRS84}),
+        );
+    }
+    if let Some(t) = interval {
+        extent.insert(
+            "temporal".into(),
+            json!({"interval": [[t.start.map(rfc3339), t.end.map(rfc3339)]], "trs": GREGORIAN}),
+        );
+    }
+    if !extent.is_empty() {
+        body["extent"] = Value::Object(extent);
+    }
+    body
+}
+
+/// `GET /ogc`: the landing page.
+async fn landing_page(Base(base): Base, params: Params) -> ApiResult<Response> {
+    check_params(&params, &["f"])?;
+    Ok(axum::Json(json!({
+        "title": "safegrid — OGC API Features",
+        "description": "Grid-based community safety management: regions, grids, cameras, patrol routes, key areas, events and buildings as OGC API – Features collections (GeoJSON, CRS84). 网格化社会治理图层。",
+        "links": [
+            link(&base, "self", JSON, "This document"),
+            link(&format!("{base}/api?f=json"), "service-desc", OPENAPI_30, "The API definition (OpenAPI 3.0)"),
+            link(&format!("{base}/api?f=html"), "service-doc", HTML, "The API documentation"),
+            link(&format!("{base}/conformance"), "conformance", JSON, "Conformance classes"),
+            link(&format!("{base}/collections"), "data", JSON, "The feature collections"),
+        ],
+    }))
+    .into_response())
+}
+
+/// `GET /ogc/conformance`.
+async fn conformance(params: Params) -> ApiResult<Response> {
+    check_params(&params, &["f"])?;
+    Ok(axum::Json(json!({"conformsTo": CONFORMANCE})).into_response())
+}
+
+/// `GET /ogc/collections`.
+async fn list_collections(
+    State(state): State<AppState>,
+    Base(base): Base,
+    params: Params,
+) -> ApiResult<Response> {
+    check_params(&params, &["f"])?;
+    let snapshot = state.service.snapshot();
+    let collections: Vec<Value> = collection_layers()
+        .map(|layer| collection_json(&snapshot, layer, &base))
+        .collect();
+    Ok(axum::Json(json!({
+        "links": [link(&format!("{base}/collections"), "self", JSON, "The feature collections")],
+        "collections": collections,
+    }))
+    .into_response())
+}
+
+/// `GET /ogc/collections/{collectionId}`.
+async fn describe_collection(
+    State(state): State<AppState>,
+    Base(base): Base,
+    Path(id): Path<String>,
+    params: Params,
+) -> ApiResult<Response> {
+    check_params(&params, &["f"])?;
+    let layer = collection(&id)?;
+    let snapshot = state.service.snapshot();
+    Ok(axum::Json(collection_json(&snapshot, layer, &base)).into_response())
+}
+
+/// `GET /ogc/collections/{collectionId}/items?bbox=&datetime=&limit=&offset=`.
+async fn list_features(
+    State(state): State<AppState>,
+    Base(base): Base,
+    Path(id): Path<String>,
+    params: Params,
+) -> ApiResult<Response> {
+    let query = ItemsQuery::parse(&params)?;
+    let layer = collection(&id)?;
+    let snapshot = state.service.snapshot();
+    let times = Times::of(&snapshot, layer);
+    let (matched, mut features) = on_layer!(snapshot, layer, select(&query, &times));
+    for feature in &mut features {
+        times.decorate(feature);
+    }
+    let returned = features.len();
+    let (title, _) = describe(layer);
+    let mut links = vec![
+        link(
+            &query.href(&base, layer, query.offset),
+            "self",
+            GEOJSON,
+            "This page",
+        ),
+        link(
+            &format!("{base}/collections/{}", layer.path()),
+            "collection",
+            JSON,
+            title,
+        ),
+    ];
+    if query.offset + returned < matched {
+        let next = query.offset + returned;
+        links.push(link(
+            &query.href(&base, layer, next),
+            "next",
+            GEOJSON,
+            "Next page",
+        ));
+    }
+    if query.offset > 0 {
+        let prev = query.offset.saturating_sub(query.limit);
+        links.push(link(
+            &query.href(&base, layer, prev),
+            "prev",
+            GEOJSON,
+            "Previous page",
+        ));
+    }
+    Ok(geojson_response(
+        StatusCode::OK,
+        &json!({
+            "type": "FeatureCollection",
+            "features": features,
+            "links": links,
+            "timeStamp": rfc3339(Utc::now()),
+            "numberMatched": matched,
+            "numberReturned": returned,
+        }),
+    ))
+}
+
+/// `GET /ogc/collections/{collectionId}/items/{featureId}`.
+async fn get_feature(
+    State(state): State<AppState>,
+    Base(base): Base,
+    Path((id, feature_id)): Path<(String, String)>,
+    params: Params,
+) -> ApiResult<Response> {
+    check_params(&params, &["f"])?;
+    let layer = collection(&id)?;
+    let snapshot = state.service.snapshot();
+    let item = snapshot.get(layer, &feature_id).ok_or_else(|| {
+        ApiError::not_found(format!("collection `{id}` has no feature `{feature_id}`"))
+    })?;
+    let mut feature = item.to_feature();
+    Times::of(&snapshot, layer).decorate(&mut feature);
+    let href = format!("{base}/collections/{}", layer.path());
+    let mut body = json!(feature);
+    body["links"] = json!([
+        link(
+            &format!("{href}/items/{feature_id}"),
+            "self",
+            GEOJSON,
+            "This feature"
+        ),
+        link(&href, "collection", JSON, describe(layer).0),
+    ]);
+    Ok(geojson_response(StatusCode::OK, &body))
+}
+
+/// `GET /ogc/api`: the OpenAPI 3.0 definition as JSON, or as HTML with `f=html` or an `Accept`
+/// that asks for HTML and not JSON.
+async fn api_definition(
+    Base(base): Base,
+    headers: HeaderMap,
+    params: Params,
+) -> ApiResult<Response> {
+    if let Some(name) = params.0.keys().find(|k| k.as_str() != "f") {
+        return Err(ApiError::bad_request(
+            name,
+            format!("unknown query parameter `{name}`; this resource takes: f"),
+        ));
+    }
+    let html = match params.raw("f") {
+        Some("json") => false,
+        Some("html") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                "f",
+                format!("`f={other}`: use `json` or `html`"),
+            ));
+        }
+        None => headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains(HTML) && !a.contains("json")),
+    };
+    let document = api_document(&base);
+    let (media_type, body) = if html {
+        ("text/html; charset=utf-8", api_html(&document))
+    } else {
+        (OPENAPI_30, document.to_string())
+    };
+    let mut response = body.into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(media_type));
+    Ok(response)
+}
+
+fn problem_response(description: &str) -> Value {
+    json!({"description": description, "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/problem"}}}})
+}
+
+/// The OpenAPI 3.0 definition of the `/ogc` paths, served from `base`.
+#[must_use]
+pub fn api_document(base: &str) -> Value {
+    let ids: Vec<&str> = collection_layers().map(Layer::path).collect();
+    let f_json = json!({"name": "f", "in": "query", "required": false, "description": "The format of the response; JSON (GeoJSON for features) is the only one.", "schema": {"type": "string", "enum": ["json"]}, "style": "form", "explode": false});
+    let collection_id = json!({"name": "collectionId", "in": "path", "required": true, "description": "The collection: a layer with geometry.", "schema": {"type": "string", "enum": ids}});
+    let errors = |with_404: bool| {
+        let mut r = json!({
+            "400": {"$ref": "#/components/responses/InvalidParameter"},
+            "500": {"$ref": "#/components/responses/ServerError"},
+        });
+        if with_404 {
+            r["404"] = json!({"$ref": "#/components/responses/NotFound"});
+        }
+        r
+    };
+    let with = |mut responses: Value, ok: Value| {
+        responses["200"] = ok;
+        responses
+    };
+    let ok = |name: &str| json!({"$ref": format!("#/components/responses/{name}")});
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "safegrid — OGC API Features",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "OGC API – Features – Part 1: Core (conformance classes Core, GeoJSON, OpenAPI 3.0) over the layers of safegrid. Geometries are CRS84 (WGS84 lon/lat). Unknown query parameters are refused with 400. The property schema of each layer is in the OpenAPI 3.1 document of the whole service at /api/openapi.json."
+        },
+        "servers": [{"url": base}],
+        "paths": {
+            "/": {"get": {"operationId": "getLandingPage", "summary": "Landing page", "tags": ["Capabilities"],
+                "parameters": [f_json], "responses": with(errors(false), ok("LandingPage"))}},
+            "/api": {"get": {"operationId": "getApiDefinition", "summary": "This API definition, as OpenAPI 3.0 JSON or as HTML", "tags": ["Capabilities"],
+                "parameters": [{"name": "f", "in": "query", "required": false, "schema": {"type": "string", "enum": ["json", "html"]}, "style": "form", "explode": false}],
+                "responses": with(errors(false), json!({"description": "The API definition",
+                    "content": {OPENAPI_30: {"schema": {"type": "object"}}, HTML: {"schema": {"type": "string"}}}}))}},
+            "/conformance": {"get": {"operationId": "getConformanceDeclaration", "summary": "The conformance classes implemented", "tags": ["Capabilities"],
+                "parameters": [f_json], "responses": with(errors(false), ok("ConformanceDeclaration"))}},
+            "/collections": {"get": {"operationId": "getCollections", "summary": "The feature collections", "tags": ["Capabilities"],
+                "parameters": [f_json], "responses": with(errors(false), ok("Collections"))}},
+            "/collections/{collectionId}": {"get": {"operationId": "describeCollection", "summary": "One feature collection", "tags": ["Capabilities"],
+                "parameters": [collection_id, f_json], "responses": with(errors(true), ok("Collection"))}},
+            "/collections/{collectionId}/items": {"get": {"operationId": "getFeatures", "summary": "The features of a collection, in key order, paged by limit and offset", "tags": ["Data"],
+                "parameters": [
+                    collection_id,
+                    {"name": "bbox", "in": "query", "required": false, "style": "form", "explode": false,
+                     "description": "west,south,east,north in CRS84 (six numbers: heights ignored). West greater than east spans the antimeridian. Only features whose geometry intersects the box are returned.",
+                     "schema": {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}}},
+                    {"name": "datetime", "in": "query", "required": false, "style": "form", "explode": false,
+                     "description": "An RFC 3339 instant or an interval start/end (`..` or empty for an open end). Events match on reported_at, grids on [valid_from, ..); features of other collections have no time and always match.",
+                     "schema": {"type": "string"}},
+                    {"name": "limit", "in": "query", "required": false, "style": "form", "explode": false,
+                     "description": format!("Features per page; larger values are served as {MAX_PAGE}."),
+                     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": DEFAULT_LIMIT}},
+                    {"name": "offset", "in": "query", "required": false, "style": "form", "explode": false,
+                     "description": "Features to skip (the next and prev links carry it).",
+                     "schema": {"type": "integer", "minimum": 0, "default": 0}},
+                    f_json
+                ],
+                "responses": with(errors(true), ok("Features"))}},
+            "/collections/{collectionId}/items/{featureId}": {"get": {"operationId": "getFeature", "summary": "One feature", "tags": ["Data"],
+                "parameters": [
+                    collection_id,
+                    {"name": "featureId", "in": "path", "required": true, "description": "The feature's key (its code or id).", "schema": {"type": "string"}},
+                    f_json
+                ],
+                "responses": with(errors(true), ok("Feature"))}}
+        },
+        "components": {
+            "schemas": {
+                "link": {"type": "object", "required": ["href", "rel", "type"], "properties": {
+                    "href": {"type": "string"}, "rel": {"type": "string"}, "type": {"type": "string"}, "title": {"type": "string"}}},
+                "links": {"type": "array", "items": {"$ref": "#/components/schemas/link"}},
+                "landingPage": {"type": "object", "required": ["links"], "properties": {
+                    "title": {"type": "string"}, "description": {"type": "string"}, "links": {"$ref": "#/components/schemas/links"}}},
+                "confClasses": {"type": "object", "required": ["conformsTo"], "properties": {
+                    "conformsTo": {"type": "array", "items": {"type": "string"}}}},
+                "extent": {"type": "object", "properties": {
+                    "spatial": {"type": "object", "properties": {
+                        "bbox": {"type": "array", "minItems": 1, "items": {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}}},
+                        "crs": {"type": "string", "enum": [CRS84]}}},
+                    "temporal": {"type": "object", "properties": {
+                        "interval": {"type": "array", "minItems": 1, "items": {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "string", "format": "date-time", "nullable": true}}},
+                        "trs": {"type": "string", "enum": [GREGORIAN]}}}}},
+                "collection": {"type": "object", "required": ["id", "links"], "properties": {
+                    "id": {"type": "string"}, "title": {"type": "string"}, "description": {"type": "string"},
+                    "links": {"$ref": "#/components/schemas/links"}, "extent": {"$ref": "#/components/schemas/extent"},
+                    "itemType": {"type": "string"}, "crs": {"type": "array", "items": {"type": "string"}}}},
+                "collections": {"type": "object", "required": ["links", "collections"], "properties": {
+                    "links": {"$ref": "#/components/schemas/links"},
+                    "collections": {"type": "array", "items": {"$ref": "#/components/schemas/collection"}}}},
+                "geometryGeoJSON": {"type": "object", "required": ["type"], "properties": {
+                    "type": {"type": "string", "enum": ["Point", "LineString", "Polygon", "MultiPolygon"]}}},
+                "featureGeoJSON": {"type": "object", "required": ["type", "geometry", "properties"], "properties": {
+                    "type": {"type": "string", "enum": ["Feature"]},
+                    "id": {"type": "string"},
+                    "geometry": {"$ref": "#/components/schemas/geometryGeoJSON"},
+                    "properties": {"type": "object", "nullable": true},
+                    "links": {"$ref": "#/components/schemas/links"}}},
+                "featureCollectionGeoJSON": {"type": "object", "required": ["type", "features"], "properties": {
+                    "type": {"type": "string", "enum": ["FeatureCollection"]},
+                    "features": {"type": "array", "items": {"$ref": "#/components/schemas/featureGeoJSON"}},
+                    "links": {"$ref": "#/components/schemas/links"},
+                    "timeStamp": {"type": "string", "format": "date-time"},
+                    "numberMatched": {"type": "integer", "minimum": 0},
+                    "numberReturned": {"type": "integer", "minimum": 0}}},
+                "problem": {"type": "object", "required": ["type", "title", "status"], "description": "RFC 9457 problem details", "properties": {
+                    "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+                    "detail": {"type": "string"}, "field": {"type": "string"}}}
+            },
+            "responses": {
+                "LandingPage": {"description": "Links to the API definition, the conformance classes and the collections", "content": {JSON: {"schema": {"$ref": "#/components/schemas/landingPage"}}}},
+                "ConformanceDeclaration": {"description": "The conformance classes", "content": {JSON: {"schema": {"$ref": "#/components/schemas/confClasses"}}}},
+                "Collections": {"description": "Every feature collection", "content": {JSON: {"schema": {"$ref": "#/components/schemas/collections"}}}},
+                "Collection": {"description": "One feature collection", "content": {JSON: {"schema": {"$ref": "#/components/schemas/collection"}}}},
+                "Features": {"description": "A page of features with links to the next and previous pages", "content": {GEOJSON: {"schema": {"$ref": "#/components/schemas/featureCollectionGeoJSON"}}}},
+                "Feature": {"description": "One feature", "content": {GEOJSON: {"schema": {"$ref": "#/components/schemas/featureGeoJSON"}}}},
+                "InvalidParameter": problem_response("An unknown query parameter or an invalid value"),
+                "NotFound": problem_response("No such collection or feature"),
+                "ServerError": problem_response("A server error")
+            }
+        }
+    })
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The API definition as a plain HTML page: every operation with its parameters and answers.
+fn api_html(document: &Value) -> String {
+    let text = |v: &Value| escape(v.as_str().unwrap_or_default());
+    let server = document["servers"][0]["url"].as_str().unwrap_or_default();
+    let mut out = format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title></head><body>\n<h1>{title}</h1>\n<p>{description}</p>\n<p>OpenAPI {version}: <a href=\"{json}\">JSON</a></p>\n",
+        title = text(&document["info"]["title"]),
+        description = text(&document["info"]["description"]),
+        version = text(&document["openapi"]),
+        json = escape(&format!("{server}/api?f=json")),
+    );
+    let empty = serde_json::Map::new();
+    for (path, item) in document["paths"].as_object().unwrap_or(&empty) {
+        for (method, op) in item.as_object().unwrap_or(&empty) {
+            let _ = write!(
+                out,
+                "<h2>{} {}{}</h2>\n<p>{}</p>\n",
+                method.to_uppercase(),
+                escape(server),
+                escape(path),
+                text(&op["summary"])
+            );
+            if let Some(params) = op["parameters"].as_array() {
+                out.push_str("<table border=\"1\"><tr><th>parameter</th><th>in</th><th>required</th><th>schema</th><th>description</th></tr>\n");
+                for p in params {
+                    let _ = writeln!(
+                        out,
+                        "<tr><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
+                        text(&p["name"]),
+                        text(&p["in"]),
+                        p["required"].as_bool().unwrap_or(false),
+                        escape(&p["schema"].to_string()),
+                        text(&p["description"])
+                    );
+                }
+                out.push_str("</table>\n");
+            }
+            out.push_str("<ul>\n");
+            for (code, response) in op["responses"].as_object().unwrap_or(&empty) {
+                let name = response["$ref"]
+                    .as_str()
+                    .and_then(|r| r.rsplit('/').next())
+                    .map_or_else(|| text(&response["description"]), escape);
+                let _ = writeln!(out, "<li>{} — {name}</li>", escape(code));
+            }
+            out.push_str("</ul>\n");
+        }
+    }
+    out.push_str("</body></html>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s)
+            .expect("test time")
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn datetime_takes_instants_and_closed_and_half_bounded_intervals() {
+        let a = t("2026-01-01T00:00:00Z");
+        let b = t("2026-02-01T00:00:00Z");
+        let cases = [
+            ("2026-01-01T00:00:00Z", Some(a), Some(a)),
+            ("2026-01-01T08:00:00+08:00", Some(a), Some(a)),
+            // An unencoded `+` arrives as a space.
+            ("2026-01-01T08:00:00 08:00", Some(a), Some(a)),
+            (
+                "2026-01-01T00:00:00Z/2026-02-01T00:00:00Z",
+                Some(a),
+                Some(b),
+            ),
+            ("../2026-02-01T00:00:00Z", None, Some(b)),
+            ("/2026-02-01T00:00:00Z", None, Some(b)),
+            ("2026-01-01T00:00:00Z/..", Some(a), None),
+            ("2026-01-01T00:00:00Z/", Some(a), None),
+        ];
+        for (raw, start, end) in cases {
+            let got = parse_datetime(raw).unwrap_or_else(|e| panic!("{raw}: {e:?}"));
+            assert_eq!(got, Interval { start, end }, "{raw}");
+        }
+        for bad in [
+            "",
+            "2026-01-01",
+            "yesterday",
+            "../..",
+            "/",
+            "2026-02-01T00:00:00Z/2026-01-01T00:00:00Z",
+            "2026-01-01T00:00:00Z/2026-02-01T00:00:00Z/..",
+        ] {
+            assert!(parse_datetime(bad).is_err(), "{bad} must be refused");
+        }
+    }
+
+    #[test]
+    fn datetime_canonical_form_parses_back_to_the_same_interval() {
+        for raw in [
+            "2026-01-01T08:00:00+08:00",
+            "../2026-02-01T00:00:00Z",
+            "2026-01-01T00:00:00.5Z/..",
+            "2026-01-01T00:00:00Z/2026-02-01T00:00:00Z",
+        ] {
+            let once = parse_datetime(raw).expect("parses");
+            assert_eq!(parse_datetime(&once.to_param()).expect("again"), once);
+        }
+    }
+
+    #[test]
+    fn intervals_intersect_with_open_ends_and_touching_bounds() {
+        let a = t("2026-01-01T00:00:00Z");
+        let b = t("2026-02-01T00:00:00Z");
+        let since_a = Interval {
+            start: Some(a),
+            end: None,
+        };
+        assert!(since_a.intersects(&Interval::instant(a)));
+        assert!(since_a.intersects(&Interval::instant(b)));
+        assert!(!Interval::instant(b).intersects(&Interval::instant(a)));
+        let until_a = Interval {
+            start: None,
+            end: Some(a),
+        };
+        assert!(until_a.intersects(&since_a), "they share the instant a");
+        assert!(!until_a.intersects(&Interval::instant(b)));
+        assert_eq!(
+            until_a.hull(Interval::instant(b)),
+            Interval {
+                start: None,
+                end: Some(b)
+            }
+        );
+    }
+
+    #[test]
+    fn bbox_takes_four_or_six_numbers_and_splits_at_the_antimeridian() {
+        let four = parse_bbox("120,29,121,30").expect("four");
+        let six = parse_bbox("120,29,-10,121,30,100").expect("six");
+        assert_eq!(four, six);
+        let across = parse_bbox("170,-10,-170,10").expect("antimeridian");
+        assert_eq!(across.len(), 2);
+        assert_eq!((across[0].min().x, across[0].max().x), (170.0, 180.0));
+        assert_eq!((across[1].min().x, across[1].max().x), (-180.0, -170.0));
+        for bad in [
+            "1,2,3",
+            "1,2,3,4,5",
+            "120,30,121,29",
+            "120,29,121,91",
+            "200,29,210,30",
+            "NaN,29,121,30",
+        ] {
+            assert!(parse_bbox(bad).is_err(), "{bad} must be refused");
+        }
+    }
+
+    #[test]
+    fn api_html_escapes_and_lists_every_operation() {
+        let html = api_html(&api_document("http://h/ogc"));
+        assert!(html.starts_with("<!doctype html>"));
+        assert_eq!(html.matches("<h2>GET ").count(), 7);
+        assert!(html.contains("http://h/ogc/collections/{collectionId}/items"));
+        assert!(!html.contains("<script"));
+    }
+}
