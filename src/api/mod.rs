@@ -4,6 +4,7 @@
 
 mod error;
 mod extract;
+mod grid_edit;
 mod layers;
 mod locate;
 mod ogc;
@@ -54,6 +55,7 @@ pub fn app(service: Arc<Service>) -> Router {
                 .layer(DefaultBodyLimit::max(MAX_BATCH_BODY_BYTES)),
         )
         .route("/api/v1/grids/{code}/history", get(layers::grid_history))
+        .merge(grid_edit::routes())
         .route("/api/v1/tokens", post(create_token));
     for layer in Layer::ALL {
         router = router.merge(layers::layer_routes(layer));

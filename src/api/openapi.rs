@@ -86,6 +86,43 @@ fn layer_paths(layer: Layer, paths: &mut serde_json::Map<String, Value>) {
     );
 }
 
+/// The planner's grid edits (see `grid_edit`).
+fn grid_edit_paths(paths: &mut serde_json::Map<String, Value>) {
+    let security = json!([{"bearer": []}]);
+    let edited = json!({"description": "FeatureCollection of the resulting grids with `retired`, `area_m2` {before, after}, `workers`, `micro_grids`, `gaps` (and `apportioned_by` for a split)", "content": {"application/geo+json": {}}});
+    paths.insert("/api/v1/grids/check".into(), json!({
+        "post": {"operationId": "check_grid", "summary": "Dry run of a grid save: errors, overlaps and gaps with their geometry, area outside the parent; nothing is written",
+                 "security": security,
+                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"description": "a grid Feature, with an optional top-level `replaces`: the code of the grid it would replace"}}}},
+                 "responses": {"200": {"description": "`{valid, errors: [{field, reason}], overlaps: [{grid, area_m2, geometry}], gaps: [{area_m2, near, geometry}], outside_parent_m2}`; an invalid ring is `valid: false`"},
+                               "400": problem(), "401": problem(), "403": problem()}}
+    }));
+    paths.insert("/api/v1/grids/{code}/split".into(), json!({
+        "parameters": [{"name": "code", "in": "path", "required": true, "schema": {"type": "string"}}],
+        "post": {"operationId": "split_grid", "summary": "Split a grid in two along a line crossing it; the old grid is retired, its workers serve both pieces",
+                 "security": security,
+                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["line"], "properties": {
+                     "line": {"description": "GeoJSON LineString (or a Feature holding one) from outside the grid to outside it"},
+                     "codes": {"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2, "description": "codes of the pieces left and right of the line; default: the next free serials"},
+                     "names": {"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2}}}}}},
+                 "responses": {"200": edited, "400": problem(), "401": problem(), "403": problem(), "404": problem(), "409": problem(), "422": problem()}}
+    }));
+    paths.insert("/api/v1/grids/merge".into(), json!({
+        "post": {"operationId": "merge_grids", "summary": "Merge grids of one village that share edges into the kept one; the others are retired, their workers move",
+                 "security": security,
+                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["codes", "keep"], "properties": {
+                     "codes": {"type": "array", "items": {"type": "string"}, "minItems": 2},
+                     "keep": {"type": "string"}, "name": {"type": "string"}}}}}},
+                 "responses": {"200": edited, "400": problem(), "401": problem(), "403": problem(), "404": problem(), "409": problem(), "422": problem()}}
+    }));
+    paths.insert("/api/v1/grids/next-code".into(), json!({
+        "get": {"operationId": "next_grid_code", "summary": "The next free 15-digit grid code of a village: the serial after the highest ever used, retired grids included",
+                "security": security,
+                "parameters": [{"name": "village", "in": "query", "required": true, "schema": {"type": "string", "pattern": "^[0-9]{12}$"}}],
+                "responses": {"200": {"description": "`{code}`"}, "400": problem(), "401": problem(), "403": problem(), "404": problem(), "409": problem()}}
+    }));
+}
+
 /// The whole document.
 #[must_use]
 pub fn document() -> Value {
@@ -121,6 +158,7 @@ pub fn document() -> Value {
                 "parameters": [{"name": "code", "in": "path", "required": true, "schema": {"type": "string"}}],
                 "responses": {"200": {"description": "FeatureCollection", "content": {"application/geo+json": {}}}, "404": problem()}}
     }));
+    grid_edit_paths(&mut paths);
     paths.insert("/api/v1/tokens".into(), json!({
         "post": {"operationId": "create_token", "summary": "Issue a bearer token with a role (admin only); shown once, stored hashed",
                  "security": [{"bearer": []}],

@@ -76,7 +76,7 @@ fn check_overlaps(snapshot: &Snapshot, grid: &Grid) -> ServiceResult<()> {
     }
 }
 
-fn check_references(
+pub(super) fn check_references(
     snapshot: &Snapshot,
     item: &AnyItem,
     batch: &HashSet<(Layer, &str)>,

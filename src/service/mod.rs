@@ -3,9 +3,11 @@
 //! Reads take the current [`Snapshot`] without locking. Writes are serialized by one async
 //! mutex: validate against the current snapshot (references, sibling overlaps), commit to the
 //! store in one transaction, then publish a new snapshot. A failed write changes neither the
-//! store nor the index.
+//! store nor the index. The planner's grid edits (dry-run check, split, merge, next code) are
+//! in [`grid_edit`].
 
 mod checks;
+pub mod grid_edit;
 mod tokens;
 
 use std::sync::Arc;
@@ -15,10 +17,12 @@ use chrono::Utc;
 
 use crate::domain::{AnyItem, DomainError, Item, Layer};
 use crate::spatial::Snapshot;
+use crate::spatial::index::LayerIndex;
 use crate::spatial::topology::{Gap, Overlap};
 use crate::store::{Change, Store, StoreError};
 
 pub use checks::check_batch as check_import;
+pub use grid_edit::{EditError, EditResult};
 pub use tokens::{hash_token, new_token};
 
 /// Write failures, each with enough detail for a useful error message.
@@ -204,24 +208,30 @@ impl Service {
         let _guard = self.writer.lock().await;
         let current = self.snapshot.load_full();
         checks::check_change(&current, &change)?;
-        let changes = [change];
-        self.store.apply(&changes, Utc::now()).await?;
-        let [change] = changes;
         let (puts, deletes) = match &change {
             Change::Insert(i) | Change::Replace(i) | Change::Put(i) => (vec![i.clone()], vec![]),
             Change::Delete(l, k) => (vec![], vec![(*l, k.clone())]),
         };
-        let history = if change.layer() == Layer::Grid {
-            Some(self.store.grid_versions().await?)
-        } else {
-            None
-        };
-        let next = current.with_changes(&puts, &deletes, history);
-        let report = WriteReport {
+        let next = current.with_changes(&puts, &deletes, None);
+        let changes = [change];
+        let next = self.commit(&changes, next).await?;
+        let [change] = changes;
+        Ok(WriteReport {
             gaps: grid_gaps(&next, &current, &change),
-        };
-        self.snapshot.store(Arc::new(next));
-        Ok(report)
+        })
+    }
+
+    /// Commits `changes` in one transaction (grid changes open and close versions), then
+    /// publishes `next`, the snapshot they lead to, with the grid history as the store now
+    /// has it. The caller holds the writer lock and has checked `changes` against `next`.
+    async fn commit(&self, changes: &[Change], mut next: Snapshot) -> ServiceResult<Arc<Snapshot>> {
+        self.store.apply(changes, Utc::now()).await?;
+        if changes.iter().any(|c| c.layer() == Layer::Grid) {
+            next.grid_history = Arc::new(LayerIndex::new(self.store.grid_versions().await?));
+        }
+        let next = Arc::new(next);
+        self.snapshot.store(next.clone());
+        Ok(next)
     }
 }
 

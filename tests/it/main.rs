@@ -4,6 +4,7 @@
 mod api;
 mod cli;
 mod common;
+mod grid_edit;
 mod ogc;
 mod postgis_agreement;
 mod raster_exact;

@@ -1,0 +1,229 @@
+//! The planner's grid edits over HTTP: `POST /api/v1/grids/check` (dry run),
+//! `POST /api/v1/grids/{code}/split`, `POST /api/v1/grids/merge` and
+//! `GET /api/v1/grids/next-code?village=`. All four need a role that may change grids
+//! (planner, admin). The rules are in [`crate::service::grid_edit`].
+
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use geojson::{Feature, JsonValue};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::domain::geometry::{area_to_geojson, parse_line};
+use crate::domain::{DomainError, Item, Layer};
+use crate::service::EditError;
+use crate::service::grid_edit::{EditReport, GridCheck, SplitRequest};
+use crate::spatial::topology::Gap;
+
+use super::AppState;
+use super::error::{ApiError, ApiResult};
+use super::extract::{AppJson, Caller, Params};
+
+/// The routes of this module.
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/api/v1/grids/check", post(check_grid))
+        .route("/api/v1/grids/merge", post(merge_grids))
+        .route("/api/v1/grids/next-code", get(next_code))
+        .route("/api/v1/grids/{code}/split", post(split_grid))
+}
+
+fn edit_error(e: EditError) -> ApiError {
+    match e {
+        EditError::Refused { field, reason } => {
+            ApiError::bad_request(&field, reason.clone()).with("reason", json!(reason))
+        }
+        EditError::Service(e) => e.into(),
+    }
+}
+
+fn gap_json(gap: &Gap) -> JsonValue {
+    json!({"area_m2": gap.area_m2, "near": gap.near, "geometry": area_to_geojson(&gap.area)})
+}
+
+fn field_errors(errors: &[DomainError]) -> JsonValue {
+    errors
+        .iter()
+        .map(|e| json!({"field": e.field, "reason": e.reason}))
+        .collect()
+}
+
+fn check_json(check: &GridCheck) -> JsonValue {
+    json!({
+        "valid": check.valid,
+        "errors": field_errors(&check.errors),
+        "overlaps": check.overlaps.iter().map(|o| json!({
+            "grid": o.code, "area_m2": o.area_m2, "geometry": area_to_geojson(&o.area)
+        })).collect::<Vec<_>>(),
+        "gaps": check.gaps.iter().map(gap_json).collect::<Vec<_>>(),
+        "outside_parent_m2": check.outside_parent_m2,
+    })
+}
+
+/// `POST /api/v1/grids/check` with a grid Feature and an optional top-level
+/// `"replaces": "<code>"`: what saving it would do, without writing. Always 200 for a
+/// Feature, with `valid: false` and the reasons when a save would be refused.
+async fn check_grid(
+    State(state): State<AppState>,
+    caller: Caller,
+    AppJson(mut feature): AppJson<Feature>,
+) -> ApiResult<Response> {
+    caller.require_write(Layer::Grid)?;
+    let mut replaces = feature
+        .foreign_members
+        .as_mut()
+        .and_then(|m| m.remove("replaces"));
+    if replaces.is_none() {
+        replaces = feature
+            .properties
+            .as_mut()
+            .and_then(|p| p.remove("replaces"));
+    }
+    let replaces = match replaces {
+        None | Some(JsonValue::Null) => None,
+        Some(JsonValue::String(code)) => Some(code),
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                "replaces",
+                format!("`replaces` must be a grid code string, got {other}"),
+            ));
+        }
+    };
+    let check = state.service.check_grid(&feature, replaces.as_deref());
+    Ok(axum::Json(check_json(&check)).into_response())
+}
+
+/// The body of a split.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SplitBody {
+    /// A GeoJSON LineString geometry, or a Feature holding one.
+    line: JsonValue,
+    #[serde(default)]
+    codes: Option<Vec<String>>,
+    #[serde(default)]
+    names: Option<Vec<String>>,
+}
+
+/// The line of a split body: a LineString geometry or a Feature with one.
+fn split_line(value: JsonValue) -> ApiResult<geo::LineString> {
+    let is_feature = value.get("type").and_then(JsonValue::as_str) == Some("Feature");
+    let geometry = if is_feature {
+        serde_json::from_value::<Feature>(value)
+            .map_err(|e| ApiError::bad_request("line", format!("not a GeoJSON Feature: {e}")))?
+            .geometry
+    } else {
+        Some(
+            serde_json::from_value::<geojson::Geometry>(value).map_err(|e| {
+                ApiError::bad_request("line", format!("not a GeoJSON LineString: {e}"))
+            })?,
+        )
+    };
+    parse_line(geometry.as_ref()).map_err(|e| {
+        let field = match e.field.strip_prefix("geometry") {
+            Some(rest) => format!("line{rest}"),
+            None => format!("line.{}", e.field),
+        };
+        DomainError::new(field, e.reason).into()
+    })
+}
+
+fn geojson_response(status: StatusCode, body: &JsonValue) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/geo+json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn areas_json(areas: &[(String, f64)]) -> JsonValue {
+    areas
+        .iter()
+        .map(|(code, a)| (code.clone(), json!((a * 10.0).round() / 10.0)))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
+/// A split or merge answer: the resulting grids as a FeatureCollection with what else moved.
+fn edit_response(report: &EditReport) -> Response {
+    let mut body = json!({
+        "type": "FeatureCollection",
+        "features": report.grids.iter().map(Item::to_feature).collect::<Vec<_>>(),
+        "retired": report.retired,
+        "area_m2": {"before": areas_json(&report.areas_before_m2), "after": areas_json(&report.areas_after_m2)},
+        "workers": report.workers,
+        "micro_grids": report.micro_grids,
+        "gaps": report.gaps.iter().map(gap_json).collect::<Vec<_>>(),
+    });
+    if let (Some(by), JsonValue::Object(map)) = (report.apportioned_by, &mut body) {
+        map.insert("apportioned_by".into(), json!(by));
+    }
+    geojson_response(StatusCode::OK, &body)
+}
+
+/// `POST /api/v1/grids/{code}/split` with `{"line", "codes"?, "names"?}`.
+async fn split_grid(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    AppJson(body): AppJson<SplitBody>,
+) -> ApiResult<Response> {
+    caller.require_write(Layer::Grid)?;
+    let request = SplitRequest {
+        line: split_line(body.line)?,
+        codes: body.codes,
+        names: body.names,
+    };
+    let report = state
+        .service
+        .split_grid(&code, request)
+        .await
+        .map_err(edit_error)?;
+    Ok(edit_response(&report))
+}
+
+/// The body of a merge.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MergeBody {
+    codes: Vec<String>,
+    keep: String,
+    #[serde(default)]
+    name: Option<String>,
+}
+
+/// `POST /api/v1/grids/merge` with `{"codes", "keep", "name"?}`.
+async fn merge_grids(
+    State(state): State<AppState>,
+    caller: Caller,
+    AppJson(body): AppJson<MergeBody>,
+) -> ApiResult<Response> {
+    caller.require_write(Layer::Grid)?;
+    let report = state
+        .service
+        .merge_grids(&body.codes, &body.keep, body.name)
+        .await
+        .map_err(edit_error)?;
+    Ok(edit_response(&report))
+}
+
+/// `GET /api/v1/grids/next-code?village=<12 digits>`.
+async fn next_code(
+    State(state): State<AppState>,
+    caller: Caller,
+    params: Params,
+) -> ApiResult<Response> {
+    caller.require_write(Layer::Grid)?;
+    let village: String = params.require("village")?;
+    if village.len() != 12 || !village.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::bad_request(
+            "village",
+            format!("`{village}` is not a village/community code: 12 digits"),
+        ));
+    }
+    let code = state.service.next_grid_code(&village)?;
+    Ok(axum::Json(json!({"code": code})).into_response())
+}
