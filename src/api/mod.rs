@@ -9,6 +9,7 @@ mod layers;
 mod locate;
 mod ogc;
 pub mod openapi;
+mod tiles;
 
 use std::sync::Arc;
 
@@ -46,6 +47,7 @@ pub fn app(service: Arc<Service>) -> Router {
     let state = AppState { service };
     let mut router = Router::new()
         .merge(ogc::routes())
+        .merge(tiles::routes())
         .route("/healthz", get(health))
         .route("/api/openapi.json", get(openapi::serve))
         .route(

@@ -12,6 +12,7 @@ pub mod locate;
 pub mod measure;
 pub mod raster;
 pub mod snapshot;
+pub mod tiles;
 pub mod topology;
 
 pub use locate::{LocateOptions, Location};

@@ -9,3 +9,4 @@ mod ogc;
 mod postgis_agreement;
 mod raster_exact;
 mod store;
+mod tiles;
