@@ -2,6 +2,7 @@
 //! Only this module knows axum. Handlers are thin: parse, call the service or the snapshot,
 //! render.
 
+mod divide;
 mod error;
 mod extract;
 mod grid_edit;
@@ -56,6 +57,7 @@ pub fn app(service: Arc<Service>) -> Router {
                 .post(locate::locate_batch)
                 .layer(DefaultBodyLimit::max(MAX_BATCH_BODY_BYTES)),
         )
+        .route("/api/v1/grids/divide", post(divide::divide_village))
         .route("/api/v1/grids/{code}/history", get(layers::grid_history))
         .merge(grid_edit::routes())
         .route("/api/v1/tokens", post(create_token));

@@ -7,6 +7,7 @@ use schemars::{JsonSchema, SchemaGenerator};
 use serde_json::{Value, json};
 
 use crate::domain::{Building, Camera, Event, Grid, KeyArea, Layer, PatrolRoute, Region, Worker};
+use crate::spatial::divide::{CUT_DIRECTIONS, MAX_EVENT_WEIGHT, MAX_GRIDS};
 
 use super::layers::{DEFAULT_PAGE, MAX_PAGE};
 use super::{MAX_BATCH_POINTS, MAX_BODY_BYTES};
@@ -159,6 +160,28 @@ pub fn document() -> Value {
                 "responses": {"200": {"description": "FeatureCollection", "content": {"application/geo+json": {}}}, "404": problem()}}
     }));
     grid_edit_paths(&mut paths);
+    paths.insert("/api/v1/grids/divide".into(), json!({
+        "post": {
+            "operationId": "divide_village",
+            "summary": "Propose a division of a village/community into grids balanced by households (合理划分网格); nothing is written",
+            "description": format!("Recursive weighted bisection: the village is cut by a straight line at the weighted quantile ⌊k/2⌋/k of its buildings (weight = households + event_weight × events located in the village), along whichever of {CUT_DIRECTIONS} directions gives the most compact pieces, and each side is divided again. Guarantees: the grids partition the village exactly (every grid is the village intersected with half-planes; overlaps and gaps are floating-point slivers under 1 m²); every building in the village counts in exactly one grid (a building on a cut line too); each cut misses its share by at most half an average building where any direction can, so grids are balanced up to about one building per level of cuts; every grid has at least one building; a grid may be a MultiPolygon where a cut crosses a concave boundary (`parts`). Codes continue after the highest serial the village has used. Planner or admin role."),
+            "security": [{"bearer": []}],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["village"], "additionalProperties": false,
+                "description": "exactly one of `grids` and `households_per_grid`",
+                "properties": {
+                    "village": {"type": "string", "pattern": "^[0-9]{12}$", "description": "12-digit village/community code"},
+                    "grids": {"type": "integer", "minimum": 1, "maximum": MAX_GRIDS, "description": "how many grids; at most the number of buildings"},
+                    "households_per_grid": {"type": "integer", "minimum": 1, "description": "about this many households per grid: grids = round(households / households_per_grid), at least 1"},
+                    "event_weight": {"type": "number", "minimum": 0, "maximum": MAX_EVENT_WEIGHT, "default": 0, "description": "weight of each event located in the village, in households"}
+                }
+            }}}},
+            "responses": {
+                "200": {"description": "FeatureCollection of the proposed grids (properties code, name, households, population, buildings, events, weight, area_m2, perimeter_m, compactness = Polsby–Popper 4πA/P², parts) with `village` and `summary` (grids, households, buildings, events, max_households, min_households, balance {max_over_min, max_over_mean}, mean_compactness, algorithm)", "content": {"application/geo+json": {}}},
+                "400": problem(), "401": problem(), "403": problem(), "404": problem(), "422": problem()
+            }
+        }
+    }));
     paths.insert("/api/v1/tokens".into(), json!({
         "post": {"operationId": "create_token", "summary": "Issue a bearer token with a role (admin only); shown once, stored hashed",
                  "security": [{"bearer": []}],

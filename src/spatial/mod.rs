@@ -6,6 +6,7 @@
 
 pub mod camera_raster;
 pub mod crs;
+pub mod divide;
 pub mod edit;
 pub mod index;
 pub mod locate;

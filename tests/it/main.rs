@@ -4,6 +4,7 @@
 mod api;
 mod cli;
 mod common;
+mod divide;
 mod grid_edit;
 mod ogc;
 mod postgis_agreement;
