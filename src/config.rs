@@ -43,6 +43,15 @@ pub enum Command {
             value_parser = clap::builder::BoolishValueParser::new()
         )]
         no_seed: bool,
+        /// The web map's folder (holds `index.html`, `src/` and `node_modules/`); by default
+        /// `./web`, else the `web/` folder of the source tree the binary was built from.
+        #[arg(long, env = "SAFEGRID_WEB_DIR")]
+        web_dir: Option<PathBuf>,
+        /// An external raster basemap for the web map, as a tile URL template such as
+        /// `https://tile.openstreetmap.org/{z}/{x}/{y}.png`. Off by default: the map then makes
+        /// no request beyond this server.
+        #[arg(long, env = "SAFEGRID_BASEMAP_URL")]
+        basemap_url: Option<String>,
     },
     /// Import a layer from a GeoJSON or CSV file, in one transaction.
     Import {

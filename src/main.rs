@@ -50,7 +50,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             bind,
             admin_token,
             no_seed,
-        } => serve(store, bind, admin_token, no_seed).await,
+            web_dir,
+            basemap_url,
+        } => {
+            let mut web = safegrid::api::WebOptions::default();
+            if let Some(dir) = web_dir {
+                web.dir = dir;
+            }
+            web.basemap_url = basemap_url.filter(|url| !url.trim().is_empty());
+            serve(store, bind, admin_token, no_seed, web).await
+        }
         Command::Seed => {
             if !store.is_empty().await? {
                 bail!("the database is not empty; seed only fills an empty one");
@@ -129,6 +138,7 @@ async fn serve(
     bind: std::net::SocketAddr,
     admin_token: Option<String>,
     no_seed: bool,
+    web: safegrid::api::WebOptions,
 ) -> anyhow::Result<ExitCode> {
     if !no_seed && store.is_empty().await? {
         seed(&store).await?;
@@ -169,8 +179,10 @@ async fn serve(
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .with_context(|| format!("binding {bind}"))?;
-    eprintln!("safegrid: listening on http://{bind}");
-    safegrid::api::serve(listener, service, async {
+    let local = listener.local_addr().unwrap_or(bind);
+    eprintln!("safegrid: listening on http://{local}");
+    let app = safegrid::api::app_with(service, web);
+    safegrid::api::serve_app(listener, app, async {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await?;

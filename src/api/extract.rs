@@ -87,6 +87,8 @@ impl Params {
 pub struct Caller {
     /// The token's role; `None` when no token was sent.
     pub role: Option<Role>,
+    /// Who the token was issued to; `None` when no token was sent.
+    pub name: Option<String>,
 }
 
 impl Caller {
@@ -131,7 +133,10 @@ impl FromRequestParts<AppState> for Caller {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
-            return Ok(Self { role: None });
+            return Ok(Self {
+                role: None,
+                name: None,
+            });
         };
         let token = value
             .to_str()
@@ -154,6 +159,7 @@ impl FromRequestParts<AppState> for Caller {
             .ok_or_else(|| ApiError::unauthorized("unknown token"))?;
         Ok(Self {
             role: Some(record.role),
+            name: Some(record.name),
         })
     }
 }

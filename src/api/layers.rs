@@ -262,6 +262,23 @@ pub async fn delete_item(
     )
 }
 
+/// `GET /api/v1/grids/without-worker`: top-level grids that no worker serves (一格一员), with
+/// their village and box, for the map's warning list.
+pub async fn grids_without_worker(State(state): State<AppState>) -> Response {
+    use crate::spatial::index::Spatial;
+    let snapshot = state.service.snapshot();
+    let grids: Vec<JsonValue> = snapshot
+        .grids_without_worker()
+        .map(|g| {
+            let bbox = g
+                .envelope()
+                .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y]);
+            json!({"code": g.code, "name": g.name, "village": g.community_code(), "bbox": bbox})
+        })
+        .collect();
+    axum::Json(json!({"count": grids.len(), "grids": grids})).into_response()
+}
+
 /// `GET /api/v1/grids/{code}/history`: every version, oldest first.
 pub async fn grid_history(
     State(state): State<AppState>,

@@ -10,7 +10,9 @@ mod layers;
 mod locate;
 mod ogc;
 pub mod openapi;
+mod search;
 mod tiles;
+mod web;
 
 use std::sync::Arc;
 
@@ -30,6 +32,7 @@ use crate::store::TokenRecord;
 
 pub use error::{ApiError, ApiResult};
 pub use locate::MAX_BATCH_POINTS;
+pub use web::WebOptions;
 
 /// Largest request body for ordinary writes (a polygon of 100,000 vertices fits).
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
@@ -41,12 +44,20 @@ pub const MAX_BATCH_BODY_BYTES: usize = 192 * 1024 * 1024;
 pub struct AppState {
     /// The service.
     pub service: Arc<Service>,
+    /// Where the web map's files are.
+    pub web: Arc<WebOptions>,
 }
 
-/// The whole application, ready to serve or to test with `oneshot`.
+/// The whole application with the default web options, ready to serve or to test with
+/// `oneshot`.
 pub fn app(service: Arc<Service>) -> Router {
-    let state = AppState { service };
+    app_with(service, WebOptions::default())
+}
+
+/// The whole application: API, tiles, OGC API Features and the web map.
+pub fn app_with(service: Arc<Service>, web: WebOptions) -> Router {
     let mut router = Router::new()
+        .merge(web::routes(&web))
         .merge(ogc::routes())
         .merge(tiles::routes())
         .route("/healthz", get(health))
@@ -59,8 +70,14 @@ pub fn app(service: Arc<Service>) -> Router {
         )
         .route("/api/v1/grids/divide", post(divide::divide_village))
         .route("/api/v1/grids/{code}/history", get(layers::grid_history))
+        .route(
+            "/api/v1/grids/without-worker",
+            get(layers::grids_without_worker),
+        )
         .merge(grid_edit::routes())
-        .route("/api/v1/tokens", post(create_token));
+        .route("/api/v1/search", get(search::search))
+        .route("/api/v1/tokens", post(create_token))
+        .route("/api/v1/me", get(me));
     for layer in Layer::ALL {
         router = router.merge(layers::layer_routes(layer));
     }
@@ -73,7 +90,10 @@ pub fn app(service: Arc<Service>) -> Router {
             },
         ))
         .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .with_state(AppState {
+            service,
+            web: Arc::new(web),
+        })
 }
 
 /// Serves the app on `listener` until `shutdown` completes. Sockets get `TCP_NODELAY`: answers
@@ -86,13 +106,25 @@ pub async fn serve(
     service: Arc<Service>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_app(listener, app(service), shutdown).await
+}
+
+/// Serves `app` (from [`app`] or [`app_with`]) on `listener` until `shutdown` completes.
+///
+/// # Errors
+/// When accepting connections fails.
+pub async fn serve_app(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     use axum::serve::ListenerExt;
     let listener = listener.tap_io(|tcp| {
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::debug!(error = %e, "TCP_NODELAY not set");
         }
     });
-    axum::serve(listener, app(service))
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
 }
@@ -114,6 +146,22 @@ async fn health(State(state): State<AppState>) -> Response {
         "counts": counts,
     }))
     .into_response()
+}
+
+/// `GET /api/v1/me`: who the bearer token belongs to and which layers it may change (the web
+/// map's login checks a token with it). 401 without a token or with an unknown one.
+async fn me(caller: extract::Caller) -> ApiResult<Response> {
+    let (Some(role), Some(name)) = (caller.role, caller.name) else {
+        return Err(ApiError::unauthorized(
+            "send `Authorization: Bearer <token>` to see who you are",
+        ));
+    };
+    let writes: Vec<&str> = Layer::ALL
+        .iter()
+        .filter(|l| role.may_write(**l))
+        .map(|l| l.path())
+        .collect();
+    Ok(axum::Json(json!({"name": name, "role": role.as_str(), "writes": writes})).into_response())
 }
 
 #[derive(Debug, Deserialize)]

@@ -159,7 +159,6 @@ pub fn document() -> Value {
                 "parameters": [{"name": "code", "in": "path", "required": true, "schema": {"type": "string"}}],
                 "responses": {"200": {"description": "FeatureCollection", "content": {"application/geo+json": {}}}, "404": problem()}}
     }));
-    grid_edit_paths(&mut paths);
     paths.insert("/api/v1/grids/divide".into(), json!({
         "post": {
             "operationId": "divide_village",
@@ -182,11 +181,28 @@ pub fn document() -> Value {
             }
         }
     }));
+    grid_edit_paths(&mut paths);
     paths.insert("/api/v1/tokens".into(), json!({
         "post": {"operationId": "create_token", "summary": "Issue a bearer token with a role (admin only); shown once, stored hashed",
                  "security": [{"bearer": []}],
                  "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["name", "role"], "properties": {"name": {"type": "string"}, "role": {"type": "string", "enum": ["admin", "planner", "scheduler", "rectification", "worker", "viewer"]}}}}}},
                  "responses": {"201": {"description": "The token"}, "401": problem(), "403": problem()}}
+    }));
+    paths.insert("/api/v1/grids/without-worker".into(), json!({
+        "get": {"operationId": "grids_without_worker", "summary": "Top-level grids no worker serves (一格一员), with village and bbox",
+                "responses": {"200": {"description": "`{count, grids: [{code, name, village, bbox}]}`"}}}
+    }));
+    paths.insert("/api/v1/me".into(), json!({
+        "get": {"operationId": "me", "summary": "Who the bearer token belongs to, its role and the layers it may change",
+                "security": [{"bearer": []}],
+                "responses": {"200": {"description": "`{name, role, writes: [layer, ...]}`"}, "401": problem()}}
+    }));
+    paths.insert("/api/v1/search".into(), json!({
+        "get": {"operationId": "search", "summary": "Find grids and regions by code or name, cameras by device code or name, key areas, patrol routes, buildings by address; best match first",
+                "parameters": [
+                    {"name": "q", "in": "query", "required": true, "schema": {"type": "string", "maxLength": 100}},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}}],
+                "responses": {"200": {"description": "`{query, results: [{layer, key, name, bbox}]}`"}, "400": problem()}}
     }));
     paths.insert("/healthz".into(), json!({"get": {"operationId": "health", "summary": "Liveness and layer counts", "responses": {"200": {"description": "ok"}}}}));
     paths.insert("/api/openapi.json".into(), json!({"get": {"operationId": "openapi", "summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1"}}}}));

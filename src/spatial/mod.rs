@@ -12,6 +12,7 @@ pub mod index;
 pub mod locate;
 pub mod measure;
 pub mod raster;
+pub mod search;
 pub mod snapshot;
 pub mod tiles;
 pub mod topology;

@@ -55,6 +55,14 @@ fn grid_workers(workers: &LayerIndex<Worker>) -> GridWorkers {
 }
 
 impl Snapshot {
+    /// Top-level grids that no worker serves (一格一员 asks for at least one), in code order.
+    /// Micro-grids are served by their parent grid's workers and are not listed.
+    pub fn grids_without_worker(&self) -> impl Iterator<Item = &Grid> {
+        self.grids.items().iter().filter(|g| {
+            g.parent_code.is_none() && self.grid_workers.get(&g.code).is_none_or(Vec::is_empty)
+        })
+    }
+
     /// Indexes a whole dataset.
     #[must_use]
     pub fn build(data: Dataset, version: u64) -> Self {

@@ -239,12 +239,11 @@ impl Snapshot {
             if !scopes.contains(&scope) {
                 scopes.push(scope);
             }
-            if grid.parent_code.is_none()
-                && self.grid_workers.get(&grid.code).is_none_or(Vec::is_empty)
-            {
-                report.grids_without_worker.push(grid.code.clone());
-            }
         }
+        report.grids_without_worker = self
+            .grids_without_worker()
+            .map(|g| g.code.clone())
+            .collect();
         for (community, parent) in &scopes {
             let label = parent.clone().unwrap_or_else(|| community.clone());
             for gap in self.gaps_in(community, parent.as_deref()) {

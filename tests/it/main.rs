@@ -11,3 +11,4 @@ mod postgis_agreement;
 mod raster_exact;
 mod store;
 mod tiles;
+mod web;

@@ -1,0 +1,114 @@
+//! Text search over the snapshot for the map's search box: grids and regions by code or name,
+//! cameras by device code or name, key areas and patrol routes by name or id, buildings by
+//! address. A linear scan (about 130,000 names in the sample take a few milliseconds), ranked:
+//! exact key, then key prefix, then name prefix, then name substring; ties by layer order and key.
+
+use geo::Rect;
+use serde::Serialize;
+
+use super::Snapshot;
+use super::index::{KeyOf, LayerIndex, Spatial};
+
+/// One search result.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct SearchHit {
+    /// Layer path (`grids`, `regions`, `cameras`, `key-areas`, `patrol-routes`, `buildings`).
+    pub layer: &'static str,
+    /// The item's key (code or id).
+    pub key: String,
+    /// The item's name, or a building's address.
+    pub name: String,
+    /// `[west, south, east, north]` of the item, to zoom to.
+    pub bbox: [f64; 4],
+    #[serde(skip)]
+    rank: (u8, u8),
+}
+
+/// How well `key`/`name` match `q` (lower is better), or `None`.
+fn rank(q: &str, key: &str, name: &str) -> Option<u8> {
+    if key.eq_ignore_ascii_case(q) {
+        Some(0)
+    } else if key.starts_with(q) {
+        Some(1)
+    } else if name == q {
+        Some(2)
+    } else if name.starts_with(q) {
+        Some(3)
+    } else if name.contains(q) || key.contains(q) {
+        Some(4)
+    } else {
+        None
+    }
+}
+
+fn scan<T: Spatial + KeyOf>(
+    hits: &mut Vec<SearchHit>,
+    layer_order: u8,
+    layer: &'static str,
+    index: &LayerIndex<T>,
+    q: &str,
+    name_of: impl Fn(&T) -> &str,
+) {
+    for item in index.items() {
+        let name = name_of(item);
+        let Some(r) = rank(q, item.key_of(), name) else {
+            continue;
+        };
+        let Some(rect) = item.envelope() else {
+            continue;
+        };
+        hits.push(SearchHit {
+            layer,
+            key: item.key_of().to_owned(),
+            name: name.to_owned(),
+            bbox: bbox(rect),
+            rank: (r, layer_order),
+        });
+    }
+}
+
+fn bbox(r: Rect) -> [f64; 4] {
+    [r.min().x, r.min().y, r.max().x, r.max().y]
+}
+
+impl Snapshot {
+    /// Items whose key or name matches `q` (trimmed; empty finds nothing), best first, at most
+    /// `limit`.
+    #[must_use]
+    pub fn search(&self, q: &str, limit: usize) -> Vec<SearchHit> {
+        let q = q.trim();
+        if q.is_empty() || limit == 0 {
+            return Vec::new();
+        }
+        let mut hits = Vec::new();
+        scan(&mut hits, 0, "grids", &self.grids, q, |g| &g.name);
+        scan(&mut hits, 1, "regions", &self.regions, q, |r| &r.name);
+        scan(&mut hits, 2, "cameras", &self.cameras, q, |c| &c.name);
+        scan(&mut hits, 3, "key-areas", &self.key_areas, q, |k| &k.name);
+        scan(&mut hits, 4, "patrol-routes", &self.patrol_routes, q, |p| {
+            &p.name
+        });
+        scan(&mut hits, 5, "buildings", &self.buildings, q, |b| {
+            &b.address
+        });
+        hits.sort_by(|a, b| a.rank.cmp(&b.rank).then_with(|| a.key.cmp(&b.key)));
+        hits.truncate(limit);
+        hits
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rank;
+
+    #[test]
+    fn ranks_exact_key_before_prefix_before_name() {
+        assert_eq!(rank("330783", "330783", "东阳市"), Some(0));
+        assert_eq!(rank("3307831", "330783101", "吴宁街道"), Some(1));
+        assert_eq!(rank("吴宁街道", "330783101", "吴宁街道"), Some(2));
+        assert_eq!(rank("吴宁", "330783101", "吴宁街道"), Some(3));
+        assert_eq!(rank("街道", "330783101", "吴宁街道"), Some(4));
+        assert_eq!(rank("783101", "330783101", "吴宁街道"), Some(4));
+        assert_eq!(rank("横店", "330783101", "吴宁街道"), None);
+    }
+}
