@@ -1,0 +1,130 @@
+// The inspector drawer: renders one `/api/v1/locate` answer (town, village, grid and micro-grid
+// with workers, the cameras that see the point, key areas, nearby patrol routes). Built with DOM
+// nodes and textContent only, so data can never inject markup.
+
+import { t, tooltip } from './i18n.js';
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
+    else if (key === 'dataset') Object.assign(node.dataset, value);
+    else node.setAttribute(key, value === true ? '' : value);
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+/** Replaces `container`'s children, skipping null/false (absent optional parts). */
+export function fill(container, ...children) {
+  container.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+}
+
+const metres = (m) => `${m < 10 ? m.toFixed(1) : Math.round(m)} ${t('metres')}`;
+
+function section(titleKey, testId, items, empty) {
+  return el('section', { 'data-testid': testId },
+    el('h3', {}, t(titleKey)),
+    items.length ? el('ul', {}, items) : el('p', { class: 'muted' }, empty ?? t('inspector.none')));
+}
+
+function workerItem(worker, grid, handlers) {
+  const duty = `duty.${worker.duty}`;
+  return el('li', { class: 'worker', dataset: { worker: worker.id } },
+    el('span', { class: 'chip', title: tooltip(duty) || undefined }, t(duty)),
+    ' ', el('strong', {}, worker.name),
+    ' ', el('span', { class: 'muted' }, t(`role.${worker.role}`)),
+    worker.phone ? el('a', { class: 'phone', href: `tel:${worker.phone}` }, worker.phone) : null,
+    handlers.canEdit()
+      ? el('button', { type: 'button', class: 'link', 'data-action': 'unassign', onclick: () => handlers.unassign(grid.code, worker.id) }, t('staffing.unassign'))
+      : null);
+}
+
+/** The planner's form to assign a worker (by id) to `grid` with a duty. */
+function assignForm(grid, handlers) {
+  const form = el('form', { class: 'assign', 'data-testid': 'assign-form' },
+    el('input', { name: 'worker', required: true, placeholder: t('staffing.worker_id'), 'aria-label': t('staffing.worker_id') }),
+    el('select', { name: 'duty', 'aria-label': t('planner.kind') },
+      ['leader', 'full_time', 'part_time', 'police'].map((d) => el('option', { value: d }, t(`duty.${d}`)))),
+    el('button', { type: 'submit' }, t('staffing.assign')));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    handlers.assign(grid.code, form.elements.worker.value.trim(), form.elements.duty.value);
+  });
+  return form;
+}
+
+function gridBlock(grid, titleKey, testId, handlers) {
+  if (!grid) return null;
+  return el('section', { 'data-testid': testId },
+    el('h3', {}, t(titleKey)),
+    el('p', {},
+      el('button', { type: 'button', class: 'link', onclick: () => handlers.showGrid(grid.code) }, grid.name),
+      ' ', el('code', { 'data-testid': `${testId}-code` }, grid.code)),
+    el('p', { class: 'muted' }, `${t(`kind.${grid.kind}`)} · ${t('inspector.edge')} ${metres(grid.edge_distance_m)}`),
+    grid.workers.length
+      ? el('ul', {}, grid.workers.map((w) => workerItem(w, grid, handlers)))
+      : el('p', { class: 'warning', 'data-testid': `${testId}-no-workers` }, t('inspector.no_workers')),
+    handlers.canEdit() && testId === 'grid' ? assignForm(grid, handlers) : null,
+    el('p', { class: 'warning', 'data-testid': `${testId}-staffing-error`, hidden: true }),
+    el('div', { class: 'actions' },
+      el('button', { type: 'button', 'data-action': 'history', onclick: (e) => handlers.showHistory(grid.code, e.target.closest('section').querySelector('.history')) }, t('history.show')),
+      handlers.canEdit() ? el('button', { type: 'button', 'data-action': 'edit', onclick: () => handlers.editGrid(grid.code) }, t('planner.edit')) : null),
+    el('ol', { class: 'history', 'data-testid': `${testId}-history` }));
+}
+
+/** Lists a grid's versions, newest first; clicking one draws its boundary through `show`. */
+export function renderHistory(list, history, show) {
+  const versions = [...history.features].sort((a, b) => b.properties.version - a.properties.version);
+  list.replaceChildren(...versions.map((f) => {
+    const p = f.properties;
+    const span = `${p.valid_from.slice(0, 16).replace('T', ' ')} → ${p.valid_to ? p.valid_to.slice(0, 16).replace('T', ' ') : t('history.current')}`;
+    return el('li', {},
+      el('button', { type: 'button', class: 'link', dataset: { version: p.version }, onclick: () => show(f) }, `${t('history.version')} ${p.version}`),
+      ' ', el('span', { class: 'muted small' }, span));
+  }));
+}
+
+/** Fills `container` with `location`; `handlers.showGrid(code)` and `handlers.showCamera(code)`
+ * highlight things on the map. */
+export function renderLocation(container, location, handlers) {
+  const [lon, lat] = location.point;
+  const region = (hit) => (hit ? [hit.name, ' ', el('code', {}, hit.code)] : t('inspector.none'));
+  const cameras = location.cameras.map((camera) =>
+    el('li', { class: 'camera' },
+      el('button', {
+        type: 'button', class: 'link', dataset: { camera: camera.code },
+        onclick: () => handlers.showCamera(camera.code),
+      }, camera.name || camera.code),
+      ' ', el('span', { class: `status status-${camera.status}` }, t(`camera.${camera.status}`)),
+      ' ', el('span', { class: 'muted' }, `${t(`camera.${camera.kind}`)} · ${metres(camera.distance_m)}`)));
+  const keyAreas = location.key_areas.map((area) =>
+    el('li', {}, area.name, ' ', el('span', { class: 'chip' }, t(`key.${area.category}`)),
+      ' ', el('span', { class: area.status === 'overdue' ? 'status status-fault' : 'muted' }, t(`keystatus.${area.status}`))));
+  const routes = location.patrol_routes.map((route) =>
+    el('li', {}, route.name, ' ', el('span', { class: 'muted' }, `${route.team} · ${metres(route.distance_m)}`)));
+  fill(container,
+    el('p', { class: 'mono muted' }, `${t('inspector.point')} ${lon.toFixed(6)}, ${lat.toFixed(6)}`),
+    el('dl', {},
+      el('dt', {}, t('inspector.town')), el('dd', { 'data-testid': 'town' }, region(location.town)),
+      el('dt', {}, t('inspector.village')), el('dd', { 'data-testid': 'village' }, region(location.village))),
+    location.grid
+      ? gridBlock(location.grid, 'inspector.grid', 'grid', handlers)
+      : el('p', { class: 'warning', 'data-testid': 'grid' }, t('inspector.no_grid')),
+    gridBlock(location.micro_grid, 'inspector.micro_grid', 'micro-grid', handlers),
+    section('inspector.cameras', 'cameras', cameras, t('inspector.no_cameras')),
+    section('inspector.key_areas', 'key-areas', keyAreas),
+    section('inspector.routes', 'routes', routes),
+  );
+}
+
+/** A one-line message in the drawer (loading, errors). */
+export function renderMessage(container, text, kind = 'muted') {
+  container.replaceChildren(el('p', { class: kind }, text));
+}
+
+export { el };

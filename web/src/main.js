@@ -1,0 +1,338 @@
+// The web map (一张图): builds the MapLibre map from this server's tiles, and wires the layer
+// switcher, legend, point inspector, search, camera sectors and the language switch.
+// Everything it loads comes from this server; an external basemap is opt-in (`/config.json`).
+
+import * as maplibregl from 'maplibre-gl';
+import * as i18n from './i18n.js';
+import { t } from './i18n.js';
+import { renderHistory, renderLocation, renderMessage } from './inspector.js';
+import { renderLegend } from './legend.js';
+import { setupDivision } from './divide.js';
+import { setupPlanner } from './planner.js';
+import { assign, showUnstaffed, unassign } from './staffing.js';
+import { sectorFeature } from './sectors.js';
+import {
+  DEFAULT_VISIBLE, LAYER_GROUPS, buildStyle, gridFillColour, hatchImage, keyAreaLabel,
+} from './style.js';
+
+const origin = location.origin;
+const SECTOR_MIN_ZOOM = 15;
+const ROUTE_WITHIN_M = 200;
+const EMPTY = { type: 'FeatureCollection', features: [] };
+
+/** A JSON GET against this server; problem+json errors become exceptions with their detail. */
+async function getJson(path) {
+  const response = await fetch(`${origin}${path}`, { headers: { Accept: 'application/json' } });
+  const body = await response.json().catch(() => null);
+  if (!response.ok) throw new Error(body?.detail ?? body?.title ?? `HTTP ${response.status}`);
+  return body;
+}
+
+function visibleGroups() {
+  const asked = new URLSearchParams(location.search).get('layers');
+  return new Set(asked === null ? DEFAULT_VISIBLE : asked.split(',').filter((g) => g in LAYER_GROUPS));
+}
+
+function remember(key, value) {
+  const url = new URL(location.href);
+  url.searchParams.set(key, value);
+  history.replaceState(null, '', url);
+}
+
+async function start() {
+  i18n.apply();
+  const [config, gridsTile] = await Promise.all([
+    getJson('/config.json'),
+    getJson('/tiles/grids.json').catch(() => null),
+  ]);
+  const bounds = gridsTile?.bounds ?? [120.0, 29.0, 120.6, 29.5];
+  const map = new maplibregl.Map({
+    container: 'map',
+    style: buildStyle(origin, config.basemap_url, t('deadline')),
+    bounds: [[bounds[0], bounds[1]], [bounds[2], bounds[3]]],
+    fitBoundsOptions: { padding: 20 },
+    maxZoom: 19,
+    dragRotate: false,
+    pitchWithRotate: false,
+    touchPitch: false,
+    localIdeographFontFamily: "'Noto Sans CJK SC', 'Noto Sans SC', 'WenQuanYi Micro Hei', 'Microsoft YaHei', sans-serif",
+    attributionControl: false,
+  });
+  window.safegridMap = map; // for the browser tests and for debugging from the console
+  map.keyboard.disableRotation();
+  map.touchZoomRotate.disableRotation();
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
+  map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
+  map.on('styleimagemissing', (e) => {
+    if (e.id === 'hatch') map.addImage('hatch', hatchImage());
+  });
+
+  setupLayerSwitcher(map);
+  setupGridColour(map);
+  const planner = setupPlanner(map, { refreshLayer: (layer) => refreshLayer(map, layer) });
+  setupInspector(map, planner);
+  setupDivision(map, { currentVillage: () => lastVillage });
+  setupSectors(map);
+  setupSearch(map);
+  setupCursor(map);
+  setupLanguage(map);
+  renderLegend(document.getElementById('legend'));
+  showDataVersion();
+  map.on('load', () => showUnstaffed(map));
+  map.once('idle', () => document.body.classList.add('map-ready'));
+}
+
+/** Reloads a tile layer after an edit: its TileJSON carries the new data version in the tile
+ * URLs, so no stale tile survives. */
+async function refreshLayer(map, layer) {
+  const source = map.getSource(layer);
+  if (!source) return;
+  await new Promise((resolve) => {
+    map.once('idle', resolve);
+    source.setUrl(`${origin}/tiles/${layer}.json?at=${Date.now()}`);
+  });
+}
+
+function setupLayerSwitcher(map) {
+  const visible = visibleGroups();
+  const list = document.getElementById('layer-switcher');
+  const apply = (group, on) => {
+    for (const id of LAYER_GROUPS[group]) {
+      if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', on ? 'visible' : 'none');
+    }
+  };
+  list.replaceChildren(...Object.keys(LAYER_GROUPS).map((group) => {
+    const li = document.createElement('li');
+    const label = document.createElement('label');
+    const box = document.createElement('input');
+    box.type = 'checkbox';
+    box.checked = visible.has(group);
+    box.dataset.group = group;
+    box.addEventListener('change', () => {
+      apply(group, box.checked);
+      if (box.checked) visible.add(group);
+      else visible.delete(group);
+      remember('layers', [...visible].join(','));
+    });
+    const text = document.createElement('span');
+    text.dataset.i18n = `layer.${group}`;
+    text.textContent = t(`layer.${group}`);
+    label.append(box, ' ', text);
+    li.append(label);
+    return li;
+  }));
+  map.on('style.load', () => {
+    for (const group of Object.keys(LAYER_GROUPS)) apply(group, visible.has(group));
+  });
+}
+
+function setupGridColour(map) {
+  const select = document.getElementById('grid-colour');
+  const asked = new URLSearchParams(location.search).get('colour');
+  if (asked === 'workload' || asked === 'kind') select.value = asked;
+  const apply = () => {
+    map.setPaintProperty('grid-fill', 'fill-color', gridFillColour(select.value));
+    renderLegend(document.getElementById('legend'), select.value);
+  };
+  select.addEventListener('change', () => {
+    apply();
+    remember('colour', select.value);
+  });
+  map.on('style.load', apply);
+}
+
+/** The village of the last inspected point (the division assistant starts from it). */
+let lastVillage = null;
+
+/** The selection overlay: the clicked point, a highlighted grid, camera sector or old version. */
+const selection = { point: null, grid: null, sector: null, version: null };
+
+function drawSelection(map) {
+  const features = [selection.grid, selection.version, selection.sector, selection.point].filter(Boolean);
+  map.getSource('selection')?.setData({ type: 'FeatureCollection', features });
+}
+
+function setupInspector(map, planner) {
+  const drawer = document.getElementById('inspector');
+  const body = document.getElementById('inspector-body');
+  let asked = 0;
+  const handlers = {
+    async showGrid(code) {
+      const grid = await getJson(`/api/v1/grids/${encodeURIComponent(code)}`);
+      selection.grid = { type: 'Feature', properties: { role: 'grid' }, geometry: grid.geometry };
+      drawSelection(map);
+    },
+    canEdit: () => planner.signedIn(),
+    assign: (code, workerId, duty) => staffingChange(assign(code, workerId, duty)),
+    unassign: (code, workerId) => staffingChange(unassign(code, workerId)),
+    editGrid: (code) => planner.startEdit(code),
+    async showHistory(code, list) {
+      const history = await getJson(`/api/v1/grids/${encodeURIComponent(code)}/history`);
+      renderHistory(list, history, (feature) => {
+        selection.version = { type: 'Feature', properties: { role: 'version' }, geometry: feature.geometry };
+        drawSelection(map);
+      });
+    },
+    async showCamera(code) {
+      const camera = await getJson(`/api/v1/cameras/${encodeURIComponent(code)}`);
+      const sector = sectorFeature(camera.properties, camera.geometry.coordinates);
+      sector.properties.role = 'sector';
+      selection.sector = sector;
+      drawSelection(map);
+      for (const button of body.querySelectorAll('[data-camera]')) {
+        button.classList.toggle('selected', button.dataset.camera === code);
+      }
+    },
+  };
+  const inspect = async (lngLat) => {
+    const mine = ++asked;
+    drawer.hidden = false;
+    renderMessage(body, t('inspector.loading'));
+    selection.point = { type: 'Feature', properties: {}, geometry: { type: 'Point', coordinates: [lngLat.lng, lngLat.lat] } };
+    selection.grid = null;
+    selection.sector = null;
+    selection.version = null;
+    drawSelection(map);
+    try {
+      const answer = await getJson(`/api/v1/locate?lon=${lngLat.lng}&lat=${lngLat.lat}&route_within_m=${ROUTE_WITHIN_M}`);
+      if (mine !== asked) return;
+      lastVillage = answer.village;
+      renderLocation(body, answer, handlers);
+      document.getElementById('breadcrumb').textContent =
+        [answer.town?.name, answer.village?.name, answer.grid?.name].filter(Boolean).join(' › ');
+      if (answer.grid) await handlers.showGrid(answer.grid.code);
+    } catch (error) {
+      if (mine === asked) renderMessage(body, `${t('inspector.error')}: ${error.message}`, 'warning');
+    }
+  };
+  map.on('click', (e) => {
+    if (!planner.busy()) inspect(e.lngLat);
+  });
+  /** After an assignment change: show the error, or look the point up again and refresh the
+   * list of grids without a worker. */
+  const staffingChange = async (pending) => {
+    const error = await pending;
+    if (error) {
+      const out = body.querySelector('[data-testid=grid-staffing-error]');
+      out.textContent = error;
+      out.hidden = false;
+      return;
+    }
+    const [lng, lat] = selection.point.geometry.coordinates;
+    await Promise.all([inspect({ lng, lat }), showUnstaffed(map)]);
+  };
+  document.getElementById('inspector-close').addEventListener('click', () => {
+    drawer.hidden = true;
+    Object.assign(selection, { point: null, grid: null, sector: null, version: null });
+    drawSelection(map);
+  });
+  i18n.onLanguageChange(() => {
+    if (!drawer.hidden && selection.point) {
+      const [lng, lat] = selection.point.geometry.coordinates;
+      inspect({ lng, lat });
+    }
+  });
+}
+
+/** Field-of-view sectors for the cameras in view, from zoom 15. */
+function setupSectors(map) {
+  let asked = 0;
+  const refresh = async () => {
+    const mine = ++asked;
+    if (map.getZoom() < SECTOR_MIN_ZOOM) {
+      map.getSource('camera-sectors')?.setData(EMPTY);
+      return;
+    }
+    const b = map.getBounds();
+    const bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(6)).join(',');
+    try {
+      const page = await getJson(`/api/v1/cameras?bbox=${bbox}&limit=5000`);
+      if (mine !== asked) return;
+      const features = page.features.map((f) => sectorFeature(f.properties, f.geometry.coordinates));
+      map.getSource('camera-sectors')?.setData({ type: 'FeatureCollection', features });
+    } catch (error) {
+      console.warn('camera sectors:', error.message);
+    }
+  };
+  map.on('moveend', refresh);
+  map.on('load', refresh);
+}
+
+function setupSearch(map) {
+  const form = document.getElementById('search');
+  const input = document.getElementById('search-input');
+  const list = document.getElementById('search-results');
+  let asked = 0;
+  const choose = (hit) => {
+    list.hidden = true;
+    const [w, s, e, n] = hit.bbox;
+    if (w === e && s === n) map.flyTo({ center: [w, s], zoom: 17 });
+    else map.fitBounds([[w, s], [e, n]], { padding: 60, maxZoom: 17 });
+  };
+  const search = async () => {
+    const q = input.value.trim();
+    const mine = ++asked;
+    if (!q) {
+      list.hidden = true;
+      return;
+    }
+    const answer = await getJson(`/api/v1/search?q=${encodeURIComponent(q)}&limit=10`).catch(() => ({ results: [] }));
+    if (mine !== asked) return;
+    list.replaceChildren(...(answer.results.length ? answer.results.map((hit) => {
+      const li = document.createElement('li');
+      li.setAttribute('role', 'option');
+      li.tabIndex = 0;
+      li.textContent = `${t(`result.${hit.layer}`)} · ${hit.name} `;
+      const code = document.createElement('code');
+      code.textContent = hit.key;
+      li.append(code);
+      li.addEventListener('click', () => choose(hit));
+      li.addEventListener('keydown', (e) => { if (e.key === 'Enter') choose(hit); });
+      return li;
+    }) : [Object.assign(document.createElement('li'), { textContent: t('search.none'), className: 'muted' })]));
+    list.hidden = false;
+  };
+  let timer;
+  input.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(search, 200);
+  });
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    await search();
+    list.querySelector('li[role=option]')?.click();
+  });
+  input.addEventListener('keydown', (e) => { if (e.key === 'Escape') list.hidden = true; });
+}
+
+function setupCursor(map) {
+  const out = document.getElementById('cursor');
+  map.on('mousemove', (e) => { out.textContent = `${e.lngLat.lng.toFixed(6)}, ${e.lngLat.lat.toFixed(6)}`; });
+}
+
+async function showDataVersion() {
+  const health = await getJson('/healthz').catch(() => null);
+  if (!health) return;
+  const out = document.getElementById('data-version');
+  out.dataset.version = health.snapshot_version;
+  const render = () => { out.textContent = `${t('data.version')} ${health.snapshot_version} · ${health.store}`; };
+  render();
+  i18n.onLanguageChange(render);
+}
+
+function setupLanguage(map) {
+  for (const button of document.querySelectorAll('[data-lang]')) {
+    button.addEventListener('click', () => i18n.setLanguage(button.dataset.lang));
+  }
+  i18n.onLanguageChange(() => {
+    map.setLayoutProperty('key-area-label', 'text-field', keyAreaLabel(t('deadline')));
+    renderLegend(document.getElementById('legend'), document.getElementById('grid-colour').value);
+    showUnstaffed(map);
+  });
+}
+
+start().catch((error) => {
+  document.body.classList.add('map-failed');
+  console.error(error);
+  renderMessage(document.getElementById('legend'), `${error.message}`, 'warning');
+});

@@ -1,0 +1,410 @@
+// Planner mode: sign in with a token, draw a new grid or move the vertices of an existing one
+// (snapping to neighbouring grids' vertices and edges), see the server's check (overlaps with
+// siblings, gaps left in the community, invalid rings) on the map before saving, undo, and save
+// (every save is a new grid version). Server errors (problem+json) are shown in plain words.
+
+import { TerraDraw, TerraDrawPolygonMode, TerraDrawSelectMode, ValidateNotSelfIntersecting } from 'terra-draw';
+import { TerraDrawMapLibreGLAdapter } from 'terra-draw-maplibre-gl-adapter';
+import { t } from './i18n.js';
+import { el, fill } from './inspector.js';
+import { hatchImage } from './style.js';
+
+const TOKEN_KEY = 'safegrid.token';
+const SNAP_PX = 12;
+const EMPTY = { type: 'FeatureCollection', features: [] };
+const ISSUE_COLOURS = { overlap: '#D55E00', gap: '#CC79A7', invalid: '#000000' };
+
+/** What the server said, in plain words: the status explained, then the server's detail. */
+export function plainError(status, body) {
+  const lead = {
+    400: t('error.400'), 401: t('error.401'), 403: t('error.403'), 404: t('error.404'),
+    409: t('error.409'), 413: t('error.413'), 422: t('error.422'),
+  }[status] ?? t('error.other');
+  const detail = body?.detail ?? body?.title ?? '';
+  return detail ? `${lead}: ${detail}` : lead;
+}
+
+/** A request with the signed-in token; resolves to `{ok, status, body}`. */
+export async function authed(method, path, body) {
+  const headers = { Accept: 'application/json, application/geo+json, application/problem+json' };
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const parsed = await response.json().catch(() => null);
+  return { ok: response.ok, status: response.status, body: parsed };
+}
+
+/** Snaps a pointer to the nearest vertex, else the nearest edge, of the loaded neighbour grids. */
+function makeSnapper(map, neighbours) {
+  return (event) => {
+    const p = map.project([event.lng, event.lat]);
+    let best = null;
+    let bestD = SNAP_PX;
+    for (const ring of neighbours.rings) {
+      for (let i = 0; i < ring.length - 1; i++) {
+        const a = map.project(ring[i]);
+        const d = Math.hypot(a.x - p.x, a.y - p.y);
+        if (d < bestD) {
+          bestD = d;
+          best = ring[i];
+        }
+      }
+    }
+    if (best) return best;
+    bestD = SNAP_PX * 0.75;
+    for (const ring of neighbours.rings) {
+      for (let i = 0; i < ring.length - 1; i++) {
+        const a = map.project(ring[i]);
+        const b = map.project(ring[i + 1]);
+        const dx = b.x - a.x;
+        const dy = b.y - a.y;
+        const len2 = dx * dx + dy * dy;
+        if (len2 === 0) continue;
+        const k = Math.max(0, Math.min(1, ((p.x - a.x) * dx + (p.y - a.y) * dy) / len2));
+        const d = Math.hypot(a.x + k * dx - p.x, a.y + k * dy - p.y);
+        if (d < bestD) {
+          bestD = d;
+          const [x0, y0] = ring[i];
+          const [x1, y1] = ring[i + 1];
+          best = [x0 + k * (x1 - x0), y0 + k * (y1 - y0)];
+        }
+      }
+    }
+    return best ?? undefined;
+  };
+}
+
+/** Whether the check refused the boundary itself (an invalid ring), not its neighbourhood. */
+function invalidRing(report) {
+  return !report.valid && !report.overlaps.length && (report.errors ?? []).some((e) => e.field === 'geometry');
+}
+
+export function setupPlanner(map, { refreshLayer, onSaved }) {
+  const account = document.getElementById('account');
+  const dialog = document.getElementById('login-dialog');
+  const toolbar = document.getElementById('planner-toolbar');
+  const panel = document.getElementById('planner-panel');
+  const neighbours = { rings: [], except: null };
+  let draw = null;
+  let session = null; // { id, replaces: code|null, original: properties|null }
+  let checkSeq = 0;
+
+  map.on('styleimagemissing', (e) => {
+    if (e.id === 'hatch-overlap') map.addImage(e.id, hatchImage(ISSUE_COLOURS.overlap, 10));
+    if (e.id === 'hatch-gap') map.addImage(e.id, hatchImage(ISSUE_COLOURS.gap, 10));
+  });
+  map.on('load', () => {
+    map.addSource('edit-issues', { type: 'geojson', data: EMPTY });
+    map.addLayer({
+      id: 'edit-issue-fill', type: 'fill', source: 'edit-issues',
+      paint: { 'fill-pattern': ['match', ['get', 'kind'], 'overlap', 'hatch-overlap', 'hatch-gap'] },
+    });
+    map.addLayer({
+      id: 'edit-issue-line', type: 'line', source: 'edit-issues',
+      paint: { 'line-color': ['match', ['get', 'kind'], 'overlap', ISSUE_COLOURS.overlap, 'gap', ISSUE_COLOURS.gap, ISSUE_COLOURS.invalid], 'line-width': 2 },
+    });
+  });
+
+  const setIssues = (features) => map.getSource('edit-issues')?.setData({ type: 'FeatureCollection', features });
+
+  // --- sign in -------------------------------------------------------------------------------
+  const renderAccount = (me) => {
+    if (!me) {
+      account.replaceChildren(el('button', { type: 'button', id: 'login-open', onclick: () => dialog.showModal() }, t('login.open')));
+      toolbar.hidden = true;
+      return;
+    }
+    account.replaceChildren(
+      el('span', { class: 'who', 'data-testid': 'who' }, `${me.name} · ${t(`roles.${me.role}`)}`),
+      el('button', { type: 'button', onclick: logout }, t('login.logout')));
+    toolbar.hidden = !me.writes.includes('grids');
+  };
+  const logout = () => {
+    sessionStorage.removeItem(TOKEN_KEY);
+    cancel();
+    renderAccount(null);
+  };
+  const login = async (token) => {
+    sessionStorage.setItem(TOKEN_KEY, token);
+    const answer = await authed('GET', '/api/v1/me');
+    if (!answer.ok) {
+      sessionStorage.removeItem(TOKEN_KEY);
+      return plainError(answer.status, answer.body);
+    }
+    renderAccount(answer.body);
+    return null;
+  };
+  dialog.querySelector('form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const input = dialog.querySelector('input');
+    const message = dialog.querySelector('.message');
+    const error = await login(input.value.trim());
+    if (error) {
+      message.textContent = error;
+      return;
+    }
+    input.value = '';
+    message.textContent = '';
+    dialog.close();
+  });
+  dialog.querySelector('[data-action=cancel]').addEventListener('click', () => dialog.close());
+  const saved = sessionStorage.getItem(TOKEN_KEY);
+  if (saved) login(saved).then((error) => { if (error) renderAccount(null); });
+  else renderAccount(null);
+
+  // --- drawing -------------------------------------------------------------------------------
+  const ensureDraw = () => {
+    if (draw) return draw;
+    const snapping = { toCustom: makeSnapper(map, neighbours) };
+    draw = new TerraDraw({
+      adapter: new TerraDrawMapLibreGLAdapter({ map }),
+      modes: [
+        new TerraDrawPolygonMode({
+          snapping,
+          pointerDistance: 20,
+          validation: (feature, { updateType }) =>
+            (updateType === 'finish' || updateType === 'commit' ? ValidateNotSelfIntersecting(feature) : { valid: true }),
+        }),
+        new TerraDrawSelectMode({
+          keyEvents: { deselect: 'Escape', delete: null, rotate: null, scale: null },
+          flags: {
+            polygon: {
+              feature: {
+                draggable: false,
+                validation: (feature) => ValidateNotSelfIntersecting(feature),
+                coordinates: { midpoints: true, draggable: true, deletable: true, snappable: snapping },
+              },
+            },
+          },
+        }),
+      ],
+    });
+    draw.start();
+    window.safegridDraw = draw; // for the browser tests and the console
+    draw.on('finish', (id) => {
+      if (!session) session = { id, replaces: null, original: null };
+      session.id = id;
+      draw.setMode('select');
+      draw.selectFeature(id);
+      check();
+    });
+    draw.on('change', (ids, type) => {
+      if (session && type === 'update' && ids.includes(session.id) && draw.getMode() === 'select') scheduleCheck();
+    });
+    return draw;
+  };
+
+  let checkTimer;
+  const scheduleCheck = () => {
+    clearTimeout(checkTimer);
+    checkTimer = setTimeout(check, 300);
+  };
+
+  /** Loads the grids around the view (or around `rect`) as snapping targets. */
+  const loadNeighbours = async (except) => {
+    const b = map.getBounds();
+    const bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(6)).join(',');
+    const answer = await authed('GET', `/api/v1/grids?bbox=${bbox}&limit=2000`);
+    neighbours.except = except;
+    neighbours.rings = answer.ok
+      ? answer.body.features
+        .filter((f) => f.properties.code !== except)
+        .flatMap((f) => (f.geometry.type === 'Polygon' ? [f.geometry.coordinates] : f.geometry.coordinates))
+        .flat()
+      : [];
+  };
+
+  const startNew = async () => {
+    cancel();
+    await loadNeighbours(null);
+    ensureDraw().setMode('polygon');
+    session = { id: null, replaces: null, original: null };
+    renderPanel({ message: t('planner.drawing_hint') });
+  };
+
+  const startEdit = async (code) => {
+    const answer = await authed('GET', `/api/v1/grids/${encodeURIComponent(code)}`);
+    if (!answer.ok) {
+      renderPanel({ message: plainError(answer.status, answer.body), kind: 'warning' });
+      return;
+    }
+    cancel();
+    await loadNeighbours(code);
+    const d = ensureDraw();
+    const geometry = answer.body.geometry.type === 'MultiPolygon'
+      ? { type: 'Polygon', coordinates: answer.body.geometry.coordinates[0] }
+      : answer.body.geometry;
+    d.setMode('select');
+    const [result] = d.addFeatures([{ type: 'Feature', geometry, properties: { mode: 'polygon' } }]);
+    if (!result?.valid) {
+      renderPanel({ message: result?.reason ?? t('planner.cannot_edit'), kind: 'warning' });
+      return;
+    }
+    session = { id: result.id, replaces: code, original: answer.body.properties };
+    d.selectFeature(result.id);
+    await check();
+  };
+
+  const currentFeature = () => {
+    if (!draw || !session?.id) return null;
+    const f = draw.getSnapshotFeature(session.id);
+    if (!f) return null;
+    const form = panel.querySelector('form');
+    // Before the form is on screen, the grid's own values (editing) or the suggestion (new).
+    const initial = session.original ?? session.suggested ?? {};
+    const properties = {
+      ...(session.original ?? { households: 0, population: 0 }),
+      code: form ? form.elements.code.value.trim() : initial.code,
+      name: form ? form.elements.name.value.trim() : initial.name,
+      kind: form ? form.elements.kind.value : (initial.kind ?? 'residential'),
+    };
+    return { type: 'Feature', geometry: f.geometry, properties };
+  };
+
+  /** Asks the server what saving would do, and draws it. */
+  const check = async () => {
+    const mine = ++checkSeq;
+    if (!session) return;
+    // Every check waits for the one preparation (code and name suggestion) of this drawing.
+    session.ready ??= prepareForm();
+    await session.ready;
+    const feature = currentFeature();
+    if (!feature) return;
+    const body = session.replaces ? { ...feature, replaces: session.replaces } : feature;
+    const answer = await authed('POST', '/api/v1/grids/check', body);
+    if (mine !== checkSeq) return;
+    if (!answer.ok) {
+      setIssues([]);
+      renderPanel({ message: plainError(answer.status, answer.body), kind: 'warning' });
+      return;
+    }
+    const report = answer.body;
+    setIssues([
+      ...report.overlaps.map((o) => ({ type: 'Feature', properties: { kind: 'overlap', grid: o.grid }, geometry: o.geometry })),
+      ...report.gaps.map((g) => ({ type: 'Feature', properties: { kind: 'gap' }, geometry: g.geometry })),
+      ...(invalidRing(report) ? [{ type: 'Feature', properties: { kind: 'invalid' }, geometry: feature.geometry }] : []),
+    ].filter((f) => f.geometry));
+    renderPanel({ report });
+  };
+
+  /** Fills code (next free serial in the village under the drawing) and a name for new grids. */
+  const prepareForm = async () => {
+    if (!session || session.original) return;
+    const f = draw.getSnapshotFeature(session.id);
+    const ring = f.geometry.coordinates[0];
+    const lon = ring.slice(0, -1).reduce((s, c) => s + c[0], 0) / (ring.length - 1);
+    const lat = ring.slice(0, -1).reduce((s, c) => s + c[1], 0) / (ring.length - 1);
+    const where = await authed('GET', `/api/v1/locate?lon=${lon}&lat=${lat}`);
+    const village = where.ok ? where.body.village : null;
+    session.village = village;
+    if (village) {
+      const next = await authed('GET', `/api/v1/grids/next-code?village=${village.code}`);
+      if (next.ok) {
+        const serial = Number(next.body.code.slice(12));
+        session.suggested = { code: next.body.code, name: `${village.name}第${serial}网格` };
+      }
+    }
+  };
+
+  const save = async () => {
+    const feature = currentFeature();
+    if (!feature) return;
+    const answer = session.replaces
+      ? await authed('PUT', `/api/v1/grids/${encodeURIComponent(session.replaces)}`, feature)
+      : await authed('POST', '/api/v1/grids', feature);
+    if (!answer.ok) {
+      renderPanel({ message: plainError(answer.status, answer.body), kind: 'warning', keepForm: true });
+      return;
+    }
+    const code = answer.body.properties.code;
+    const gaps = answer.body.gaps ?? [];
+    cancel();
+    await refreshLayer('grids');
+    renderPanel({ message: `${t('planner.saved')} ${code}${gaps.length ? ` · ${t('planner.gaps_left')} ${gaps.length}` : ''}`, kind: 'ok' });
+    onSaved?.(code);
+  };
+
+  function cancel() {
+    clearTimeout(checkTimer);
+    checkSeq++;
+    if (draw) {
+      draw.clear();
+      draw.setMode('static');
+    }
+    session = null;
+    setIssues([]);
+    panel.hidden = true;
+  }
+
+  const undo = () => {
+    if (!draw) return;
+    if (draw.canUndo()) draw.undo();
+    if (session?.id && draw.getMode() === 'select') scheduleCheck();
+  };
+
+  // --- the panel -----------------------------------------------------------------------------
+  function renderPanel({ report, message, kind = 'muted', keepForm = false }) {
+    panel.hidden = false;
+    const old = panel.querySelector('form');
+    const values = old && (keepForm || report)
+      ? { code: old.elements.code.value, name: old.elements.name.value, kind: old.elements.kind.value }
+      : null;
+    const initial = values ?? {
+      code: session?.original?.code ?? session?.suggested?.code ?? '',
+      name: session?.original?.name ?? session?.suggested?.name ?? '',
+      kind: session?.original?.kind ?? 'residential',
+    };
+    const issues = [];
+    if (report) {
+      // Overlaps come back both as errors and as drawn overlaps: list them once.
+      const errors = (report.errors ?? []).filter((e) => e.field !== 'geometry' || !report.overlaps.length);
+      for (const e of errors) {
+        const what = e.field === 'geometry' ? t('planner.invalid') : e.field;
+        issues.push(el('li', { class: 'warning', 'data-testid': 'check-error' }, `${what}: ${e.reason}`));
+      }
+      for (const o of report.overlaps) {
+        issues.push(el('li', { class: 'warning', 'data-testid': 'overlap' },
+          `${t('planner.overlap_with')} ${o.grid} · ${o.area_m2.toFixed(1)} m²`));
+      }
+      for (const g of report.gaps) issues.push(el('li', { class: 'muted', 'data-testid': 'gap' }, `${t('planner.gap')} ${g.area_m2.toFixed(1)} m²`));
+      if (report.outside_parent_m2 > 1) {
+        issues.push(el('li', { class: 'warning' }, `${t('planner.outside_parent')} ${report.outside_parent_m2.toFixed(1)} m²`));
+      }
+      if (!issues.length) issues.push(el('li', { class: 'ok', 'data-testid': 'check-ok' }, t('planner.check_ok')));
+    }
+    const form = session?.id ? el('form', { class: 'grid-form' },
+      el('label', {}, t('planner.code'), el('input', { name: 'code', required: true, pattern: '[0-9]{15}', value: initial.code })),
+      el('label', {}, t('planner.name'), el('input', { name: 'name', required: true, value: initial.name })),
+      el('label', {}, t('planner.kind'), el('select', { name: 'kind' },
+        ['residential', 'village', 'dedicated'].map((k) => el('option', { value: k, selected: k === initial.kind }, t(`kind.${k}`)))))) : null;
+    form?.addEventListener('change', scheduleCheck);
+    fill(panel,
+      el('h3', {}, session?.replaces ? `${t('planner.editing')} ${session.replaces}` : t('planner.new_grid')),
+      message ? el('p', { class: kind, 'data-testid': 'planner-message' }, message) : null,
+      form,
+      issues.length ? el('ul', { 'data-testid': 'check-report' }, issues) : null,
+      session?.id ? el('div', { class: 'actions' },
+        el('button', { type: 'button', 'data-action': 'save', onclick: save }, t('planner.save')),
+        el('button', { type: 'button', onclick: undo }, t('planner.undo')),
+        el('button', { type: 'button', onclick: cancel }, t('planner.cancel'))) : null,
+    );
+  }
+
+  toolbar.querySelector('[data-action=draw]').addEventListener('click', startNew);
+  toolbar.querySelector('[data-action=undo]').addEventListener('click', undo);
+  toolbar.querySelector('[data-action=cancel]').addEventListener('click', cancel);
+  document.addEventListener('keydown', (e) => {
+    if ((e.ctrlKey || e.metaKey) && e.key === 'z' && session) {
+      e.preventDefault();
+      undo();
+    }
+  });
+
+  return {
+    startEdit,
+    signedIn: () => !toolbar.hidden,
+    /** Whether a grid is being drawn or edited (map clicks then belong to the drawing). */
+    busy: () => session !== null,
+  };
+}

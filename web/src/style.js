@@ -1,0 +1,252 @@
+// The map style: sources (vector tiles from this server), layers, and the palettes the legend is
+// drawn from, so that map and legend cannot drift. Colours are Okabe-Ito / ColorBrewer OrRd,
+// safe for colour-blind readers; colour is never the only cue (outline dashes, icons, labels).
+
+/** Grid fill by kind (Okabe-Ito). */
+export const GRID_KIND_COLOURS = {
+  residential: '#0072B2',
+  village: '#009E73',
+  dedicated: '#E69F00',
+};
+
+/** Grid fill by households (workload), OrRd steps. */
+export const WORKLOAD_STEPS = [
+  [0, '#FEF0D9'],
+  [200, '#FDCC8A'],
+  [400, '#FC8D59'],
+  [600, '#E34A33'],
+  [800, '#B30000'],
+];
+
+/** Camera status: colour plus outline style in the legend. */
+export const CAMERA_STATUS_COLOURS = {
+  online: '#0072B2',
+  offline: '#999999',
+  fault: '#D55E00',
+};
+
+/** Key-area outline by category (shape/dash by category, red-orange width for overdue). */
+export const KEY_AREA_COLOURS = {
+  urban_village: '#CC79A7',
+  school_surroundings: '#56B4E9',
+  urban_rural_fringe: '#E69F00',
+  disorderly_spot: '#000000',
+};
+
+/** Event density ramp (OrRd; not the style-spec default rainbow). */
+export const HEAT_RAMP = ['rgba(254,240,217,0)', '#FDCC8A', '#FC8D59', '#E34A33', '#B30000'];
+
+export const ROUTE_COLOUR = '#56B4E9';
+export const UNSTAFFED_COLOUR = '#D55E00';
+export const OVERDUE_COLOUR = '#D55E00';
+
+/** Map layers grouped the way the layer switcher shows them; ids are style layer ids. */
+export const LAYER_GROUPS = {
+  regions: ['town-line', 'village-line'],
+  grids: ['grid-fill', 'grid-line', 'grid-unstaffed', 'grid-label'],
+  'key-areas': ['key-area-fill', 'key-area-line', 'key-area-label'],
+  'patrol-routes': ['route-line'],
+  buildings: ['building-dot'],
+  events: ['event-heat', 'event-dot'],
+  cameras: ['camera-sector-fill', 'camera-sector-line', 'camera-sector-line-down', 'camera-dot'],
+};
+
+/** Layers shown when the page opens. */
+export const DEFAULT_VISIBLE = ['regions', 'grids', 'key-areas', 'patrol-routes', 'cameras', 'events'];
+
+const FONT = ['sans-serif'];
+
+function matchColour(property, palette, fallback = '#666666') {
+  return ['match', ['get', property], ...Object.entries(palette).flat(), fallback];
+}
+
+/** The grid fill colour expression for `mode` (`kind` or `workload`). */
+export function gridFillColour(mode) {
+  if (mode === 'workload') {
+    return ['step', ['to-number', ['get', 'households'], 0], WORKLOAD_STEPS[0][1],
+      ...WORKLOAD_STEPS.slice(1).flat()];
+  }
+  return matchColour('kind', GRID_KIND_COLOURS);
+}
+
+/** A hatch pattern for key areas, drawn on a canvas (no sprite file needed). */
+export function hatchImage(colour = '#444444', size = 12) {
+  const canvas = document.createElement('canvas');
+  canvas.width = size;
+  canvas.height = size;
+  const ctx = canvas.getContext('2d');
+  ctx.strokeStyle = colour;
+  ctx.globalAlpha = 0.45;
+  ctx.lineWidth = 1.5;
+  ctx.beginPath();
+  ctx.moveTo(0, size);
+  ctx.lineTo(size, 0);
+  ctx.moveTo(-size / 2, size / 2);
+  ctx.lineTo(size / 2, -size / 2);
+  ctx.moveTo(size / 2, size * 1.5);
+  ctx.lineTo(size * 1.5, size / 2);
+  ctx.stroke();
+  return ctx.getImageData(0, 0, size, size);
+}
+
+/** Key-area label: the name, then the deadline as "限期 06-30". */
+export function keyAreaLabel(deadlineWord) {
+  const monthDay = ['slice', ['to-string', ['get', 'deadline']], 5];
+  return ['format', ['get', 'name'], {}, '\n', {}, ['concat', deadlineWord, ' ', monthDay], { 'font-scale': 0.85 }];
+}
+
+/** The style for `origin` (this server), with an optional raster basemap; `deadlineWord` labels
+ * key-area deadlines in the current language. */
+export function buildStyle(origin, basemapUrl, deadlineWord) {
+  const vector = (layer) => ({ type: 'vector', url: `${origin}/tiles/${layer}.json` });
+  const sources = {
+    regions: vector('regions'),
+    grids: vector('grids'),
+    'key-areas': vector('key-areas'),
+    'patrol-routes': vector('patrol-routes'),
+    buildings: vector('buildings'),
+    events: vector('events'),
+    cameras: vector('cameras'),
+    'camera-sectors': { type: 'geojson', data: { type: 'FeatureCollection', features: [] } },
+    selection: { type: 'geojson', data: { type: 'FeatureCollection', features: [] } },
+  };
+  const layers = [{ id: 'background', type: 'background', paint: { 'background-color': '#F4F3EF' } }];
+  if (basemapUrl) {
+    sources.basemap = { type: 'raster', tiles: [basemapUrl], tileSize: 256 };
+    layers.push({ id: 'basemap', type: 'raster', source: 'basemap', paint: { 'raster-opacity': 0.8 } });
+  }
+  const isTown = ['==', ['length', ['to-string', ['get', 'code']]], 9];
+  const isVillage = ['==', ['length', ['to-string', ['get', 'code']]], 12];
+  layers.push(
+    {
+      id: 'grid-fill', type: 'fill', source: 'grids', 'source-layer': 'grids',
+      paint: { 'fill-color': gridFillColour('kind'), 'fill-opacity': 0.3 },
+    },
+    {
+      id: 'grid-line', type: 'line', source: 'grids', 'source-layer': 'grids',
+      paint: { 'line-color': '#33506B', 'line-width': ['interpolate', ['linear'], ['zoom'], 11, 0.5, 15, 1.5] },
+    },
+    {
+      // Grids no worker serves (一格一员): the code list is set from /api/v1/grids/without-worker.
+      id: 'grid-unstaffed', type: 'line', source: 'grids', 'source-layer': 'grids',
+      filter: ['in', ['get', 'code'], ['literal', []]],
+      paint: { 'line-color': UNSTAFFED_COLOUR, 'line-width': 3, 'line-dasharray': [2, 1] },
+    },
+    {
+      id: 'village-line', type: 'line', source: 'regions', 'source-layer': 'regions', minzoom: 11,
+      filter: isVillage,
+      paint: { 'line-color': '#555555', 'line-width': 1.2, 'line-dasharray': [3, 2] },
+    },
+    {
+      id: 'town-line', type: 'line', source: 'regions', 'source-layer': 'regions',
+      filter: isTown,
+      paint: { 'line-color': '#222222', 'line-width': ['interpolate', ['linear'], ['zoom'], 9, 1.2, 14, 3] },
+    },
+    {
+      id: 'key-area-fill', type: 'fill', source: 'key-areas', 'source-layer': 'key-areas',
+      paint: { 'fill-pattern': 'hatch' },
+    },
+    {
+      id: 'key-area-line', type: 'line', source: 'key-areas', 'source-layer': 'key-areas',
+      paint: {
+        'line-color': ['case', ['==', ['get', 'status'], 'overdue'], OVERDUE_COLOUR,
+          matchColour('category', KEY_AREA_COLOURS)],
+        'line-width': ['case', ['==', ['get', 'status'], 'overdue'], 3, 2],
+        'line-dasharray': [2, 1.5],
+      },
+    },
+    {
+      id: 'route-line', type: 'line', source: 'patrol-routes', 'source-layer': 'patrol-routes',
+      layout: { 'line-cap': 'round', 'line-join': 'round' },
+      paint: { 'line-color': ROUTE_COLOUR, 'line-width': 3, 'line-dasharray': [1, 1.5] },
+    },
+    {
+      id: 'event-heat', type: 'heatmap', source: 'events', 'source-layer': 'events', maxzoom: 16,
+      paint: {
+        'heatmap-color': ['interpolate', ['linear'], ['heatmap-density'],
+          0, HEAT_RAMP[0], 0.2, HEAT_RAMP[1], 0.45, HEAT_RAMP[2], 0.7, HEAT_RAMP[3], 1, HEAT_RAMP[4]],
+        // 100,000 events a year: keep the city view readable, sharpen as one zooms in.
+        'heatmap-weight': 0.5,
+        'heatmap-radius': ['interpolate', ['linear'], ['zoom'], 9, 3, 12, 8, 15, 18],
+        'heatmap-intensity': ['interpolate', ['linear'], ['zoom'], 9, 0.03, 12, 0.15, 15, 0.6],
+        'heatmap-opacity': ['interpolate', ['linear'], ['zoom'], 9, 0.75, 14, 0.75, 16, 0],
+      },
+    },
+    {
+      id: 'event-dot', type: 'circle', source: 'events', 'source-layer': 'events', minzoom: 15,
+      paint: { 'circle-radius': 3, 'circle-color': HEAT_RAMP[3], 'circle-stroke-color': '#FFFFFF', 'circle-stroke-width': 0.5 },
+    },
+    {
+      id: 'building-dot', type: 'circle', source: 'buildings', 'source-layer': 'buildings', minzoom: 14,
+      paint: { 'circle-radius': 2.5, 'circle-color': '#7A6F5F', 'circle-opacity': 0.7 },
+    },
+    {
+      id: 'camera-sector-fill', type: 'fill', source: 'camera-sectors', minzoom: 15,
+      paint: { 'fill-color': matchColour('status', CAMERA_STATUS_COLOURS), 'fill-opacity': 0.18 },
+    },
+    {
+      id: 'camera-sector-line', type: 'line', source: 'camera-sectors', minzoom: 15,
+      filter: ['==', ['get', 'status'], 'online'],
+      paint: { 'line-color': CAMERA_STATUS_COLOURS.online, 'line-width': 1 },
+    },
+    {
+      // Offline and faulty cameras: dashed, so the status does not rest on colour alone.
+      id: 'camera-sector-line-down', type: 'line', source: 'camera-sectors', minzoom: 15,
+      filter: ['!=', ['get', 'status'], 'online'],
+      paint: { 'line-color': matchColour('status', CAMERA_STATUS_COLOURS), 'line-width': 1, 'line-dasharray': [2, 2] },
+    },
+    {
+      id: 'camera-dot', type: 'circle', source: 'cameras', 'source-layer': 'cameras', minzoom: 12,
+      paint: {
+        'circle-radius': ['interpolate', ['linear'], ['zoom'], 12, 2, 16, 5],
+        'circle-color': matchColour('status', CAMERA_STATUS_COLOURS),
+        'circle-stroke-color': '#FFFFFF',
+        'circle-stroke-width': 1,
+      },
+    },
+    {
+      id: 'selection-fill', type: 'fill', source: 'selection',
+      filter: ['all', ['==', ['geometry-type'], 'Polygon'], ['!=', ['get', 'role'], 'version']],
+      paint: { 'fill-color': '#F0E442', 'fill-opacity': ['case', ['==', ['get', 'role'], 'sector'], 0.45, 0.15] },
+    },
+    {
+      id: 'selection-line', type: 'line', source: 'selection',
+      filter: ['all', ['!=', ['geometry-type'], 'Point'], ['!=', ['get', 'role'], 'version']],
+      paint: { 'line-color': '#000000', 'line-width': 2.5 },
+    },
+    {
+      // An old version of a grid, from the history view.
+      id: 'selection-version', type: 'line', source: 'selection', filter: ['==', ['get', 'role'], 'version'],
+      paint: { 'line-color': '#6A3D9A', 'line-width': 3, 'line-dasharray': [2, 1] },
+    },
+    {
+      id: 'selection-point', type: 'circle', source: 'selection', filter: ['==', ['geometry-type'], 'Point'],
+      paint: { 'circle-radius': 6, 'circle-color': '#000000', 'circle-stroke-color': '#F0E442', 'circle-stroke-width': 3 },
+    },
+    {
+      id: 'grid-label', type: 'symbol', source: 'grids', 'source-layer': 'grids', minzoom: 13,
+      layout: {
+        'text-field': ['format', ['get', 'name'], {}, '\n', {}, ['get', 'code'], { 'font-scale': 0.8 }],
+        'text-font': FONT,
+        'text-size': 12,
+        'text-max-width': 10,
+      },
+      paint: { 'text-color': '#1B2A38', 'text-halo-color': '#FFFFFF', 'text-halo-width': 1.5 },
+    },
+    {
+      id: 'key-area-label', type: 'symbol', source: 'key-areas', 'source-layer': 'key-areas', minzoom: 14,
+      layout: {
+        'text-field': keyAreaLabel(deadlineWord),
+        'text-font': FONT,
+        'text-size': 12,
+      },
+      paint: { 'text-color': '#5B1F00', 'text-halo-color': '#FFFFFF', 'text-halo-width': 1.5 },
+    },
+  );
+  return {
+    version: 8,
+    // No `glyphs`: MapLibre draws labels with local fonts, so the map needs nothing from outside.
+    sources,
+    layers,
+  };
+}

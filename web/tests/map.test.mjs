@@ -1,0 +1,139 @@
+// The web map in a real headless Chromium against a real `safegrid serve` on the sample: the
+// map draws grids from the server's tiles, a click shows the same answer as /api/v1/locate,
+// search, camera sectors and the language switch work, and nothing is requested from outside
+// 127.0.0.1.
+
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, test } from 'node:test';
+import {
+  jumpTo, newPage, openMap, renderedKeys, screenshot, settle, startBrowser, startServer,
+} from './harness.mjs';
+
+let server;
+let browser;
+let page;
+
+async function api(path) {
+  const response = await fetch(`${server.base}${path}`);
+  assert.equal(response.status, 200, `${path}: ${response.status}`);
+  return response.json();
+}
+
+describe('web map', { timeout: 600_000 }, () => {
+  before(async () => {
+    server = await startServer();
+    browser = await startBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  afterEach(() => {
+    // Every test: no request may leave 127.0.0.1, and the page logged no errors.
+    assert.deepEqual(page.external, [], 'requests that would have left 127.0.0.1');
+    assert.deepEqual(page.consoleErrors, [], 'errors in the page');
+  });
+
+  test('opens on the city and draws grids, town boundaries and key areas from tiles', async () => {
+    page = await newPage(browser, server.base);
+    await openMap(page, server.base);
+    assert.equal(await page.locator('h1').textContent(), '网格化管理一张图');
+    assert.equal(await page.evaluate(() => document.documentElement.lang), 'zh-CN');
+    const grids = await renderedKeys(page, ['grid-fill']);
+    assert.ok(grids.length > 100, `the whole city shows many grids, saw ${grids.length}`);
+    const all = await api('/api/v1/grids?limit=10000');
+    const codes = new Set(all.features.map((f) => f.properties.code));
+    for (const code of grids) assert.ok(codes.has(code), `rendered grid ${code} exists in the API`);
+    const towns = await renderedKeys(page, ['town-line']);
+    assert.ok(towns.length >= 10, `town boundaries drawn, saw ${towns.length}`);
+    const legend = await page.locator('#legend').textContent();
+    assert.match(legend, /城镇社区网格/);
+    assert.match(legend, /密度，非统计显著性/);
+    await screenshot(page, 'city');
+  });
+
+  test('a click shows the inspector with the same grid, workers and cameras as the API', async () => {
+    page = await newPage(browser, server.base);
+    await openMap(page, server.base);
+    // A camera's own spot is seen by that camera: the inspector must list cameras there.
+    const cameras = await api('/api/v1/cameras?bbox=120.22,29.25,120.26,29.30&limit=50');
+    const online = cameras.features.find((f) => f.properties.status === 'online');
+    assert.ok(online, 'the sample has an online camera in the town centre');
+    const [lon, lat] = online.geometry.coordinates;
+    await jumpTo(page, [lon, lat], 17);
+    const box = await page.locator('#map canvas').boundingBox();
+    const pixel = await page.evaluate(([x, y]) => window.safegridMap.project([x, y]), [lon, lat]);
+    const asked = page.waitForRequest((r) => r.url().includes('/api/v1/locate?'));
+    await page.mouse.click(box.x + pixel.x, box.y + pixel.y);
+    // Ask the API the same question the page asked, independently of the page.
+    const locateUrl = new URL((await asked).url());
+    const clicked = [Number(locateUrl.searchParams.get('lon')), Number(locateUrl.searchParams.get('lat'))];
+    assert.ok(Math.abs(clicked[0] - lon) < 1e-4 && Math.abs(clicked[1] - lat) < 1e-4, 'the page asked about the clicked spot');
+    const expected = await api(`${locateUrl.pathname}${locateUrl.search}`);
+    assert.ok(expected.grid, 'the clicked point is in a grid');
+    await page.locator('[data-testid=grid-code]').waitFor();
+    assert.equal(await page.locator('[data-testid=grid-code]').textContent(), expected.grid.code);
+    assert.match(await page.locator('[data-testid=village]').textContent(), new RegExp(expected.village.code));
+    const workerNames = await page.locator('[data-testid=grid] .worker strong').allTextContents();
+    assert.deepEqual(workerNames, expected.grid.workers.map((w) => w.name));
+    const cameraCodes = await page.locator('[data-testid=cameras] [data-camera]')
+      .evaluateAll((nodes) => nodes.map((n) => n.dataset.camera));
+    assert.deepEqual(cameraCodes, expected.cameras.map((c) => c.code), 'cameras nearest first, as the API says');
+    assert.ok(cameraCodes.length > 0);
+    // Clicking a camera highlights its sector on the map.
+    await page.locator(`[data-camera="${cameraCodes[0]}"]`).click();
+    await page.locator(`[data-camera="${cameraCodes[0]}"].selected`).waitFor();
+    await page.waitForFunction(() => window.safegridMap.queryRenderedFeatures({ layers: ['selection-fill'] })
+      .some((f) => f.properties.role === 'sector'));
+    const sectors = await renderedKeys(page, ['camera-sector-fill']);
+    assert.ok(sectors.length > 0, 'field-of-view sectors drawn at zoom 17');
+    await screenshot(page, 'inspector');
+  });
+
+  test('search finds a grid by code and the map moves there', async () => {
+    page = await newPage(browser, server.base);
+    await openMap(page, server.base);
+    const grids = await api('/api/v1/grids?limit=1&offset=500');
+    const grid = grids.features[0].properties;
+    await page.fill('#search-input', grid.code);
+    const option = page.locator('#search-results li[role=option]').first();
+    await option.waitFor();
+    assert.match(await option.textContent(), new RegExp(grid.code));
+    await page.evaluate(() => { window.moved = new Promise((r) => window.safegridMap.once('moveend', r)); });
+    await option.click();
+    await page.evaluate(() => window.moved);
+    await settle(page);
+    const shown = await renderedKeys(page, ['grid-fill']);
+    assert.ok(shown.includes(grid.code), `grid ${grid.code} is on screen after the search`);
+  });
+
+  test('the English switch relabels the page and the choice is kept in the URL', async () => {
+    page = await newPage(browser, server.base);
+    await openMap(page, server.base);
+    await page.click('[data-lang=en]');
+    assert.equal(await page.locator('h1').textContent(), 'Grid management map');
+    assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
+    assert.match(page.url(), /lang=en/);
+    assert.match(await page.locator('#legend').textContent(), /density, not significance/);
+    await page.reload();
+    await page.waitForFunction(() => document.body.classList.contains('map-ready'));
+    assert.equal(await page.locator('h1').textContent(), 'Grid management map');
+    await screenshot(page, 'english');
+  });
+
+  test('the layer switcher hides and shows a layer group and colours grids by workload', async () => {
+    page = await newPage(browser, server.base);
+    await openMap(page, server.base, '?layers=grids');
+    assert.equal(await page.locator('[data-group=cameras]').isChecked(), false);
+    assert.equal(await page.evaluate(() => window.safegridMap.getLayoutProperty('camera-dot', 'visibility')), 'none');
+    await page.locator('[data-group=cameras]').check();
+    assert.equal(await page.evaluate(() => window.safegridMap.getLayoutProperty('camera-dot', 'visibility')), 'visible');
+    assert.match(page.url(), /layers=grids%2Ccameras|layers=grids,cameras/);
+    await page.selectOption('#grid-colour', 'workload');
+    const paint = await page.evaluate(() => window.safegridMap.getPaintProperty('grid-fill', 'fill-color'));
+    assert.equal(paint[0], 'step');
+    assert.match(await page.locator('#legend').textContent(), /户数/);
+  });
+});

@@ -1,0 +1,260 @@
+// Planner mode in a real headless Chromium against a real `safegrid serve` on the sample: sign
+// in with a planner token, draw a grid over a sibling and see the overlap and the server's
+// refusal, draw a valid one in a hole, save, reload and find it; and the version history.
+
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, test } from 'node:test';
+import {
+  ADMIN_TOKEN, jumpTo, newPage, openMap, renderedKeys, screenshot, settle, startBrowser, startServer,
+} from './harness.mjs';
+
+let server;
+let browser;
+let page;
+let plannerToken;
+
+async function api(method, path, body, token = ADMIN_TOKEN) {
+  const response = await fetch(`${server.base}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: response.status, body: await response.json().catch(() => null) };
+}
+
+/** A square of half-side `d` degrees around `[lon, lat]`, as a closed ring. */
+function square([lon, lat], d) {
+  return [[lon - d, lat - d], [lon + d, lat - d], [lon + d, lat + d], [lon - d, lat + d], [lon - d, lat - d]];
+}
+
+/** A grid of the sample with a square of half-side `d` around its vertex mean wholly inside it. */
+async function gridWithRoomFor(d, skip = new Set()) {
+  const page1 = await api('GET', '/api/v1/grids?bbox=120.20,29.20,120.30,29.32&limit=1000');
+  const parents = new Set(page1.body.features.map((f) => f.properties.parent_code).filter(Boolean));
+  for (const f of page1.body.features) {
+    const code = f.properties.code;
+    if (skip.has(code) || parents.has(code) || f.geometry.type !== 'Polygon' || f.properties.parent_code) continue;
+    const ring = f.geometry.coordinates[0].slice(0, -1);
+    const centre = [ring.reduce((s, c) => s + c[0], 0) / ring.length, ring.reduce((s, c) => s + c[1], 0) / ring.length];
+    let inside = true;
+    for (const [lon, lat] of square(centre, d * 1.5)) {
+      const at = await api('GET', `/api/v1/locate?lon=${lon}&lat=${lat}`);
+      if (at.body.grid?.code !== code || at.body.micro_grid) {
+        inside = false;
+        break;
+      }
+    }
+    if (inside) return { code, centre, feature: f };
+  }
+  throw new Error('no grid with room for the test square');
+}
+
+/** Removes a grid as an administrator would: its workers are unassigned first (a worker with no
+ * other grid leaves), then the grid goes, leaving a hole in its community. */
+async function makeHole(code) {
+  const where = await api('GET', `/api/v1/grids/${code}`);
+  assert.equal(where.status, 200);
+  const workers = await api('GET', '/api/v1/workers?limit=10000');
+  for (const w of workers.body.features) {
+    if (!w.properties.grids.some((a) => a.grid === code)) continue;
+    const rest = w.properties.grids.filter((a) => a.grid !== code);
+    const done = rest.length
+      ? await api('PUT', `/api/v1/workers/${w.properties.id}`, { ...w, properties: { ...w.properties, grids: rest } })
+      : await api('DELETE', `/api/v1/workers/${w.properties.id}`);
+    assert.equal(done.status, 200, JSON.stringify(done.body));
+  }
+  const removed = await api('DELETE', `/api/v1/grids/${code}`);
+  assert.equal(removed.status, 200, JSON.stringify(removed.body));
+}
+
+/** Clicks the corners of `ring` on the map (polygon mode), then the first corner to close it. */
+async function drawRing(ring) {
+  const box = await page.locator('#map canvas').first().boundingBox();
+  const pixels = await page.evaluate((coords) => coords.map((c) => window.safegridMap.project(c)), ring.slice(0, -1));
+  for (const p of [...pixels, pixels[0]]) {
+    await page.mouse.move(box.x + p.x, box.y + p.y, { steps: 3 });
+    await page.mouse.click(box.x + p.x, box.y + p.y);
+    await page.waitForTimeout(150);
+  }
+}
+
+async function signIn(token) {
+  await page.click('#login-open');
+  await page.fill('#login-dialog input', token);
+  await page.click('#login-dialog [type=submit]');
+  await page.locator('[data-testid=who]').waitFor();
+}
+
+describe('planner mode', { timeout: 600_000 }, () => {
+  before(async () => {
+    server = await startServer();
+    browser = await startBrowser();
+    const issued = await api('POST', '/api/v1/tokens', { name: '规划科', role: 'planner' });
+    assert.equal(issued.status, 201, JSON.stringify(issued.body));
+    plannerToken = issued.body.token;
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  afterEach(() => {
+    assert.deepEqual(page.external, [], 'requests that would have left 127.0.0.1');
+  });
+
+  test('a bad token is refused in plain words; a viewer sees no drawing tools', async () => {
+    page = await newPage(browser, server.base);
+    await openMap(page, server.base);
+    await page.click('#login-open');
+    await page.fill('#login-dialog input', 'sg_not_a_token');
+    await page.click('#login-dialog [type=submit]');
+    await page.waitForFunction(() => document.querySelector('#login-dialog .message').textContent.length > 0);
+    assert.match(await page.locator('#login-dialog .message').textContent(), /请先登录/);
+    await page.click('#login-dialog [data-action=cancel]');
+    const viewer = await api('POST', '/api/v1/tokens', { name: '查看', role: 'viewer' });
+    await signIn(viewer.body.token);
+    assert.match(await page.locator('[data-testid=who]').textContent(), /只读/);
+    assert.equal(await page.locator('#planner-toolbar').isHidden(), true);
+  });
+
+  test('drawing over a sibling shows the overlap and the server refuses to save it', async () => {
+    page = await newPage(browser, server.base);
+    await openMap(page, server.base);
+    await signIn(plannerToken);
+    assert.equal(await page.locator('#planner-toolbar').isVisible(), true);
+    const target = await gridWithRoomFor(0.0003);
+    await jumpTo(page, target.centre, 18);
+    await page.click('#planner-toolbar [data-action=draw]');
+    await drawRing(square(target.centre, 0.0003));
+    const overlap = page.locator('[data-testid=overlap]').first();
+    await overlap.waitFor();
+    assert.match(await overlap.textContent(), new RegExp(target.code));
+    // The overlap is drawn on the map before saving.
+    await settle(page);
+    const drawn = await renderedKeys(page, ['edit-issue-fill'], 'grid');
+    assert.deepEqual(drawn, [target.code]);
+    await screenshot(page, 'planner-overlap');
+    await page.click('[data-action=save]');
+    const message = page.locator('[data-testid=planner-message]');
+    await message.waitFor();
+    assert.match(await message.textContent(), new RegExp(target.code), 'the refusal names the other grid');
+    const after = await api('GET', `/api/v1/grids/${target.code}`);
+    assert.equal(after.status, 200, 'the sibling is untouched');
+  });
+
+  test('a valid grid drawn in a hole is saved, survives a reload and has a history', async () => {
+    page = await newPage(browser, server.base);
+    await openMap(page, server.base);
+    await signIn(plannerToken);
+    // Make room: an administrator removes one grid, leaving a hole in its community.
+    const hole = await gridWithRoomFor(0.0003);
+    await makeHole(hole.code);
+    await page.reload();
+    await page.waitForFunction(() => document.body.classList.contains('map-ready'));
+    await jumpTo(page, hole.centre, 18);
+    await page.click('#planner-toolbar [data-action=draw]');
+    await drawRing(square(hole.centre, 0.0003));
+    await page.locator('[data-testid=check-report]').waitFor();
+    assert.equal(await page.locator('[data-testid=overlap]').count(), 0);
+    const code = await page.inputValue('.grid-form [name=code]');
+    assert.match(code, new RegExp(`^${hole.code.slice(0, 12)}\\d{3}$`), 'a code in the same village is suggested');
+    await page.fill('.grid-form [name=name]', '浏览器测试网格');
+    await page.click('[data-action=save]');
+    await page.locator('[data-testid=planner-message]').waitFor();
+    assert.match(await page.locator('[data-testid=planner-message]').textContent(), new RegExp(code));
+    const stored = await api('GET', `/api/v1/grids/${code}`);
+    assert.equal(stored.status, 200);
+    assert.equal(stored.body.properties.name, '浏览器测试网格');
+
+    // After a reload the new grid is on the map and found by search.
+    await page.reload();
+    await page.waitForFunction(() => document.body.classList.contains('map-ready'));
+    await jumpTo(page, hole.centre, 17);
+    assert.ok((await renderedKeys(page, ['grid-fill'])).includes(code), 'the new grid is drawn from fresh tiles');
+    await page.fill('#search-input', code);
+    await page.locator('#search-results li[role=option]').first().waitFor();
+    assert.match(await page.locator('#search-results li[role=option]').first().textContent(), /浏览器测试网格/);
+    await page.keyboard.press('Escape');
+
+    // Its history: click inside it, open the versions.
+    const box = await page.locator('#map canvas').first().boundingBox();
+    const p = await page.evaluate((c) => window.safegridMap.project(c), hole.centre);
+    await page.mouse.click(box.x + p.x, box.y + p.y);
+    await page.locator('[data-testid=grid-code]').waitFor();
+    assert.equal(await page.locator('[data-testid=grid-code]').textContent(), code);
+    await page.click('[data-testid=grid] [data-action=history]');
+    await page.locator('[data-testid=grid-history] li').first().waitFor();
+    assert.equal(await page.locator('[data-testid=grid-history] li').count(), 1);
+    await screenshot(page, 'planner-saved');
+  });
+
+  test('the division assistant previews balanced grids for a community', async () => {
+    page = await newPage(browser, server.base);
+    await openMap(page, server.base);
+    await signIn(plannerToken);
+    const target = await gridWithRoomFor(0.0002);
+    const village = target.code.slice(0, 12);
+    const expected = await api('POST', '/api/v1/grids/divide', { village, households_per_grid: 300 }, plannerToken);
+    assert.equal(expected.status, 200, JSON.stringify(expected.body));
+    await page.click('#planner-toolbar [data-action=divide]');
+    await page.fill('[data-testid=division-form] [name=village]', village);
+    await page.selectOption('[data-testid=division-form] [name=target]', 'households_per_grid');
+    await page.fill('[data-testid=division-form] [name=value]', '300');
+    await page.click('[data-action=propose]');
+    await page.locator('[data-testid=division-summary]').waitFor();
+    assert.equal(await page.locator('[data-testid=division-count]').textContent(), String(expected.body.summary.grids));
+    assert.equal(await page.locator('[data-testid=division-grids] li').count(), expected.body.features.length);
+    await settle(page);
+    const drawn = await renderedKeys(page, ['division-fill']);
+    assert.deepEqual(drawn, expected.body.features.map((f) => f.properties.code).sort(), 'every proposed grid is on the map');
+    await screenshot(page, 'division');
+
+    // A bad request is explained in plain words.
+    await page.fill('[data-testid=division-form] [name=village]', '330783999999');
+    await page.click('[data-action=propose]');
+    await page.waitForFunction(() => /找不到/.test(document.querySelector('[data-testid=division-message]')?.textContent ?? ''));
+    assert.match(await page.locator('[data-testid=division-message]').textContent(), /330783999999/);
+  });
+
+  test('unassigning every worker flags the grid (一格一员); assigning one clears it', async () => {
+    page = await newPage(browser, server.base);
+    await openMap(page, server.base);
+    await signIn(plannerToken);
+    const before = Number(await page.locator('[data-testid=unstaffed-count]').textContent());
+    const target = await gridWithRoomFor(0.0002);
+    await jumpTo(page, target.centre, 17);
+    const box = await page.locator('#map canvas').first().boundingBox();
+    const p = await page.evaluate((c) => window.safegridMap.project(c), target.centre);
+    await page.mouse.click(box.x + p.x, box.y + p.y);
+    await page.locator('[data-testid=grid-code]').waitFor();
+    assert.equal(await page.locator('[data-testid=grid-code]').textContent(), target.code);
+    const workers = await page.locator('[data-testid=grid] .worker').evaluateAll((nodes) => nodes.map((n) => n.dataset.worker));
+    assert.ok(workers.length > 0, 'the sample staffs every grid');
+    for (const id of workers) {
+      await page.click(`[data-testid=grid] [data-worker="${id}"] [data-action=unassign]`);
+      await page.locator(`[data-testid=grid] [data-worker="${id}"]`).waitFor({ state: 'detached' });
+    }
+    await page.locator('[data-testid=grid-no-workers]').waitFor();
+    await page.waitForFunction((n) => document.querySelector('[data-testid=unstaffed-count]').textContent === String(n), before + 1);
+    const listed = await api('GET', '/api/v1/grids/without-worker');
+    assert.ok(listed.body.grids.some((g) => g.code === target.code));
+    await settle(page);
+    assert.deepEqual(await renderedKeys(page, ['grid-unstaffed']), [target.code], 'flagged on the map');
+    await screenshot(page, 'unstaffed');
+
+    await page.fill('[data-testid=assign-form] [name=worker]', workers[0]);
+    await page.selectOption('[data-testid=assign-form] [name=duty]', 'leader');
+    await page.click('[data-testid=assign-form] [type=submit]');
+    await page.locator(`[data-testid=grid] [data-worker="${workers[0]}"]`).waitFor();
+    await page.waitForFunction((n) => document.querySelector('[data-testid=unstaffed-count]').textContent === String(n), before);
+    const worker = await api('GET', `/api/v1/workers/${workers[0]}`);
+    assert.ok(worker.body.properties.grids.some((a) => a.grid === target.code && a.duty === 'leader'));
+
+    // An unknown worker is explained, and nothing changes.
+    await page.fill('[data-testid=assign-form] [name=worker]', 'W-nobody');
+    await page.click('[data-testid=assign-form] [type=submit]');
+    await page.locator('[data-testid=grid-staffing-error]').waitFor();
+    assert.match(await page.locator('[data-testid=grid-staffing-error]').textContent(), /找不到/);
+  });
+});
