@@ -42,7 +42,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, SecondsFormat, Utc};
-use geo::{Coord, Intersects, Rect};
+use geo::{Intersects, Rect};
 use geojson::Feature;
 use geojson::feature::Id;
 use serde_json::{Value, json};
@@ -51,7 +51,7 @@ use crate::domain::{
     Building, Camera, Event, Grid, Item, KeyArea, Layer, PatrolRoute, Region, Worker,
 };
 use crate::spatial::Snapshot;
-use crate::spatial::index::{LayerIndex, Spatial};
+use crate::spatial::index::{LayerIndex, Spatial, rect_hull};
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
@@ -435,18 +435,7 @@ fn extent_of<T: Served>(index: &LayerIndex<T>, times: &Times) -> (Option<Rect>, 
     let mut time: Option<Interval> = None;
     for item in index.items() {
         if let Some(b) = item.bounds() {
-            bbox = Some(bbox.map_or(b, |a| {
-                Rect::new(
-                    Coord {
-                        x: a.min().x.min(b.min().x),
-                        y: a.min().y.min(b.min().y),
-                    },
-                    Coord {
-                        x: a.max().x.max(b.max().x),
-                        y: a.max().y.max(b.max().y),
-                    },
-                )
-            }));
+            bbox = Some(bbox.map_or(b, |a| rect_hull(a, b)));
         }
         if let Some(t) = item.when(times) {
             time = Some(time.map_or(t, |a| a.hull(t)));

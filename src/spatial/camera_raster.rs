@@ -15,9 +15,9 @@ use geo::Coord;
 
 use crate::domain::Camera;
 
-use super::index::Spatial;
+use super::index::{Spatial, rect_union};
 use super::measure::{LocalFrame, angle_diff_deg};
-use super::raster::{BlockMask, to_index, union};
+use super::raster::{BlockMask, to_index};
 
 /// Target cell size in metres.
 pub const CELL_M: f64 = 40.0;
@@ -45,7 +45,7 @@ impl CameraRaster {
     /// Builds the raster for `cameras` (the camera layer's items).
     #[must_use]
     pub fn build(cameras: &[Camera]) -> Self {
-        let Some(extent) = union(cameras.iter().filter_map(Spatial::envelope)) else {
+        let Some(extent) = rect_union(cameras.iter().filter_map(Spatial::envelope)) else {
             return Self::default();
         };
         let centre = extent.center();

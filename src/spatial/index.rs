@@ -46,6 +46,26 @@ impl<T> Default for LayerIndex<T> {
     }
 }
 
+/// The smallest rectangle holding both `a` and `b`.
+#[must_use]
+pub fn rect_hull(a: Rect, b: Rect) -> Rect {
+    Rect::new(
+        Coord {
+            x: a.min().x.min(b.min().x),
+            y: a.min().y.min(b.min().y),
+        },
+        Coord {
+            x: a.max().x.max(b.max().x),
+            y: a.max().y.max(b.max().y),
+        },
+    )
+}
+
+/// The smallest rectangle holding every rectangle of `rects`; `None` when there are none.
+pub fn rect_union(rects: impl IntoIterator<Item = Rect>) -> Option<Rect> {
+    rects.into_iter().reduce(rect_hull)
+}
+
 fn to_aabb(r: Rect) -> Rectangle<[f64; 2]> {
     Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y])
 }

@@ -11,10 +11,11 @@
 //! WGS84 degrees; [`CELL_M`] in metres.
 
 use geo::coordinate_position::CoordPos;
-use geo::{BoundingRect, Coord, LineString, Rect};
+use geo::{BoundingRect, Coord, LineString};
 
 use crate::domain::Grid;
 
+use super::index::rect_union;
 use super::measure::LocalFrame;
 
 /// Target cell size in metres.
@@ -181,7 +182,8 @@ impl GridRaster {
             .filter(|(_, g)| g.parent_code.is_none())
             .map(|(i, g)| (u32::try_from(i).unwrap_or(u32::MAX), g))
             .collect();
-        let Some(extent) = union(top.iter().filter_map(|(_, g)| g.area.bounding_rect())) else {
+        let Some(extent) = rect_union(top.iter().filter_map(|(_, g)| g.area.bounding_rect()))
+        else {
             return Self::default();
         };
         let centre = extent.center();
@@ -413,22 +415,6 @@ impl GridRaster {
             whole as f64 / used as f64
         }
     }
-}
-
-/// The smallest rectangle holding every rectangle of `rects`.
-pub(super) fn union(rects: impl Iterator<Item = Rect>) -> Option<Rect> {
-    rects.reduce(|a, b| {
-        Rect::new(
-            Coord {
-                x: a.min().x.min(b.min().x),
-                y: a.min().y.min(b.min().y),
-            },
-            Coord {
-                x: a.max().x.max(b.max().x),
-                y: a.max().y.max(b.max().y),
-            },
-        )
-    })
 }
 
 /// A non-negative finite float to an index (saturating; NaN → 0).

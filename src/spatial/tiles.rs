@@ -69,7 +69,7 @@ use crate::domain::{
 };
 
 use super::Snapshot;
-use super::index::{KeyOf, LayerIndex, Spatial};
+use super::index::{KeyOf, LayerIndex, Spatial, rect_union};
 
 /// Tile side in tile coordinate units.
 pub const EXTENT: u32 = 4096;
@@ -1300,26 +1300,11 @@ pub fn layer_fields(layer: Layer) -> Option<&'static [(&'static str, FieldType)]
 
 fn bounds_of<T: TileItem>(index: &LayerIndex<T>) -> Option<Rect> {
     use geo::BoundingRect;
-    index
-        .items()
-        .iter()
-        .filter_map(|it| match it.shape() {
-            Shape::Point(c) => Some(Rect::new(c, c)),
-            Shape::Line(l) => l.bounding_rect(),
-            Shape::Area(a) => a.bounding_rect(),
-        })
-        .reduce(|a, b| {
-            Rect::new(
-                Coord {
-                    x: a.min().x.min(b.min().x),
-                    y: a.min().y.min(b.min().y),
-                },
-                Coord {
-                    x: a.max().x.max(b.max().x),
-                    y: a.max().y.max(b.max().y),
-                },
-            )
-        })
+    rect_union(index.items().iter().filter_map(|it| match it.shape() {
+        Shape::Point(c) => Some(Rect::new(c, c)),
+        Shape::Line(l) => l.bounding_rect(),
+        Shape::Area(a) => a.bounding_rect(),
+    }))
 }
 
 /// The lon/lat box of every geometry of `layer`; `None` when it has no geometry or no items.

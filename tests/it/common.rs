@@ -213,6 +213,23 @@ pub fn fixture() -> Vec<AnyItem> {
     ]
 }
 
+/// Sends `req` through `router`: status, headers and the whole body.
+pub async fn exchange(
+    router: &Router,
+    req: Request<Body>,
+) -> (StatusCode, axum::http::HeaderMap, axum::body::Bytes) {
+    let response = router.clone().oneshot(req).await.expect("router answers");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (status, headers, bytes)
+}
+
 /// A running app on `backend` with the fixture and tokens per role; `None` to skip.
 pub struct TestApp {
     pub app: Router,
@@ -269,20 +286,12 @@ impl TestApp {
 
     /// Sends a prepared request.
     pub async fn send(&self, req: Request<Body>) -> (StatusCode, String, Value) {
-        let response = self.app.clone().oneshot(req).await.expect("router answers");
-        let status = response.status();
-        let content_type = response
-            .headers()
+        let (status, headers, bytes) = exchange(&self.app, req).await;
+        let content_type = headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_owned();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
         let value = serde_json::from_slice(&bytes)
             .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
         (status, content_type, value)

@@ -4,16 +4,14 @@
 
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, Request, StatusCode, header};
-use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::f64::consts::PI;
-use tower::ServiceExt;
 
 use safegrid::domain::Role;
 
 use crate::both_backends;
-use crate::common::{CAMERA, GRID_A, GRID_B, MICRO_A, TestApp, area_feature, rect};
+use crate::common::{CAMERA, GRID_A, GRID_B, MICRO_A, TestApp, area_feature, exchange, rect};
 
 const MVT: &str = "application/vnd.mapbox-vector-tile";
 const PROBLEM: &str = "application/problem+json";
@@ -330,21 +328,7 @@ async fn get(app: &TestApp, uri: &str, headers: &[(&str, &str)]) -> (StatusCode,
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
-    let response = app
-        .app
-        .clone()
-        .oneshot(req.body(Body::empty()).expect("request"))
-        .await
-        .expect("router answers");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    (status, headers, body)
+    exchange(&app.app, req.body(Body::empty()).expect("request")).await
 }
 
 fn header_str(headers: &HeaderMap, name: header::HeaderName) -> &str {

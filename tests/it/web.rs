@@ -6,12 +6,10 @@ use std::path::PathBuf;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
-use tower::ServiceExt;
 
 use safegrid::api::{WebOptions, app_with};
 
-use crate::common::{Backend, CAMERA, GRID_A, GRID_B, TestApp};
+use crate::common::{Backend, CAMERA, GRID_A, GRID_B, TestApp, exchange};
 
 /// A throwaway `web/` folder; removed on drop.
 struct WebDir(PathBuf);
@@ -45,24 +43,13 @@ impl Drop for WebDir {
 }
 
 async fn get(app: &axum::Router, uri: &str) -> (StatusCode, String, String) {
-    let response = app
-        .clone()
-        .oneshot(Request::get(uri).body(Body::empty()).expect("request"))
-        .await
-        .expect("infallible");
-    let status = response.status();
-    let content_type = response
-        .headers()
+    let (status, headers, body) =
+        exchange(app, Request::get(uri).body(Body::empty()).expect("request")).await;
+    let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
     (
         status,
         content_type,
