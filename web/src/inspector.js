@@ -73,7 +73,11 @@ function gridBlock(grid, titleKey, testId, handlers) {
     el('p', { class: 'warning', 'data-testid': `${testId}-staffing-error`, hidden: true }),
     el('div', { class: 'actions' },
       el('button', { type: 'button', 'data-action': 'history', onclick: (e) => handlers.showHistory(grid.code, e.target.closest('section').querySelector('.history')) }, t('history.show')),
-      handlers.canEdit() ? el('button', { type: 'button', 'data-action': 'edit', onclick: () => handlers.editGrid(grid.code) }, t('planner.edit')) : null),
+      handlers.canEdit() ? [
+        el('button', { type: 'button', 'data-action': 'edit', onclick: () => handlers.editGrid(grid.code) }, t('planner.edit')),
+        el('button', { type: 'button', 'data-action': 'split', onclick: () => handlers.splitGrid(grid.code) }, t('planner.split')),
+        el('button', { type: 'button', 'data-action': 'merge', onclick: () => handlers.mergeGrid(grid.code) }, t('planner.merge')),
+      ] : null),
     el('ol', { class: 'history', 'data-testid': `${testId}-history` }));
 }
 

@@ -166,6 +166,8 @@ function setupInspector(map, planner) {
     assign: (code, workerId, duty) => staffingChange(assign(code, workerId, duty)),
     unassign: (code, workerId) => staffingChange(unassign(code, workerId)),
     editGrid: (code) => planner.startEdit(code),
+    splitGrid: (code) => planner.startSplit(code),
+    mergeGrid: (code) => planner.startMerge(code),
     async showHistory(code, list) {
       const history = await getJson(`/api/v1/grids/${encodeURIComponent(code)}/history`);
       renderHistory(list, history, (feature) => {
@@ -205,7 +207,8 @@ function setupInspector(map, planner) {
       if (mine === asked) renderMessage(body, `${t('inspector.error')}: ${error.message}`, 'warning');
     }
   };
-  map.on('click', (e) => {
+  map.on('click', async (e) => {
+    if (await planner.pickAt(e.lngLat)) return;
     if (!planner.busy()) inspect(e.lngLat);
   });
   /** After an assignment change: show the error, or look the point up again and refresh the

@@ -3,7 +3,9 @@
 // siblings, gaps left in the community, invalid rings) on the map before saving, undo, and save
 // (every save is a new grid version). Server errors (problem+json) are shown in plain words.
 
-import { TerraDraw, TerraDrawPolygonMode, TerraDrawSelectMode, ValidateNotSelfIntersecting } from 'terra-draw';
+import {
+  TerraDraw, TerraDrawLineStringMode, TerraDrawPolygonMode, TerraDrawSelectMode, ValidateNotSelfIntersecting,
+} from 'terra-draw';
 import { TerraDrawMapLibreGLAdapter } from 'terra-draw-maplibre-gl-adapter';
 import { t } from './i18n.js';
 import { el, fill } from './inspector.js';
@@ -166,6 +168,8 @@ export function setupPlanner(map, { refreshLayer, onSaved }) {
           validation: (feature, { updateType }) =>
             (updateType === 'finish' || updateType === 'commit' ? ValidateNotSelfIntersecting(feature) : { valid: true }),
         }),
+        // The cut line of a split: two clicks, one on each side of the grid.
+        new TerraDrawLineStringMode({ finishOnNthCoordinate: 2 }),
         new TerraDrawSelectMode({
           keyEvents: { deselect: 'Escape', delete: null, rotate: null, scale: null },
           flags: {
@@ -183,6 +187,11 @@ export function setupPlanner(map, { refreshLayer, onSaved }) {
     draw.start();
     window.safegridDraw = draw; // for the browser tests and the console
     draw.on('finish', (id) => {
+      if (session?.kind === 'split') {
+        session.id = id;
+        renderSplit();
+        return;
+      }
       if (!session) session = { id, replaces: null, original: null };
       session.id = id;
       draw.setMode('select');
@@ -244,6 +253,85 @@ export function setupPlanner(map, { refreshLayer, onSaved }) {
     session = { id: result.id, replaces: code, original: answer.body.properties };
     d.selectFeature(result.id);
     await check();
+  };
+
+  // --- split and merge -------------------------------------------------------------------------
+  const startSplit = (code) => {
+    cancel();
+    ensureDraw().setMode('linestring');
+    session = { kind: 'split', target: code, id: null };
+    fill(panel, el('h3', {}, `${t('planner.split')} ${code}`), el('p', { class: 'muted' }, t('planner.split_hint')),
+      el('div', { class: 'actions' }, el('button', { type: 'button', onclick: cancel }, t('planner.cancel'))));
+    panel.hidden = false;
+  };
+
+  const renderSplit = (message, kind = 'warning') => {
+    fill(panel,
+      el('h3', {}, `${t('planner.split')} ${session.target}`),
+      message ? el('p', { class: kind, 'data-testid': 'planner-message' }, message) : null,
+      el('div', { class: 'actions' },
+        el('button', { type: 'button', 'data-action': 'confirm-split', onclick: confirmSplit }, t('planner.confirm')),
+        el('button', { type: 'button', onclick: cancel }, t('planner.cancel'))));
+  };
+
+  const confirmSplit = async () => {
+    const line = draw.getSnapshotFeature(session.id)?.geometry;
+    const answer = await authed('POST', `/api/v1/grids/${encodeURIComponent(session.target)}/split`, { line });
+    if (!answer.ok) {
+      renderSplit(plainError(answer.status, answer.body));
+      return;
+    }
+    const codes = answer.body.features.map((f) => f.properties.code);
+    cancel();
+    await refreshLayer('grids');
+    done(`${t('planner.split_done')} ${codes.join('、')}`);
+  };
+
+  const startMerge = (code) => {
+    cancel();
+    session = { kind: 'merge', keep: code, with: null };
+    renderMerge();
+  };
+
+  const renderMerge = (message, kind = 'warning') => {
+    panel.hidden = false;
+    fill(panel,
+      el('h3', {}, `${t('planner.merge')} ${session.keep}`),
+      session.with
+        ? el('p', { 'data-testid': 'merge-pair' }, `${session.keep} + ${session.with} → ${session.keep}`)
+        : el('p', { class: 'muted' }, t('planner.merge_hint')),
+      message ? el('p', { class: kind, 'data-testid': 'planner-message' }, message) : null,
+      el('div', { class: 'actions' },
+        session.with ? el('button', { type: 'button', 'data-action': 'confirm-merge', onclick: confirmMerge }, t('planner.confirm')) : null,
+        el('button', { type: 'button', onclick: cancel }, t('planner.cancel'))));
+  };
+
+  const confirmMerge = async () => {
+    const answer = await authed('POST', '/api/v1/grids/merge', { codes: [session.keep, session.with], keep: session.keep });
+    if (!answer.ok) {
+      renderMerge(plainError(answer.status, answer.body));
+      return;
+    }
+    const kept = session.keep;
+    cancel();
+    await refreshLayer('grids');
+    done(`${t('planner.merge_done')} ${kept}`);
+  };
+
+  /** A map click while merging picks the neighbour; true when the click was used. */
+  const pickAt = async (lngLat) => {
+    if (session?.kind !== 'merge') return false;
+    const where = await authed('GET', `/api/v1/locate?lon=${lngLat.lng}&lat=${lngLat.lat}`);
+    const code = where.ok ? where.body.grid?.code : null;
+    if (code && code !== session.keep) session.with = code;
+    renderMerge();
+    return true;
+  };
+
+  /** A closing message after an operation finished. */
+  const done = (message) => {
+    panel.hidden = false;
+    fill(panel, el('p', { class: 'ok', 'data-testid': 'planner-message' }, message));
   };
 
   const currentFeature = () => {
@@ -321,7 +409,7 @@ export function setupPlanner(map, { refreshLayer, onSaved }) {
     const gaps = answer.body.gaps ?? [];
     cancel();
     await refreshLayer('grids');
-    renderPanel({ message: `${t('planner.saved')} ${code}${gaps.length ? ` · ${t('planner.gaps_left')} ${gaps.length}` : ''}`, kind: 'ok' });
+    done(`${t('planner.saved')} ${code}${gaps.length ? ` · ${t('planner.gaps_left')} ${gaps.length}` : ''}`);
     onSaved?.(code);
   };
 
@@ -403,6 +491,9 @@ export function setupPlanner(map, { refreshLayer, onSaved }) {
 
   return {
     startEdit,
+    startSplit,
+    startMerge,
+    pickAt,
     signedIn: () => !toolbar.hidden,
     /** Whether a grid is being drawn or edited (map clicks then belong to the drawing). */
     busy: () => session !== null,

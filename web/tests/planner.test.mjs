@@ -257,4 +257,66 @@ describe('planner mode', { timeout: 600_000 }, () => {
     await page.locator('[data-testid=grid-staffing-error]').waitFor();
     assert.match(await page.locator('[data-testid=grid-staffing-error]').textContent(), /找不到/);
   });
+
+  test('split a grid along a drawn line, then merge the halves back', async () => {
+    page = await newPage(browser, server.base);
+    await openMap(page, server.base);
+    await signIn(plannerToken);
+    const target = await gridWithRoomFor(0.0002);
+    const ring = target.feature.geometry.coordinates[0];
+    const [west, east] = [Math.min(...ring.map((c) => c[0])), Math.max(...ring.map((c) => c[0]))];
+    const [south, north] = [Math.min(...ring.map((c) => c[1])), Math.max(...ring.map((c) => c[1]))];
+    const clickAt = async (lonLat) => {
+      const box = await page.locator('#map canvas').first().boundingBox();
+      const p = await page.evaluate((c) => window.safegridMap.project(c), lonLat);
+      assert.ok(p.x > 0 && p.y > 0 && p.x < box.width && p.y < box.height, `${lonLat} is on screen`);
+      await page.mouse.move(box.x + p.x, box.y + p.y, { steps: 3 });
+      await page.mouse.click(box.x + p.x, box.y + p.y);
+      await page.waitForTimeout(150);
+    };
+    const inspectAt = async (lonLat, code) => {
+      await clickAt(lonLat);
+      await page.waitForFunction((c) => document.querySelector('[data-testid=grid-code]')?.textContent === c, code);
+    };
+    const fit = () => page.evaluate(([b]) => new Promise((resolve) => {
+      const map = window.safegridMap;
+      map.once('moveend', resolve);
+      map.fitBounds(b, { padding: 80, animate: false });
+    }), [[[west, south], [east, north]]]);
+
+    await jumpTo(page, target.centre, 16);
+    await inspectAt(target.centre, target.code);
+    await fit();
+    await page.click('[data-testid=grid] [data-action=split]');
+    const margin = (east - west) * 0.08;
+    await clickAt([west - margin, target.centre[1]]);
+    await clickAt([east + margin, target.centre[1]]);
+    await page.click('[data-action=confirm-split]');
+    await page.waitForFunction(() => /已拆分为/.test(document.querySelector('[data-testid=planner-message]')?.textContent ?? ''));
+    const codes = (await page.locator('[data-testid=planner-message]').textContent()).match(/\d{15}/g);
+    assert.equal(codes.length, 2, 'two new grids');
+    assert.equal((await api('GET', `/api/v1/grids/${target.code}`)).status, 404, 'the old grid is retired');
+    const pieces = await Promise.all(codes.map((c) => api('GET', `/api/v1/grids/${c}`)));
+    assert.deepEqual(pieces.map((p) => p.status), [200, 200]);
+    await settle(page);
+    const drawn = await renderedKeys(page, ['grid-fill']);
+    assert.ok(codes.every((c) => drawn.includes(c)), 'both halves are on the map');
+    await screenshot(page, 'split');
+
+    // Merge: inspect the northern half, pick the southern one on the map, confirm.
+    const northPoint = [target.centre[0], target.centre[1] + (north - target.centre[1]) / 3];
+    const southPoint = [target.centre[0], target.centre[1] - (target.centre[1] - south) / 3];
+    const northCode = (await api('GET', `/api/v1/locate?lon=${northPoint[0]}&lat=${northPoint[1]}`)).body.grid.code;
+    const southCode = (await api('GET', `/api/v1/locate?lon=${southPoint[0]}&lat=${southPoint[1]}`)).body.grid.code;
+    assert.deepEqual([northCode, southCode].sort(), [...codes].sort());
+    await inspectAt(northPoint, northCode);
+    await page.click('[data-testid=grid] [data-action=merge]');
+    await clickAt(southPoint);
+    await page.locator('[data-testid=merge-pair]').waitFor();
+    assert.match(await page.locator('[data-testid=merge-pair]').textContent(), new RegExp(southCode));
+    await page.click('[data-action=confirm-merge]');
+    await page.waitForFunction(() => /已合并为/.test(document.querySelector('[data-testid=planner-message]')?.textContent ?? ''));
+    assert.equal((await api('GET', `/api/v1/grids/${northCode}`)).status, 200);
+    assert.equal((await api('GET', `/api/v1/grids/${southCode}`)).status, 404);
+  });
 });
