@@ -12,6 +12,7 @@ mod ogc;
 pub mod openapi;
 mod search;
 mod tiles;
+mod transfer;
 mod web;
 
 use std::sync::Arc;
@@ -75,6 +76,7 @@ pub fn app_with(service: Arc<Service>, web: WebOptions) -> Router {
             get(layers::grids_without_worker),
         )
         .merge(grid_edit::routes())
+        .merge(transfer::routes())
         .route("/api/v1/search", get(search::search))
         .route("/api/v1/tokens", post(create_token))
         .route("/api/v1/me", get(me));

@@ -10,7 +10,7 @@ use crate::domain::{Building, Camera, Event, Grid, KeyArea, Layer, PatrolRoute, 
 use crate::spatial::divide::{CUT_DIRECTIONS, MAX_EVENT_WEIGHT, MAX_GRIDS};
 
 use super::layers::{DEFAULT_PAGE, MAX_PAGE};
-use super::{MAX_BATCH_POINTS, MAX_BODY_BYTES};
+use super::{MAX_BATCH_BODY_BYTES, MAX_BATCH_POINTS, MAX_BODY_BYTES};
 
 fn schema_of<T: JsonSchema>(generator: &mut SchemaGenerator) -> Value {
     json!(generator.root_schema_for::<T>())
@@ -85,6 +85,45 @@ fn layer_paths(layer: Layer, paths: &mut serde_json::Map<String, Value>) {
                        "responses": {"200": {"description": "Deleted"}, "401": problem(), "403": problem(), "404": problem(), "409": problem()}}
         }),
     );
+}
+
+/// Whole-layer import and export (see `transfer`).
+fn transfer_paths(layer: Layer, paths: &mut serde_json::Map<String, Value>) {
+    let name = layer.table();
+    let path = layer.path();
+    let format = |default: Option<&str>| {
+        let mut schema = json!({"type": "string", "enum": ["geojson", "csv"]});
+        if let Some(d) = default {
+            schema["default"] = json!(d);
+        }
+        schema
+    };
+    paths.insert(format!("/api/v1/{path}/import"), json!({
+        "post": {
+            "operationId": format!("import_{name}"),
+            "summary": format!("Import a GeoJSON FeatureCollection or CSV file of {path} (the raw body, at most {MAX_BATCH_BODY_BYTES} bytes) in one transaction; nothing is written unless every row is valid"),
+            "security": [{"bearer": []}],
+            "parameters": [
+                {"name": "format", "in": "query", "schema": format(None), "description": "default: from the Content-Type (application/geo+json or application/json: geojson; text/csv: csv)"},
+                {"name": "crs", "in": "query", "schema": {"type": "string", "enum": ["wgs84", "gcj02", "bd09"], "default": "wgs84"}, "description": "coordinate system of the file; converted to WGS84"},
+                {"name": "dry_run", "in": "query", "schema": {"type": "boolean", "default": false}, "description": "validate rows and references only; nothing is written"}
+            ],
+            "requestBody": {"required": true, "content": {"application/geo+json": {}, "application/json": {}, "text/csv": {}}},
+            "responses": {
+                "200": {"description": "`{layer, rows, valid, bad: [], imported, dry_run}`", "content": {"application/json": {}}},
+                "400": problem(), "401": problem(), "403": problem(), "409": problem(), "413": problem(),
+                "422": {"description": "Bad rows: problem+json with the report's members, `bad: [{at: \"line 7\" | \"feature 3\", reason}]`; nothing imported", "content": {"application/problem+json": {}}}
+            }
+        }
+    }));
+    paths.insert(format!("/api/v1/{path}/export"), json!({
+        "get": {
+            "operationId": format!("export_{name}"),
+            "summary": format!("Download every item of {path} as `{path}.geojson` or `{path}.csv` (Content-Disposition: attachment)"),
+            "parameters": [{"name": "format", "in": "query", "schema": format(Some("geojson"))}],
+            "responses": {"200": {"description": "The layer", "content": {"application/geo+json": {}, "text/csv": {}}}, "400": problem()}
+        }
+    }));
 }
 
 /// The planner's grid edits (see `grid_edit`).
@@ -209,6 +248,7 @@ pub fn document() -> Value {
     let mut schemas = serde_json::Map::new();
     for layer in Layer::ALL {
         layer_paths(layer, &mut paths);
+        transfer_paths(layer, &mut paths);
         schemas.insert(
             format!("{}Feature", layer.table()),
             json!({

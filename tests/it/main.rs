@@ -11,4 +11,5 @@ mod postgis_agreement;
 mod raster_exact;
 mod store;
 mod tiles;
+mod transfer;
 mod web;
