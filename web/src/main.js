@@ -10,6 +10,7 @@ import { renderLegend } from './legend.js';
 import { setupDivision } from './divide.js';
 import { setupPlanner } from './planner.js';
 import { assign, showUnstaffed, unassign } from './staffing.js';
+import { setupTransfer } from './transfer.js';
 import { sectorFeature } from './sectors.js';
 import {
   DEFAULT_VISIBLE, LAYER_GROUPS, buildStyle, gridFillColour, hatchImage, keyAreaLabel,
@@ -72,10 +73,11 @@ async function start() {
   const planner = setupPlanner(map, { refreshLayer: (layer) => refreshLayer(map, layer) });
   setupInspector(map, planner);
   setupDivision(map, { currentVillage: () => lastVillage });
+  const transfer = setupTransfer({ onImported: (layer) => refreshLayer(map, layer).then(() => showUnstaffed(map)) });
   setupSectors(map);
   setupSearch(map);
   setupCursor(map);
-  setupLanguage(map);
+  setupLanguage(map, transfer);
   renderLegend(document.getElementById('legend'));
   showDataVersion();
   map.on('load', () => showUnstaffed(map));
@@ -323,7 +325,7 @@ async function showDataVersion() {
   i18n.onLanguageChange(render);
 }
 
-function setupLanguage(map) {
+function setupLanguage(map, transfer) {
   for (const button of document.querySelectorAll('[data-lang]')) {
     button.addEventListener('click', () => i18n.setLanguage(button.dataset.lang));
   }
@@ -331,6 +333,7 @@ function setupLanguage(map) {
     map.setLayoutProperty('key-area-label', 'text-field', keyAreaLabel(t('deadline')));
     renderLegend(document.getElementById('legend'), document.getElementById('grid-colour').value);
     showUnstaffed(map);
+    transfer.render();
   });
 }
 

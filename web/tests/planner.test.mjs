@@ -319,4 +319,36 @@ describe('planner mode', { timeout: 600_000 }, () => {
     assert.equal((await api('GET', `/api/v1/grids/${northCode}`)).status, 200);
     assert.equal((await api('GET', `/api/v1/grids/${southCode}`)).status, 404);
   });
+
+  test('a camera CSV is checked row by row, then imported; any layer downloads', async () => {
+    page = await newPage(browser, server.base);
+    await openMap(page, server.base);
+    await signIn(plannerToken);
+    const header = 'code,name,azimuth_deg,hfov_deg,range_m,kind,lon,lat';
+    const good = '33078300001329999901,浏览器导入点位,90,60,80,fixed,120.2417,29.2896';
+    const bad = '33078300001329999902,方位角错误,400,60,80,fixed,120.2418,29.2897';
+    await page.selectOption('[data-testid=transfer-form] [name=layer]', 'cameras');
+    await page.setInputFiles('[data-testid=transfer-form] [name=file]',
+      { name: 'cameras.csv', mimeType: 'text/csv', buffer: Buffer.from([header, good, bad, ''].join('\n')) });
+    await page.click('[data-action=check-file]');
+    await page.locator('[data-testid=transfer-report]').waitFor();
+    const report = await page.locator('[data-testid=transfer-report]').textContent();
+    assert.match(report, /line 3/, 'the bad row is named by its line');
+    assert.equal((await api('GET', '/api/v1/cameras/33078300001329999901')).status, 404, 'a check imports nothing');
+
+    await page.setInputFiles('[data-testid=transfer-form] [name=file]',
+      { name: 'cameras.csv', mimeType: 'text/csv', buffer: Buffer.from([header, good, ''].join('\n')) });
+    await page.click('[data-action=import-file]');
+    await page.waitForFunction(() => /已导入 1/.test(document.querySelector('[data-testid=transfer-report]')?.textContent ?? ''));
+    const camera = await api('GET', '/api/v1/cameras/33078300001329999901');
+    assert.equal(camera.status, 200);
+    assert.equal(camera.body.properties.name, '浏览器导入点位');
+
+    const href = await page.locator('[data-testid=export-csv]').getAttribute('href');
+    assert.equal(href, '/api/v1/cameras/export?format=csv');
+    const download = await fetch(`${server.base}${href}`);
+    assert.equal(download.status, 200);
+    assert.match(download.headers.get('content-disposition'), /cameras\.csv/);
+    assert.match(await download.text(), /33078300001329999901/);
+  });
 });

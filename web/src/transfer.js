@@ -1,0 +1,64 @@
+// Import and export of a layer from the left panel: download any layer as GeoJSON or CSV; upload
+// a GeoJSON or CSV file (with its coordinate system), check it first (dry run: every bad row with
+// its line and reason, nothing imported), then import it in one transaction.
+
+import { t } from './i18n.js';
+import { el, fill } from './inspector.js';
+import { authed, plainError } from './planner.js';
+
+const LAYERS = ['grids', 'regions', 'workers', 'cameras', 'patrol-routes', 'key-areas', 'events', 'buildings'];
+
+/** Sends the chosen file; a report of rows, or the bad rows in plain words. */
+async function send(layer, file, crs, dryRun) {
+  const format = /\.csv$/i.test(file.name) ? 'csv' : 'geojson';
+  const token = sessionStorage.getItem('safegrid.token');
+  const response = await fetch(`/api/v1/${layer}/import?format=${format}&crs=${crs}&dry_run=${dryRun}`, {
+    method: 'POST',
+    headers: { 'Content-Type': format === 'csv' ? 'text/csv' : 'application/geo+json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+    body: await file.text(),
+  });
+  return { ok: response.ok, status: response.status, body: await response.json().catch(() => null) };
+}
+
+export function setupTransfer({ onImported }) {
+  const section = document.getElementById('transfer');
+  const render = (report) => {
+    const layer = section.querySelector('[name=layer]')?.value ?? 'grids';
+    const form = el('form', { class: 'transfer', 'data-testid': 'transfer-form' },
+      el('select', { name: 'layer', 'aria-label': t('transfer.layer') },
+        LAYERS.map((l) => el('option', { value: l, selected: l === layer }, t(`layer.${l}`)))),
+      el('div', { class: 'actions' },
+        el('a', { href: `/api/v1/${layer}/export?format=geojson`, download: `${layer}.geojson`, 'data-testid': 'export-geojson' }, 'GeoJSON'),
+        el('a', { href: `/api/v1/${layer}/export?format=csv`, download: `${layer}.csv`, 'data-testid': 'export-csv' }, 'CSV')),
+      el('input', { type: 'file', name: 'file', accept: '.geojson,.json,.csv', 'aria-label': t('transfer.file') }),
+      el('select', { name: 'crs', 'aria-label': t('transfer.crs') },
+        [['wgs84', 'WGS84'], ['gcj02', 'GCJ-02'], ['bd09', 'BD-09']].map(([v, label]) => el('option', { value: v }, label))),
+      el('div', { class: 'actions' },
+        el('button', { type: 'button', 'data-action': 'check-file', onclick: () => run(true) }, t('transfer.check')),
+        el('button', { type: 'button', 'data-action': 'import-file', onclick: () => run(false) }, t('transfer.import'))));
+    form.elements.layer.addEventListener('change', () => render());
+    fill(section, el('h2', {}, t('transfer.title')), form, report ?? null);
+  };
+  const run = async (dryRun) => {
+    const form = section.querySelector('form');
+    const file = form.elements.file.files[0];
+    if (!file) return;
+    const layer = form.elements.layer.value;
+    const answer = await send(layer, file, form.elements.crs.value, dryRun);
+    const body = answer.body ?? {};
+    const bad = body.bad ?? [];
+    const summary = answer.ok
+      ? (dryRun ? `${t('transfer.valid_rows')} ${body.valid}/${body.rows}` : `${t('transfer.imported')} ${body.imported}`)
+      : plainError(answer.status, body);
+    const report = el('div', { 'data-testid': 'transfer-report' },
+      el('p', { class: answer.ok ? 'ok' : 'warning' }, summary),
+      bad.length ? el('ul', { class: 'small' }, bad.slice(0, 100).map((b) => el('li', {}, `${b.at}: ${b.reason}`))) : null);
+    const chosen = { layer, crs: form.elements.crs.value };
+    render(report);
+    section.querySelector('[name=layer]').value = chosen.layer;
+    section.querySelector('[name=crs]').value = chosen.crs;
+    if (answer.ok && !dryRun) onImported?.(layer);
+  };
+  render();
+  return { render };
+}
