@@ -70,8 +70,13 @@ async function start() {
 
   setupLayerSwitcher(map);
   setupGridColour(map);
-  const planner = setupPlanner(map, { refreshLayer: (layer) => refreshLayer(map, layer) });
-  setupInspector(map, planner);
+  // After a saved edit: the data version, the inspector's answer and the unstaffed list change.
+  const changed = { listeners: [() => showDataVersion(), () => showUnstaffed(map)] };
+  const planner = setupPlanner(map, {
+    refreshLayer: (layer) => refreshLayer(map, layer),
+    onChanged: () => changed.listeners.forEach((listener) => listener()),
+  });
+  changed.listeners.push(setupInspector(map, planner));
   setupDivision(map, { currentVillage: () => lastVillage });
   const transfer = setupTransfer({ onImported: (layer) => refreshLayer(map, layer).then(() => showUnstaffed(map)) });
   setupSectors(map);
@@ -224,19 +229,21 @@ function setupInspector(map, planner) {
       return;
     }
     const [lng, lat] = selection.point.geometry.coordinates;
-    await Promise.all([inspect({ lng, lat }), showUnstaffed(map)]);
+    await Promise.all([inspect({ lng, lat }), showUnstaffed(map), showDataVersion()]);
   };
   document.getElementById('inspector-close').addEventListener('click', () => {
     drawer.hidden = true;
     Object.assign(selection, { point: null, grid: null, sector: null, version: null });
     drawSelection(map);
   });
-  i18n.onLanguageChange(() => {
+  const again = () => {
     if (!drawer.hidden && selection.point) {
       const [lng, lat] = selection.point.geometry.coordinates;
       inspect({ lng, lat });
     }
-  });
+  };
+  i18n.onLanguageChange(again);
+  return again;
 }
 
 /** Field-of-view sectors for the cameras in view, from zoom 15. */
@@ -315,6 +322,8 @@ function setupCursor(map) {
   map.on('mousemove', (e) => { out.textContent = `${e.lngLat.lng.toFixed(6)}, ${e.lngLat.lat.toFixed(6)}`; });
 }
 
+/** The data version and store in the bottom bar (refreshed after every saved edit). */
+let dataVersion = null;
 async function showDataVersion() {
   const health = await getJson('/healthz').catch(() => null);
   if (!health) return;
@@ -322,7 +331,8 @@ async function showDataVersion() {
   out.dataset.version = health.snapshot_version;
   const render = () => { out.textContent = `${t('data.version')} ${health.snapshot_version} · ${health.store}`; };
   render();
-  i18n.onLanguageChange(render);
+  if (dataVersion === null) i18n.onLanguageChange(() => dataVersion?.());
+  dataVersion = render;
 }
 
 function setupLanguage(map, transfer) {

@@ -82,7 +82,7 @@ function invalidRing(report) {
   return !report.valid && !report.overlaps.length && (report.errors ?? []).some((e) => e.field === 'geometry');
 }
 
-export function setupPlanner(map, { refreshLayer, onSaved }) {
+export function setupPlanner(map, { refreshLayer, onChanged }) {
   const account = document.getElementById('account');
   const dialog = document.getElementById('login-dialog');
   const toolbar = document.getElementById('planner-toolbar');
@@ -330,6 +330,7 @@ export function setupPlanner(map, { refreshLayer, onSaved }) {
 
   /** A closing message after an operation finished. */
   const done = (message) => {
+    onChanged?.();
     panel.hidden = false;
     fill(panel, el('p', { class: 'ok', 'data-testid': 'planner-message' }, message));
   };
@@ -410,7 +411,6 @@ export function setupPlanner(map, { refreshLayer, onSaved }) {
     cancel();
     await refreshLayer('grids');
     done(`${t('planner.saved')} ${code}${gaps.length ? ` · ${t('planner.gaps_left')} ${gaps.length}` : ''}`);
-    onSaved?.(code);
   };
 
   function cancel() {

@@ -296,6 +296,10 @@ describe('planner mode', { timeout: 600_000 }, () => {
     const codes = (await page.locator('[data-testid=planner-message]').textContent()).match(/\d{15}/g);
     assert.equal(codes.length, 2, 'two new grids');
     assert.equal((await api('GET', `/api/v1/grids/${target.code}`)).status, 404, 'the old grid is retired');
+    // The open inspector follows: the clicked point now lies in one of the halves.
+    await page.waitForFunction((cs) => cs.includes(document.querySelector('[data-testid=grid-code]')?.textContent), codes);
+    const version = await api('GET', '/healthz');
+    await page.waitForFunction((v) => document.getElementById('data-version').dataset.version === String(v), version.body.snapshot_version);
     const pieces = await Promise.all(codes.map((c) => api('GET', `/api/v1/grids/${c}`)));
     assert.deepEqual(pieces.map((p) => p.status), [200, 200]);
     await settle(page);
