@@ -227,6 +227,21 @@ pub fn document() -> Value {
                  "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["name", "role"], "properties": {"name": {"type": "string"}, "role": {"type": "string", "enum": ["admin", "planner", "scheduler", "rectification", "worker", "viewer"]}}}}}},
                  "responses": {"201": {"description": "The token"}, "401": problem(), "403": problem()}}
     }));
+    let layer_param = json!({"name": "layer", "in": "path", "required": true,
+        "schema": {"type": "string", "enum": ["regions", "grids", "cameras", "patrol-routes", "key-areas", "events", "buildings"]}});
+    paths.insert("/tiles/{layer}.json".into(), json!({
+        "get": {"operationId": "tilejson", "summary": "TileJSON 3.0 for a layer; its tile URLs carry the data version",
+                "parameters": [layer_param],
+                "responses": {"200": {"description": "TileJSON"}, "404": problem()}}
+    }));
+    paths.insert("/tiles/{layer}/{z}/{x}/{y}.mvt".into(), json!({
+        "get": {"operationId": "tile", "summary": "A Mapbox Vector Tile 2.1 of a layer from the in-memory index (ETag, 304, no-cache; 204 when empty)",
+                "parameters": [layer_param,
+                    {"name": "z", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0, "maximum": 22}},
+                    {"name": "x", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0}},
+                    {"name": "y", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0}}],
+                "responses": {"200": {"description": "MVT", "content": {"application/vnd.mapbox-vector-tile": {}}}, "204": {"description": "no feature reaches the tile"}, "304": {"description": "not modified"}, "400": problem(), "404": problem()}}
+    }));
     paths.insert("/api/v1/grids/without-worker".into(), json!({
         "get": {"operationId": "grids_without_worker", "summary": "Top-level grids no worker serves (一格一员), with village and bbox",
                 "responses": {"200": {"description": "`{count, grids: [{code, name, village, bbox}]}`"}}}
