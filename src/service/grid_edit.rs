@@ -744,16 +744,7 @@ fn check_new_codes(snapshot: &Snapshot, village: &str, codes: &[String; 2]) -> S
 
 /// The next `n` free codes of `village`, after the highest serial it has ever used.
 fn free_codes(snapshot: &Snapshot, village: &str, n: u16) -> ServiceResult<Vec<String>> {
-    let highest = snapshot
-        .grid_history
-        .items()
-        .iter()
-        .map(|v| v.grid.code.as_str())
-        .chain(snapshot.grids.items().iter().map(|g| g.code.as_str()))
-        .filter(|c| c.len() == 15 && community_of_grid(c) == village)
-        .filter_map(|c| c[12..].parse::<u16>().ok())
-        .max()
-        .unwrap_or(0);
+    let highest = snapshot.highest_grid_serial(village);
     if highest + n > 999 {
         return Err(ServiceError::Conflict {
             field: "code".into(),

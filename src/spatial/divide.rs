@@ -703,12 +703,6 @@ fn short_name(name: &str) -> String {
     name.to_owned()
 }
 
-fn serial_of(village: &str, code: &str) -> Option<u32> {
-    code.strip_prefix(village)
-        .filter(|s| s.len() == 3)
-        .and_then(|s| s.parse().ok())
-}
-
 impl Snapshot {
     /// Proposes a division of a village/community into grids balanced by households (and
     /// optionally events), compact, and partitioning its boundary exactly; see the module doc.
@@ -770,20 +764,7 @@ impl Snapshot {
         if k > buildings {
             return Err(DivideError::TooFewBuildings { k, buildings });
         }
-        let highest = self
-            .grids
-            .items()
-            .iter()
-            .map(|g| g.code.as_str())
-            .chain(
-                self.grid_history
-                    .items()
-                    .iter()
-                    .map(|v| v.grid.code.as_str()),
-            )
-            .filter_map(|c| serial_of(code, c))
-            .max()
-            .unwrap_or(0);
+        let highest = u32::from(self.highest_grid_serial(code));
         if highest as usize + k > 999 {
             return Err(DivideError::SerialsExhausted {
                 village: code.to_owned(),

@@ -63,6 +63,27 @@ impl Snapshot {
         })
     }
 
+    /// The highest 3-digit grid serial `village` (12 digits) has ever used, current grids and
+    /// retired versions alike (codes are never reused); 0 when it has none.
+    #[must_use]
+    pub fn highest_grid_serial(&self, village: &str) -> u16 {
+        self.grids
+            .items()
+            .iter()
+            .map(|g| g.code.as_str())
+            .chain(
+                self.grid_history
+                    .items()
+                    .iter()
+                    .map(|v| v.grid.code.as_str()),
+            )
+            .filter_map(|c| c.strip_prefix(village))
+            .filter(|serial| serial.len() == 3)
+            .filter_map(|serial| serial.parse::<u16>().ok())
+            .max()
+            .unwrap_or(0)
+    }
+
     /// Indexes a whole dataset.
     #[must_use]
     pub fn build(data: Dataset, version: u64) -> Self {
