@@ -1,6 +1,8 @@
-//! `POST /api/v1/grids/divide`: the grid division assistant (合理划分网格). Parses and checks the
-//! request, runs [`crate::spatial::divide`] on the current snapshot off the async threads, and
-//! answers the proposal as a GeoJSON FeatureCollection. Nothing is written.
+//! The grid division assistant (合理划分网格) over HTTP. `POST /api/v1/grids/divide` parses and
+//! checks the request, runs [`crate::spatial::divide`] on the current snapshot off the async
+//! threads, and answers the proposal as a GeoJSON FeatureCollection; nothing is written.
+//! `POST /api/v1/grids/divide/accept` takes a proposal (as the planner adjusted it) and replaces
+//! the village's grids with it in one transaction ([`crate::service::division`]).
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -8,15 +10,17 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::domain::Layer;
-use crate::domain::geometry::area_to_geojson;
+use crate::domain::geometry::{area_to_geojson, parse_area};
+use crate::domain::{Duty, GridKind, Layer};
+use crate::service::division::{DivisionAccept, DivisionAssignment, DivisionGrid, DivisionReport};
 use crate::spatial::divide::{
     DivideError, DivisionRequest, MAX_EVENT_WEIGHT, MAX_GRIDS, Proposal, Target,
 };
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
-use super::extract::{AppJson, Caller};
+use super::extract::{AppJson, Caller, Params};
+use super::grid_edit::{edit_error, gap_json};
 use super::layers::geojson_response;
 
 /// The request body, before its fields are checked against each other.
@@ -167,4 +171,170 @@ pub async fn divide_village(
         .await
         .map_err(|e| ApiError::internal(&e))??;
     Ok(geojson_response(StatusCode::OK, &proposal_json(&proposal)))
+}
+
+/// The body of `POST /api/v1/grids/divide/accept`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptBody {
+    village: String,
+    /// A FeatureCollection (such as a proposal, adjusted) or an array of Features.
+    grids: Value,
+    #[serde(default)]
+    assignments: Option<Vec<AssignmentBody>>,
+}
+
+/// One assignment of an explicit staffing.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AssignmentBody {
+    worker: String,
+    grid: String,
+    duty: Duty,
+}
+
+/// The grids of an accept body; properties other than `code`, `name` and `kind` (a
+/// proposal's figures) are ignored.
+fn division_grids(value: Value) -> ApiResult<Vec<DivisionGrid>> {
+    let features = match value {
+        Value::Object(mut map) if map.get("type") == Some(&json!("FeatureCollection")) => {
+            map.remove("features").unwrap_or(Value::Null)
+        }
+        other => other,
+    };
+    let Value::Array(features) = features else {
+        return Err(ApiError::bad_request(
+            "grids",
+            "give a GeoJSON FeatureCollection or an array of Features",
+        ));
+    };
+    features
+        .into_iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let at = |field: &str| format!("grids[{i}].{field}");
+            let feature: geojson::Feature = serde_json::from_value(f).map_err(|e| {
+                ApiError::bad_request(
+                    &format!("grids[{i}]"),
+                    format!("not a GeoJSON Feature: {e}"),
+                )
+            })?;
+            let area = parse_area(feature.geometry.as_ref())
+                .map_err(|e| ApiError::bad_request(&at(&e.field), e.reason))?;
+            let props = feature.properties.unwrap_or_default();
+            let text = |key: &str| -> ApiResult<Option<String>> {
+                match props.get(key) {
+                    None | Some(Value::Null) => Ok(None),
+                    Some(Value::String(s)) => Ok(Some(s.trim().to_owned())),
+                    Some(other) => Err(ApiError::bad_request(
+                        &at(key),
+                        format!("`{key}` must be a string, got {other}"),
+                    )),
+                }
+            };
+            let kind = match props.get("kind") {
+                None | Some(Value::Null) => None,
+                Some(v) => Some(serde_json::from_value::<GridKind>(v.clone()).map_err(|_| {
+                    ApiError::bad_request(
+                        &at("kind"),
+                        format!("unknown kind {v}: use residential, village or dedicated"),
+                    )
+                })?),
+            };
+            Ok(DivisionGrid {
+                code: text("code")?.filter(|c| !c.is_empty()),
+                name: text("name")?,
+                kind,
+                area,
+            })
+        })
+        .collect()
+}
+
+fn division_json(r: &DivisionReport) -> Value {
+    let features: Vec<Value> = r
+        .grids
+        .iter()
+        .zip(&r.details)
+        .map(|(g, d)| {
+            json!({
+                "type": "Feature",
+                "id": g.code,
+                "geometry": area_to_geojson(&g.area),
+                "properties": {
+                    "code": g.code,
+                    "name": g.name,
+                    "kind": g.kind,
+                    "households": g.households,
+                    "population": g.population,
+                    "buildings": d.buildings,
+                    "area_m2": round_to(d.area_m2, 10.0),
+                    "clipped_m2": round_to(d.clipped_m2, 10.0),
+                    "contiguous": d.contiguous,
+                    "workers": d.workers,
+                }
+            })
+        })
+        .collect();
+    let households: Vec<u32> = r.grids.iter().map(|g| g.households).collect();
+    let max = households.iter().copied().max().unwrap_or(0);
+    let min = households.iter().copied().min().unwrap_or(0);
+    json!({
+        "type": "FeatureCollection",
+        "village": {"code": r.village, "name": r.village_name},
+        "committed": r.committed,
+        "features": features,
+        "replaced": r.replaced,
+        "retired": r.retired,
+        "households_from": r.households_from,
+        "workers": r.workers,
+        "unassigned_workers": r.unassigned_workers,
+        "micro_grids": r.micro_grids,
+        "unstaffed": r.unstaffed,
+        "gaps": r.gaps.iter().map(gap_json).collect::<Vec<_>>(),
+        "checks": {
+            "no_overlap": true,
+            "no_gap": r.gaps.is_empty(),
+            "contiguous": r.details.iter().all(|d| d.contiguous),
+            "staffed": r.unstaffed.is_empty(),
+        },
+        "summary": {
+            "grids": r.grids.len(),
+            "max_households": max,
+            "min_households": min,
+            "max_over_min": (min > 0).then(|| round_to(f64::from(max) / f64::from(min), 1000.0)),
+        },
+    })
+}
+
+/// `POST /api/v1/grids/divide/accept[?dry_run=true]` (planner or admin): replaces every
+/// top-level grid of the village by the grids given, in one transaction; with `dry_run`, the
+/// same report without writing. Overlapping new grids are refused (400).
+pub async fn accept_division(
+    State(state): State<AppState>,
+    caller: Caller,
+    params: Params,
+    AppJson(body): AppJson<AcceptBody>,
+) -> ApiResult<Response> {
+    caller.require_write(Layer::Grid)?;
+    let dry_run = params.parse::<bool>("dry_run")?.unwrap_or(false);
+    let request = DivisionAccept {
+        village: body.village,
+        grids: division_grids(body.grids)?,
+        assignments: body.assignments.map(|list| {
+            list.into_iter()
+                .map(|a| DivisionAssignment {
+                    worker: a.worker,
+                    grid: a.grid,
+                    duty: a.duty,
+                })
+                .collect()
+        }),
+    };
+    let report = state
+        .service
+        .accept_division(request, dry_run)
+        .await
+        .map_err(edit_error)?;
+    Ok(geojson_response(StatusCode::OK, &division_json(&report)))
 }

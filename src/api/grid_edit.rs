@@ -4,7 +4,7 @@
 //! (planner, admin). The rules are in [`crate::service::grid_edit`].
 
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use geojson::{Feature, JsonValue};
@@ -20,6 +20,7 @@ use crate::spatial::topology::Gap;
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::{AppJson, Caller, Params};
+use super::layers::geojson_response;
 
 /// The routes of this module.
 pub fn routes() -> axum::Router<AppState> {
@@ -30,7 +31,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/api/v1/grids/{code}/split", post(split_grid))
 }
 
-fn edit_error(e: EditError) -> ApiError {
+pub(super) fn edit_error(e: EditError) -> ApiError {
     match e {
         EditError::Refused { field, reason } => {
             ApiError::bad_request(&field, reason.clone()).with("reason", json!(reason))
@@ -39,7 +40,7 @@ fn edit_error(e: EditError) -> ApiError {
     }
 }
 
-fn gap_json(gap: &Gap) -> JsonValue {
+pub(super) fn gap_json(gap: &Gap) -> JsonValue {
     json!({"area_m2": gap.area_m2, "near": gap.near, "geometry": area_to_geojson(&gap.area)})
 }
 
@@ -128,15 +129,6 @@ fn split_line(value: JsonValue) -> ApiResult<geo::LineString> {
         };
         DomainError::new(field, e.reason).into()
     })
-}
-
-fn geojson_response(status: StatusCode, body: &JsonValue) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/geo+json")],
-        body.to_string(),
-    )
-        .into_response()
 }
 
 fn areas_json(areas: &[(String, f64)]) -> JsonValue {

@@ -70,6 +70,7 @@ pub fn app_with(service: Arc<Service>, web: WebOptions) -> Router {
                 .layer(DefaultBodyLimit::max(MAX_BATCH_BODY_BYTES)),
         )
         .route("/api/v1/grids/divide", post(divide::divide_village))
+        .route("/api/v1/grids/divide/accept", post(divide::accept_division))
         .route("/api/v1/grids/{code}/history", get(layers::grid_history))
         .route(
             "/api/v1/grids/without-worker",

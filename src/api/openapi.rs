@@ -220,6 +220,29 @@ pub fn document() -> Value {
             }
         }
     }));
+    paths.insert("/api/v1/grids/divide/accept".into(), json!({
+        "post": {
+            "operationId": "accept_division",
+            "summary": "Replace every top-level grid of a village/community by the grids given (an adjusted proposal) in one transaction",
+            "description": "Each grid is clipped to the village (`clipped_m2`); new grids may not overlap (400 naming the pairs); gaps are reported. A grid may keep the code of a current grid of the village (a new version), take a new code of the village, or none (the next free serials); codes of retired grids are refused (409). Grids not in the set retire (their history keeps them). Households and residents are counted from the buildings in each grid (a building on a shared edge counts for the first listed), else shared out from the old grids by area. Without `assignments`, each old grid's workers move with their duty to the new grid overlapping it most; with `assignments`, they are the whole staffing of the new grids. Micro-grids move to the new grid holding them; one cut by two new grids refuses the division. `dry_run=true` answers the same report without writing. Planner or admin role.",
+            "security": [{"bearer": []}],
+            "parameters": [{"name": "dry_run", "in": "query", "schema": {"type": "boolean", "default": false}, "description": "report only; nothing is written"}],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["village", "grids"], "additionalProperties": false,
+                "properties": {
+                    "village": {"type": "string", "pattern": "^[0-9]{12}$"},
+                    "grids": {"description": "a FeatureCollection (such as a proposal of /api/v1/grids/divide) or an array of Features; properties `code`, `name`, `kind` are read, others ignored", "oneOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]},
+                    "assignments": {"type": "array", "items": {"type": "object", "required": ["worker", "grid", "duty"], "properties": {
+                        "worker": {"type": "string"}, "grid": {"type": "string"},
+                        "duty": {"type": "string", "enum": ["leader", "full_time", "part_time", "police"]}}}}
+                }
+            }}}},
+            "responses": {
+                "200": {"description": "FeatureCollection of the new grids (code, name, kind, households, population, buildings, area_m2, clipped_m2, contiguous, workers) with village, committed, replaced, retired, households_from, workers, unassigned_workers, micro_grids, unstaffed, gaps, checks {no_overlap, no_gap, contiguous, staffed} and summary", "content": {"application/geo+json": {}}},
+                "400": problem(), "401": problem(), "403": problem(), "404": problem(), "409": problem(), "422": problem()
+            }
+        }
+    }));
     grid_edit_paths(&mut paths);
     paths.insert("/api/v1/tokens".into(), json!({
         "post": {"operationId": "create_token", "summary": "Issue a bearer token with a role (admin only); shown once, stored hashed",

@@ -75,7 +75,7 @@ impl From<StoreError> for EditError {
 /// Result of a grid edit.
 pub type EditResult<T> = Result<T, EditError>;
 
-fn refused(field: &str, reason: impl Into<String>) -> EditError {
+pub(super) fn refused(field: &str, reason: impl Into<String>) -> EditError {
     EditError::Refused {
         field: field.into(),
         reason: reason.into(),
@@ -574,7 +574,7 @@ impl Service {
 
     /// Builds the snapshot `changes` lead to, refuses overlaps of the `written` grids in it,
     /// commits and publishes. The caller holds the writer lock.
-    async fn check_and_commit(
+    pub(super) async fn check_and_commit(
         &self,
         current: &Snapshot,
         changes: &[Change],
@@ -603,7 +603,7 @@ impl Service {
 }
 
 /// Replace changes for moved micro-grids and re-assigned workers.
-fn edited(micro: Vec<Grid>, workers: Vec<Worker>) -> impl Iterator<Item = Change> {
+pub(super) fn edited(micro: Vec<Grid>, workers: Vec<Worker>) -> impl Iterator<Item = Change> {
     micro
         .into_iter()
         .map(|g| Change::Replace(AnyItem::Grid(g)))
@@ -678,7 +678,7 @@ fn level(grid: &Grid) -> String {
     }
 }
 
-fn frame_of(area: &MultiPolygon) -> LocalFrame {
+pub(super) fn frame_of(area: &MultiPolygon) -> LocalFrame {
     let c = area
         .bounding_rect()
         .map_or(geo::Coord { x: 0.0, y: 0.0 }, geo::Rect::center);
@@ -697,7 +697,7 @@ fn exactly_two(field: &str, values: Vec<String>) -> ServiceResult<[String; 2]> {
 }
 
 /// Refuses an edit result that is not a valid polygon (a numerical accident of the overlay).
-fn check_valid_area(area: &MultiPolygon) -> EditResult<()> {
+pub(super) fn check_valid_area(area: &MultiPolygon) -> EditResult<()> {
     if area.0.is_empty() {
         return Err(refused("geometry", "the result would be empty"));
     }
@@ -743,7 +743,7 @@ fn check_new_codes(snapshot: &Snapshot, village: &str, codes: &[String; 2]) -> S
 }
 
 /// The next `n` free codes of `village`, after the highest serial it has ever used.
-fn free_codes(snapshot: &Snapshot, village: &str, n: u16) -> ServiceResult<Vec<String>> {
+pub(super) fn free_codes(snapshot: &Snapshot, village: &str, n: u16) -> ServiceResult<Vec<String>> {
     let highest = snapshot.highest_grid_serial(village);
     if highest + n > 999 {
         return Err(ServiceError::Conflict {
@@ -759,7 +759,7 @@ fn free_codes(snapshot: &Snapshot, village: &str, n: u16) -> ServiceResult<Vec<S
 }
 
 /// The workers serving any of `codes`, each once, by id.
-fn workers_of<'a>(snapshot: &'a Snapshot, codes: &[&str]) -> Vec<&'a Worker> {
+pub(super) fn workers_of<'a>(snapshot: &'a Snapshot, codes: &[&str]) -> Vec<&'a Worker> {
     let ids: BTreeSet<&str> = codes
         .iter()
         .filter_map(|c| snapshot.grid_workers.get(*c))

@@ -7,6 +7,7 @@
 //! in [`grid_edit`].
 
 mod checks;
+pub mod division;
 pub mod grid_edit;
 mod tokens;
 

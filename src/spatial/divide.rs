@@ -685,7 +685,8 @@ pub struct Proposal {
 
 /// A village/community name without its committee suffix, as grid names use it:
 /// `东街社区居委会` → `东街社区`, `横店村委会` → `横店村`.
-fn short_name(name: &str) -> String {
+#[must_use]
+pub fn short_name(name: &str) -> String {
     for suffix in ["居民委员会", "居委会"] {
         if let Some(s) = name.strip_suffix(suffix) {
             return s.to_owned();

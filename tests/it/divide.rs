@@ -17,7 +17,7 @@ const DIVIDE: &str = "/api/v1/grids/divide";
 /// A village/community with a boundary and no buildings.
 const EMPTY_VILLAGE: &str = "330783001015";
 /// Buildings added to the fixture village: an 8 × 8 lattice.
-const BUILDINGS: usize = 64;
+pub const BUILDINGS: usize = 64;
 
 fn item(layer: Layer, feature: &Value) -> AnyItem {
     let f: geojson::Feature = serde_json::from_value(feature.clone()).expect("feature");
@@ -25,13 +25,13 @@ fn item(layer: Layer, feature: &Value) -> AnyItem {
 }
 
 /// Households of lattice building `i`: 1..=16, uneven on purpose.
-fn households(i: usize) -> u64 {
+pub fn households(i: usize) -> u64 {
     (i * 7 % 16 + 1) as u64
 }
 
 /// Adds 64 buildings over the fixture village, 10 events in its south-west corner and a
 /// second village without buildings; returns the village's households.
-async fn add_buildings(app: &TestApp) -> u64 {
+pub async fn add_buildings(app: &TestApp) -> u64 {
     let mut items = Vec::new();
     for i in 0..BUILDINGS {
         let (col, row) = ((i % 8) as f64, (i / 8) as f64);

@@ -5,6 +5,7 @@ mod api;
 mod cli;
 mod common;
 mod divide;
+mod division_accept;
 mod grid_edit;
 mod ogc;
 mod postgis_agreement;

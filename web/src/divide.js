@@ -2,15 +2,20 @@
 // grids, or households per grid), optionally weight by events; the server proposes compact grids
 // of balanced households that follow the community boundary (`POST /api/v1/grids/divide`), and
 // this panel previews them on the map with per-grid household counts, balance and compactness.
+// The planner may adjust the boundaries (dragging vertices; shared vertices move together), sees
+// the evaluation of each adjustment (a dry run of `POST /api/v1/grids/divide/accept`: overlaps,
+// gaps, balance, contiguity, staffing), and accepts: the village's grids are replaced in one
+// transaction, workers following the grids they served.
 
 import { t } from './i18n.js';
 import { el, fill } from './inspector.js';
 import { authed, plainError } from './planner.js';
 import { WORKLOAD_STEPS } from './style.js';
+import { linkVertices, roundPolygon } from './topology.js';
 
 const EMPTY = { type: 'FeatureCollection', features: [] };
 
-export function setupDivision(map, { currentVillage }) {
+export function setupDivision(map, { currentVillage, planner, refreshLayer, onChanged }) {
   const panel = document.getElementById('division-panel');
   const button = document.querySelector('#planner-toolbar [data-action=divide]');
 
@@ -38,12 +43,96 @@ export function setupDivision(map, { currentVillage }) {
     });
   });
 
+  // The proposal on screen, and while adjusting the terra-draw ids of its editable grids.
+  let current = null;
+  let adjusting = null; // { ids: [drawId | undefined per feature], unlink }
+  let evalSeq = 0;
+  let evalTimer;
+
+  const stopAdjusting = () => {
+    if (!adjusting) return;
+    adjusting.unlink();
+    planner.releaseDrawing();
+    adjusting = null;
+  };
+
   const clear = () => {
+    stopAdjusting();
+    current = null;
     map.getSource('division')?.setData(EMPTY);
     panel.hidden = true;
   };
 
-  const render = ({ proposal, message, kind = 'muted' } = {}) => {
+  /** The grids as they stand: adjusted geometry where edited, with code and name. */
+  const currentGrids = () => current.features.map((f, i) => {
+    const id = adjusting?.ids[i];
+    const edited = id === undefined ? null : planner.drawing().getSnapshotFeature(id);
+    return {
+      type: 'Feature',
+      geometry: edited ? edited.geometry : f.geometry,
+      properties: { code: f.properties.code, name: f.properties.name },
+    };
+  });
+
+  const startAdjusting = () => {
+    if (!current || adjusting) return;
+    const draw = planner.drawing();
+    draw.setMode('select');
+    const ids = current.features.map((f) => {
+      // Multi-part grids and grids with holes stay as proposed.
+      if (f.geometry.type !== 'Polygon' || f.geometry.coordinates.length !== 1) return undefined;
+      const [result] = draw.addFeatures([{ type: 'Feature', geometry: roundPolygon(f.geometry), properties: { mode: 'polygon' } }]);
+      return result?.valid ? result.id : undefined;
+    });
+    adjusting = { ids, unlink: linkVertices(draw, ids.filter((id) => id !== undefined)) };
+    const onChange = (changed, type) => {
+      if (type === 'update' && adjusting && changed.some((id) => adjusting.ids.includes(id))) {
+        clearTimeout(evalTimer);
+        evalTimer = setTimeout(evaluate, 300);
+      }
+    };
+    draw.on('change', onChange);
+    const unlink = adjusting.unlink;
+    adjusting.unlink = () => {
+      unlink();
+      draw.off('change', onChange);
+    };
+    evaluate();
+  };
+
+  /** A dry run of accepting the grids as they stand: the evaluation panel and fresh counts. */
+  const evaluate = async () => {
+    const mine = ++evalSeq;
+    const answer = await authed('POST', '/api/v1/grids/divide/accept?dry_run=true',
+      { village: current.village.code, grids: currentGrids() });
+    if (mine !== evalSeq || !current) return;
+    if (!answer.ok) {
+      render({ proposal: current, message: plainError(answer.status, answer.body), kind: 'warning' });
+      return;
+    }
+    map.getSource('division')?.setData({ type: 'FeatureCollection', features: answer.body.features });
+    render({ proposal: current, evaluation: answer.body });
+  };
+
+  const accept = async () => {
+    const answer = await authed('POST', '/api/v1/grids/divide/accept',
+      { village: current.village.code, grids: currentGrids() });
+    if (!answer.ok) {
+      render({ proposal: current, message: plainError(answer.status, answer.body), kind: 'warning' });
+      return;
+    }
+    const report = answer.body;
+    clear();
+    await refreshLayer('grids');
+    onChanged?.();
+    panel.hidden = false;
+    fill(panel, el('p', { class: 'ok', 'data-testid': 'division-message' },
+      `${t('division.accepted')}: ${report.features.length} ${t('division.grids')}` +
+      (report.retired.length ? ` · ${t('division.retires')} ${report.retired.length}` : '') +
+      (report.unstaffed.length ? ` · ${report.unstaffed.length} ${t('division.unstaffed')}` : '')));
+  };
+
+  const render = ({ proposal, evaluation, message, kind = 'muted' } = {}) => {
     panel.hidden = false;
     const village = currentVillage();
     const form = el('form', { class: 'grid-form', 'data-testid': 'division-form' },
@@ -56,6 +145,19 @@ export function setupDivision(map, { currentVillage }) {
       el('div', { class: 'actions' },
         el('button', { type: 'submit', 'data-action': 'propose' }, t('division.propose')),
         el('button', { type: 'button', onclick: clear }, t('planner.cancel'))));
+    const counts = evaluation
+      ? new Map(evaluation.features.map((f) => [f.properties.code, f.properties.households]))
+      : null;
+    const tick = (ok, label, detail = '') => el('li', { class: ok ? 'ok' : 'warning', 'data-check': label },
+      `${ok ? '✓' : '✗'} ${t(`division.${label}`)}${detail ? ` ${detail}` : ''}`);
+    const checks = evaluation ? el('ul', { class: 'checks', 'data-testid': 'division-checks' },
+      tick(evaluation.checks.no_overlap, 'no_overlap'),
+      tick(evaluation.checks.no_gap, 'no_gap', evaluation.gaps.length ? `(${evaluation.gaps.length})` : ''),
+      tick((evaluation.summary.max_over_min ?? Infinity) <= 1.5, 'balanced',
+        `${evaluation.summary.min_households} – ${evaluation.summary.max_households}`),
+      tick(evaluation.checks.contiguous, 'contiguous'),
+      tick(evaluation.checks.staffed, 'staffed', evaluation.unstaffed.length ? `(${evaluation.unstaffed.length} ${t('division.unstaffed')})` : ''),
+      evaluation.retired.length ? el('li', { class: 'muted' }, `${t('division.retires')}: ${evaluation.retired.join('、')}`) : null) : null;
     if (panel.dataset.target) form.elements.target.value = panel.dataset.target;
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
@@ -79,8 +181,15 @@ export function setupDivision(map, { currentVillage }) {
         el('dt', {}, t('division.range')), el('dd', {}, `${summary.min_households} – ${summary.max_households}`),
         el('dt', {}, t('division.balance')), el('dd', {}, `${summary.balance.max_over_min ?? '–'} (${t('division.max_over_mean')} ${summary.balance.max_over_mean ?? '–'})`),
         el('dt', {}, t('division.compactness')), el('dd', {}, String(summary.mean_compactness))) : null,
+      evaluation ? el('h4', {}, t('division.evaluation')) : null,
+      checks,
+      adjusting ? el('p', { class: 'muted small' }, t('division.adjust_hint')) : null,
+      proposal ? el('div', { class: 'actions' },
+        adjusting ? null : el('button', { type: 'button', 'data-action': 'adjust', onclick: startAdjusting }, t('division.adjust')),
+        el('button', { type: 'button', 'data-action': 'accept', class: 'primary', onclick: accept }, t('division.accept'))) : null,
       proposal ? el('ol', { class: 'small', 'data-testid': 'division-grids' }, proposal.features.map((f) =>
-        el('li', {}, el('code', {}, f.properties.code), ` ${f.properties.households} ${t('division.households_short')} · ${t('division.compactness')} ${f.properties.compactness}`))) : null,
+        el('li', {}, el('code', {}, f.properties.code),
+          ` ${counts?.get(f.properties.code) ?? f.properties.households} ${t('division.households_short')} · ${t('division.compactness')} ${f.properties.compactness}`))) : null,
       summary ? el('p', { class: 'muted small' }, summary.algorithm) : null,
     );
   };
@@ -89,6 +198,8 @@ export function setupDivision(map, { currentVillage }) {
     const d = panel.dataset;
     const body = { village: d.village, [d.target]: Number(d.value) };
     if (Number(d.eventWeight) > 0) body.event_weight = Number(d.eventWeight);
+    stopAdjusting();
+    current = null;
     render({ message: t('inspector.loading') });
     const answer = await authed('POST', '/api/v1/grids/divide', body);
     if (!answer.ok) {
@@ -103,11 +214,14 @@ export function setupDivision(map, { currentVillage }) {
     const xs = bounds.map((c) => c[0]);
     const ys = bounds.map((c) => c[1]);
     map.fitBounds([[Math.min(...xs), Math.min(...ys)], [Math.max(...xs), Math.max(...ys)]], { padding: 60 });
+    current = proposal;
     render({ proposal });
+    evaluate();
   };
 
   button.addEventListener('click', () => {
     delete panel.dataset.village;
+    clear();
     render();
   });
 }

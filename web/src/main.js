@@ -77,7 +77,12 @@ async function start() {
     onChanged: () => changed.listeners.forEach((listener) => listener()),
   });
   changed.listeners.push(setupInspector(map, planner));
-  setupDivision(map, { currentVillage: () => lastVillage });
+  setupDivision(map, {
+    currentVillage: () => lastVillage,
+    planner,
+    refreshLayer: (layer) => refreshLayer(map, layer),
+    onChanged: () => changed.listeners.forEach((listener) => listener()),
+  });
   const transfer = setupTransfer({ onImported: (layer) => refreshLayer(map, layer).then(() => showUnstaffed(map)) });
   setupSectors(map);
   setupSearch(map);

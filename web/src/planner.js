@@ -187,6 +187,7 @@ export function setupPlanner(map, { refreshLayer, onChanged }) {
     draw.start();
     window.safegridDraw = draw; // for the browser tests and the console
     draw.on('finish', (id) => {
+      if (session?.kind === 'lent') return; // the drawing belongs to another tool for now
       if (session?.kind === 'split') {
         session.id = id;
         renderSplit();
@@ -490,6 +491,18 @@ export function setupPlanner(map, { refreshLayer, onChanged }) {
   });
 
   return {
+    /** The drawing, lent to another tool (the division assistant); ends any planner edit. */
+    drawing: () => {
+      if (session?.kind !== 'lent') {
+        cancel();
+        session = { kind: 'lent' };
+      }
+      return ensureDraw();
+    },
+    /** Takes the lent drawing back, clearing it. */
+    releaseDrawing: () => {
+      if (session?.kind === 'lent') cancel();
+    },
     startEdit,
     startSplit,
     startMerge,

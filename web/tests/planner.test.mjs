@@ -217,6 +217,88 @@ describe('planner mode', { timeout: 600_000 }, () => {
     assert.match(await page.locator('[data-testid=division-message]').textContent(), /330783999999/);
   });
 
+  test('a division is adjusted (a shared edge bends in both grids) and accepted', async () => {
+    page = await newPage(browser, server.base);
+    await openMap(page, server.base);
+    await signIn(plannerToken);
+    // A village without micro-grids whose two-grid proposal is two simple polygons.
+    const grids = await api('GET', '/api/v1/grids?bbox=120.20,29.20,120.30,29.32&limit=1000');
+    const withMicro = new Set(grids.body.features.filter((f) => f.properties.parent_code).map((f) => f.properties.code.slice(0, 12)));
+    const villages = [...new Set(grids.body.features.map((f) => f.properties.code.slice(0, 12)))].filter((v) => !withMicro.has(v));
+    let village = null;
+    for (const v of villages) {
+      const p = await api('POST', '/api/v1/grids/divide', { village: v, grids: 2 }, plannerToken);
+      if (p.status === 200 && p.body.features.every((f) => f.geometry.type === 'Polygon' && f.geometry.coordinates.length === 1)) {
+        village = v;
+        break;
+      }
+    }
+    assert.ok(village, 'a village to divide');
+    const before = await api('GET', '/api/v1/grids?limit=10000');
+    const oldCodes = before.body.features.filter((f) => f.properties.code.startsWith(village)).map((f) => f.properties.code);
+
+    await page.click('#planner-toolbar [data-action=divide]');
+    await page.fill('[data-testid=division-form] [name=village]', village);
+    await page.selectOption('[data-testid=division-form] [name=target]', 'grids');
+    await page.fill('[data-testid=division-form] [name=value]', '2');
+    await page.click('[data-action=propose]');
+    await page.locator('[data-testid=division-checks]').waitFor();
+    await page.click('[data-action=adjust]');
+    await page.waitForFunction(() => window.safegridDraw?.getSnapshot().filter((f) => f.geometry.type === 'Polygon').length === 2);
+    await settle(page);
+
+    // The cut: the edge both grids share. Select the first grid and click the cut's midpoint.
+    const cut = await page.evaluate(() => {
+      const [a, b] = window.safegridDraw.getSnapshot().filter((f) => f.geometry.type === 'Polygon');
+      const key = (c) => `${c[0].toFixed(8)},${c[1].toFixed(8)}`;
+      const inB = new Set(b.geometry.coordinates[0].map(key));
+      const ring = a.geometry.coordinates[0];
+      for (let i = 0; i < ring.length - 1; i++) {
+        if (inB.has(key(ring[i])) && inB.has(key(ring[i + 1]))) {
+          window.safegridDraw.selectFeature(a.id);
+          return { a: a.id, b: b.id, mid: [(ring[i][0] + ring[i + 1][0]) / 2, (ring[i][1] + ring[i + 1][1]) / 2],
+            dir: [ring[i + 1][0] - ring[i][0], ring[i + 1][1] - ring[i][1]] };
+        }
+      }
+      return null;
+    });
+    assert.ok(cut, 'the two grids share an edge');
+    await settle(page);
+    const box = await page.locator('#map canvas').first().boundingBox();
+    const mid = await page.evaluate((c) => window.safegridMap.project(c), cut.mid);
+    await page.mouse.click(box.x + mid.x, box.y + mid.y);
+    await page.waitForFunction((id) => window.safegridDraw.getSnapshotFeature(id).geometry.coordinates[0].length
+      > 0 && window.safegridDraw.getSnapshot().length >= 2, cut.b);
+    // Drag the new vertex 25 px across the cut.
+    const len = Math.hypot(cut.dir[0], cut.dir[1]);
+    const across = [-cut.dir[1] / len, cut.dir[0] / len];
+    const to = { x: mid.x + across[0] * 25, y: mid.y - across[1] * 25 };
+    await page.mouse.move(box.x + mid.x, box.y + mid.y);
+    await page.mouse.down();
+    await page.mouse.move(box.x + to.x, box.y + to.y, { steps: 8 });
+    await page.mouse.up();
+    const moved = await page.evaluate(([x, y]) => window.safegridMap.unproject([x, y]).toArray(), [to.x, to.y]);
+    const shared = await page.evaluate(({ a, b, moved: m }) => [a, b].map((id) => window.safegridDraw.getSnapshotFeature(id)
+      .geometry.coordinates[0].some((c) => Math.hypot(c[0] - m[0], c[1] - m[1]) < 2e-6)), { a: cut.a, b: cut.b, moved });
+    assert.deepEqual(shared, [true, true], 'the bent edge moved in both grids');
+    // The evaluation of the adjusted division: still no overlap and no gap.
+    await page.waitForFunction(() => document.querySelector('[data-testid=division-checks] [data-check=no_overlap]')?.textContent.startsWith('✓')
+      && document.querySelector('[data-testid=division-checks] [data-check=no_gap]')?.textContent.startsWith('✓'));
+    await screenshot(page, 'division-adjusted');
+
+    await page.click('[data-action=accept]');
+    await page.waitForFunction(() => /已采用方案/.test(document.querySelector('[data-testid=division-message]')?.textContent ?? ''))
+      .catch(async (e) => {
+        throw new Error(`${e.message}; the panel says: ${await page.locator('#division-panel').textContent()}`);
+      });
+    const after = await api('GET', '/api/v1/grids?limit=10000');
+    const now = after.body.features.filter((f) => f.properties.code.startsWith(village));
+    assert.equal(now.length, 2, 'the village has the two accepted grids');
+    for (const code of oldCodes) assert.equal((await api('GET', `/api/v1/grids/${code}`)).status, 404, `${code} retired`);
+    assert.ok(now.every((f) => f.geometry.coordinates.flat(f.geometry.type === 'Polygon' ? 1 : 2).some((c) => Math.hypot(c[0] - moved[0], c[1] - moved[1]) < 2e-6)),
+      'both stored grids have the moved vertex');
+  });
+
   test('unassigning every worker flags the grid (一格一员); assigning one clears it', async () => {
     page = await newPage(browser, server.base);
     await openMap(page, server.base);
