@@ -134,6 +134,7 @@ fn page(
         Layer::KeyArea => page_of(&snapshot.key_areas, bbox, offset, limit),
         Layer::Event => page_of(&snapshot.events, bbox, offset, limit),
         Layer::Building => page_of(&snapshot.buildings, bbox, offset, limit),
+        Layer::Obstacle => page_of(&snapshot.obstacles, bbox, offset, limit),
     }
 }
 

@@ -48,7 +48,7 @@ use geojson::feature::Id;
 use serde_json::{Value, json};
 
 use crate::domain::{
-    Building, Camera, Event, Grid, Item, KeyArea, Layer, PatrolRoute, Region, Worker,
+    Building, Camera, Event, Grid, Item, KeyArea, Layer, Obstacle, PatrolRoute, Region, Worker,
 };
 use crate::spatial::Snapshot;
 use crate::spatial::index::{LayerIndex, Spatial, rect_hull};
@@ -386,6 +386,7 @@ impl Served for Worker {}
 impl Served for PatrolRoute {}
 impl Served for KeyArea {}
 impl Served for Building {}
+impl Served for Obstacle {}
 
 impl Served for Grid {
     fn when(&self, times: &Times) -> Option<Interval> {
@@ -425,6 +426,7 @@ macro_rules! on_layer {
             Layer::KeyArea => $f($snapshot.key_areas.as_ref(), $($arg),*),
             Layer::Event => $f($snapshot.events.as_ref(), $($arg),*),
             Layer::Building => $f($snapshot.buildings.as_ref(), $($arg),*),
+            Layer::Obstacle => $f($snapshot.obstacles.as_ref(), $($arg),*),
         }
     };
 }
@@ -531,6 +533,10 @@ fn describe(layer: Layer) -> (&'static str, &'static str) {
         Layer::Building => (
             "Buildings",
             "楼栋 — buildings at their location, with households and residents.",
+        ),
+        Layer::Obstacle => (
+            "Obstacles",
+            "遮挡物 — building footprints (polygons) and walls (lines) that hide the ground behind them from cameras.",
         ),
     }
 }

@@ -6,7 +6,9 @@ use axum::response::{IntoResponse, Response};
 use schemars::{JsonSchema, SchemaGenerator};
 use serde_json::{Value, json};
 
-use crate::domain::{Building, Camera, Event, Grid, KeyArea, Layer, PatrolRoute, Region, Worker};
+use crate::domain::{
+    Building, Camera, Event, Grid, KeyArea, Layer, Obstacle, PatrolRoute, Region, Worker,
+};
 use crate::spatial::divide::{CUT_DIRECTIONS, MAX_EVENT_WEIGHT, MAX_GRIDS};
 
 use super::layers::{DEFAULT_PAGE, MAX_PAGE};
@@ -26,6 +28,7 @@ fn properties_schema(layer: Layer, generator: &mut SchemaGenerator) -> Value {
         Layer::KeyArea => schema_of::<KeyArea>(generator),
         Layer::Event => schema_of::<Event>(generator),
         Layer::Building => schema_of::<Building>(generator),
+        Layer::Obstacle => schema_of::<Obstacle>(generator),
     }
 }
 
@@ -34,6 +37,7 @@ fn geometry_type(layer: Layer) -> &'static str {
         Layer::Region | Layer::Grid | Layer::KeyArea => "Polygon or MultiPolygon",
         Layer::PatrolRoute => "LineString",
         Layer::Camera | Layer::Event | Layer::Building => "Point",
+        Layer::Obstacle => "Polygon or MultiPolygon (a footprint), or LineString (a wall)",
         Layer::Worker => "null",
     }
 }
@@ -251,7 +255,7 @@ pub fn document() -> Value {
                  "responses": {"201": {"description": "The token"}, "401": problem(), "403": problem()}}
     }));
     let layer_param = json!({"name": "layer", "in": "path", "required": true,
-        "schema": {"type": "string", "enum": ["regions", "grids", "cameras", "patrol-routes", "key-areas", "events", "buildings"]}});
+        "schema": {"type": "string", "enum": ["regions", "grids", "cameras", "patrol-routes", "key-areas", "events", "buildings", "obstacles"]}});
     paths.insert("/tiles/{layer}.json".into(), json!({
         "get": {"operationId": "tilejson", "summary": "TileJSON 3.0 for a layer; its tile URLs carry the data version",
                 "parameters": [layer_param],

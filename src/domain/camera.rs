@@ -1,4 +1,33 @@
 //! Surveillance cameras (视频点位) and their field of view.
+//!
+//! # The coverage model
+//! Seen from above, a fixed camera covers a sector: `range_m` from its mount point, `hfov_deg`
+//! wide, centred on `azimuth_deg`. A PTZ (dome) camera can be turned to face any way, so it
+//! covers the full disc of its range.
+//!
+//! When the mount height `h`, the downward tilt `t` (below horizontal) and the vertical field of
+//! view `v` are all known, a fixed camera's ground footprint is an annulus sector: the ground
+//! under the camera is hidden below the lower edge of the view (the blind zone), and the upper
+//! edge of the view meets the ground at a finite distance when it points downward:
+//!
+//! ```text
+//!   camera ●──────────────────────────────── horizontal
+//!          │╲ ╲  ⟍ upper edge: t − v/2 below horizontal
+//!        h │ ╲   ╲    ⟍
+//!          │  ╲ lower edge: t + v/2  ⟍
+//!   ground ┴───┴──────────────────────────┴────────
+//!          0  near        seen           far
+//!
+//!   near = h / tan(t + v/2)          (0 when t + v/2 ≥ 90°: the view reaches straight down)
+//!   far  = h / tan(t − v/2)          (range_m when t − v/2 ≤ 0: the view reaches the horizon)
+//!   far  = min(far, range_m)         (beyond range_m nothing is recognisable)
+//! ```
+//!
+//! A point is seen when its horizontal distance `d` from the camera is within `near ≤ d ≤ far`
+//! and its bearing is within `hfov_deg / 2` of the azimuth. Without tilt and vertical field of
+//! view the footprint is the plain sector `0 ≤ d ≤ range_m`. A PTZ camera ignores tilt and
+//! vertical field of view: they describe one preset, while its coverage is everything it can be
+//! turned to, the disc `0 ≤ d ≤ range_m`.
 
 use geo::Point;
 use serde::{Deserialize, Serialize};
@@ -32,7 +61,9 @@ pub enum CameraStatus {
 ///
 /// # Units
 /// `height_m` and `range_m` in metres; `azimuth_deg` clockwise from north in `[0, 360)`;
-/// `hfov_deg` the full horizontal field of view, centred on the azimuth, in `(0, 360]`.
+/// `hfov_deg` the full horizontal field of view, centred on the azimuth, in `(0, 360]`;
+/// `tilt_deg` the downward tilt below horizontal in `[0, 90]`; `vfov_deg` the full vertical
+/// field of view in `(0, 180]`. See the module doc for the footprint they give.
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Camera {
@@ -52,6 +83,12 @@ pub struct Camera {
     pub hfov_deg: f64,
     /// Useful range.
     pub range_m: f64,
+    /// Downward tilt of the optical axis below horizontal (given together with `vfov_deg`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tilt_deg: Option<f64>,
+    /// Vertical field of view (given together with `tilt_deg`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vfov_deg: Option<f64>,
     /// Fixed or PTZ.
     pub kind: CameraKind,
     /// Status.
@@ -77,6 +114,53 @@ impl Camera {
     #[must_use]
     pub fn is_panoramic(&self) -> bool {
         self.kind == CameraKind::Ptz || self.hfov_deg >= 360.0
+    }
+
+    /// The radial extent `(near, far)` of the ground footprint, in metres from the camera, by
+    /// the model of the module doc: `(0, range_m)` for a PTZ camera or when tilt or vertical
+    /// field of view is unknown. `near >= far` means the camera sees no ground within range
+    /// (validation refuses such a camera).
+    ///
+    /// # Units
+    /// Metres, horizontal distance on the ground.
+    ///
+    /// # Examples
+    /// ```
+    /// use safegrid::domain::{Camera, CameraKind, CameraStatus};
+    ///
+    /// let mut c = Camera {
+    ///     code: "33078300001320000001".into(), name: String::new(), height_m: 10.0,
+    ///     azimuth_deg: 0.0, hfov_deg: 60.0, range_m: 100.0, tilt_deg: Some(30.0),
+    ///     vfov_deg: Some(30.0), kind: CameraKind::Fixed, status: CameraStatus::Online,
+    ///     location: geo::Point::new(120.0, 29.0),
+    /// };
+    /// let (near, far) = c.ground_span_m();
+    /// assert!((near - 10.0).abs() < 1e-9); // 10 / tan 45°
+    /// assert!((far - 10.0 / 15f64.to_radians().tan()).abs() < 1e-9); // 37.3 m
+    /// c.kind = CameraKind::Ptz;
+    /// assert_eq!(c.ground_span_m(), (0.0, 100.0));
+    /// ```
+    #[must_use]
+    pub fn ground_span_m(&self) -> (f64, f64) {
+        let (Some(tilt), Some(vfov)) = (self.tilt_deg, self.vfov_deg) else {
+            return (0.0, self.range_m);
+        };
+        if self.kind == CameraKind::Ptz {
+            return (0.0, self.range_m);
+        }
+        let lower = tilt + vfov / 2.0;
+        let upper = tilt - vfov / 2.0;
+        let near = if lower >= 90.0 {
+            0.0
+        } else {
+            self.height_m / lower.to_radians().tan()
+        };
+        let far = if upper > 0.0 {
+            (self.height_m / upper.to_radians().tan()).min(self.range_m)
+        } else {
+            self.range_m
+        };
+        (near.min(self.range_m), far)
     }
 }
 
@@ -110,6 +194,54 @@ impl Item for Camera {
             return Err(DomainError::new(
                 "height_m",
                 format!("{} must be in 0..300 metres", self.height_m),
+            ));
+        }
+        self.validate_tilt()
+    }
+}
+
+impl Camera {
+    fn validate_tilt(&self) -> DomainResult<()> {
+        match (self.tilt_deg, self.vfov_deg) {
+            (None, None) => return Ok(()),
+            (Some(_), None) => {
+                return Err(DomainError::new(
+                    "vfov_deg",
+                    "tilt_deg needs vfov_deg (the vertical field of view) to place the ground footprint",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(DomainError::new(
+                    "tilt_deg",
+                    "vfov_deg needs tilt_deg (degrees below horizontal) to place the ground footprint",
+                ));
+            }
+            (Some(tilt), Some(vfov)) => {
+                if !(tilt.is_finite() && (0.0..=90.0).contains(&tilt)) {
+                    return Err(DomainError::new(
+                        "tilt_deg",
+                        format!("{tilt} must be in 0..90 (degrees below horizontal)"),
+                    ));
+                }
+                if !(vfov.is_finite() && vfov > 0.0 && vfov <= 180.0) {
+                    return Err(DomainError::new(
+                        "vfov_deg",
+                        format!("{vfov} must be in (0, 180] degrees"),
+                    ));
+                }
+            }
+        }
+        let (near, far) = self.ground_span_m();
+        if near >= far {
+            return Err(DomainError::new(
+                "tilt_deg",
+                format!(
+                    "mounted {} m high, tilted {}° down with a {}° vertical view, the camera sees the ground from {near:.1} m to {far:.1} m: nothing within range_m {} (tilt it further down or raise range_m)",
+                    self.height_m,
+                    self.tilt_deg.unwrap_or_default(),
+                    self.vfov_deg.unwrap_or_default(),
+                    self.range_m
+                ),
             ));
         }
         Ok(())

@@ -5,7 +5,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::{
-    Building, Camera, DomainError, DomainResult, Event, Grid, KeyArea, PatrolRoute, Region, Worker,
+    Building, Camera, DomainError, DomainResult, Event, Grid, KeyArea, Obstacle, PatrolRoute,
+    Region, Worker,
 };
 
 /// The layers of the map, in the order they depend on each other.
@@ -19,11 +20,12 @@ pub enum Layer {
     KeyArea,
     Event,
     Building,
+    Obstacle,
 }
 
 impl Layer {
     /// Every layer, parents first.
-    pub const ALL: [Layer; 8] = [
+    pub const ALL: [Layer; 9] = [
         Layer::Region,
         Layer::Grid,
         Layer::Worker,
@@ -32,6 +34,7 @@ impl Layer {
         Layer::KeyArea,
         Layer::Event,
         Layer::Building,
+        Layer::Obstacle,
     ];
 
     /// The plural, kebab-case name used in URLs and on the command line (`patrol-routes`).
@@ -46,6 +49,7 @@ impl Layer {
             Layer::KeyArea => "key-areas",
             Layer::Event => "events",
             Layer::Building => "buildings",
+            Layer::Obstacle => "obstacles",
         }
     }
 
@@ -61,6 +65,7 @@ impl Layer {
             Layer::KeyArea => "key_area",
             Layer::Event => "event",
             Layer::Building => "building",
+            Layer::Obstacle => "obstacle",
         }
     }
 
@@ -213,6 +218,7 @@ pub enum AnyItem {
     KeyArea(KeyArea),
     Event(Event),
     Building(Building),
+    Obstacle(Obstacle),
 }
 
 /// Calls `$body` with `$v` bound to the inner item of any [`AnyItem`].
@@ -228,6 +234,7 @@ macro_rules! with_item {
             $crate::domain::AnyItem::KeyArea($v) => $body,
             $crate::domain::AnyItem::Event($v) => $body,
             $crate::domain::AnyItem::Building($v) => $body,
+            $crate::domain::AnyItem::Obstacle($v) => $body,
         }
     };
 }
@@ -268,6 +275,7 @@ impl AnyItem {
             Layer::KeyArea => AnyItem::KeyArea(KeyArea::from_feature(feature)?),
             Layer::Event => AnyItem::Event(Event::from_feature(feature)?),
             Layer::Building => AnyItem::Building(Building::from_feature(feature)?),
+            Layer::Obstacle => AnyItem::Obstacle(Obstacle::from_feature(feature)?),
         })
     }
 

@@ -1,7 +1,7 @@
 //! Domain types of safegrid and their validation: pure data, no I/O.
 //!
 //! Every layer of the map is one type here ([`Region`], [`Grid`], [`Worker`], [`Camera`],
-//! [`PatrolRoute`], [`KeyArea`], [`Event`], [`Building`]). Each converts to and from a GeoJSON
+//! [`PatrolRoute`], [`KeyArea`], [`Event`], [`Building`], [`Obstacle`]). Each converts to and from a GeoJSON
 //! Feature through the [`Item`] trait and validates itself without looking at other items;
 //! checks that need the rest of the map (overlaps, unknown parent codes) live in `spatial` and
 //! in the service.
@@ -20,6 +20,7 @@ pub mod geometry;
 mod grid;
 mod item;
 mod key_area;
+mod obstacle;
 mod patrol;
 mod region;
 mod role;
@@ -31,6 +32,7 @@ pub use event::{Event, EventStatus};
 pub use grid::{Grid, GridKind, GridVersion};
 pub use item::{AnyItem, Item, Layer};
 pub use key_area::{KeyArea, KeyAreaCategory, KeyAreaStatus};
+pub use obstacle::{MAX_OBSTACLE_HEIGHT_M, Obstacle, ObstacleKind, ObstacleShape};
 pub use patrol::{PatrolRoute, TimeWindow};
 pub use region::{Region, RegionLevel};
 pub use role::Role;
@@ -72,6 +74,7 @@ pub struct Dataset {
     pub key_areas: Vec<KeyArea>,
     pub events: Vec<Event>,
     pub buildings: Vec<Building>,
+    pub obstacles: Vec<Obstacle>,
 }
 
 impl Dataset {
@@ -86,6 +89,7 @@ impl Dataset {
             AnyItem::KeyArea(v) => self.key_areas.push(v),
             AnyItem::Event(v) => self.events.push(v),
             AnyItem::Building(v) => self.buildings.push(v),
+            AnyItem::Obstacle(v) => self.obstacles.push(v),
         }
     }
 
@@ -106,6 +110,7 @@ impl Dataset {
         out.extend(self.key_areas.into_iter().map(AnyItem::KeyArea));
         out.extend(self.events.into_iter().map(AnyItem::Event));
         out.extend(self.buildings.into_iter().map(AnyItem::Building));
+        out.extend(self.obstacles.into_iter().map(AnyItem::Obstacle));
         out
     }
 }

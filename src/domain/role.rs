@@ -71,7 +71,12 @@ impl Role {
             Role::Admin => true,
             Role::Planner => matches!(
                 layer,
-                Layer::Region | Layer::Grid | Layer::Worker | Layer::Building | Layer::Camera
+                Layer::Region
+                    | Layer::Grid
+                    | Layer::Worker
+                    | Layer::Building
+                    | Layer::Camera
+                    | Layer::Obstacle
             ),
             Role::Scheduler => matches!(layer, Layer::PatrolRoute | Layer::Event),
             Role::Rectification => matches!(layer, Layer::KeyArea | Layer::Event),

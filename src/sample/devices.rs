@@ -448,6 +448,8 @@ fn camera(
             rng.range(30.0, 120.0)
         }
         .round(),
+        tilt_deg: None,
+        vfov_deg: None,
         kind: if ptz {
             CameraKind::Ptz
         } else {

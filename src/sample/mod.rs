@@ -136,6 +136,7 @@ pub fn generate() -> SampleResult<Dataset> {
         key_areas,
         events,
         buildings: buildings.into_iter().map(|b| b.item).collect(),
+        obstacles: Vec::new(),
     };
     validate_all(&dataset)?;
     Ok(dataset)

@@ -55,6 +55,7 @@ pub fn new_id(layer: Layer) -> String {
         Layer::KeyArea => "K",
         Layer::Event => "E",
         Layer::Building => "B",
+        Layer::Obstacle => "O",
         Layer::Region | Layer::Grid | Layer::Camera => "X",
     };
     format!("{prefix}-{}", random_hex(6))

@@ -8,7 +8,8 @@ use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
 
 use crate::domain::{
-    Building, Camera, Event, Grid, GridVersion, Item, KeyArea, PatrolRoute, Region, Worker,
+    Building, Camera, Event, Grid, GridVersion, Item, KeyArea, Obstacle, ObstacleShape,
+    PatrolRoute, Region, Worker,
 };
 
 use super::measure::LocalFrame;
@@ -236,6 +237,20 @@ impl Spatial for Event {
 impl Spatial for Building {
     fn envelope(&self) -> Option<Rect> {
         Some(Rect::new(self.location.0, self.location.0))
+    }
+}
+impl Spatial for Obstacle {
+    fn envelope(&self) -> Option<Rect> {
+        match &self.shape {
+            ObstacleShape::Area(area) => area.bounding_rect(),
+            ObstacleShape::Wall(line) => line.bounding_rect(),
+        }
+    }
+    fn intersects_rect(&self, rect: &Rect) -> bool {
+        match &self.shape {
+            ObstacleShape::Area(area) => area.intersects(rect),
+            ObstacleShape::Wall(line) => line.intersects(rect),
+        }
     }
 }
 impl Spatial for Worker {

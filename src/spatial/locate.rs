@@ -7,6 +7,12 @@
 //! covers the point** (PostGIS `ST_Covers` semantics, then the lowest code). The same rule picks
 //! one town, one village and one micro-grid.
 //!
+//! # Which cameras see a point
+//! A camera sees a point when the point is in its ground footprint (the sector, annulus sector
+//! or disc of [`crate::domain::Camera::ground_span_m`]) and, when an obstacles layer is loaded,
+//! no obstacle edge crosses the sight line from the camera to the point
+//! ([`super::visibility`]). Without obstacles the occlusion test is skipped entirely.
+//!
 //! # Units
 //! Input and output coordinates are WGS84 degrees `[lon, lat]`; distances are metres measured in
 //! a local tangent plane on the WGS84 ellipsoid (see [`super::measure`]), good to 0.1 % at the
@@ -102,8 +108,10 @@ fn ring_position(ring: &geo::LineString, p: Coord) -> CoordPos {
     }
 }
 
-/// Whether `camera` sees `p`: within its range and, unless it is panoramic, within half its
-/// field of view of its azimuth. A point at the camera itself is seen. Returns the distance.
+/// Whether `camera` sees `p` on the ground, obstacles aside: within its ground footprint
+/// (`near..=far` metres, [`Camera::ground_span_m`]) and, unless it is panoramic, within half its
+/// field of view of its azimuth. A point at the camera itself is seen unless the camera has a
+/// blind zone under it. Returns the distance. [`Snapshot::cameras_seeing`] adds the obstacles.
 #[must_use]
 pub fn camera_sees(camera: &Camera, p: Coord) -> Option<f64> {
     camera_sees_in(&LocalFrame::new(p.x, p.y), camera)
@@ -119,7 +127,8 @@ pub fn camera_sees_in(frame: &LocalFrame, camera: &Camera) -> Option<f64> {
     // The vector from the camera to the point.
     let (east, north) = (-cx, -cy);
     let d2 = east * east + north * north;
-    if d2 > camera.range_m * camera.range_m {
+    let (near, far) = camera.ground_span_m();
+    if d2 > far * far || d2 < near * near {
         return None;
     }
     let d = d2.sqrt();
@@ -313,24 +322,32 @@ impl Snapshot {
         (grid, micro)
     }
 
-    /// Cameras whose field of view holds `p`, with their distance in metres, in no particular
-    /// order (through the camera raster).
+    /// Cameras whose field of view holds `p` and from which no obstacle hides it, with their
+    /// distance in metres, in no particular order (through the camera raster; the obstacle
+    /// test, [`Snapshot::sight_blocked`], only runs when obstacles exist and only for cameras
+    /// whose footprint holds the point).
     pub fn cameras_seeing(&self, p: Coord) -> impl Iterator<Item = (&Camera, f64)> {
         let frame = LocalFrame::new(p.x, p.y);
         self.camera_raster
             .candidates(p)
             .iter()
             .map(|&i| self.cameras.item(i))
-            .filter_map(move |c| camera_sees_in(&frame, c).map(|d| (c, d)))
+            .filter_map(move |c| {
+                camera_sees_in(&frame, c)
+                    .filter(|_| !self.sight_blocked(c, p))
+                    .map(|d| (c, d))
+            })
     }
 
     /// [`Snapshot::cameras_seeing`] without the raster: R-tree candidates and the exact test.
     /// The reference the accelerator is tested against.
     pub fn cameras_seeing_by_tree(&self, p: Coord) -> impl Iterator<Item = (&Camera, f64)> {
         let frame = LocalFrame::new(p.x, p.y);
-        self.cameras
-            .candidates_at(p)
-            .filter_map(move |c| camera_sees_in(&frame, c).map(|d| (c, d)))
+        self.cameras.candidates_at(p).filter_map(move |c| {
+            camera_sees_in(&frame, c)
+                .filter(|_| !self.sight_blocked(c, p))
+                .map(|d| (c, d))
+        })
     }
 
     /// Codes of the grid and micro-grid holding `p`, now (`at = None`) or at a past time.
@@ -502,6 +519,8 @@ mod tests {
             azimuth_deg,
             hfov_deg,
             range_m,
+            tilt_deg: None,
+            vfov_deg: None,
             kind,
             status: CameraStatus::Online,
             location: Point::new(120.24, 29.29),

@@ -1,6 +1,6 @@
 //! In-memory spatial index of every layer and the geometry that runs on it: point location,
-//! camera sectors, topology checks (overlaps and gaps), metric measurement and Chinese
-//! coordinate systems.
+//! camera sectors and what obstacles hide from them, topology checks (overlaps and gaps), metric
+//! measurement and Chinese coordinate systems.
 //!
 //! Pure: no I/O, no `sqlx`, no `axum`. rstar types stay inside [`index`].
 
@@ -13,9 +13,11 @@ pub mod locate;
 pub mod measure;
 pub mod raster;
 pub mod search;
+pub mod shared_vertices;
 pub mod snapshot;
 pub mod tiles;
 pub mod topology;
+pub mod visibility;
 
 pub use locate::{LocateOptions, Location};
 pub use snapshot::Snapshot;

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::domain::{
-    AnyItem, Building, Camera, Dataset, Duty, Event, Grid, GridVersion, KeyArea, Layer,
+    AnyItem, Building, Camera, Dataset, Duty, Event, Grid, GridVersion, KeyArea, Layer, Obstacle,
     PatrolRoute, Region, Worker,
 };
 
@@ -40,6 +40,8 @@ pub struct Snapshot {
     pub key_areas: Arc<LayerIndex<KeyArea>>,
     pub events: Arc<LayerIndex<Event>>,
     pub buildings: Arc<LayerIndex<Building>>,
+    /// Footprints and walls that hide the ground from cameras (see [`super::visibility`]).
+    pub obstacles: Arc<LayerIndex<Obstacle>>,
 }
 
 fn grid_workers(workers: &LayerIndex<Worker>) -> GridWorkers {
@@ -104,6 +106,7 @@ impl Snapshot {
             key_areas: Arc::new(LayerIndex::new(data.key_areas)),
             events: Arc::new(LayerIndex::new(data.events)),
             buildings: Arc::new(LayerIndex::new(data.buildings)),
+            obstacles: Arc::new(LayerIndex::new(data.obstacles)),
         }
     }
 
@@ -119,6 +122,7 @@ impl Snapshot {
             Layer::KeyArea => self.key_areas.len(),
             Layer::Event => self.events.len(),
             Layer::Building => self.buildings.len(),
+            Layer::Obstacle => self.obstacles.len(),
         }
     }
 
@@ -134,6 +138,7 @@ impl Snapshot {
             Layer::KeyArea => AnyItem::KeyArea(self.key_areas.get(key)?.clone()),
             Layer::Event => AnyItem::Event(self.events.get(key)?.clone()),
             Layer::Building => AnyItem::Building(self.buildings.get(key)?.clone()),
+            Layer::Obstacle => AnyItem::Obstacle(self.obstacles.get(key)?.clone()),
         })
     }
 
@@ -194,6 +199,7 @@ impl Snapshot {
                 Layer::KeyArea => rebuild!(key_areas, KeyArea),
                 Layer::Event => rebuild!(events, Event),
                 Layer::Building => rebuild!(buildings, Building),
+                Layer::Obstacle => rebuild!(obstacles, Obstacle),
             }
         }
         if let Some(history) = history {
@@ -220,6 +226,7 @@ impl Snapshot {
             Layer::KeyArea => all(self.key_areas.items()),
             Layer::Event => all(self.events.items()),
             Layer::Building => all(self.buildings.items()),
+            Layer::Obstacle => all(self.obstacles.items()),
         }
     }
 }

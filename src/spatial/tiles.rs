@@ -65,7 +65,8 @@ use geo::{Coord, LineString, MultiPolygon, Rect};
 
 use crate::domain::{
     Building, Camera, CameraKind, CameraStatus, Event, EventStatus, Grid, GridKind, KeyArea,
-    KeyAreaCategory, KeyAreaStatus, Layer, PatrolRoute, Region, RegionLevel,
+    KeyAreaCategory, KeyAreaStatus, Layer, Obstacle, ObstacleKind, ObstacleShape, PatrolRoute,
+    Region, RegionLevel,
 };
 
 use super::Snapshot;
@@ -989,6 +990,14 @@ fn camera_kind(k: CameraKind) -> &'static str {
         CameraKind::Ptz => "ptz",
     }
 }
+fn obstacle_kind(k: ObstacleKind) -> &'static str {
+    match k {
+        ObstacleKind::Building => "building",
+        ObstacleKind::Wall => "wall",
+        ObstacleKind::Fence => "fence",
+        ObstacleKind::Other => "other",
+    }
+}
 fn camera_status(s: CameraStatus) -> &'static str {
     match s {
         CameraStatus::Online => "online",
@@ -1139,6 +1148,29 @@ impl TileItem for KeyArea {
     }
 }
 
+impl TileItem for Obstacle {
+    const FIELDS: &'static [(&'static str, FieldType)] =
+        &[("id", S), ("name", S), ("kind", S), ("height_m", N)];
+    fn shape(&self) -> Shape<'_> {
+        match &self.shape {
+            ObstacleShape::Area(area) => Shape::Area(area),
+            ObstacleShape::Wall(line) => Shape::Line(line),
+        }
+    }
+    fn properties<'a>(&'a self, _: bool, out: &mut Props<'a>) {
+        out.extend([
+            ("id", Value::Str(&self.id)),
+            ("name", Value::Str(&self.name)),
+        ]);
+        if let Some(kind) = self.kind {
+            out.push(("kind", Value::Str(obstacle_kind(kind))));
+        }
+        if let Some(h) = self.height_m {
+            out.push(("height_m", Value::Double(h)));
+        }
+    }
+}
+
 impl TileItem for Event {
     const FIELDS: &'static [(&'static str, FieldType)] = &[
         ("id", S),
@@ -1280,6 +1312,7 @@ pub fn encode_tile(snapshot: &Snapshot, layer: Layer, tile: TileId) -> Option<Ve
         Layer::KeyArea => encode_layer(&snapshot.key_areas, name, tile),
         Layer::Event => encode_layer(&snapshot.events, name, tile),
         Layer::Building => encode_layer(&snapshot.buildings, name, tile),
+        Layer::Obstacle => encode_layer(&snapshot.obstacles, name, tile),
     })
 }
 
@@ -1295,6 +1328,7 @@ pub fn layer_fields(layer: Layer) -> Option<&'static [(&'static str, FieldType)]
         Layer::KeyArea => KeyArea::FIELDS,
         Layer::Event => Event::FIELDS,
         Layer::Building => Building::FIELDS,
+        Layer::Obstacle => Obstacle::FIELDS,
     })
 }
 
@@ -1319,6 +1353,7 @@ pub fn layer_bounds(snapshot: &Snapshot, layer: Layer) -> Option<Rect> {
         Layer::KeyArea => bounds_of(&snapshot.key_areas),
         Layer::Event => bounds_of(&snapshot.events),
         Layer::Building => bounds_of(&snapshot.buildings),
+        Layer::Obstacle => bounds_of(&snapshot.obstacles),
     }
 }
 

@@ -8,7 +8,7 @@ use geojson::JsonObject;
 
 use crate::domain::{
     AnyItem, Building, Camera, Dataset, DomainError, DomainResult, Duty, Event, Grid, Item,
-    KeyArea, Layer, PatrolRoute, Region, Worker,
+    KeyArea, Layer, Obstacle, PatrolRoute, Region, Worker,
 };
 
 use super::{StoreError, StoreResult};
@@ -95,6 +95,7 @@ pub fn decode_row(layer: Layer, row: &LayerRow) -> StoreResult<AnyItem> {
         Layer::KeyArea => decode::<KeyArea>(row).map(AnyItem::KeyArea),
         Layer::Event => decode::<Event>(row).map(AnyItem::Event),
         Layer::Building => decode::<Building>(row).map(AnyItem::Building),
+        Layer::Obstacle => decode::<Obstacle>(row).map(AnyItem::Obstacle),
     };
     item.map_err(|source| StoreError::Corrupt {
         table: layer.table(),
