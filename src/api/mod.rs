@@ -2,6 +2,7 @@
 //! Only this module knows axum. Handlers are thin: parse, call the service or the snapshot,
 //! render.
 
+mod coverage;
 mod divide;
 mod error;
 mod extract;
@@ -72,6 +73,10 @@ pub fn app_with(service: Arc<Service>, web: WebOptions) -> Router {
         .route("/api/v1/grids/divide", post(divide::divide_village))
         .route("/api/v1/grids/divide/accept", post(divide::accept_division))
         .route("/api/v1/grids/{code}/history", get(layers::grid_history))
+        .route(
+            "/api/v1/cameras/{code}/coverage",
+            get(coverage::camera_coverage),
+        )
         .route(
             "/api/v1/grids/without-worker",
             get(layers::grids_without_worker),

@@ -202,6 +202,11 @@ pub fn document() -> Value {
                 "parameters": [{"name": "code", "in": "path", "required": true, "schema": {"type": "string"}}],
                 "responses": {"200": {"description": "FeatureCollection", "content": {"application/geo+json": {}}}, "404": problem()}}
     }));
+    paths.insert("/api/v1/cameras/{code}/coverage".into(), json!({
+        "get": {"operationId": "camera_coverage", "summary": "What a camera sees: its ground footprint (sector from near_m to far_m, or disc for PTZ) less what obstacles hide, as a GeoJSON Feature (geometry null when nothing is visible)",
+                "parameters": [{"name": "code", "in": "path", "required": true, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "Feature with properties code, near_m, far_m, footprint_m2, area_m2, occluded_m2, occluded_share, obstacles_considered", "content": {"application/geo+json": {}}}, "404": problem()}}
+    }));
     paths.insert("/api/v1/grids/divide".into(), json!({
         "post": {
             "operationId": "divide_village",

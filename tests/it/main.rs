@@ -4,6 +4,7 @@
 mod api;
 mod cli;
 mod common;
+mod coverage;
 mod divide;
 mod division_accept;
 mod grid_edit;
