@@ -13,7 +13,6 @@ pub mod locate;
 pub mod measure;
 pub mod raster;
 pub mod search;
-pub mod shared_vertices;
 pub mod snapshot;
 pub mod tiles;
 pub mod topology;
