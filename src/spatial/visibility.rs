@@ -722,18 +722,23 @@ mod tests {
                 }
             }
         }
-        let n = 200;
-        let start = std::time::Instant::now();
-        let mut area = 0.0;
-        for _ in 0..n {
-            area += coverage(&c, obstacles.iter()).area_m2;
+        // All round (the worst case: every side facing the camera casts a shadow), then a fixed
+        // camera with a 90° view.
+        for c in [c.clone(), camera(45.0, 90.0, 150.0)] {
+            let n = 200;
+            let start = std::time::Instant::now();
+            let mut area = 0.0;
+            for _ in 0..n {
+                area += coverage(&c, obstacles.iter()).area_m2;
+            }
+            let each = start.elapsed() / n;
+            let considered = coverage(&c, obstacles.iter()).obstacles_considered;
+            println!(
+                "hfov {}°: {} obstacles, {considered} casting shadows: {each:?} per coverage, area {:.1} m²",
+                c.hfov_deg,
+                obstacles.len(),
+                area / f64::from(n)
+            );
         }
-        let each = start.elapsed() / n;
-        let considered = coverage(&c, obstacles.iter()).obstacles_considered;
-        println!(
-            "{} obstacles ({considered} in range): {each:?} per coverage, area {}",
-            obstacles.len(),
-            area / f64::from(n)
-        );
     }
 }
