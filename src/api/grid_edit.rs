@@ -1,6 +1,7 @@
 //! The planner's grid edits over HTTP: `POST /api/v1/grids/check` (dry run),
+//! `POST /api/v1/grids/{code}/reshape` (with topological editing),
 //! `POST /api/v1/grids/{code}/split`, `POST /api/v1/grids/merge` and
-//! `GET /api/v1/grids/next-code?village=`. All four need a role that may change grids
+//! `GET /api/v1/grids/next-code?village=`. All five need a role that may change grids
 //! (planner, admin). The rules are in [`crate::service::grid_edit`].
 
 use axum::extract::{Path, State};
@@ -29,6 +30,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/api/v1/grids/merge", post(merge_grids))
         .route("/api/v1/grids/next-code", get(next_code))
         .route("/api/v1/grids/{code}/split", post(split_grid))
+        .route("/api/v1/grids/{code}/reshape", post(reshape_grid))
 }
 
 pub(super) fn edit_error(e: EditError) -> ApiError {
@@ -60,6 +62,10 @@ fn check_json(check: &GridCheck) -> JsonValue {
         })).collect::<Vec<_>>(),
         "gaps": check.gaps.iter().map(gap_json).collect::<Vec<_>>(),
         "outside_parent_m2": check.outside_parent_m2,
+        "carried": check.carried.iter().map(|g| json!({
+            "grid": g.code, "geometry": area_to_geojson(&g.area)
+        })).collect::<Vec<_>>(),
+        "clipped": check.clipped.as_ref().map(area_to_geojson),
     })
 }
 
@@ -72,17 +78,7 @@ async fn check_grid(
     AppJson(mut feature): AppJson<Feature>,
 ) -> ApiResult<Response> {
     caller.require_write(Layer::Grid)?;
-    let mut replaces = feature
-        .foreign_members
-        .as_mut()
-        .and_then(|m| m.remove("replaces"));
-    if replaces.is_none() {
-        replaces = feature
-            .properties
-            .as_mut()
-            .and_then(|p| p.remove("replaces"));
-    }
-    let replaces = match replaces {
+    let replaces = match take_member(&mut feature, "replaces") {
         None | Some(JsonValue::Null) => None,
         Some(JsonValue::String(code)) => Some(code),
         Some(other) => {
@@ -92,8 +88,55 @@ async fn check_grid(
             ));
         }
     };
-    let check = state.service.check_grid(&feature, replaces.as_deref());
+    let carry_shared = match take_member(&mut feature, "carry_shared") {
+        None | Some(JsonValue::Null) => false,
+        Some(JsonValue::Bool(b)) => b,
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                "carry_shared",
+                format!("`carry_shared` must be true or false, got {other}"),
+            ));
+        }
+    };
+    let check = state
+        .service
+        .check_grid(&feature, replaces.as_deref(), carry_shared);
     Ok(axum::Json(check_json(&check)).into_response())
+}
+
+/// A top-level member of a Feature (or, failing that, a property) taken out of it.
+fn take_member(feature: &mut Feature, name: &str) -> Option<JsonValue> {
+    feature
+        .foreign_members
+        .as_mut()
+        .and_then(|m| m.remove(name))
+        .or_else(|| feature.properties.as_mut().and_then(|p| p.remove(name)))
+}
+
+/// `POST /api/v1/grids/{code}/reshape[?carry_shared=false]` with the grid's Feature, as for
+/// `PUT /api/v1/grids/{code}`; vertex edits on shared boundaries are carried into the
+/// neighbours in the same transaction unless `carry_shared=false`.
+async fn reshape_grid(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    params: Params,
+    AppJson(mut feature): AppJson<Feature>,
+) -> ApiResult<Response> {
+    caller.require_write(Layer::Grid)?;
+    let carry_shared = params.parse::<bool>("carry_shared")?.unwrap_or(true);
+    // The URL names the grid: fill the code in when the body leaves it out.
+    feature
+        .properties
+        .get_or_insert_with(Default::default)
+        .entry("code")
+        .or_insert_with(|| JsonValue::String(code.clone()));
+    let report = state
+        .service
+        .reshape_grid(&code, &feature, carry_shared)
+        .await
+        .map_err(edit_error)?;
+    Ok(edit_response(&report))
 }
 
 /// The body of a split.

@@ -137,9 +137,17 @@ fn grid_edit_paths(paths: &mut serde_json::Map<String, Value>) {
     paths.insert("/api/v1/grids/check".into(), json!({
         "post": {"operationId": "check_grid", "summary": "Dry run of a grid save: errors, overlaps and gaps with their geometry, area outside the parent; nothing is written",
                  "security": security,
-                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"description": "a grid Feature, with an optional top-level `replaces`: the code of the grid it would replace"}}}},
-                 "responses": {"200": {"description": "`{valid, errors: [{field, reason}], overlaps: [{grid, area_m2, geometry}], gaps: [{area_m2, near, geometry}], outside_parent_m2}`; an invalid ring is `valid: false`"},
+                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"description": "a grid Feature, with an optional top-level `replaces`: the code of the grid it would replace, and `carry_shared` (boolean): check as a reshape that carries shared-vertex edits into the neighbours"}}}},
+                 "responses": {"200": {"description": "`{valid, errors: [{field, reason}], overlaps: [{grid, area_m2, geometry}], gaps: [{area_m2, near, geometry}], outside_parent_m2, carried: [{grid, geometry}], clipped}`; an invalid ring is `valid: false`; `carried` lists the neighbours a reshape would change, `clipped` is the boundary without its siblings' parts when it overlaps them (avoid overlap)"},
                                "400": problem(), "401": problem(), "403": problem()}}
+    }));
+    paths.insert("/api/v1/grids/{code}/reshape".into(), json!({
+        "parameters": [{"name": "code", "in": "path", "required": true, "schema": {"type": "string"}},
+                       {"name": "carry_shared", "in": "query", "schema": {"type": "boolean", "default": true}, "description": "carry vertex edits on shared boundaries into the neighbours"}],
+        "post": {"operationId": "reshape_grid", "summary": "Replace a grid's boundary (as PUT) with topological editing: a moved, added or deleted vertex on a boundary shared with a sibling or a micro-grid is moved, added or deleted there too, in the same transaction",
+                 "security": security,
+                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"description": "the grid Feature, as for PUT /api/v1/grids/{code}"}}}},
+                 "responses": {"200": edited, "400": problem(), "401": problem(), "403": problem(), "404": problem(), "409": problem(), "422": problem()}}
     }));
     paths.insert("/api/v1/grids/{code}/split".into(), json!({
         "parameters": [{"name": "code", "in": "path", "required": true, "schema": {"type": "string"}}],

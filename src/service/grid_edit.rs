@@ -43,6 +43,7 @@ use crate::spatial::measure::LocalFrame;
 use crate::spatial::topology::{AREA_TOLERANCE_M2, Gap, Overlap, area_m2, area_m2_in};
 use crate::store::{Change, StoreError};
 
+use super::reshape::{carried_neighbours, clipped_to_siblings};
 use super::{Service, ServiceError, ServiceResult, checks};
 
 /// Most grids one merge may list.
@@ -104,6 +105,10 @@ pub struct GridCheck {
     /// Area of the drawn grid outside its village (or parent grid), m²: reported, as a save
     /// would, but not refused.
     pub outside_parent_m2: f64,
+    /// With `carry_shared`: the neighbours a reshape would change, as they would become.
+    pub carried: Vec<Grid>,
+    /// When the grid overlaps siblings: its boundary without their parts (avoid overlap).
+    pub clipped: Option<MultiPolygon>,
 }
 
 /// A split as asked.
@@ -175,10 +180,17 @@ impl Service {
     /// outside the parent — without writing. `replaces` names the grid the feature would
     /// replace (`PUT /grids/{replaces}`); without it the feature is checked as a new grid.
     /// An invalid feature is a result (`valid: false`), not an error, so that the map can show
-    /// why while the planner draws.
+    /// why while the planner draws. With `carry_shared` (and `replaces`), the vertex edits on
+    /// shared boundaries are carried into the neighbours first, as
+    /// [`Service::reshape_grid`] would, and the overlaps and gaps are those after it.
     #[must_use]
-    pub fn check_grid(&self, feature: &Feature, replaces: Option<&str>) -> GridCheck {
-        let snapshot = self.snapshot();
+    pub fn check_grid(
+        &self,
+        feature: &Feature,
+        replaces: Option<&str>,
+        carry_shared: bool,
+    ) -> GridCheck {
+        let mut snapshot = self.snapshot();
         let mut feature = feature.clone();
         if let Some(code) = replaces
             && feature.id.is_none()
@@ -231,8 +243,28 @@ impl Service {
         {
             errors.push(as_field_error(e));
         }
+        let carried = match replaces.and_then(|old| snapshot.grids.get(old)) {
+            Some(old) if carry_shared => carried_neighbours(&snapshot, old, &grid.area),
+            _ => Vec::new(),
+        };
+        for n in &carried {
+            if let Err(e) = n.area.check_validation() {
+                errors.push(DomainError::new(
+                    "geometry",
+                    format!(
+                        "carrying the edit into neighbouring grid `{}` would make its boundary invalid: {e}",
+                        n.code
+                    ),
+                ));
+            }
+        }
+        if !carried.is_empty() {
+            let puts: Vec<AnyItem> = carried.iter().cloned().map(AnyItem::Grid).collect();
+            snapshot = std::sync::Arc::new(snapshot.with_changes(&puts, &[], None));
+        }
         let removed: Vec<&str> = replaces.into_iter().collect();
         let overlaps = snapshot.sibling_overlaps_ignoring(&grid, &removed);
+        let clipped = clipped_to_siblings(&snapshot, &grid, &removed);
         errors.extend(overlaps.iter().map(|o| {
             DomainError::new(
                 "geometry",
@@ -257,6 +289,8 @@ impl Service {
             } else {
                 0.0
             },
+            carried,
+            clipped,
         }
     }
 

@@ -9,6 +9,7 @@
 mod checks;
 pub mod division;
 pub mod grid_edit;
+pub mod reshape;
 mod tokens;
 
 use std::sync::Arc;

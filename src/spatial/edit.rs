@@ -509,6 +509,65 @@ pub fn shared_edge_m(a: &MultiPolygon, b: &MultiPolygon) -> f64 {
     total
 }
 
+/// Twice the area, in square degrees, under which three consecutive vertices count as a
+/// straight line or a spike (about 0.001 m² at Dongyang's latitude).
+pub const SPIKE_DEG2: f64 = 2e-13;
+
+/// `area` cleaned of what overlays leave behind: parts and holes under
+/// [`AREA_TOLERANCE_M2`], repeated vertices, spikes and vertices on a straight line (a vertex
+/// whose triangle with its neighbours is under [`SPIKE_DEG2`]); `None` when nothing valid is
+/// left.
+#[must_use]
+pub fn cleaned(area: &MultiPolygon) -> Option<MultiPolygon> {
+    let clean = |ring: &LineString| -> Option<LineString> {
+        let mut points: Vec<Coord> = ring.0.clone();
+        points.pop(); // the closing repeat
+        loop {
+            let n = points.len();
+            if n < 3 {
+                return None;
+            }
+            let drop = (0..n).find(|&i| {
+                let (a, v, b) = (points[(i + n - 1) % n], points[i], points[(i + 1) % n]);
+                let cross = (v.x - a.x) * (b.y - a.y) - (v.y - a.y) * (b.x - a.x);
+                cross.abs() < SPIKE_DEG2
+            });
+            match drop {
+                Some(i) => {
+                    points.remove(i);
+                }
+                None => break,
+            }
+        }
+        points.push(points[0]);
+        Some(LineString(points))
+    };
+    let frame = area
+        .bounding_rect()
+        .map(|r| LocalFrame::new(r.center().x, r.center().y))?;
+    let big = |ring: &LineString| {
+        area_m2_in(
+            &MultiPolygon(vec![Polygon::new(ring.clone(), vec![])]),
+            &frame,
+        ) > AREA_TOLERANCE_M2
+    };
+    let polygons: Vec<Polygon> = area
+        .0
+        .iter()
+        .filter_map(|p| {
+            let exterior = clean(p.exterior()).filter(|r| big(r))?;
+            let interiors = p
+                .interiors()
+                .iter()
+                .filter_map(|r| clean(r).filter(|r| big(r)))
+                .collect();
+            Some(Polygon::new(exterior, interiors))
+        })
+        .collect();
+    let out = MultiPolygon(polygons);
+    (!out.0.is_empty() && out.is_valid()).then_some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use geo::{Intersects, coord};
@@ -704,5 +763,38 @@ mod tests {
         let frame = frame_of(&grid);
         assert!((area_m2_in(&back, &frame) - area_m2_in(&grid, &frame)).abs() < 1.0);
         assert!(shared_edge_m(&split.left, &split.right) > 11_000.0);
+    }
+
+    #[test]
+    fn cleaning_drops_spikes_slivers_and_straight_vertices() {
+        // A unit square with a spike 1e-10 wide sticking out of its east edge, a vertex in the
+        // middle of its south edge, and a separate sliver part.
+        let square = Polygon::new(
+            LineString::from(vec![
+                (0.0, 0.0),
+                (0.0005, 0.0),
+                (0.001, 0.0),
+                (0.001, 0.0005),
+                (0.002, 0.0005),
+                (0.001, 0.0005 + 1e-10),
+                (0.001, 0.001),
+                (0.0, 0.001),
+                (0.0, 0.0),
+            ]),
+            vec![],
+        );
+        let sliver = Polygon::new(
+            LineString::from(vec![(0.01, 0.0), (0.011, 0.0), (0.011, 1e-9), (0.01, 0.0)]),
+            vec![],
+        );
+        let clean = cleaned(&MultiPolygon(vec![square, sliver])).expect("a square is left");
+        assert_eq!(clean.0.len(), 1);
+        assert_eq!(
+            clean.0[0].exterior().0.len(),
+            5,
+            "{:?}",
+            clean.0[0].exterior()
+        );
+        assert!(clean.is_valid());
     }
 }

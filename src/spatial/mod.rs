@@ -13,6 +13,7 @@ pub mod locate;
 pub mod measure;
 pub mod raster;
 pub mod search;
+pub mod shared_vertices;
 pub mod snapshot;
 pub mod tiles;
 pub mod topology;

@@ -11,6 +11,7 @@ mod grid_edit;
 mod ogc;
 mod postgis_agreement;
 mod raster_exact;
+mod reshape;
 mod store;
 mod tiles;
 mod transfer;

@@ -10,11 +10,12 @@ import { TerraDrawMapLibreGLAdapter } from 'terra-draw-maplibre-gl-adapter';
 import { t } from './i18n.js';
 import { el, fill } from './inspector.js';
 import { hatchImage } from './style.js';
+import { roundPolygon } from './topology.js';
 
 const TOKEN_KEY = 'safegrid.token';
 const SNAP_PX = 12;
 const EMPTY = { type: 'FeatureCollection', features: [] };
-const ISSUE_COLOURS = { overlap: '#D55E00', gap: '#CC79A7', invalid: '#000000' };
+const ISSUE_COLOURS = { overlap: '#D55E00', gap: '#CC79A7', invalid: '#000000', carried: '#0072B2' };
 
 /** What the server said, in plain words: the status explained, then the server's detail. */
 export function plainError(status, body) {
@@ -100,11 +101,19 @@ export function setupPlanner(map, { refreshLayer, onChanged }) {
     map.addSource('edit-issues', { type: 'geojson', data: EMPTY });
     map.addLayer({
       id: 'edit-issue-fill', type: 'fill', source: 'edit-issues',
+      filter: ['in', ['get', 'kind'], ['literal', ['overlap', 'gap']]],
       paint: { 'fill-pattern': ['match', ['get', 'kind'], 'overlap', 'hatch-overlap', 'hatch-gap'] },
     });
     map.addLayer({
       id: 'edit-issue-line', type: 'line', source: 'edit-issues',
+      filter: ['!=', ['get', 'kind'], 'carried'],
       paint: { 'line-color': ['match', ['get', 'kind'], 'overlap', ISSUE_COLOURS.overlap, 'gap', ISSUE_COLOURS.gap, ISSUE_COLOURS.invalid], 'line-width': 2 },
+    });
+    // Neighbours that a reshape carries along (topological editing), as they would become.
+    map.addLayer({
+      id: 'edit-carried-line', type: 'line', source: 'edit-issues',
+      filter: ['==', ['get', 'kind'], 'carried'],
+      paint: { 'line-color': ISSUE_COLOURS.carried, 'line-width': 2, 'line-dasharray': [2, 1.5] },
     });
   });
 
@@ -242,9 +251,10 @@ export function setupPlanner(map, { refreshLayer, onChanged }) {
     cancel();
     await loadNeighbours(code);
     const d = ensureDraw();
-    const geometry = answer.body.geometry.type === 'MultiPolygon'
+    // terra-draw keeps 9 decimals (0.1 mm) and refuses features with more.
+    const geometry = roundPolygon(answer.body.geometry.type === 'MultiPolygon'
       ? { type: 'Polygon', coordinates: answer.body.geometry.coordinates[0] }
-      : answer.body.geometry;
+      : answer.body.geometry);
     d.setMode('select');
     const [result] = d.addFeatures([{ type: 'Feature', geometry, properties: { mode: 'polygon' } }]);
     if (!result?.valid) {
@@ -361,7 +371,8 @@ export function setupPlanner(map, { refreshLayer, onChanged }) {
     await session.ready;
     const feature = currentFeature();
     if (!feature) return;
-    const body = session.replaces ? { ...feature, replaces: session.replaces } : feature;
+    // An edit is checked as the reshape that saves it: shared vertices carried to neighbours.
+    const body = session.replaces ? { ...feature, replaces: session.replaces, carry_shared: true } : feature;
     const answer = await authed('POST', '/api/v1/grids/check', body);
     if (mine !== checkSeq) return;
     if (!answer.ok) {
@@ -374,7 +385,9 @@ export function setupPlanner(map, { refreshLayer, onChanged }) {
       ...report.overlaps.map((o) => ({ type: 'Feature', properties: { kind: 'overlap', grid: o.grid }, geometry: o.geometry })),
       ...report.gaps.map((g) => ({ type: 'Feature', properties: { kind: 'gap' }, geometry: g.geometry })),
       ...(invalidRing(report) ? [{ type: 'Feature', properties: { kind: 'invalid' }, geometry: feature.geometry }] : []),
+      ...(report.carried ?? []).map((c) => ({ type: 'Feature', properties: { kind: 'carried', grid: c.grid }, geometry: c.geometry })),
     ].filter((f) => f.geometry));
+    session.clipped = report.clipped ?? null;
     renderPanel({ report });
   };
 
@@ -400,18 +413,33 @@ export function setupPlanner(map, { refreshLayer, onChanged }) {
   const save = async () => {
     const feature = currentFeature();
     if (!feature) return;
+    // An edit is saved as a reshape: vertex edits on shared boundaries move the neighbours too.
     const answer = session.replaces
-      ? await authed('PUT', `/api/v1/grids/${encodeURIComponent(session.replaces)}`, feature)
+      ? await authed('POST', `/api/v1/grids/${encodeURIComponent(session.replaces)}/reshape`, feature)
       : await authed('POST', '/api/v1/grids', feature);
     if (!answer.ok) {
       renderPanel({ message: plainError(answer.status, answer.body), kind: 'warning', keepForm: true });
       return;
     }
-    const code = answer.body.properties.code;
+    const saved = answer.body.type === 'FeatureCollection' ? answer.body.features : [answer.body];
+    const code = saved[0].properties.code;
     const gaps = answer.body.gaps ?? [];
     cancel();
     await refreshLayer('grids');
-    done(`${t('planner.saved')} ${code}${gaps.length ? ` · ${t('planner.gaps_left')} ${gaps.length}` : ''}`);
+    done(`${t('planner.saved')} ${code}` +
+      (saved.length > 1 ? ` · ${t('planner.carried_done')} ${saved.slice(1).map((f) => f.properties.code).join('、')}` : '') +
+      (gaps.length ? ` · ${t('planner.gaps_left')} ${gaps.length}` : ''));
+  };
+
+  /** Avoid overlap: the drawing becomes the server's clip of it (its largest part). */
+  const clip = () => {
+    const geometry = session?.clipped;
+    if (!geometry || !draw) return;
+    const parts = geometry.type === 'Polygon' ? [geometry.coordinates] : geometry.coordinates;
+    const size = (rings) => rings[0].reduce((s, c, i, r) => (i ? s + (r[i - 1][0] * c[1] - c[0] * r[i - 1][1]) : s), 0);
+    const largest = parts.reduce((a, b) => (Math.abs(size(b)) > Math.abs(size(a)) ? b : a));
+    draw.updateFeatureGeometry(session.id, roundPolygon({ type: 'Polygon', coordinates: [largest[0]] }));
+    check();
   };
 
   function cancel() {
@@ -457,6 +485,7 @@ export function setupPlanner(map, { refreshLayer, onChanged }) {
           `${t('planner.overlap_with')} ${o.grid} · ${o.area_m2.toFixed(1)} m²`));
       }
       for (const g of report.gaps) issues.push(el('li', { class: 'muted', 'data-testid': 'gap' }, `${t('planner.gap')} ${g.area_m2.toFixed(1)} m²`));
+      for (const c of report.carried ?? []) issues.push(el('li', { class: 'muted', 'data-testid': 'carried' }, `${t('planner.carried')} ${c.grid}`));
       if (report.outside_parent_m2 > 1) {
         issues.push(el('li', { class: 'warning' }, `${t('planner.outside_parent')} ${report.outside_parent_m2.toFixed(1)} m²`));
       }
@@ -475,6 +504,7 @@ export function setupPlanner(map, { refreshLayer, onChanged }) {
       issues.length ? el('ul', { 'data-testid': 'check-report' }, issues) : null,
       session?.id ? el('div', { class: 'actions' },
         el('button', { type: 'button', 'data-action': 'save', onclick: save }, t('planner.save')),
+        report?.clipped ? el('button', { type: 'button', 'data-action': 'clip', onclick: clip }, t('planner.clip')) : null,
         el('button', { type: 'button', onclick: undo }, t('planner.undo')),
         el('button', { type: 'button', onclick: cancel }, t('planner.cancel'))) : null,
     );

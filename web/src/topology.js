@@ -6,10 +6,12 @@
 /** Coordinates are compared after rounding to this many decimals (about 1 mm). */
 const DECIMALS = 8;
 const key = (c) => `${c[0].toFixed(DECIMALS)},${c[1].toFixed(DECIMALS)}`;
+/** terra-draw refuses features with more decimals than its `coordinatePrecision` (9). */
+const DRAW_DECIMALS = 9;
 
-/** A position rounded to {@link DECIMALS}, as terra-draw will keep it. */
+/** A position rounded as terra-draw keeps it (0.1 mm). */
 export function roundPosition(c) {
-  return [Number(c[0].toFixed(DECIMALS)), Number(c[1].toFixed(DECIMALS))];
+  return [Number(c[0].toFixed(DRAW_DECIMALS)), Number(c[1].toFixed(DRAW_DECIMALS))];
 }
 
 /** A Polygon geometry with every position rounded, so that shared vertices stay equal. */

@@ -189,6 +189,100 @@ describe('planner mode', { timeout: 600_000 }, () => {
     await screenshot(page, 'planner-saved');
   });
 
+  test('editing a boundary carries a shared vertex into the neighbour (topological editing)', async () => {
+    page = await newPage(browser, server.base);
+    await openMap(page, server.base);
+    await signIn(plannerToken);
+    const target = await gridWithRoomFor(0.0002);
+    const village = target.code.slice(0, 12);
+    const all = await api('GET', '/api/v1/grids?limit=10000');
+    const siblings = all.body.features.filter((f) => f.properties.code !== target.code
+      && f.properties.code.startsWith(village) && !f.properties.parent_code && f.geometry.type === 'Polygon');
+    const key = (c) => `${c[0].toFixed(9)},${c[1].toFixed(9)}`;
+    const ring = target.feature.geometry.coordinates[0].slice(0, -1);
+    let shared = null;
+    for (const c of ring) {
+      const holders = siblings.filter((f) => f.geometry.coordinates[0].some((d) => key(d) === key(c)));
+      if (holders.length === 1) {
+        shared = { vertex: c, neighbour: holders[0].properties.code };
+        break;
+      }
+    }
+    assert.ok(shared, 'the grid shares a vertex with one sibling');
+
+    await jumpTo(page, target.centre, 17);
+    const box = await page.locator('#map canvas').first().boundingBox();
+    const p = await page.evaluate((c) => window.safegridMap.project(c), target.centre);
+    await page.mouse.click(box.x + p.x, box.y + p.y);
+    await page.locator('[data-testid=grid] [data-action=edit]').click();
+    await page.locator('[data-testid=check-report]').waitFor().catch(async (e) => {
+      throw new Error(`${e.message}; the panel says: ${await page.locator('#planner-panel').textContent()}`);
+    });
+    await jumpTo(page, shared.vertex, 18);
+    await settle(page);
+    const v = await page.evaluate((c) => window.safegridMap.project(c), shared.vertex);
+    await page.mouse.move(box.x + v.x, box.y + v.y);
+    await page.mouse.down();
+    await page.mouse.move(box.x + v.x + 12, box.y + v.y + 9, { steps: 6 });
+    await page.mouse.up();
+    // Where the vertex went (snapping may have pulled it onto a neighbour's edge).
+    const moved = await page.evaluate((before) => {
+      const k = (c) => `${c[0].toFixed(8)},${c[1].toFixed(8)}`;
+      const old = new Set(before.map(k));
+      const [edited] = window.safegridDraw.getSnapshot().filter((f) => f.geometry.type === 'Polygon');
+      return edited.geometry.coordinates[0].find((c) => !old.has(k(c)));
+    }, ring);
+    assert.ok(moved, 'the vertex moved');
+    await page.waitForFunction((code) => [...document.querySelectorAll('[data-testid=carried]')].some((li) => li.textContent.includes(code)), shared.neighbour);
+    await settle(page);
+    assert.deepEqual(await renderedKeys(page, ['edit-carried-line'], 'grid'), [shared.neighbour], 'the neighbour is drawn as it will become');
+    await screenshot(page, 'planner-carried');
+    await page.click('[data-action=save]');
+    await page.waitForFunction(() => /同步调整相邻网格/.test(document.querySelector('[data-testid=planner-message]')?.textContent ?? ''));
+    const neighbour = await api('GET', `/api/v1/grids/${shared.neighbour}`);
+    const near = (c) => Math.hypot(c[0] - moved[0], c[1] - moved[1]) < 2e-6;
+    assert.ok(neighbour.body.geometry.coordinates.flat(neighbour.body.geometry.type === 'Polygon' ? 1 : 2).some(near), 'the neighbour has the moved vertex');
+    assert.ok(!neighbour.body.geometry.coordinates.flat(neighbour.body.geometry.type === 'Polygon' ? 1 : 2).some((c) => key(c) === key(shared.vertex)));
+  });
+
+  test('a grid drawn over its neighbours is clipped to them (avoid overlap) and fills the hole', async () => {
+    page = await newPage(browser, server.base);
+    await openMap(page, server.base);
+    await signIn(plannerToken);
+    const hole = await gridWithRoomFor(0.0002);
+    const gapArea = (report) => report.gaps.reduce((sum, g) => sum + g.area_m2, 0);
+    const before = await api('POST', '/api/v1/grids/check', { ...hole.feature, replaces: hole.code }, plannerToken);
+    await makeHole(hole.code);
+    await page.reload();
+    await page.waitForFunction(() => document.body.classList.contains('map-ready'));
+    const ring = hole.feature.geometry.coordinates[0];
+    const xs = ring.map((c) => c[0]);
+    const ys = ring.map((c) => c[1]);
+    const half = Math.max(Math.max(...xs) - Math.min(...xs), Math.max(...ys) - Math.min(...ys)) * 0.65;
+    const centre = [(Math.max(...xs) + Math.min(...xs)) / 2, (Math.max(...ys) + Math.min(...ys)) / 2];
+    await page.evaluate(([c, h]) => window.safegridMap.fitBounds([[c[0] - h, c[1] - h], [c[0] + h, c[1] + h]],
+      { padding: { top: 220, bottom: 80, left: 400, right: 120 }, animate: false }), [centre, half]);
+    await settle(page);
+    await page.click('#planner-toolbar [data-action=draw]');
+    await drawRing(square(centre, half));
+    await page.locator('[data-testid=overlap]').first().waitFor();
+    await page.click('[data-action=clip]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=check-report]') && !document.querySelector('[data-testid=overlap]')
+      && !document.querySelector('[data-testid=check-error]'))
+      .catch(async (e) => {
+        throw new Error(`${e.message}; the panel says: ${await page.locator('#planner-panel').textContent()}`);
+      });
+    const code = await page.inputValue('.grid-form [name=code]');
+    await page.click('[data-action=save]');
+    await page.waitForFunction(() => /已保存网格/.test(document.querySelector('[data-testid=planner-message]')?.textContent ?? ''));
+    const saved = await api('GET', `/api/v1/grids/${code}`);
+    assert.equal(saved.status, 200);
+    // The clipped grid fills the hole: no overlap, and no more gap than the village had before.
+    const after = await api('POST', '/api/v1/grids/check', { ...saved.body, replaces: code }, plannerToken);
+    assert.equal(after.body.overlaps.length, 0, JSON.stringify(after.body.overlaps));
+    assert.ok(gapArea(after.body) <= gapArea(before.body) + 1, `${gapArea(after.body)} m² of gaps, ${gapArea(before.body)} before`);
+  });
+
   test('the division assistant previews balanced grids for a community', async () => {
     page = await newPage(browser, server.base);
     await openMap(page, server.base);
