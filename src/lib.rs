@@ -32,7 +32,7 @@ pub mod api;
 pub mod config;
 /// Domain types and their validation: pure data, no I/O.
 pub mod domain;
-/// GeoJSON and CSV import and export with coordinate-system conversion.
+/// GeoJSON and CSV import and export, zipped shapefile import, with coordinate-system conversion.
 pub mod io;
 /// The deterministic Dongyang sample city (real boundary and codes, synthetic everything else).
 pub mod sample;

@@ -13,6 +13,7 @@ use crate::spatial::divide::{CUT_DIRECTIONS, MAX_EVENT_WEIGHT, MAX_GRIDS};
 
 use super::layers::{DEFAULT_PAGE, MAX_PAGE};
 use super::{MAX_BATCH_BODY_BYTES, MAX_BATCH_POINTS, MAX_BODY_BYTES};
+use crate::io::shapefile::MAX_UNZIPPED_BYTES;
 
 fn schema_of<T: JsonSchema>(generator: &mut SchemaGenerator) -> Value {
     json!(generator.root_schema_for::<T>())
@@ -95,8 +96,8 @@ fn layer_paths(layer: Layer, paths: &mut serde_json::Map<String, Value>) {
 fn transfer_paths(layer: Layer, paths: &mut serde_json::Map<String, Value>) {
     let name = layer.table();
     let path = layer.path();
-    let format = |default: Option<&str>| {
-        let mut schema = json!({"type": "string", "enum": ["geojson", "csv"]});
+    let format = |formats: &[&str], default: Option<&str>| {
+        let mut schema = json!({"type": "string", "enum": formats});
         if let Some(d) = default {
             schema["default"] = json!(d);
         }
@@ -105,18 +106,19 @@ fn transfer_paths(layer: Layer, paths: &mut serde_json::Map<String, Value>) {
     paths.insert(format!("/api/v1/{path}/import"), json!({
         "post": {
             "operationId": format!("import_{name}"),
-            "summary": format!("Import a GeoJSON FeatureCollection or CSV file of {path} (the raw body, at most {MAX_BATCH_BODY_BYTES} bytes) in one transaction; nothing is written unless every row is valid"),
+            "summary": format!("Import a GeoJSON FeatureCollection, a CSV file or a zipped ESRI shapefile of {path} (the raw body, at most {MAX_BATCH_BODY_BYTES} bytes; a zip at most {MAX_UNZIPPED_BYTES} bytes unzipped) in one transaction; nothing is written unless every row is valid"),
             "security": [{"bearer": []}],
             "parameters": [
-                {"name": "format", "in": "query", "schema": format(None), "description": "default: from the Content-Type (application/geo+json or application/json: geojson; text/csv: csv)"},
+                {"name": "format", "in": "query", "schema": format(&["geojson", "csv", "shapefile"], None), "description": "default: from the Content-Type (application/geo+json or application/json: geojson; text/csv: csv; application/zip or application/x-zip-compressed: shapefile). `shp` and `zip` also mean shapefile: a .zip with one .shp and its .dbf (.prj, .cpg, .shx optional; in a folder or not), the .prj longitude/latitude on WGS 84 or CGCS2000 (a projected CRS is refused), text encoding from the .cpg, else the dBASE language driver (0x4D: GBK), else UTF-8"},
                 {"name": "crs", "in": "query", "schema": {"type": "string", "enum": ["wgs84", "gcj02", "bd09"], "default": "wgs84"}, "description": "coordinate system of the file; converted to WGS84"},
-                {"name": "dry_run", "in": "query", "schema": {"type": "boolean", "default": false}, "description": "validate rows and references only; nothing is written"}
+                {"name": "dry_run", "in": "query", "schema": {"type": "boolean", "default": false}, "description": "validate rows and references only; nothing is written"},
+                {"name": "member", "in": "query", "schema": {"type": "string"}, "description": "shapefile only: which .shp to read (name with or without folder and extension) when the zip holds several; without it such a zip is refused with their list"}
             ],
-            "requestBody": {"required": true, "content": {"application/geo+json": {}, "application/json": {}, "text/csv": {}}},
+            "requestBody": {"required": true, "content": {"application/geo+json": {}, "application/json": {}, "text/csv": {}, "application/zip": {}}},
             "responses": {
                 "200": {"description": "`{layer, rows, valid, bad: [], imported, dry_run}`", "content": {"application/json": {}}},
                 "400": problem(), "401": problem(), "403": problem(), "409": problem(), "413": problem(),
-                "422": {"description": "Bad rows: problem+json with the report's members, `bad: [{at: \"line 7\" | \"feature 3\", reason}]`; nothing imported", "content": {"application/problem+json": {}}}
+                "422": {"description": "Bad rows: problem+json with the report's members, `bad: [{at: \"line 7\" | \"feature 3\" | \"record 12\", reason}]`; nothing imported", "content": {"application/problem+json": {}}}
             }
         }
     }));
@@ -124,7 +126,7 @@ fn transfer_paths(layer: Layer, paths: &mut serde_json::Map<String, Value>) {
         "get": {
             "operationId": format!("export_{name}"),
             "summary": format!("Download every item of {path} as `{path}.geojson` or `{path}.csv` (Content-Disposition: attachment)"),
-            "parameters": [{"name": "format", "in": "query", "schema": format(Some("geojson"))}],
+            "parameters": [{"name": "format", "in": "query", "schema": format(&["geojson", "csv"], Some("geojson"))}],
             "responses": {"200": {"description": "The layer", "content": {"application/geo+json": {}, "text/csv": {}}}, "400": problem()}
         }
     }));

@@ -1,13 +1,15 @@
 //! Whole-layer transfer for the web map's upload and download buttons:
-//! `POST /api/v1/{layer}/import` takes a GeoJSON FeatureCollection or a CSV file as the raw body
-//! and answers with a row-level report; `GET /api/v1/{layer}/export` downloads the layer from the
+//! `POST /api/v1/{layer}/import` takes a GeoJSON FeatureCollection, a CSV file or a zipped ESRI
+//! shapefile as the raw body and answers with a row-level report; `GET /api/v1/{layer}/export` downloads the layer from the
 //! in-memory snapshot. Both are thin shells over [`crate::io`] (the same parsers and writers as
 //! the CLI's `import` and `export`) and [`crate::service::Service::import`]: a batch is written
 //! in one transaction, and only when every row is valid.
 //!
 //! # Units
 //! Exports are WGS84 `[lon, lat]` degrees. Imports are converted to WGS84 from the `crs` query
-//! parameter (`wgs84`, `gcj02` or `bd09`; default `wgs84`).
+//! parameter (`wgs84`, `gcj02` or `bd09`; default `wgs84`). A shapefile's `.prj` must say
+//! longitude/latitude on WGS 84 or CGCS2000 (see [`crate::io::shapefile`]); `crs` then applies
+//! as for the other formats.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -19,7 +21,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::domain::{AnyItem, DomainError, Layer};
-use crate::io::{self, ParsedRow};
+use crate::io::{self, IoError, ParsedRow};
 use crate::spatial::crs::Crs;
 
 use super::error::{ApiError, ApiResult};
@@ -35,6 +37,8 @@ const CSV: &str = "text/csv; charset=utf-8";
 enum Format {
     GeoJson,
     Csv,
+    /// A zip holding one shapefile; import only.
+    Shapefile,
 }
 
 impl Format {
@@ -43,9 +47,10 @@ impl Format {
         match raw.trim().to_ascii_lowercase().as_str() {
             "geojson" | "json" => Ok(Self::GeoJson),
             "csv" => Ok(Self::Csv),
+            "shapefile" | "shp" | "zip" => Ok(Self::Shapefile),
             _ => Err(ApiError::bad_request(
                 "format",
-                format!("unknown format `{raw}`: use geojson or csv"),
+                format!("unknown format `{raw}`: use geojson, csv or shapefile"),
             )),
         }
     }
@@ -63,10 +68,25 @@ impl Format {
         match media.as_deref() {
             Some("application/geo+json" | "application/json") => Ok(Self::GeoJson),
             Some("text/csv") => Ok(Self::Csv),
+            Some("application/zip" | "application/x-zip-compressed") => Ok(Self::Shapefile),
             _ => Err(ApiError::bad_request(
                 "format",
-                "say `format=geojson` or `format=csv`, or send Content-Type application/geo+json, application/json or text/csv",
+                "say `format=geojson`, `format=csv` or `format=shapefile`, or send Content-Type application/geo+json, application/json, text/csv or application/zip",
             )),
+        }
+    }
+
+    /// The format of a download: geojson (default) or csv.
+    fn of_download(params: &Params) -> ApiResult<Self> {
+        match params
+            .raw("format")
+            .map_or(Ok(Self::GeoJson), Self::parse)?
+        {
+            Self::Shapefile => Err(ApiError::bad_request(
+                "format",
+                "layers download as geojson or csv; shapefile is an import format (ogr2ogr turns the GeoJSON into a shapefile)",
+            )),
+            format => Ok(format),
         }
     }
 
@@ -74,6 +94,7 @@ impl Format {
         match self {
             Self::GeoJson => GEOJSON,
             Self::Csv => CSV,
+            Self::Shapefile => "application/zip",
         }
     }
 
@@ -81,11 +102,12 @@ impl Format {
         match self {
             Self::GeoJson => "geojson",
             Self::Csv => "csv",
+            Self::Shapefile => "zip",
         }
     }
 }
 
-/// A row that did not parse: where (`line 7`, `feature 3`) and why.
+/// A row that did not parse: where (`line 7`, `feature 3`, `record 12`) and why.
 #[derive(Debug, Serialize)]
 struct BadRow {
     at: String,
@@ -108,8 +130,9 @@ fn sort_rows(rows: Vec<ParsedRow>) -> (Vec<AnyItem>, Vec<BadRow>) {
     (items, bad)
 }
 
-/// `POST /api/v1/{layer}/import?format=&crs=&dry_run=` with the file as the body. The role is
-/// checked before the body is read, so a refused upload costs nothing.
+/// `POST /api/v1/{layer}/import?format=&crs=&dry_run=&member=` with the file as the body. The
+/// role is checked before the body is read, so a refused upload costs nothing. `member` names
+/// the shapefile to read when a zip holds several.
 async fn import_layer(
     layer: Layer,
     state: AppState,
@@ -121,6 +144,7 @@ async fn import_layer(
     let format = Format::of_upload(&params, request.headers())?;
     let crs = params.parse::<Crs>("crs")?.unwrap_or(Crs::Wgs84);
     let dry_run = params.parse::<bool>("dry_run")?.unwrap_or(false);
+    let member = params.raw("member").map(str::to_owned);
     let body = Bytes::from_request(request, &())
         .await
         .map_err(|rejection| {
@@ -128,13 +152,21 @@ async fn import_layer(
         })?;
     // Parsing a file of up to MAX_BATCH_BODY_BYTES is CPU work: keep it off the async workers.
     let rows = tokio::task::spawn_blocking(move || {
-        let text = std::str::from_utf8(&body)
-            .map_err(|e| ApiError::bad_request("body", format!("the file is not UTF-8: {e}")))?;
+        let text = || {
+            std::str::from_utf8(&body)
+                .map_err(|e| ApiError::bad_request("body", format!("the file is not UTF-8: {e}")))
+        };
         match format {
-            Format::GeoJson => io::geojson_file::parse(layer, text, crs),
-            Format::Csv => io::csv::parse(layer, text, crs),
+            Format::GeoJson => io::geojson_file::parse(layer, text()?, crs),
+            Format::Csv => io::csv::parse(layer, text()?, crs),
+            Format::Shapefile => io::shapefile::parse_zip(layer, &body, member.as_deref(), crs),
         }
-        .map_err(|e| ApiError::bad_request("body", e.to_string()))
+        .map_err(|e| match e {
+            IoError::TooLarge(detail) => {
+                ApiError::bad_request("body", detail).with_status(StatusCode::PAYLOAD_TOO_LARGE)
+            }
+            e => ApiError::bad_request("body", e.to_string()),
+        })
     })
     .await
     .map_err(|e| ApiError::internal(&e))??;
@@ -179,15 +211,14 @@ async fn import_layer(
 /// `GET /api/v1/{layer}/export?format=geojson|csv` (default geojson): the whole layer as a
 /// download, from the snapshot.
 async fn export_layer(layer: Layer, state: AppState, params: Params) -> ApiResult<Response> {
-    let format = params
-        .raw("format")
-        .map_or(Ok(Format::GeoJson), Format::parse)?;
+    let format = Format::of_download(&params)?;
     let snapshot = state.service.snapshot();
     let body = tokio::task::spawn_blocking(move || {
         let features = snapshot.features(layer);
         match format {
-            Format::GeoJson => io::geojson_file::to_string(&features),
             Format::Csv => io::csv::to_string(layer, &features),
+            // `of_download` never answers Shapefile.
+            Format::GeoJson | Format::Shapefile => io::geojson_file::to_string(&features),
         }
     })
     .await

@@ -29,8 +29,22 @@ pub fn parse(layer: Layer, text: &str, crs: Crs) -> Result<Vec<ParsedRow>, IoErr
 }
 
 fn parse_feature(layer: Layer, raw: &JsonValue, crs: Crs) -> Result<AnyItem, DomainError> {
-    let mut feature: Feature = serde_json::from_value(raw.clone())
+    let feature: Feature = serde_json::from_value(raw.clone())
         .map_err(|e| DomainError::new("feature", e.to_string()))?;
+    feature_to_item(layer, feature, crs)
+}
+
+/// The item of one Feature of `layer` whose geometry is in `crs`: converted to WGS84, then
+/// parsed and validated. Every file format ends here (shapefile records become Features), so
+/// property names and checks are the same whatever the upload's format.
+///
+/// # Errors
+/// A [`DomainError`] for an unknown or malformed property or an invalid geometry.
+pub fn feature_to_item(
+    layer: Layer,
+    mut feature: Feature,
+    crs: Crs,
+) -> Result<AnyItem, DomainError> {
     if let Some(g) = feature.geometry.as_mut() {
         geometry_to_wgs84(g, crs);
     }

@@ -1,10 +1,11 @@
 //! Import and export of layers: GeoJSON FeatureCollections and CSV files (points as `lon`/`lat`
-//! columns, other geometries as a `geometry` column of GeoJSON), with explicit coordinate
-//! system conversion on the way in. Parsing reports every bad row with where it is; nothing is
-//! written here.
+//! columns, other geometries as a `geometry` column of GeoJSON), and import of ESRI shapefiles
+//! (zipped), with explicit coordinate system conversion on the way in. Parsing reports every
+//! bad row with where it is; nothing is written here.
 
 pub mod csv;
 pub mod geojson_file;
+pub mod shapefile;
 
 use crate::domain::{AnyItem, DomainError, Layer};
 use crate::spatial::crs::{Crs, to_wgs84};
@@ -28,6 +29,9 @@ pub enum IoError {
     },
     #[error("{0}")]
     Format(String),
+    /// The file would unzip to more than the decompression limit.
+    #[error("{0}")]
+    TooLarge(String),
 }
 
 /// Converts every position of a GeoJSON geometry from `crs` to WGS84, in place. Positions that
@@ -58,27 +62,40 @@ pub fn geometry_to_wgs84(geometry: &mut geojson::Geometry, crs: Crs) {
     }
 }
 
-/// Reads a file of `layer` items, choosing the format by extension.
+/// Reads a file of `layer` items, choosing the format by extension: `.csv`, `.zip` (a zipped
+/// shapefile), `.shp` (with its `.dbf` beside it), else GeoJSON.
 ///
 /// # Errors
-/// When the file cannot be read or is not a FeatureCollection / CSV at all; row-level problems
-/// come back in the rows.
+/// When the file cannot be read or is not a FeatureCollection / CSV / shapefile at all;
+/// row-level problems come back in the rows.
 pub fn read_file(
     layer: Layer,
     path: &std::path::Path,
     crs: Crs,
 ) -> Result<Vec<ParsedRow>, IoError> {
-    let text = std::fs::read_to_string(path).map_err(|source| IoError::Read {
+    let read_error = |source| IoError::Read {
         path: path.display().to_string(),
         source,
-    })?;
-    let is_csv = path
+    };
+    let extension = path
         .extension()
         .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
-    if is_csv {
-        csv::parse(layer, &text, crs)
-    } else {
-        geojson_file::parse(layer, &text, crs)
+        .map(str::to_ascii_lowercase);
+    match extension.as_deref() {
+        Some("zip") => {
+            let bytes = std::fs::read(path).map_err(read_error)?;
+            shapefile::parse_zip(layer, &bytes, None, crs)
+        }
+        Some("shp") => shapefile::parse(layer, &shapefile::read_files(path)?, crs),
+        Some("csv") => csv::parse(
+            layer,
+            &std::fs::read_to_string(path).map_err(read_error)?,
+            crs,
+        ),
+        _ => geojson_file::parse(
+            layer,
+            &std::fs::read_to_string(path).map_err(read_error)?,
+            crs,
+        ),
     }
 }

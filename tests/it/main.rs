@@ -12,6 +12,7 @@ mod ogc;
 mod postgis_agreement;
 mod raster_exact;
 mod reshape;
+mod shapefile;
 mod store;
 mod tiles;
 mod transfer;

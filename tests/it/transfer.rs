@@ -255,7 +255,7 @@ async fn roles_and_formats_are_checked(app: &TestApp) {
 
     let (status, ctype, problem) = app
         .send(upload(
-            "/api/v1/cameras/import?format=shapefile",
+            "/api/v1/cameras/import?format=kml",
             Some(Role::Planner),
             "text/csv",
             csv.clone(),
@@ -264,6 +264,17 @@ async fn roles_and_formats_are_checked(app: &TestApp) {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(ctype, PROBLEM);
     assert_eq!(problem["field"], "format");
+    // A CSV body sent as a shapefile is not a zip.
+    let (status, _, problem) = app
+        .send(upload(
+            "/api/v1/cameras/import?format=shapefile",
+            Some(Role::Planner),
+            "text/csv",
+            csv.clone(),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(problem["field"], "body");
     let (status, _, problem) = app
         .send(upload(
             "/api/v1/cameras/import",
@@ -298,6 +309,9 @@ async fn roles_and_formats_are_checked(app: &TestApp) {
     let (status, ctype, _, body) = download(&app.app, "/api/v1/cameras/export?format=kml").await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(ctype, PROBLEM);
+    // Shapefiles are imported, not exported.
+    let (status, _, _, body) = download(&app.app, "/api/v1/cameras/export?format=shapefile").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
 }
 both_backends!(roles_and_formats, roles_and_formats_are_checked);
 

@@ -1,6 +1,7 @@
 // Import and export of a layer from the left panel: download any layer as GeoJSON or CSV; upload
-// a GeoJSON or CSV file (with its coordinate system), check it first (dry run: every bad row with
-// its line and reason, nothing imported), then import it in one transaction.
+// a GeoJSON or CSV file or a zipped shapefile (with its coordinate system), check it first (dry
+// run: every bad row with its line, feature or record number and reason, nothing imported), then
+// import it in one transaction.
 
 import { t } from './i18n.js';
 import { el, fill } from './inspector.js';
@@ -8,14 +9,23 @@ import { authed, plainError } from './planner.js';
 
 const LAYERS = ['grids', 'regions', 'workers', 'cameras', 'patrol-routes', 'key-areas', 'events', 'buildings'];
 
+/** The upload format of a file, by its extension: a .zip is a zipped shapefile. */
+function formatOf(name) {
+  if (/\.zip$/i.test(name)) return 'shapefile';
+  return /\.csv$/i.test(name) ? 'csv' : 'geojson';
+}
+
+const MEDIA = { csv: 'text/csv', geojson: 'application/geo+json', shapefile: 'application/zip' };
+
 /** Sends the chosen file; a report of rows, or the bad rows in plain words. */
 async function send(layer, file, crs, dryRun) {
-  const format = /\.csv$/i.test(file.name) ? 'csv' : 'geojson';
+  const format = formatOf(file.name);
   const token = sessionStorage.getItem('safegrid.token');
   const response = await fetch(`/api/v1/${layer}/import?format=${format}&crs=${crs}&dry_run=${dryRun}`, {
     method: 'POST',
-    headers: { 'Content-Type': format === 'csv' ? 'text/csv' : 'application/geo+json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
-    body: await file.text(),
+    headers: { 'Content-Type': MEDIA[format], ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+    // A zip is binary: send the file's bytes as they are; text formats go as UTF-8 text.
+    body: format === 'shapefile' ? file : await file.text(),
   });
   return { ok: response.ok, status: response.status, body: await response.json().catch(() => null) };
 }
@@ -30,7 +40,7 @@ export function setupTransfer({ onImported }) {
       el('div', { class: 'actions' },
         el('a', { href: `/api/v1/${layer}/export?format=geojson`, download: `${layer}.geojson`, 'data-testid': 'export-geojson' }, 'GeoJSON'),
         el('a', { href: `/api/v1/${layer}/export?format=csv`, download: `${layer}.csv`, 'data-testid': 'export-csv' }, 'CSV')),
-      el('input', { type: 'file', name: 'file', accept: '.geojson,.json,.csv', 'aria-label': t('transfer.file') }),
+      el('input', { type: 'file', name: 'file', accept: '.geojson,.json,.csv,.zip', 'aria-label': t('transfer.file') }),
       el('select', { name: 'crs', 'aria-label': t('transfer.crs') },
         [['wgs84', 'WGS84'], ['gcj02', 'GCJ-02'], ['bd09', 'BD-09']].map(([v, label]) => el('option', { value: v }, label))),
       el('div', { class: 'actions' },
