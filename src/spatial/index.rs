@@ -149,6 +149,15 @@ impl<T: Spatial + KeyOf> LayerIndex<T> {
             .map(|e| &self.items[e.data as usize])
     }
 
+    /// Positions (in [`LayerIndex::items`]) of the items whose envelope intersects `rect`, in
+    /// no particular order: for side tables kept by position, such as camera polygons.
+    pub fn positions_intersecting(&self, rect: Rect) -> impl Iterator<Item = u32> {
+        let env = AABB::from_corners([rect.min().x, rect.min().y], [rect.max().x, rect.max().y]);
+        self.tree
+            .locate_in_envelope_intersecting(&env)
+            .map(|e| e.data)
+    }
+
     /// A copy with `item` inserted or replaced.
     #[must_use]
     pub fn with_put(&self, item: T) -> Self

@@ -5,6 +5,7 @@
 //! Pure: no I/O, no `sqlx`, no `axum`. rstar types stay inside [`index`].
 
 pub mod camera_raster;
+pub mod coverage;
 pub mod crs;
 pub mod divide;
 pub mod edit;

@@ -13,6 +13,7 @@ use crate::domain::{
 };
 
 use super::camera_raster::CameraRaster;
+use super::coverage::CoverageCache;
 use super::index::{KeyOf, LayerIndex};
 use super::raster::GridRaster;
 
@@ -42,6 +43,8 @@ pub struct Snapshot {
     pub buildings: Arc<LayerIndex<Building>>,
     /// Footprints and walls that hide the ground from cameras (see [`super::visibility`]).
     pub obstacles: Arc<LayerIndex<Obstacle>>,
+    /// Camera polygons and coverage tables, built on first use (see [`super::coverage`]).
+    pub coverage_cache: Arc<CoverageCache>,
 }
 
 fn grid_workers(workers: &LayerIndex<Worker>) -> GridWorkers {
@@ -107,6 +110,7 @@ impl Snapshot {
             events: Arc::new(LayerIndex::new(data.events)),
             buildings: Arc::new(LayerIndex::new(data.buildings)),
             obstacles: Arc::new(LayerIndex::new(data.obstacles)),
+            coverage_cache: Arc::default(),
         }
     }
 
@@ -158,6 +162,7 @@ impl Snapshot {
             .map(AnyItem::layer)
             .chain(deleted.iter().map(|(l, _)| *l))
             .collect();
+        next.coverage_cache = Arc::new(self.coverage_cache.after_change(&touched));
         for layer in touched {
             let gone: Vec<&str> = deleted
                 .iter()
