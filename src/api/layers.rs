@@ -65,7 +65,7 @@ pub(super) fn lon_lat_rect(west: f64, south: f64, east: f64, north: f64) -> ApiR
 }
 
 /// Parses `bbox=minLon,minLat,maxLon,maxLat`.
-fn parse_bbox(raw: &str) -> ApiResult<Rect> {
+pub(super) fn parse_bbox(raw: &str) -> ApiResult<Rect> {
     let nums = bbox_numbers(raw)?;
     let [west, south, east, north] = nums[..] else {
         return Err(ApiError::bad_request(

@@ -3,6 +3,7 @@
 //! render.
 
 mod coverage;
+mod coverage_report;
 mod divide;
 mod error;
 mod extract;
@@ -81,6 +82,7 @@ pub fn app_with(service: Arc<Service>, web: WebOptions) -> Router {
             "/api/v1/grids/without-worker",
             get(layers::grids_without_worker),
         )
+        .merge(coverage_report::routes())
         .merge(grid_edit::routes())
         .merge(transfer::routes())
         .route("/api/v1/search", get(search::search))

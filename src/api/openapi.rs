@@ -217,6 +217,36 @@ pub fn document() -> Value {
                 "parameters": [{"name": "code", "in": "path", "required": true, "schema": {"type": "string"}}],
                 "responses": {"200": {"description": "Feature with properties code, near_m, far_m, footprint_m2, area_m2, occluded_m2, occluded_share, obstacles_considered", "content": {"application/geo+json": {}}}, "404": problem()}}
     }));
+    let coverage_layers = json!({"type": "string", "enum": ["grids", "villages", "towns", "key-areas", "patrol-routes"]});
+    paths.insert("/api/v1/coverage".into(), json!({
+        "get": {"operationId": "coverage_table", "summary": "Camera coverage of every feature of a layer: share of its area (routes: length) seen by at least one online camera and by two or more, the share were every camera online and the percentage points lost to offline cameras; worst first, with a summary. Computed once per snapshot and cached until a camera, an obstacle or the layer changes (`cached`, `computed_in_ms`)",
+                "parameters": [
+                    {"name": "layer", "in": "query", "schema": coverage_layers.clone(), "description": "default grids; villages and towns are 12- and 9-digit regions"},
+                    {"name": "category", "in": "query", "schema": {"type": "string", "enum": ["urban_village", "school_surroundings", "urban_rural_fringe", "disorderly_spot"]}, "description": "key-areas only"},
+                    {"name": "sort", "in": "query", "schema": {"type": "string", "enum": ["worst", "lost", "key"], "default": "worst"}, "description": "worst: lowest share first; lost: most points lost first; key: by code/id"},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1}, "description": "rows returned (the summary counts every row)"},
+                    {"name": "lost_over", "in": "query", "schema": {"type": "number", "default": super::coverage_report::DEFAULT_LOST_OVER}, "description": "summary.lost_over_count: features that lost more than this many percentage points to offline cameras"},
+                    {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "csv"], "default": "json"}, "description": "csv: the same columns, UTF-8 with a byte-order mark, as an attachment"}
+                ],
+                "responses": {"200": {"description": "`{layer, computed_in_ms, cached, sort, summary: {features, share, share_if_all_online, lost_points, without_any_camera, lost_over, lost_over_count, lost_over_keys}, rows: [{code|id, name, category?, area_m2|length_m, seen_m2|seen_m, seen_2plus_m2|seen_2plus_m, share, share_2plus, share_if_all_online, lost_points, cameras_online, cameras_offline}]}`; shares in percent", "content": {"application/json": {}, "text/csv": {}}}, "400": problem()}}
+    }));
+    paths.insert("/api/v1/coverage/{layer}/{key}".into(), json!({
+        "get": {"operationId": "feature_coverage", "summary": "One feature's camera coverage: its figures as the collection's `properties` and its blind spots (what no online camera sees) as Features with `part: blind` (MultiPolygon; MultiLineString for a route)",
+                "parameters": [
+                    {"name": "layer", "in": "path", "required": true, "schema": coverage_layers},
+                    {"name": "key", "in": "path", "required": true, "schema": {"type": "string"}, "description": "grid or region code, key-area or route id"},
+                    {"name": "include", "in": "query", "schema": {"type": "string", "enum": ["seen"]}, "description": "also what online cameras see (`part: seen`)"}
+                ],
+                "responses": {"200": {"description": "FeatureCollection", "content": {"application/geo+json": {}}}, "400": problem(), "404": problem()}}
+    }));
+    paths.insert("/api/v1/coverage/blind-spots".into(), json!({
+        "get": {"operationId": "coverage_blind_spots", "summary": "Blind spots of the grids that intersect a box, one Feature per grid (properties code, name, share, lost_points, blind_m2), by code; for shading on the map",
+                "parameters": [
+                    {"name": "bbox", "in": "query", "required": true, "schema": {"type": "string"}, "description": "minLon,minLat,maxLon,maxLat (WGS84)"},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": super::coverage_report::MAX_BLIND_SPOT_GRIDS, "default": super::coverage_report::DEFAULT_BLIND_SPOT_GRIDS}}
+                ],
+                "responses": {"200": {"description": "FeatureCollection with numberMatched and numberReturned", "content": {"application/geo+json": {}}}, "400": problem()}}
+    }));
     paths.insert("/api/v1/grids/divide".into(), json!({
         "post": {
             "operationId": "divide_village",
