@@ -23,7 +23,8 @@
 //!   `geom && ST_Transform(ST_TileEnvelope(z, x, y, margin => 64.0/4096), 4326)` on a GiST
 //!   index, in a table per layer holding the same properties as safegrid's tile at that zoom
 //!   (the same overview/detail split) and the same feature ids (none on point features below
-//!   the detail zoom, as safegrid). One warm-up pass, then one
+//!   the detail zoom, as safegrid). Cameras below z13 are count bubbles on both sides: the
+//!   same 8 × 8 cells a tile grouped in SQL (`PG_CAMERA_CLUSTERS_SQL`). One warm-up pass, then one
 //!   timed pass; the time includes the loopback round trip, as a tile server would see it.
 //! - **sizes and agreement**: bytes of the biggest z10 events tile on each side, and features
 //!   per layer summed over every tile (decoded here with a few lines of protobuf reading).
@@ -43,7 +44,7 @@ use std::time::{Duration, Instant};
 use geo::Coord;
 use safegrid::domain::{Dataset, Item, Layer};
 use safegrid::spatial::Snapshot;
-use safegrid::spatial::tiles::{DETAIL_ZOOM, TileId, encode_tile, feature_id};
+use safegrid::spatial::tiles::{CLUSTER_ZOOM, DETAIL_ZOOM, TileId, encode_tile, feature_id};
 use sqlx::Connection as _;
 
 /// The layers compared.
@@ -528,7 +529,11 @@ async fn postgis_in(url: &str, sample: &Dataset, tiles: &[TileId]) -> anyhow::Re
             let mut per_tile = Vec::with_capacity(tiles.len());
             let began = Instant::now();
             for tile in tiles {
-                let sql = pg_tile_sql(layer, tile.z >= DETAIL_ZOOM);
+                let sql = if layer == Layer::Camera && tile.z < CLUSTER_ZOOM {
+                    PG_CAMERA_CLUSTERS_SQL.to_owned()
+                } else {
+                    pg_tile_sql(layer, tile.z >= DETAIL_ZOOM)
+                };
                 let t = Instant::now();
                 let bytes: Option<Vec<u8>> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
                     .bind(i32::from(tile.z))
@@ -561,6 +566,37 @@ async fn postgis_in(url: &str, sample: &Dataset, tiles: &[TileId]) -> anyhow::Re
     conn.close().await?;
     Ok(sides)
 }
+
+/// The cameras tile below `CLUSTER_ZOOM`: the same clusters as safegrid's (8 × 8 cells a tile,
+/// a point at the mean tile position of each cell's cameras, counts by status; a camera counts
+/// in the tile whose square holds it).
+const PG_CAMERA_CLUSTERS_SQL: &str = "
+    with env as (select st_tileenvelope($1, $2, $3) as e),
+    pts as (
+      select c.status,
+             (st_x(c.p) - st_xmin(env.e)) / (st_xmax(env.e) - st_xmin(env.e)) * 4096 as tx,
+             (st_ymax(env.e) - st_y(c.p)) / (st_ymax(env.e) - st_ymin(env.e)) * 4096 as ty
+        from env, lateral (
+          select status, st_transform(geom, 3857) as p from t_camera
+           where geom && st_transform(env.e, 4326)) c
+    ),
+    cells as (
+      select avg(tx) as ax, avg(ty) as ay, count(*) as point_count,
+             count(*) filter (where status = 'online') as online,
+             count(*) filter (where status = 'offline') as offline,
+             count(*) filter (where status = 'fault') as fault
+        from pts
+       where tx >= 0 and tx < 4096 and ty >= 0 and ty < 4096
+       group by floor(ty / 512), floor(tx / 512)
+    )
+    select st_asmvt(t, 'cameras', 4096, 'geom') from (
+      select point_count, online, offline, fault,
+             st_asmvtgeom(st_setsrid(st_point(
+                 st_xmin(env.e) + ax / 4096 * (st_xmax(env.e) - st_xmin(env.e)),
+                 st_ymax(env.e) - ay / 4096 * (st_ymax(env.e) - st_ymin(env.e))), 3857),
+               env.e, 4096, 64, true) as geom
+        from cells, env
+    ) t";
 
 /// The `ST_AsMVT` query of `layer`, with the columns safegrid writes at that detail.
 fn pg_tile_sql(layer: Layer, detail: bool) -> String {

@@ -80,6 +80,10 @@ pub const BUFFER: u32 = 64;
 pub const MAX_ZOOM: u8 = 22;
 /// From this zoom on, point layers carry every property (see the module doc).
 pub const DETAIL_ZOOM: u8 = 14;
+/// Below this zoom the cameras layer holds cluster points (see [`encode_camera_clusters`]).
+pub const CLUSTER_ZOOM: u8 = 13;
+/// Side of a cluster cell in tile units: 8 × 8 cells a tile, about 64 px on screen.
+pub const CLUSTER_CELL: u32 = EXTENT / 8;
 /// Half the width of the Web Mercator square in metres (π × 6,378,137).
 pub const MERCATOR_HALF_M: f64 = 20_037_508.342_789_244;
 /// Latitude of the Web Mercator square's edges.
@@ -1086,6 +1090,11 @@ impl TileItem for Camera {
         ("hfov_deg", N),
         ("range_m", N),
         ("height_m", N),
+        // Cluster points below CLUSTER_ZOOM carry only these.
+        ("point_count", N),
+        ("online", N),
+        ("offline", N),
+        ("fault", N),
     ];
     fn shape(&self) -> Shape<'_> {
         Shape::Point(self.location.0)
@@ -1307,6 +1316,9 @@ pub fn encode_tile(snapshot: &Snapshot, layer: Layer, tile: TileId) -> Option<Ve
         Layer::Worker => return None,
         Layer::Region => encode_layer(&snapshot.regions, name, tile),
         Layer::Grid => encode_layer(&snapshot.grids, name, tile),
+        Layer::Camera if tile.z < CLUSTER_ZOOM => {
+            encode_camera_clusters(&snapshot.cameras, name, tile)
+        }
         Layer::Camera => encode_layer(&snapshot.cameras, name, tile),
         Layer::PatrolRoute => encode_layer(&snapshot.patrol_routes, name, tile),
         Layer::KeyArea => encode_layer(&snapshot.key_areas, name, tile),
@@ -1314,6 +1326,64 @@ pub fn encode_tile(snapshot: &Snapshot, layer: Layer, tile: TileId) -> Option<Ve
         Layer::Building => encode_layer(&snapshot.buildings, name, tile),
         Layer::Obstacle => encode_layer(&snapshot.obstacles, name, tile),
     })
+}
+
+/// The cameras of a tile below [`CLUSTER_ZOOM`] as cluster points, as map users expect when
+/// zoomed out (count bubbles instead of 20,000 dots): the tile is cut into cells of
+/// [`CLUSTER_CELL`] units, and each cell holding cameras becomes one point at their mean
+/// position with `point_count` and the counts by status (`online`, `offline`, `fault`).
+/// A camera counts in the one tile whose square (without the buffer) holds it, so the counts of
+/// all tiles of a zoom add up to the layer. Cells are aligned to the tile, so a cluster never
+/// straddles a tile edge. Features are in cell order (row by row) and carry no id.
+#[must_use]
+pub fn encode_camera_clusters(index: &LayerIndex<Camera>, name: &str, tile: TileId) -> Vec<u8> {
+    #[derive(Default, Clone, Copy)]
+    struct Cell {
+        x: f64,
+        y: f64,
+        count: u64,
+        by_status: [u64; 3],
+    }
+    let side = (EXTENT / CLUSTER_CELL) as usize;
+    let mut cells = vec![Cell::default(); side * side];
+    let proj = Projector::new(tile);
+    let extent = f64::from(EXTENT);
+    for camera in index.intersecting(tile.lonlat_bounds(0)) {
+        let [x, y] = proj.project(camera.location.0);
+        if !(0.0..extent).contains(&x) || !(0.0..extent).contains(&y) {
+            continue;
+        }
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "x and y are in 0..EXTENT, checked above"
+        )]
+        let at = (y as u32 / CLUSTER_CELL) as usize * side + (x as u32 / CLUSTER_CELL) as usize;
+        let cell = &mut cells[at];
+        cell.x += x;
+        cell.y += y;
+        cell.count += 1;
+        cell.by_status[match camera.status {
+            CameraStatus::Online => 0,
+            CameraStatus::Offline => 1,
+            CameraStatus::Fault => 2,
+        }] += 1;
+    }
+    let mut layer = LayerWriter::new(name);
+    let mut geom = GeomWriter::default();
+    for cell in cells.iter().filter(|c| c.count > 0) {
+        let n = cell.count as f64;
+        geom.clear();
+        geom.points(&[snap([cell.x / n, cell.y / n])]);
+        let props: Props<'_> = vec![
+            ("point_count", Value::Uint(cell.count)),
+            ("online", Value::Uint(cell.by_status[0])),
+            ("offline", Value::Uint(cell.by_status[1])),
+            ("fault", Value::Uint(cell.by_status[2])),
+        ];
+        layer.feature(None, GeomType::Point, &geom.cmds, &props);
+    }
+    layer.finish()
 }
 
 /// The fields features of `layer` may carry, `None` for a layer without geometry.

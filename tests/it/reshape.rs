@@ -4,7 +4,7 @@
 //! avoid-overlap clip) before saving.
 
 use axum::http::StatusCode;
-use geo::{Area, Coord, MultiPolygon};
+use geo::{Area, BooleanOps, Coord, CoordsIter, MultiPolygon};
 use serde_json::{Value, json};
 
 use safegrid::domain::Role;
@@ -48,7 +48,6 @@ fn area_of(geometry: &Value) -> MultiPolygon {
 }
 
 fn has_vertex(area: &MultiPolygon, x: f64, y: f64) -> bool {
-    use geo::CoordsIter;
     area.coords_iter()
         .any(|c: Coord| (c.x - x).abs() < 1e-9 && (c.y - y).abs() < 1e-9)
 }
@@ -151,7 +150,6 @@ async fn a_vertex_added_on_a_shared_edge_bends_both_grids(app: &TestApp) {
         has_vertex(b, 120.07, 29.05),
         "B gave way along the bent edge"
     );
-    use geo::BooleanOps;
     assert!(area_m2(&a.intersection(b)) < 1.0);
     // A grew by the triangle (0.02° × 0.1° / 2) that B lost.
     let triangle = 0.02 * 0.1 / 2.0;

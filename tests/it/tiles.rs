@@ -435,8 +435,16 @@ both_backends!(
 );
 
 async fn point_line_and_area_layers_carry_their_fields(app: &TestApp) {
-    // The camera: at z10 the overview fields only, at z15 its code and name too.
+    // The camera: at z10 in a cluster of one, at z13 the overview fields only, at z15 its code
+    // and name too.
     let layer = fetch_layer(app, "cameras", FIXTURE_TILE).await;
+    assert_eq!(layer.features.len(), 1);
+    let props = layer.props(&layer.features[0]);
+    assert_eq!(props["point_count"], Val::Uint(1));
+    assert_eq!(props["online"], Val::Uint(1));
+    assert!(!props.contains_key("status"), "a cluster, not a camera");
+    let overview = tile_of(13, 120.02, 29.05);
+    let layer = fetch_layer(app, "cameras", overview).await;
     assert_eq!(layer.features.len(), 1);
     let f = &layer.features[0];
     assert_eq!(f.kind, 1, "POINT");
@@ -450,7 +458,7 @@ async fn point_line_and_area_layers_carry_their_fields(app: &TestApp) {
     assert_eq!(f.id, None, "nor a feature id");
     let p = parts(&f.geometry);
     assert_eq!(p.len(), 1);
-    assert_within_a_pixel(FIXTURE_TILE, p[0].0[0], 120.02, 29.05);
+    assert_within_a_pixel(overview, p[0].0[0], 120.02, 29.05);
 
     let near = tile_of(15, 120.02, 29.05);
     let layer = fetch_layer(app, "cameras", near).await;
@@ -684,4 +692,76 @@ async fn tilejson_names_versioned_absolute_urls_bounds_and_fields(app: &TestApp)
 both_backends!(
     tilejson,
     tilejson_names_versioned_absolute_urls_bounds_and_fields
+);
+
+/// Below z13 the cameras layer holds count bubbles: every camera counts in exactly one cluster
+/// of one tile, with its status, and a cluster sits at its cameras' mean position.
+async fn cameras_cluster_below_z13_and_every_camera_counts_once(app: &TestApp) {
+    // 60 more cameras on a 6 × 10 lattice over the fixture village; every fifth offline, every
+    // seventh at fault.
+    let mut items = Vec::new();
+    for i in 0..60u32 {
+        let lon = 120.005 + 0.015 * f64::from(i % 6);
+        let lat = 29.005 + 0.009 * f64::from(i / 6);
+        let status = if i % 5 == 0 {
+            "offline"
+        } else if i % 7 == 0 {
+            "fault"
+        } else {
+            "online"
+        };
+        let f: geojson::Feature = serde_json::from_value(json!({"type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            "properties": {"code": format!("3307830000132001{i:04}"), "range_m": 50.0, "kind": "ptz", "status": status}}))
+        .expect("feature");
+        items.push(
+            safegrid::domain::AnyItem::from_feature(safegrid::domain::Layer::Camera, &f)
+                .expect("camera"),
+        );
+    }
+    app.service.import(items).await.expect("import");
+    let (want_offline, want_fault) = (12, 7);
+    for z in [8u32, 10, 12] {
+        let (x0, y0) = (tile_of(z, 120.0, 29.1).1, tile_of(z, 120.0, 29.1).2);
+        let (x1, y1) = (tile_of(z, 120.1, 29.0).1, tile_of(z, 120.1, 29.0).2);
+        let (mut count, mut offline, mut fault, mut features) = (0, 0, 0, 0);
+        for x in x0..=x1 {
+            for y in y0..=y1 {
+                let (status, _, body) = get(app, &tile_uri("cameras", (z, x, y)), &[]).await;
+                if status == StatusCode::NO_CONTENT {
+                    continue;
+                }
+                let layers = decode(&body);
+                for f in &layers[0].features {
+                    let props = layers[0].props(f);
+                    let n = |k: &str| match props[k] {
+                        Val::Uint(v) => v,
+                        ref other => panic!("{k}: {other:?}"),
+                    };
+                    assert_eq!(n("point_count"), n("online") + n("offline") + n("fault"));
+                    assert_eq!(f.id, None);
+                    count += n("point_count");
+                    offline += n("offline");
+                    fault += n("fault");
+                    features += 1;
+                }
+            }
+        }
+        assert_eq!(count, 61, "z{z}: every camera once");
+        assert_eq!((offline, fault), (want_offline, want_fault), "z{z}");
+        assert!(features < 61, "z{z}: {features} clusters for 61 cameras");
+    }
+    // At z13 they are cameras again, one feature each.
+    let tile = tile_of(13, 120.02, 29.05);
+    let layer = fetch_layer(app, "cameras", tile).await;
+    assert!(
+        layer
+            .features
+            .iter()
+            .all(|f| !layer.props(f).contains_key("point_count"))
+    );
+}
+both_backends!(
+    camera_clusters,
+    cameras_cluster_below_z13_and_every_camera_counts_once
 );

@@ -29,8 +29,9 @@ export function renderLegend(container, gridMode = 'kind') {
   container.replaceChildren(
     group('layer.grids', grids),
     group('layer.cameras',
-      Object.entries(CAMERA_STATUS_COLOURS).map(([status, colour]) =>
+      [...Object.entries(CAMERA_STATUS_COLOURS).map(([status, colour]) =>
         swatch('dot', colour, t(`camera.${status}`), status === 'online' ? '' : 'dashed')),
+      swatch('dot', CAMERA_STATUS_COLOURS.online, t('camera.cluster'), 'cluster')],
       t('camera.sector_note')),
     group('layer.key-areas', [
       ...Object.entries(KEY_AREA_COLOURS).map(([category, colour]) => swatch('hatch', colour, t(`key.${category}`))),

@@ -221,7 +221,14 @@ function setupInspector(map, planner) {
   };
   map.on('click', async (e) => {
     if (await planner.pickAt(e.lngLat)) return;
-    if (!planner.busy()) inspect(e.lngLat);
+    if (planner.busy()) return;
+    // A camera count bubble opens up: zoom in on it (clusters end at z13).
+    const [cluster] = map.getLayer('camera-cluster') ? map.queryRenderedFeatures(e.point, { layers: ['camera-cluster'] }) : [];
+    if (cluster) {
+      map.easeTo({ center: cluster.geometry.coordinates, zoom: Math.min(map.getZoom() + 2, 13) });
+      return;
+    }
+    inspect(e.lngLat);
   });
   /** After an assignment change: show the error, or look the point up again and refresh the
    * list of grids without a worker. */

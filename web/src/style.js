@@ -48,13 +48,15 @@ export const LAYER_GROUPS = {
   'patrol-routes': ['route-line'],
   buildings: ['building-dot'],
   events: ['event-heat', 'event-dot'],
-  cameras: ['camera-sector-fill', 'camera-sector-line', 'camera-sector-line-down', 'camera-dot'],
+  cameras: ['camera-sector-fill', 'camera-sector-line', 'camera-sector-line-down', 'camera-dot', 'camera-cluster', 'camera-cluster-count'],
 };
 
 /** Layers shown when the page opens. */
 export const DEFAULT_VISIBLE = ['regions', 'grids', 'key-areas', 'patrol-routes', 'cameras', 'events'];
 
 const FONT = ['sans-serif'];
+/** A camera count bubble in which at least 10% of the cameras are at fault. */
+const FAULTY_CLUSTER = ['>=', ['*', 10, ['get', 'fault']], ['get', 'point_count']];
 
 function matchColour(property, palette, fallback = '#666666') {
   return ['match', ['get', property], ...Object.entries(palette).flat(), fallback];
@@ -196,7 +198,27 @@ export function buildStyle(origin, basemapUrl, deadlineWord) {
       paint: { 'line-color': matchColour('status', CAMERA_STATUS_COLOURS), 'line-width': 1, 'line-dasharray': [2, 2] },
     },
     {
-      id: 'camera-dot', type: 'circle', source: 'cameras', 'source-layer': 'cameras', minzoom: 12,
+      // Below z13 the cameras tiles hold count bubbles (point_count), not cameras.
+      id: 'camera-cluster', type: 'circle', source: 'cameras', 'source-layer': 'cameras',
+      filter: ['has', 'point_count'],
+      paint: {
+        'circle-radius': ['step', ['get', 'point_count'], 7, 10, 10, 100, 14, 1000, 19],
+        'circle-color': CAMERA_STATUS_COLOURS.online,
+        'circle-opacity': 0.8,
+        // A bubble where a tenth or more of the cameras are at fault gets an alarm-coloured ring.
+        'circle-stroke-color': ['case', FAULTY_CLUSTER, CAMERA_STATUS_COLOURS.fault, '#FFFFFF'],
+        'circle-stroke-width': ['case', FAULTY_CLUSTER, 2.5, 1],
+      },
+    },
+    {
+      id: 'camera-cluster-count', type: 'symbol', source: 'cameras', 'source-layer': 'cameras',
+      filter: ['has', 'point_count'],
+      layout: { 'text-field': ['to-string', ['get', 'point_count']], 'text-font': FONT, 'text-size': 11, 'text-allow-overlap': true },
+      paint: { 'text-color': '#FFFFFF' },
+    },
+    {
+      id: 'camera-dot', type: 'circle', source: 'cameras', 'source-layer': 'cameras',
+      filter: ['!', ['has', 'point_count']],
       paint: {
         'circle-radius': ['interpolate', ['linear'], ['zoom'], 12, 2, 16, 5],
         'circle-color': matchColour('status', CAMERA_STATUS_COLOURS),

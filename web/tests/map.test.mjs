@@ -48,8 +48,18 @@ describe('web map', { timeout: 600_000 }, () => {
     for (const code of grids) assert.ok(codes.has(code), `rendered grid ${code} exists in the API`);
     const towns = await renderedKeys(page, ['town-line']);
     assert.ok(towns.length >= 10, `town boundaries drawn, saw ${towns.length}`);
+    // Zoomed out, the cameras are count bubbles from the tiles, not 20,000 dots.
+    const bubbles = await page.evaluate(() => window.safegridMap.queryRenderedFeatures({ layers: ['camera-cluster'] })
+      .map((f) => f.properties));
+    const cameras = await api('/api/v1/cameras?limit=1');
+    const counted = bubbles.reduce((n, p) => n + p.point_count, 0);
+    assert.ok(bubbles.length > 10 && bubbles.length < counted, `${bubbles.length} bubbles for ${counted} cameras`);
+    assert.ok(counted <= cameras.numberMatched, `${counted} counted, ${cameras.numberMatched} in the layer`);
+    assert.ok(bubbles.every((p) => p.point_count === p.online + p.offline + p.fault));
+    assert.equal(await page.evaluate(() => window.safegridMap.queryRenderedFeatures({ layers: ['camera-dot'] }).length), 0);
     const legend = await page.locator('#legend').textContent();
     assert.match(legend, /城镇社区网格/);
+    assert.match(legend, /聚合气泡/);
     assert.match(legend, /密度，非统计显著性/);
     await screenshot(page, 'city');
   });
