@@ -37,6 +37,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use geo::bool_ops::FillRule;
 use geo::{
     Area, BooleanOps, BoundingRect, Coord, Euclidean, Geometry, Intersects, Length, LineString,
     MultiLineString, MultiPolygon, Polygon, Rect,
@@ -293,34 +294,80 @@ impl Default for Unions {
 }
 
 impl Unions {
-    fn add(&mut self, piece: MultiPolygon) {
-        let overlaps = match (self.one.bounding_rect(), piece.bounding_rect()) {
-            (Some(a), Some(b)) => a.intersects(&b),
+    fn single(piece: MultiPolygon) -> Self {
+        Self {
+            one: piece,
+            two: MultiPolygon(Vec::new()),
+        }
+    }
+
+    /// The unions of two groups: `U1 = U1a ∪ U1b`, `U2 = U2a ∪ U2b ∪ (U1a ∩ U1b)`.
+    fn merge(a: Self, b: Self) -> Self {
+        if a.one.0.is_empty() {
+            return b;
+        }
+        if b.one.0.is_empty() {
+            return a;
+        }
+        let overlaps = match (a.one.bounding_rect(), b.one.bounding_rect()) {
+            (Some(ra), Some(rb)) => ra.intersects(&rb),
             _ => false,
         };
-        if overlaps {
-            let lens = self.one.intersection(&piece);
-            if lens.unsigned_area() > SLIVER_M2 {
-                self.two = if self.two.0.is_empty() {
-                    lens
-                } else {
-                    self.two.union(&lens)
-                };
+        if !overlaps {
+            // Disjoint boxes: the unions are the parts side by side.
+            return Self {
+                one: concat(a.one, b.one),
+                two: concat(a.two, b.two),
+            };
+        }
+        let lens = a.one.intersection(&b.one);
+        // Two overlapping operands in one subject: the non-zero fill rule resolves their
+        // overlap, so `U2a ∪ U2b ∪ lens` is one overlay.
+        let twos = concat(a.two, b.two);
+        let two = if lens.unsigned_area() <= SLIVER_M2 {
+            if twos.0.is_empty() {
+                twos
+            } else {
+                twos.union_with_fill_rule(&MultiPolygon(Vec::new()), FillRule::NonZero)
+            }
+        } else {
+            twos.union_with_fill_rule(&lens, FillRule::NonZero)
+        };
+        Self {
+            one: a.one.union(&b.one),
+            two,
+        }
+    }
+
+    /// The unions of `pieces` (sorted west to east, so that halves are apart), by halves.
+    fn of(pieces: &[MultiPolygon]) -> Self {
+        match pieces {
+            [] => Self::default(),
+            [one] => Self::single(one.clone()),
+            _ => {
+                let (left, right) = pieces.split_at(pieces.len() / 2);
+                Self::merge(Self::of(left), Self::of(right))
             }
         }
-        self.one = if self.one.0.is_empty() {
-            piece
-        } else {
-            self.one.union(&piece)
-        };
+    }
+
+    /// The unions of the online pieces, and of all pieces (online and offline).
+    fn online_and_all(
+        mut online: Vec<MultiPolygon>,
+        mut offline: Vec<MultiPolygon>,
+    ) -> (Self, Self) {
+        let west = |p: &MultiPolygon| p.bounding_rect().map_or(0.0, |r| r.min().x);
+        online.sort_by(|a, b| west(a).total_cmp(&west(b)));
+        offline.sort_by(|a, b| west(a).total_cmp(&west(b)));
+        let on = Self::of(&online);
+        let all = Self::merge(on.clone(), Self::of(&offline));
+        (on, all)
     }
 }
 
-/// Online shapes first, keeping the given order within each group.
-fn online_first<'a>(shapes: &[&'a CameraShape]) -> Vec<&'a CameraShape> {
-    let mut ordered: Vec<&CameraShape> = shapes.to_vec();
-    ordered.sort_by_key(|s| !s.online);
-    ordered
+fn concat(mut a: MultiPolygon, b: MultiPolygon) -> MultiPolygon {
+    a.0.extend(b.0);
+    a
 }
 
 /// Coverage of an area (WGS84) by the given camera shapes (any superset of those reaching it).
@@ -343,28 +390,23 @@ pub fn cover_area(target: &MultiPolygon, shapes: &[&CameraShape]) -> TargetCover
     let frame = LocalFrame::new(bbox.center().x, bbox.center().y);
     let tm = project_mp(target, &frame);
     let size = tm.unsigned_area();
-    let mut unions = Unions::default();
-    let mut online: Option<Unions> = None;
-    let (mut cameras_online, mut cameras_offline) = (0, 0);
-    for shape in online_first(shapes) {
+    let (mut on, mut off) = (Vec::new(), Vec::new());
+    for shape in shapes {
         if !shape.bbox.intersects(&bbox) {
             continue;
-        }
-        if !shape.online && online.is_none() {
-            online = Some(unions.clone());
         }
         let piece = project_mp(&shape.area, &frame).intersection(&tm);
         if piece.unsigned_area() <= SLIVER_M2 {
             continue;
         }
         if shape.online {
-            cameras_online += 1;
+            on.push(piece);
         } else {
-            cameras_offline += 1;
+            off.push(piece);
         }
-        unions.add(piece);
     }
-    let online = online.unwrap_or_else(|| unions.clone());
+    let (cameras_online, cameras_offline) = (on.len(), off.len());
+    let (online, unions) = Unions::online_and_all(on, off);
     let blind = if online.one.0.is_empty() {
         tm.clone()
     } else {
@@ -407,28 +449,23 @@ pub fn cover_line(target: &LineString, shapes: &[&CameraShape]) -> TargetCoverag
     let frame = LocalFrame::new(bbox.center().x, bbox.center().y);
     let lm = MultiLineString(vec![target.map_coords_in_frame(&frame, true)]);
     let size = length_m(&lm);
-    let mut unions = Unions::default();
-    let mut online: Option<Unions> = None;
-    let (mut cameras_online, mut cameras_offline) = (0, 0);
-    for shape in online_first(shapes) {
+    let (mut on, mut off) = (Vec::new(), Vec::new());
+    for shape in shapes {
         if !shape.bbox.intersects(&bbox) {
             continue;
-        }
-        if !shape.online && online.is_none() {
-            online = Some(unions.clone());
         }
         let pm = project_mp(&shape.area, &frame);
         if length_m(&pm.clip(&lm, false)) <= 0.0 {
             continue;
         }
         if shape.online {
-            cameras_online += 1;
+            on.push(pm);
         } else {
-            cameras_offline += 1;
+            off.push(pm);
         }
-        unions.add(pm);
     }
-    let online = online.unwrap_or_else(|| unions.clone());
+    let (cameras_online, cameras_offline) = (on.len(), off.len());
+    let (online, unions) = Unions::online_and_all(on, off);
     let seen_by = |u: &MultiPolygon| {
         if u.0.is_empty() {
             MultiLineString(Vec::new())

@@ -5,6 +5,7 @@ mod api;
 mod cli;
 mod common;
 mod coverage;
+mod coverage_agreement;
 mod coverage_report;
 mod divide;
 mod division_accept;

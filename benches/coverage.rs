@@ -1,0 +1,521 @@
+//! Coverage benchmark: the share of every grid seen by online cameras, computed in memory by
+//! safegrid beside PostGIS computing the same figures from the same camera polygons, in the
+//! same run.
+//!
+//! Run it with `scripts/bench coverage` (or `cargo bench --bench coverage`). It prints one
+//! markdown table (figure | safegrid | PostGIS | ratio | target | met?) on stdout and its
+//! progress on stderr. "ratio" is how many times safegrid is faster.
+//!
+//! # Data
+//! The Dongyang sample (`safegrid::sample::generate()`, about 2,000 grids and 20,000 cameras),
+//! indexed with `Snapshot::build` as the service does at start.
+//!
+//! # What is measured
+//! - **safegrid, cold**: `Snapshot::layer_coverage(Grids)` on a fresh snapshot: every camera's
+//!   visible polygon built, then every grid's figures (≥ 1 and ≥ 2 online cameras, if all
+//!   online, blind spots), on every core.
+//! - **safegrid, polygons cached**: the same after a grid change (camera polygons kept, the
+//!   grid table recomputed); **cached**: the table served from the snapshot.
+//! - **one grid**: `target_coverage_with` for [`SINGLE_GRIDS`] grids spread over the code
+//!   order, one thread, with the polygons built (p50/p99); and cold, building only the nearby
+//!   cameras' polygons (p50/p99).
+//! - **PostGIS**: the online cameras' polygons, exported from safegrid as geometries (so both
+//!   sides use identical sectors), in a table with a GiST index beside the grids;
+//!   `ST_Area(ST_Intersection(grid, ST_Union(sectors that intersect it))::geography)` per grid
+//!   in one statement, and per grid for the same sample grids as above (one connection,
+//!   loopback round trip included).
+//! - **agreement**: the largest difference in share (percentage points) between the two sides,
+//!   and the largest relative difference of the seen area where it is over 100 m².
+//!
+//! # PostgreSQL
+//! From `SAFEGRID_BENCH_PG_URL` or `SAFEGRID_TEST_PG_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`); the bench creates and drops its own
+//! database. Without a server it prints safegrid's figures and says PostGIS was skipped.
+
+#![allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+use safegrid::domain::geometry::area_to_geojson;
+use safegrid::domain::{Dataset, Item, Layer};
+use safegrid::spatial::Snapshot;
+use safegrid::spatial::coverage::{CameraShapes, CoverageLayer, Target};
+use sqlx::Connection as _;
+
+/// Grids timed one by one.
+const SINGLE_GRIDS: usize = 200;
+/// Time limit of any one PostgreSQL statement.
+const STATEMENT_TIMEOUT: &str = "1200s";
+
+fn main() {
+    let began = Instant::now();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("the tokio runtime starts");
+    let report = runtime.block_on(run());
+    print!("{}", report.render());
+    eprintln!("bench finished in {:.0} s", began.elapsed().as_secs_f64());
+}
+
+fn quantile(values: &[f64], q: f64) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    v.get(((v.len() as f64 - 1.0) * q).round() as usize)
+        .copied()
+        .unwrap_or(f64::NAN)
+}
+
+/// safegrid's figures.
+struct Ours {
+    cold: Duration,
+    shapes: Duration,
+    polygons_cached: Duration,
+    cached: Duration,
+    single: Vec<f64>,
+    single_cold: Vec<f64>,
+    /// Grid code → (area m², seen m²).
+    shares: HashMap<String, (f64, f64)>,
+    grids: usize,
+    cameras: usize,
+    lost_over_10: usize,
+}
+
+/// PostGIS's figures.
+struct Theirs {
+    all: Duration,
+    single: Vec<f64>,
+    shares: HashMap<String, (f64, f64)>,
+    version: String,
+}
+
+fn single_sample(n: usize) -> Vec<usize> {
+    let step = (n / SINGLE_GRIDS).max(1);
+    (0..n).step_by(step).take(SINGLE_GRIDS).collect()
+}
+
+fn measure_ours(sample: &Dataset) -> (Ours, Snapshot) {
+    let snapshot = Snapshot::build(sample.clone(), 1);
+    let t = Instant::now();
+    let (table, cached) = snapshot.layer_coverage(CoverageLayer::Grids);
+    let cold = t.elapsed();
+    assert!(!cached);
+    let shapes_built = snapshot.camera_shapes().built_in;
+    eprintln!(
+        "safegrid cold: {:.2} s ({:.2} s camera polygons) for {} grids",
+        cold.as_secs_f64(),
+        shapes_built.as_secs_f64(),
+        table.rows.len()
+    );
+    let t = Instant::now();
+    let (_, cached) = snapshot.layer_coverage(CoverageLayer::Grids);
+    let cached_time = t.elapsed();
+    assert!(cached);
+    // A grid change keeps the camera polygons and drops the grid table.
+    let after = snapshot.with_changes(&[], &[(Layer::Grid, "no-such-grid".to_owned())], None);
+    assert!(after.camera_shapes_ready());
+    let t = Instant::now();
+    let (again, cached) = after.layer_coverage(CoverageLayer::Grids);
+    let polygons_cached = t.elapsed();
+    assert!(!cached);
+    eprintln!(
+        "safegrid with polygons cached: {:.2} s",
+        polygons_cached.as_secs_f64()
+    );
+    let grids = snapshot.grids.items();
+    let shapes: std::sync::Arc<CameraShapes> = snapshot.camera_shapes();
+    let mut single = Vec::new();
+    for &i in &single_sample(grids.len()) {
+        let t = Instant::now();
+        let c = snapshot.target_coverage_with(Target::Area(&grids[i].area), &shapes);
+        single.push(t.elapsed().as_secs_f64());
+        std::hint::black_box(c);
+    }
+    let fresh = Snapshot::build(sample.clone(), 2);
+    let mut single_cold = Vec::new();
+    for &i in &single_sample(grids.len()) {
+        let t = Instant::now();
+        let c = fresh.target_coverage(Target::Area(&grids[i].area));
+        single_cold.push(t.elapsed().as_secs_f64());
+        std::hint::black_box(c);
+    }
+    let shares = again
+        .rows
+        .iter()
+        .map(|r| (r.key.clone(), (r.coverage.size, r.coverage.seen)))
+        .collect();
+    let lost_over_10 = again
+        .rows
+        .iter()
+        .filter(|r| r.coverage.lost_points() > 10.0)
+        .count();
+    (
+        Ours {
+            cold,
+            shapes: shapes_built,
+            polygons_cached,
+            cached: cached_time,
+            single,
+            single_cold,
+            shares,
+            grids: grids.len(),
+            cameras: snapshot.cameras.len(),
+            lost_over_10,
+        },
+        snapshot,
+    )
+}
+
+async fn run() -> Report {
+    let mut report = Report::new();
+    let sample = safegrid::sample::generate().expect("the Dongyang sample generates");
+    eprintln!(
+        "sample: {} grids, {} cameras ({} online), {} obstacles",
+        sample.grids.len(),
+        sample.cameras.len(),
+        sample
+            .cameras
+            .iter()
+            .filter(|c| c.status == safegrid::domain::CameraStatus::Online)
+            .count(),
+        sample.obstacles.len()
+    );
+    let (ours, snapshot) = tokio::task::block_in_place(|| measure_ours(&sample));
+    let theirs = match postgis(&snapshot).await {
+        Ok(t) => Some(t),
+        Err(e) => {
+            eprintln!("PostGIS skipped: {e:#}");
+            None
+        }
+    };
+    report.figures(&ours, theirs.as_ref());
+    report
+}
+
+fn pg_server() -> (String, String) {
+    let server = ["SAFEGRID_BENCH_PG_URL", "SAFEGRID_TEST_PG_URL"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|s| !s.is_empty()))
+        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+    let base = server
+        .rsplit_once('/')
+        .map_or(server.as_str(), |(b, _)| b)
+        .to_owned();
+    (format!("{base}/postgres"), base)
+}
+
+async fn postgis(snapshot: &Snapshot) -> anyhow::Result<Theirs> {
+    let (admin_url, base) = pg_server();
+    let mut admin = tokio::time::timeout(
+        Duration::from_secs(5),
+        sqlx::PgConnection::connect(&admin_url),
+    )
+    .await
+    .map_err(|_| anyhow::anyhow!("no answer from {admin_url} within 5 s"))?
+    .map_err(|e| anyhow::anyhow!("no PostgreSQL server at {admin_url}: {e}"))?;
+    let rnd = getrandom::u32().map_err(|e| anyhow::anyhow!("OS random source: {e}"))?;
+    let name = format!("safegrid_bench_coverage_{rnd:08x}");
+    sqlx::query(sqlx::AssertSqlSafe(format!("create database {name}")))
+        .execute(&mut admin)
+        .await?;
+    eprintln!("PostGIS: created database {name}");
+    let result = postgis_in(&format!("{base}/{name}"), snapshot).await;
+    let dropped = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "drop database if exists {name} with (force)"
+    )))
+    .execute(&mut admin)
+    .await;
+    if let Err(e) = dropped {
+        eprintln!("could not drop database {name}: {e}");
+    }
+    admin.close().await.ok();
+    result
+}
+
+/// The per-grid coverage statement; `$1` restricts it to some grid codes (null: all).
+const COVERAGE_SQL: &str = "
+select g.code,
+       st_area(g.geom::geography),
+       coalesce(st_area(st_intersection(g.geom, u.geom)::geography), 0)
+  from t_grid g
+  left join lateral (select st_union(s.geom) as geom from t_sector s
+                      where s.geom && g.geom and st_intersects(s.geom, g.geom)) u on true
+ where $1::text[] is null or g.code = any($1)";
+
+async fn postgis_in(url: &str, snapshot: &Snapshot) -> anyhow::Result<Theirs> {
+    let t = Instant::now();
+    let mut conn = sqlx::PgConnection::connect(url).await?;
+    for sql in [
+        "create extension if not exists postgis".to_owned(),
+        format!("set statement_timeout = '{STATEMENT_TIMEOUT}'"),
+        "create unlogged table t_grid (code text primary key, geom geometry(MultiPolygon, 4326))"
+            .to_owned(),
+        "create unlogged table t_sector (code text, geom geometry(MultiPolygon, 4326))".to_owned(),
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut conn)
+            .await?;
+    }
+    let version: String = sqlx::query_scalar("select postgis_lib_version()")
+        .fetch_one(&mut conn)
+        .await?;
+    let grids = snapshot.grids.items();
+    sqlx::query(
+        "insert into t_grid select code, st_multi(st_setsrid(st_geomfromgeojson(geom), 4326))
+           from unnest($1::text[], $2::text[]) as t(code, geom)",
+    )
+    .bind(grids.iter().map(|g| g.code.clone()).collect::<Vec<_>>())
+    .bind(
+        grids
+            .iter()
+            .map(|g| g.geometry().map(|x| x.to_string()).unwrap_or_default())
+            .collect::<Vec<_>>(),
+    )
+    .execute(&mut conn)
+    .await?;
+    // The online cameras' visible polygons, exactly as safegrid uses them.
+    let shapes = snapshot.camera_shapes();
+    let (mut codes, mut geoms) = (Vec::new(), Vec::new());
+    for (i, camera) in snapshot.cameras.items().iter().enumerate() {
+        if let Some(s) = shapes.get(i).filter(|s| s.online) {
+            codes.push(camera.code.clone());
+            geoms.push(area_to_geojson(&s.area).to_string());
+        }
+    }
+    for (codes, geoms) in codes.chunks(2000).zip(geoms.chunks(2000)) {
+        sqlx::query(
+            "insert into t_sector select code, st_multi(st_setsrid(st_geomfromgeojson(geom), 4326))
+               from unnest($1::text[], $2::text[]) as t(code, geom)",
+        )
+        .bind(codes)
+        .bind(geoms)
+        .execute(&mut conn)
+        .await?;
+    }
+    for sql in [
+        "create index on t_grid using gist (geom)",
+        "create index on t_sector using gist (geom)",
+        "vacuum analyze t_grid",
+        "vacuum analyze t_sector",
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut conn)
+            .await?;
+    }
+    eprintln!(
+        "PostGIS {version}: loaded {} grids and {} sectors in {:.1} s",
+        grids.len(),
+        codes.len(),
+        t.elapsed().as_secs_f64()
+    );
+    let t = Instant::now();
+    let rows: Vec<(String, f64, f64)> = sqlx::query_as(COVERAGE_SQL)
+        .bind(None::<Vec<String>>)
+        .fetch_all(&mut conn)
+        .await?;
+    let all = t.elapsed();
+    eprintln!("PostGIS all grids: {:.2} s", all.as_secs_f64());
+    let shares = rows.into_iter().map(|(c, a, s)| (c, (a, s))).collect();
+    let mut single = Vec::new();
+    for &i in &single_sample(grids.len()) {
+        let t = Instant::now();
+        let _: Vec<(String, f64, f64)> = sqlx::query_as(COVERAGE_SQL)
+            .bind(Some(vec![grids[i].code.clone()]))
+            .fetch_all(&mut conn)
+            .await?;
+        single.push(t.elapsed().as_secs_f64());
+    }
+    conn.close().await.ok();
+    Ok(Theirs {
+        all,
+        single,
+        shares,
+        version,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The table
+
+struct Report {
+    rows: Vec<[String; 6]>,
+    notes: Vec<String>,
+    load_at_start: String,
+}
+
+impl Report {
+    fn new() -> Self {
+        Self {
+            rows: Vec::new(),
+            notes: Vec::new(),
+            load_at_start: std::fs::read_to_string("/proc/loadavg").map_or_else(
+                |_| "unknown".to_owned(),
+                |s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
+            ),
+        }
+    }
+
+    fn row(
+        &mut self,
+        figure: &str,
+        ours: String,
+        theirs: Option<String>,
+        ratio: Option<f64>,
+        target: &str,
+        met: Option<bool>,
+    ) {
+        self.rows.push([
+            figure.to_owned(),
+            ours,
+            theirs.unwrap_or_else(|| "—".to_owned()),
+            ratio.map_or_else(|| "—".to_owned(), |r| format!("{r:.1}×")),
+            target.to_owned(),
+            match met {
+                Some(true) => "yes",
+                Some(false) => "**no**",
+                None => "—",
+            }
+            .to_owned(),
+        ]);
+    }
+
+    fn figures(&mut self, o: &Ours, t: Option<&Theirs>) {
+        let s = |d: Duration| format!("{:.2}", d.as_secs_f64());
+        self.row(
+            &format!(
+                "all {} grids, {} cameras, cold: camera polygons + overlay (s)",
+                o.grids, o.cameras
+            ),
+            s(o.cold),
+            t.map(|t| s(t.all)),
+            t.map(|t| t.all.as_secs_f64() / o.cold.as_secs_f64()),
+            "< 10 s",
+            Some(o.cold.as_secs_f64() < 10.0),
+        );
+        self.row(
+            "… of which camera polygons (s)",
+            s(o.shapes),
+            None,
+            None,
+            "—",
+            None,
+        );
+        self.row(
+            "all grids, camera polygons cached (s)",
+            s(o.polygons_cached),
+            t.map(|t| s(t.all)),
+            t.map(|t| t.all.as_secs_f64() / o.polygons_cached.as_secs_f64()),
+            "—",
+            None,
+        );
+        self.row(
+            "all grids, table cached in the snapshot (ms)",
+            format!("{:.3}", o.cached.as_secs_f64() * 1e3),
+            None,
+            None,
+            "—",
+            None,
+        );
+        let ms = |v: &[f64], q: f64| quantile(v, q) * 1e3;
+        for (q, name) in [(0.5, "p50"), (0.99, "p99")] {
+            self.row(
+                &format!("one grid, polygons built, {name} (ms)"),
+                format!("{:.2}", ms(&o.single, q)),
+                t.map(|t| format!("{:.2}", ms(&t.single, q))),
+                t.map(|t| ms(&t.single, q) / ms(&o.single, q)),
+                "< 50 ms",
+                Some(ms(&o.single, q) < 50.0),
+            );
+        }
+        for (q, name) in [(0.5, "p50"), (0.99, "p99")] {
+            self.row(
+                &format!("one grid, cold (nearby cameras' polygons built), {name} (ms)"),
+                format!("{:.2}", ms(&o.single_cold, q)),
+                t.map(|t| format!("{:.2}", ms(&t.single, q))),
+                t.map(|t| ms(&t.single, q) / ms(&o.single_cold, q)),
+                "< 50 ms",
+                Some(ms(&o.single_cold, q) < 50.0),
+            );
+        }
+        if let Some(t) = t {
+            let (mut max_points, mut max_rel, mut worst) = (0.0_f64, 0.0_f64, String::new());
+            let mut compared = 0;
+            for (code, &(area, seen)) in &o.shares {
+                let Some(&(their_area, their_seen)) = t.shares.get(code) else {
+                    continue;
+                };
+                compared += 1;
+                let points =
+                    (100.0 * seen / area - 100.0 * their_seen / their_area.max(1e-9)).abs();
+                if points > max_points {
+                    max_points = points;
+                    worst.clone_from(code);
+                }
+                if their_seen > 100.0 {
+                    max_rel = max_rel.max((seen - their_seen).abs() / their_seen);
+                }
+            }
+            self.row(
+                &format!("agreement: largest share difference over {compared} grids (points)"),
+                format!("{max_points:.4}"),
+                None,
+                None,
+                "≤ 0.5",
+                Some(max_points <= 0.5),
+            );
+            self.row(
+                "agreement: largest relative difference of seen area (> 100 m²)",
+                format!("{:.4} %", max_rel * 100.0),
+                None,
+                None,
+                "≤ 0.5 %",
+                Some(max_rel <= 0.005),
+            );
+            self.notes.push(format!(
+                "PostGIS {}: `ST_Area(ST_Intersection(grid, ST_Union(sectors))::geography)` per \
+                 grid over the online cameras' polygons exported from safegrid; largest share \
+                 difference at grid {worst}.",
+                t.version
+            ));
+        } else {
+            self.notes.push("PostGIS skipped (no server).".to_owned());
+        }
+        self.notes.push(format!(
+            "Grids that lost more than 10 points of coverage to offline cameras: {}.",
+            o.lost_over_10
+        ));
+    }
+
+    fn render(&self) -> String {
+        let mut out = String::from(
+            "| figure | safegrid | PostGIS | ratio | target | met? |\n|---|---:|---:|---:|---|---|\n",
+        );
+        for r in &self.rows {
+            writeln!(out, "| {} |", r.join(" | ")).expect("writing to a String");
+        }
+        let cpu = std::fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("model name"))
+                    .and_then(|l| l.split_once(':'))
+                    .map(|(_, v)| v.trim().to_owned())
+            })
+            .unwrap_or_else(|| "unknown CPU".to_owned());
+        let nproc = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        writeln!(
+            out,
+            "\nMachine: nproc {nproc} ({cpu}), {}, load average at the start {}. \
+             Ratio = how many times safegrid is faster.",
+            chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
+            self.load_at_start
+        )
+        .expect("writing to a String");
+        for n in &self.notes {
+            writeln!(out, "\n- {n}").expect("writing to a String");
+        }
+        out
+    }
+}
