@@ -2,6 +2,7 @@
 //! Only this module knows axum. Handlers are thin: parse, call the service or the snapshot,
 //! render.
 
+mod camera_health;
 mod coverage;
 mod coverage_report;
 mod divide;
@@ -77,6 +78,14 @@ pub fn app_with(service: Arc<Service>, web: WebOptions) -> Router {
         .route(
             "/api/v1/cameras/{code}/coverage",
             get(coverage::camera_coverage),
+        )
+        .route(
+            "/api/v1/cameras/{code}/health",
+            get(camera_health::camera_health),
+        )
+        .route(
+            "/api/v1/cameras/{code}/status",
+            post(camera_health::set_camera_status),
         )
         .route(
             "/api/v1/grids/without-worker",

@@ -212,6 +212,19 @@ pub fn document() -> Value {
                 "parameters": [{"name": "code", "in": "path", "required": true, "schema": {"type": "string"}}],
                 "responses": {"200": {"description": "FeatureCollection", "content": {"application/geo+json": {}}}, "404": problem()}}
     }));
+    paths.insert("/api/v1/cameras/{code}/health".into(), json!({
+        "get": {"operationId": "camera_health", "summary": "A camera's health: status, since when, its status history (newest first, recorded by the store on every write that sets or changes the status), the share of the last 30 days it was online, and the grids it serves (seen area and share)",
+                "parameters": [{"name": "code", "in": "path", "required": true, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "`{code, name, status, since, availability: {days, online_share}, history: [{status, at}], grids: [{code, name, seen_m2, share}]}`"}, "404": problem()}}
+    }));
+    paths.insert("/api/v1/cameras/{code}/status".into(), json!({
+        "post": {"operationId": "set_camera_status", "summary": "Report a camera's status (from a device platform or a health monitor); the change enters its history in the same transaction. Roles that may write cameras.",
+                 "security": [{"bearer": []}],
+                 "parameters": [{"name": "code", "in": "path", "required": true, "schema": {"type": "string"}}],
+                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["status"], "additionalProperties": false,
+                     "properties": {"status": {"type": "string", "enum": ["online", "offline", "fault"]}}}}}},
+                 "responses": {"200": {"description": "the camera's health after the report, as GET .../health"}, "400": problem(), "401": problem(), "403": problem(), "404": problem(), "422": problem()}}
+    }));
     paths.insert("/api/v1/cameras/{code}/coverage".into(), json!({
         "get": {"operationId": "camera_coverage", "summary": "What a camera sees: its ground footprint (sector from near_m to far_m, or disc for PTZ) less what obstacles hide, as a GeoJSON Feature (geometry null when nothing is visible)",
                 "parameters": [{"name": "code", "in": "path", "required": true, "schema": {"type": "string"}}],

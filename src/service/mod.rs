@@ -6,6 +6,7 @@
 //! store nor the index. The planner's grid edits (dry-run check, split, merge, next code) are
 //! in [`grid_edit`].
 
+pub mod camera_health;
 mod checks;
 pub mod division;
 pub mod grid_edit;

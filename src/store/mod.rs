@@ -112,6 +112,35 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Number of tokens stored.
     async fn token_count(&self) -> StoreResult<i64>;
+
+    /// The statuses camera `code` has taken (recorded by the store on every camera write that
+    /// sets or changes the status), newest first, at most `limit`.
+    async fn camera_status_history(
+        &self,
+        code: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<CameraStatusChange>>;
+}
+
+/// One status a camera took, and when.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CameraStatusChange {
+    /// The status from then on.
+    pub status: crate::domain::CameraStatus,
+    /// When the write that set it committed (the store's clock).
+    pub at: DateTime<Utc>,
+}
+
+/// A stored status change from its text columns.
+fn status_change(status: &str, at: &str) -> StoreResult<CameraStatusChange> {
+    let status =
+        serde_json::from_value(serde_json::Value::String(status.to_owned())).map_err(|_| {
+            StoreError::Setup(format!("unknown camera status `{status}` in the history"))
+        })?;
+    Ok(CameraStatusChange {
+        status,
+        at: row::parse_time(at)?,
+    })
 }
 
 /// Opens the store named by `url`: `sqlite:` URLs (or a plain path) open SQLite,

@@ -38,7 +38,7 @@ use super::row::{
     decode_row, duty_name, fmt_time, has_geometry, link_columns, parse_time, plan, region_parent,
     token_from_row,
 };
-use super::{Change, Store, StoreError, StoreResult, TokenRecord};
+use super::{CameraStatusChange, Change, Store, StoreError, StoreResult, TokenRecord};
 
 /// Connections in the pool.
 const MAX_CONNECTIONS: u32 = 8;
@@ -500,5 +500,23 @@ impl Store for PgStore {
         Ok(sqlx::query_scalar("select count(*) from api_token")
             .fetch_one(&self.pool)
             .await?)
+    }
+
+    async fn camera_status_history(
+        &self,
+        code: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<CameraStatusChange>> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "select status, to_char(changed_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')
+               from camera_status_change where code = $1 order by id desc limit $2",
+        )
+        .bind(code)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|(status, at)| super::status_change(status, at))
+            .collect()
     }
 }

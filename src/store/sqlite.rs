@@ -17,7 +17,7 @@ use super::row::{
     decode_row, duty_name, fmt_time, has_geometry, link_columns, parse_time, plan, region_parent,
     token_from_row,
 };
-use super::{Change, Store, StoreError, StoreResult, TokenRecord};
+use super::{CameraStatusChange, Change, Store, StoreError, StoreResult, TokenRecord};
 
 /// SQLite-backed [`Store`].
 #[derive(Debug, Clone)]
@@ -394,5 +394,22 @@ impl Store for SqliteStore {
         Ok(sqlx::query_scalar("select count(*) from api_token")
             .fetch_one(&self.pool)
             .await?)
+    }
+
+    async fn camera_status_history(
+        &self,
+        code: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<CameraStatusChange>> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "select status, changed_at from camera_status_change where code = ? order by id desc limit ?",
+        )
+        .bind(code)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|(status, at)| super::status_change(status, at))
+            .collect()
     }
 }

@@ -2,6 +2,7 @@
 //! router against both stores, the stores themselves, and in-memory locate against PostGIS.
 
 mod api;
+mod camera_health;
 mod cli;
 mod common;
 mod coverage;
