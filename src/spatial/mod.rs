@@ -12,6 +12,7 @@ pub mod edit;
 pub mod index;
 pub mod locate;
 pub mod measure;
+pub mod placement;
 pub mod raster;
 pub mod search;
 pub mod shared_vertices;
