@@ -66,6 +66,7 @@ function gridBlock(grid, titleKey, testId, handlers) {
       el('button', { type: 'button', class: 'link', onclick: () => handlers.showGrid(grid.code) }, grid.name),
       ' ', el('code', { 'data-testid': `${testId}-code` }, grid.code)),
     el('p', { class: 'muted' }, `${t(`kind.${grid.kind}`)} · ${t('inspector.edge')} ${metres(grid.edge_distance_m)}`),
+    testId === 'grid' ? el('p', { class: 'coverage', 'data-testid': 'grid-coverage' }) : null,
     grid.workers.length
       ? el('ul', {}, grid.workers.map((w) => workerItem(w, grid, handlers)))
       : el('p', { class: 'warning', 'data-testid': `${testId}-no-workers` }, t('inspector.no_workers')),
@@ -121,6 +122,7 @@ export function renderLocation(container, location, handlers) {
       : el('p', { class: 'warning', 'data-testid': 'grid' }, t('inspector.no_grid')),
     gridBlock(location.micro_grid, 'inspector.micro_grid', 'micro-grid', handlers),
     section('inspector.cameras', 'cameras', cameras, t('inspector.no_cameras')),
+    el('div', { class: 'camera-health', 'data-testid': 'camera-health' }),
     section('inspector.key_areas', 'key-areas', keyAreas),
     section('inspector.routes', 'routes', routes),
   );

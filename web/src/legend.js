@@ -3,7 +3,7 @@
 import { t } from './i18n.js';
 import { el } from './inspector.js';
 import {
-  CAMERA_STATUS_COLOURS, GRID_KIND_COLOURS, HEAT_RAMP, KEY_AREA_COLOURS, OVERDUE_COLOUR, ROUTE_COLOUR,
+  BLIND_SPOT_COLOUR, CAMERA_STATUS_COLOURS, GRID_KIND_COLOURS, HEAT_RAMP, KEY_AREA_COLOURS, OVERDUE_COLOUR, ROUTE_COLOUR,
   UNSTAFFED_COLOUR, WORKLOAD_STEPS,
 } from './style.js';
 
@@ -31,7 +31,8 @@ export function renderLegend(container, gridMode = 'kind') {
     group('layer.cameras',
       [...Object.entries(CAMERA_STATUS_COLOURS).map(([status, colour]) =>
         swatch('dot', colour, t(`camera.${status}`), status === 'online' ? '' : 'dashed')),
-      swatch('dot', CAMERA_STATUS_COLOURS.online, t('camera.cluster'), 'cluster')],
+      swatch('dot', CAMERA_STATUS_COLOURS.online, t('camera.cluster'), 'cluster'),
+      swatch('fill', BLIND_SPOT_COLOUR, t('layer.blind-spots'))],
       t('camera.sector_note')),
     group('layer.key-areas', [
       ...Object.entries(KEY_AREA_COLOURS).map(([category, colour]) => swatch('hatch', colour, t(`key.${category}`))),

@@ -12,6 +12,7 @@ import { setupPlanner } from './planner.js';
 import { assign, showUnstaffed, unassign } from './staffing.js';
 import { setupTransfer } from './transfer.js';
 import { sectorFeature } from './sectors.js';
+import { setupBlindSpots, showCameraHealth, showGridCoverage } from './coverage.js';
 import {
   DEFAULT_VISIBLE, LAYER_GROUPS, buildStyle, gridFillColour, hatchImage, keyAreaLabel,
 } from './style.js';
@@ -85,6 +86,7 @@ async function start() {
   });
   const transfer = setupTransfer({ onImported: (layer) => refreshLayer(map, layer).then(() => showUnstaffed(map)) });
   setupSectors(map);
+  setupBlindSpots(map);
   setupSearch(map);
   setupCursor(map);
   setupLanguage(map, transfer);
@@ -188,11 +190,11 @@ function setupInspector(map, planner) {
       });
     },
     async showCamera(code) {
-      const camera = await getJson(`/api/v1/cameras/${encodeURIComponent(code)}`);
-      const sector = sectorFeature(camera.properties, camera.geometry.coordinates);
-      sector.properties.role = 'sector';
-      selection.sector = sector;
+      // What the camera really sees (tilt, range, obstacles), as the server computes it.
+      const seen = await getJson(`/api/v1/cameras/${encodeURIComponent(code)}/coverage`);
+      selection.sector = seen.geometry ? { type: 'Feature', properties: { role: 'sector' }, geometry: seen.geometry } : null;
       drawSelection(map);
+      showCameraHealth(body.querySelector('[data-testid=camera-health]'), code);
       for (const button of body.querySelectorAll('[data-camera]')) {
         button.classList.toggle('selected', button.dataset.camera === code);
       }
@@ -214,7 +216,10 @@ function setupInspector(map, planner) {
       renderLocation(body, answer, handlers);
       document.getElementById('breadcrumb').textContent =
         [answer.town?.name, answer.village?.name, answer.grid?.name].filter(Boolean).join(' › ');
-      if (answer.grid) await handlers.showGrid(answer.grid.code);
+      if (answer.grid) {
+        showGridCoverage(body.querySelector('[data-testid=grid-coverage]'), answer.grid.code);
+        await handlers.showGrid(answer.grid.code);
+      }
     } catch (error) {
       if (mine === asked) renderMessage(body, `${t('inspector.error')}: ${error.message}`, 'warning');
     }

@@ -39,6 +39,8 @@ export const HEAT_RAMP = ['rgba(254,240,217,0)', '#FDCC8A', '#FC8D59', '#E34A33'
 export const ROUTE_COLOUR = '#56B4E9';
 export const UNSTAFFED_COLOUR = '#D55E00';
 export const OVERDUE_COLOUR = '#D55E00';
+/** Okabe–Ito orange: what no online camera sees. */
+export const BLIND_SPOT_COLOUR = '#E69F00';
 
 /** Map layers grouped the way the layer switcher shows them; ids are style layer ids. */
 export const LAYER_GROUPS = {
@@ -48,6 +50,7 @@ export const LAYER_GROUPS = {
   'patrol-routes': ['route-line'],
   buildings: ['building-dot'],
   events: ['event-heat', 'event-dot'],
+  'blind-spots': ['blind-spot-fill', 'blind-spot-line'],
   cameras: ['camera-sector-fill', 'camera-sector-line', 'camera-sector-line-down', 'camera-dot', 'camera-cluster', 'camera-cluster-count'],
 };
 
@@ -110,6 +113,7 @@ export function buildStyle(origin, basemapUrl, deadlineWord) {
     events: vector('events'),
     cameras: vector('cameras'),
     'camera-sectors': { type: 'geojson', data: { type: 'FeatureCollection', features: [] } },
+    'blind-spots': { type: 'geojson', data: { type: 'FeatureCollection', features: [] } },
     selection: { type: 'geojson', data: { type: 'FeatureCollection', features: [] } },
   };
   const layers = [{ id: 'background', type: 'background', paint: { 'background-color': '#F4F3EF' } }];
@@ -181,6 +185,15 @@ export function buildStyle(origin, basemapUrl, deadlineWord) {
     {
       id: 'building-dot', type: 'circle', source: 'buildings', 'source-layer': 'buildings', minzoom: 14,
       paint: { 'circle-radius': 2.5, 'circle-color': '#7A6F5F', 'circle-opacity': 0.7 },
+    },
+    {
+      // Blind spots (视频盲区): parts of grids no online camera sees; hidden by default.
+      id: 'blind-spot-fill', type: 'fill', source: 'blind-spots', minzoom: 13,
+      paint: { 'fill-color': BLIND_SPOT_COLOUR, 'fill-opacity': 0.35 },
+    },
+    {
+      id: 'blind-spot-line', type: 'line', source: 'blind-spots', minzoom: 13,
+      paint: { 'line-color': BLIND_SPOT_COLOUR, 'line-width': 1 },
     },
     {
       id: 'camera-sector-fill', type: 'fill', source: 'camera-sectors', minzoom: 15,

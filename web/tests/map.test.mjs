@@ -99,6 +99,12 @@ describe('web map', { timeout: 600_000 }, () => {
       .some((f) => f.properties.role === 'sector'));
     const sectors = await renderedKeys(page, ['camera-sector-fill']);
     assert.ok(sectors.length > 0, 'field-of-view sectors drawn at zoom 17');
+    // The camera's health, and the grid's coverage as the coverage API computes it.
+    await page.locator('[data-testid=camera-availability]').waitFor();
+    const health = await api(`/api/v1/cameras/${cameraCodes[0]}/health`);
+    assert.match(await page.locator('[data-testid=camera-health]').textContent(), new RegExp(health.name || health.code));
+    const coverage = await api(`/api/v1/coverage/grids/${expected.grid.code}`);
+    assert.equal(await page.locator('[data-testid=grid-coverage-share]').textContent(), `${coverage.properties.share}%`);
     await screenshot(page, 'inspector');
   });
 
@@ -145,5 +151,22 @@ describe('web map', { timeout: 600_000 }, () => {
     const paint = await page.evaluate(() => window.safegridMap.getPaintProperty('grid-fill', 'fill-color'));
     assert.equal(paint[0], 'step');
     assert.match(await page.locator('#legend').textContent(), /户数/);
+  });
+
+  test('the blind-spot layer shades what no online camera sees, as the coverage API says', async () => {
+    page = await newPage(browser, server.base);
+    await openMap(page, server.base);
+    assert.equal(await page.locator('[data-group=blind-spots]').isChecked(), false, 'off by default');
+    await jumpTo(page, [120.2417, 29.2896], 15);
+    const asked = page.waitForResponse((r) => r.url().includes('/api/v1/coverage/blind-spots?'));
+    await page.locator('[data-group=blind-spots]').check();
+    const answer = await (await asked).json();
+    assert.ok(answer.features.length > 0, 'the town centre has blind spots');
+    await settle(page);
+    const shaded = await renderedKeys(page, ['blind-spot-fill']);
+    assert.ok(shaded.length > 0);
+    const codes = new Set(answer.features.map((f) => f.properties.code));
+    for (const code of shaded) assert.ok(codes.has(code), `${code} shaded as the API says`);
+    await screenshot(page, 'blind-spots');
   });
 });
