@@ -53,19 +53,9 @@ pub enum Command {
         #[arg(long, env = "SAFEGRID_BASEMAP_URL")]
         basemap_url: Option<String>,
     },
-    /// Import a layer from a GeoJSON or CSV file, in one transaction.
-    Import {
-        /// Layer: regions, grids, workers, cameras, patrol-routes, key-areas, events, buildings.
-        layer: String,
-        /// File to read (`.geojson`/`.json` or `.csv`).
-        file: PathBuf,
-        /// Coordinate system of the file; converted to WGS84.
-        #[arg(long, default_value = "wgs84")]
-        crs: String,
-        /// Check every row and report; import nothing.
-        #[arg(long)]
-        dry_run: bool,
-    },
+    /// Import a layer from a GeoJSON, CSV or zipped shapefile (cameras also XLSX and OSM
+    /// surveillance GeoJSON), in one transaction.
+    Import(ImportArgs),
     /// Export a layer as GeoJSON (default) or CSV to standard output.
     Export {
         /// Layer name.
@@ -88,4 +78,43 @@ pub enum Command {
         #[arg(long)]
         name: String,
     },
+}
+
+/// `safegrid import LAYER FILE [...]`.
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// Layer: regions, grids, workers, cameras, patrol-routes, key-areas, events, buildings.
+    pub layer: String,
+    /// File to read (`.geojson`/`.json`, `.csv`, `.zip`/`.shp`; cameras also `.xlsx`).
+    pub file: PathBuf,
+    /// Coordinate system of the file (`wgs84`, `gcj02`, `bd09`); converted to WGS84. Default
+    /// wgs84, or the profile's.
+    #[arg(long)]
+    pub crs: Option<String>,
+    /// Check every row and report; import nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The file's format when the extension does not say: geojson, csv, shapefile, xlsx, osm
+    /// (OpenStreetMap surveillance nodes as GeoJSON; cameras only).
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Cameras: our fields to the file's headers, e.g. `code=设备编码,lon=经度,lat=纬度`.
+    #[arg(long)]
+    pub map: Option<String>,
+    /// Cameras: the XLSX sheet to read (default: the first).
+    #[arg(long)]
+    pub sheet: Option<String>,
+    /// Cameras: start from the saved profile NAME (its map, crs and sheet; flags override).
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Cameras: save the map, crs and sheet in use as profile NAME.
+    #[arg(long)]
+    pub save_profile: Option<String>,
+    /// Where profiles are kept, one `NAME.json` each.
+    #[arg(
+        long,
+        env = "SAFEGRID_PROFILE_DIR",
+        default_value = "data/import-profiles"
+    )]
+    pub profile_dir: PathBuf,
 }

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use clap::Parser;
 
-use safegrid::config::{Cli, Command};
+use safegrid::config::{Cli, Command, ImportArgs};
 use safegrid::domain::{AnyItem, Layer, Role};
-use safegrid::io;
+use safegrid::io::{self, camera_import};
 use safegrid::service::{Service, hash_token, new_token};
 use safegrid::spatial::crs::Crs;
 use safegrid::store::{self, Store, TokenRecord};
@@ -67,12 +67,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             seed(&store).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Import {
-            layer,
-            file,
-            crs,
-            dry_run,
-        } => import(store, &layer, &file, &crs, dry_run).await,
+        Command::Import(args) => import(store, args).await,
         Command::Export { layer, format } => export(store, &layer, &format).await,
         Command::Check => check(store).await,
         Command::Token { role, name } => {
@@ -189,16 +184,88 @@ async fn serve(
     Ok(ExitCode::SUCCESS)
 }
 
-async fn import(
-    store: Arc<dyn Store>,
-    layer: &str,
-    file: &std::path::Path,
-    crs: &str,
-    dry_run: bool,
-) -> anyhow::Result<ExitCode> {
-    let layer = Layer::parse(layer)?;
-    let crs: Crs = crs.parse()?;
-    let rows = io::read_file(layer, file, crs)?;
+async fn import(store: Arc<dyn Store>, args: ImportArgs) -> anyhow::Result<ExitCode> {
+    let layer = Layer::parse(&args.layer)?;
+    let file = args.file.as_path();
+    let camera_options = args.map.is_some()
+        || args.sheet.is_some()
+        || args.profile.is_some()
+        || args.save_profile.is_some();
+    if layer != Layer::Camera && camera_options {
+        bail!("--map, --sheet, --profile and --save-profile are for cameras");
+    }
+    let mut profile = match &args.profile {
+        Some(name) => camera_import::load_profile(&args.profile_dir, name)?,
+        None => camera_import::Profile::default(),
+    };
+    if let Some(map) = &args.map {
+        profile.map = profile.map.merged(&camera_import::ColumnMap::parse(map)?);
+    }
+    if args.crs.is_some() {
+        profile.crs.clone_from(&args.crs);
+    }
+    if args.sheet.is_some() {
+        profile.sheet.clone_from(&args.sheet);
+    }
+    let crs: Crs = profile.crs.as_deref().unwrap_or("wgs84").parse()?;
+    let format = match &args.format {
+        Some(f) => f.to_ascii_lowercase(),
+        None => file
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .unwrap_or_default(),
+    };
+    let read = |source| io::IoError::Read {
+        path: file.display().to_string(),
+        source,
+    };
+    let mut rows = match (layer, format.as_str()) {
+        (Layer::Camera, "xlsx") => camera_import::parse_table(
+            &camera_import::Table::from_xlsx(
+                &std::fs::read(file).map_err(read)?,
+                profile.sheet.as_deref(),
+            )?,
+            &profile.map,
+            crs,
+        )?,
+        (Layer::Camera, "csv") => camera_import::parse_table(
+            &camera_import::Table::from_csv(&std::fs::read_to_string(file).map_err(read)?)?,
+            &profile.map,
+            crs,
+        )?,
+        (Layer::Camera, "osm") => {
+            camera_import::parse_osm(&std::fs::read_to_string(file).map_err(read)?, crs)?
+        }
+        (_, "xlsx" | "osm") => bail!("xlsx and osm are camera formats"),
+        _ => io::read_file(layer, file, crs)?,
+    };
+    if let Some(name) = &args.save_profile {
+        let path = camera_import::save_profile(&args.profile_dir, name, &profile)?;
+        eprintln!("saved profile {name} as {}", path.display());
+    }
+    let service = Service::start(store).await?;
+    if layer == Layer::Camera {
+        let snapshot = service.snapshot();
+        let review = camera_import::review(
+            &mut rows,
+            snapshot.cameras.items(),
+            &camera_import::city_codes(snapshot.regions.items()),
+        );
+        for d in &review.duplicates {
+            eprintln!(
+                "warning: {} ({}) and {} ({}) are {} m apart looking the same way",
+                d.at, d.code, d.other_at, d.other_code, d.distance_m
+            );
+        }
+        if !review.replaces.is_empty() {
+            eprintln!(
+                "{} camera(s) already registered will be replaced: {}",
+                review.replaces.len(),
+                review.replaces.join(", ")
+            );
+        }
+    }
     let mut items: Vec<AnyItem> = Vec::with_capacity(rows.len());
     let mut bad = 0usize;
     for row in rows {
@@ -214,8 +281,7 @@ async fn import(
         eprintln!("{bad} bad row(s), {} good; nothing imported", items.len());
         return Ok(ExitCode::FAILURE);
     }
-    let service = Service::start(store).await?;
-    if dry_run {
+    if args.dry_run {
         safegrid::service::check_import(&service.snapshot(), &items)?;
         println!("dry run: {} row(s) valid; nothing imported", items.len());
         return Ok(ExitCode::SUCCESS);

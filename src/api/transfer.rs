@@ -39,7 +39,14 @@ enum Format {
     Csv,
     /// A zip holding one shapefile; import only.
     Shapefile,
+    /// An Excel workbook; camera import only.
+    Xlsx,
+    /// OpenStreetMap surveillance nodes as GeoJSON; camera import only.
+    Osm,
 }
+
+/// The media type of XLSX workbooks.
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 impl Format {
     /// Parses the `format` query parameter.
@@ -48,9 +55,13 @@ impl Format {
             "geojson" | "json" => Ok(Self::GeoJson),
             "csv" => Ok(Self::Csv),
             "shapefile" | "shp" | "zip" => Ok(Self::Shapefile),
+            "xlsx" => Ok(Self::Xlsx),
+            "osm" => Ok(Self::Osm),
             _ => Err(ApiError::bad_request(
                 "format",
-                format!("unknown format `{raw}`: use geojson, csv or shapefile"),
+                format!(
+                    "unknown format `{raw}`: use geojson, csv or shapefile (cameras also xlsx, osm)"
+                ),
             )),
         }
     }
@@ -69,6 +80,7 @@ impl Format {
             Some("application/geo+json" | "application/json") => Ok(Self::GeoJson),
             Some("text/csv") => Ok(Self::Csv),
             Some("application/zip" | "application/x-zip-compressed") => Ok(Self::Shapefile),
+            Some(XLSX) => Ok(Self::Xlsx),
             _ => Err(ApiError::bad_request(
                 "format",
                 "say `format=geojson`, `format=csv` or `format=shapefile`, or send Content-Type application/geo+json, application/json, text/csv or application/zip",
@@ -82,9 +94,9 @@ impl Format {
             .raw("format")
             .map_or(Ok(Self::GeoJson), Self::parse)?
         {
-            Self::Shapefile => Err(ApiError::bad_request(
+            Self::Shapefile | Self::Xlsx | Self::Osm => Err(ApiError::bad_request(
                 "format",
-                "layers download as geojson or csv; shapefile is an import format (ogr2ogr turns the GeoJSON into a shapefile)",
+                "layers download as geojson or csv; shapefile, xlsx and osm are import formats (ogr2ogr turns the GeoJSON into a shapefile)",
             )),
             format => Ok(format),
         }
@@ -92,17 +104,19 @@ impl Format {
 
     fn media_type(self) -> &'static str {
         match self {
-            Self::GeoJson => GEOJSON,
+            Self::GeoJson | Self::Osm => GEOJSON,
             Self::Csv => CSV,
             Self::Shapefile => "application/zip",
+            Self::Xlsx => XLSX,
         }
     }
 
     fn extension(self) -> &'static str {
         match self {
-            Self::GeoJson => "geojson",
+            Self::GeoJson | Self::Osm => "geojson",
             Self::Csv => "csv",
             Self::Shapefile => "zip",
+            Self::Xlsx => "xlsx",
         }
     }
 }
@@ -133,6 +147,13 @@ fn sort_rows(rows: Vec<ParsedRow>) -> (Vec<AnyItem>, Vec<BadRow>) {
 /// `POST /api/v1/{layer}/import?format=&crs=&dry_run=&member=` with the file as the body. The
 /// role is checked before the body is read, so a refused upload costs nothing. `member` names
 /// the shapefile to read when a zip holds several.
+///
+/// Cameras also take `format=xlsx|osm`, `map=code:设备编码,lon:经度` and `sheet=`: CSV and XLSX
+/// go through [`io::camera_import`] (Chinese headers recognised), and every camera import is
+/// reviewed as a whole ([`io::camera_import::review`]): GB/T 28181 codes inside the city, one
+/// row per code (else both rows are bad), and the report gains `replaces` (codes already in the
+/// layer, updated by the import) and `duplicates` (near duplicates, a warning), each only when
+/// not empty.
 async fn import_layer(
     layer: Layer,
     state: AppState,
@@ -145,6 +166,21 @@ async fn import_layer(
     let crs = params.parse::<Crs>("crs")?.unwrap_or(Crs::Wgs84);
     let dry_run = params.parse::<bool>("dry_run")?.unwrap_or(false);
     let member = params.raw("member").map(str::to_owned);
+    let sheet = params.raw("sheet").map(str::to_owned);
+    let map = params
+        .raw("map")
+        .map(io::camera_import::ColumnMap::parse)
+        .transpose()
+        .map_err(|e| ApiError::bad_request("map", e.reason))?
+        .unwrap_or_default();
+    if layer != Layer::Camera
+        && (matches!(format, Format::Xlsx | Format::Osm) || params.raw("map").is_some())
+    {
+        return Err(ApiError::bad_request(
+            "format",
+            "xlsx, osm and map= are for cameras; other layers take geojson, csv or shapefile",
+        ));
+    }
     let body = Bytes::from_request(request, &())
         .await
         .map_err(|rejection| {
@@ -158,8 +194,13 @@ async fn import_layer(
         };
         match format {
             Format::GeoJson => io::geojson_file::parse(layer, text()?, crs),
+            Format::Csv if layer == Layer::Camera => io::camera_import::Table::from_csv(text()?)
+                .and_then(|t| io::camera_import::parse_table(&t, &map, crs)),
             Format::Csv => io::csv::parse(layer, text()?, crs),
             Format::Shapefile => io::shapefile::parse_zip(layer, &body, member.as_deref(), crs),
+            Format::Xlsx => io::camera_import::Table::from_xlsx(&body, sheet.as_deref())
+                .and_then(|t| io::camera_import::parse_table(&t, &map, crs)),
+            Format::Osm => io::camera_import::parse_osm(text()?, crs),
         }
         .map_err(|e| match e {
             IoError::TooLarge(detail) => {
@@ -170,18 +211,37 @@ async fn import_layer(
     })
     .await
     .map_err(|e| ApiError::internal(&e))??;
+    let mut rows = rows;
+    let review = (layer == Layer::Camera).then(|| {
+        let snapshot = state.service.snapshot();
+        io::camera_import::review(
+            &mut rows,
+            snapshot.cameras.items(),
+            &io::camera_import::city_codes(snapshot.regions.items()),
+        )
+    });
     let total = rows.len();
     let (items, bad) = sort_rows(rows);
     let valid = items.len();
     let report = |imported: usize, bad: &[BadRow]| {
-        json!({
+        let mut report = json!({
             "layer": layer.path(),
             "rows": total,
             "valid": valid,
             "bad": bad,
             "imported": imported,
             "dry_run": dry_run,
-        })
+        });
+        // Present only when there is something to say, so other layers' reports keep their shape.
+        if let Some(review) = &review {
+            if !review.replaces.is_empty() {
+                report["replaces"] = json!(review.replaces);
+            }
+            if !review.duplicates.is_empty() {
+                report["duplicates"] = json!(review.duplicates);
+            }
+        }
+        report
     };
     if !bad.is_empty() {
         let summary = DomainError::new(
@@ -217,8 +277,8 @@ async fn export_layer(layer: Layer, state: AppState, params: Params) -> ApiResul
         let features = snapshot.features(layer);
         match format {
             Format::Csv => io::csv::to_string(layer, &features),
-            // `of_download` never answers Shapefile.
-            Format::GeoJson | Format::Shapefile => io::geojson_file::to_string(&features),
+            // `of_download` answers only GeoJson or Csv.
+            _ => io::geojson_file::to_string(&features),
         }
     })
     .await

@@ -68,6 +68,50 @@ pub fn check_device_code(field: &str, code: &str) -> DomainResult<()> {
     }
 }
 
+/// GB/T 28181 type codes (digits 11–13) of cameras: 131 camera, 132 network camera (IPC).
+pub const CAMERA_TYPE_CODES: [&str; 2] = ["131", "132"];
+
+/// Checks a camera's GB/T 28181 code as an import does: 20 digits laid out as centre code
+/// (digits 1–8: the 6-digit administrative division, then 2 digits of grassroots unit),
+/// industry (9–10), type (11–13) and serial (14–20). The type must be a camera type
+/// ([`CAMERA_TYPE_CODES`]) and, when `cities` is not empty, the 6-digit division must be one
+/// of them (the city of the regions layer).
+///
+/// # Errors
+/// A [`DomainError`] on `field` naming the rule broken.
+///
+/// # Examples
+/// ```
+/// use safegrid::domain::codes::check_camera_code;
+/// let city = ["330783".to_owned()];
+/// assert!(check_camera_code("code", "33078300001320000001", &city).is_ok());
+/// assert!(check_camera_code("code", "33010200001320000001", &city).is_err()); // another city
+/// assert!(check_camera_code("code", "33078300001180000001", &city).is_err()); // 118: not a camera
+/// ```
+pub fn check_camera_code(field: &str, code: &str, cities: &[String]) -> DomainResult<()> {
+    check_device_code(field, code)?;
+    let kind = &code[10..13];
+    if !CAMERA_TYPE_CODES.contains(&kind) {
+        return Err(DomainError::new(
+            field,
+            format!(
+                "`{code}`: type code {kind} (digits 11-13) is not a camera; use 131 (camera) or 132 (network camera)"
+            ),
+        ));
+    }
+    let division = &code[..6];
+    if !cities.is_empty() && !cities.iter().any(|c| c == division) {
+        return Err(DomainError::new(
+            field,
+            format!(
+                "`{code}`: administrative code {division} (digits 1-6) is outside the city ({})",
+                cities.join(", ")
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Longest accepted server or client id.
 pub const MAX_ID_LEN: usize = 64;
 

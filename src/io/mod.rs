@@ -3,6 +3,7 @@
 //! (zipped), with explicit coordinate system conversion on the way in. Parsing reports every
 //! bad row with where it is; nothing is written here.
 
+pub mod camera_import;
 pub mod csv;
 pub mod geojson_file;
 pub mod shapefile;

@@ -3,6 +3,7 @@
 
 mod api;
 mod camera_health;
+mod camera_import;
 mod cli;
 mod common;
 mod coverage;
