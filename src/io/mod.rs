@@ -1,7 +1,8 @@
 //! Import and export of layers: GeoJSON FeatureCollections and CSV files (points as `lon`/`lat`
 //! columns, other geometries as a `geometry` column of GeoJSON), and import of ESRI shapefiles
-//! (zipped), with explicit coordinate system conversion on the way in. Parsing reports every
-//! bad row with where it is; nothing is written here.
+//! (zipped), with explicit coordinate system conversion on the way in; cameras also from XLSX
+//! and OpenStreetMap surveillance GeoJSON with a column map ([`camera_import`]). Parsing reports
+//! every bad row with where it is; nothing is written here.
 
 pub mod camera_import;
 pub mod csv;
