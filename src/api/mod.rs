@@ -13,6 +13,7 @@ mod layers;
 mod locate;
 mod ogc;
 pub mod openapi;
+mod placement;
 mod search;
 mod tiles;
 mod transfer;
@@ -86,6 +87,10 @@ pub fn app_with(service: Arc<Service>, web: WebOptions) -> Router {
         .route(
             "/api/v1/cameras/{code}/status",
             post(camera_health::set_camera_status),
+        )
+        .route(
+            "/api/v1/cameras/placement",
+            post(placement::propose_placement),
         )
         .route(
             "/api/v1/grids/without-worker",

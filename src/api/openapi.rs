@@ -10,6 +10,10 @@ use crate::domain::{
     Building, Camera, Event, Grid, KeyArea, Layer, Obstacle, PatrolRoute, Region, Worker,
 };
 use crate::spatial::divide::{CUT_DIRECTIONS, MAX_EVENT_WEIGHT, MAX_GRIDS};
+use crate::spatial::placement::{
+    ALGORITHM, DEFAULT_SPACING_M, EVENT_EPSILON, FIXED_AZIMUTHS, MAX_CELLS, MAX_HEIGHT_M, MAX_K,
+    MAX_RANGE_M as PLACEMENT_MAX_RANGE_M, MAX_SITES, MIN_CELL_M, SPACING_LIMITS_M, TARGET_CELLS,
+};
 
 use super::layers::{DEFAULT_PAGE, MAX_PAGE};
 use super::{MAX_BATCH_BODY_BYTES, MAX_BATCH_POINTS, MAX_BODY_BYTES};
@@ -231,6 +235,39 @@ pub fn document() -> Value {
         "get": {"operationId": "camera_coverage", "summary": "What a camera sees: its ground footprint (sector from near_m to far_m, or disc for PTZ) less what obstacles hide, as a GeoJSON Feature (geometry null when nothing is visible)",
                 "parameters": [{"name": "code", "in": "path", "required": true, "schema": {"type": "string"}}],
                 "responses": {"200": {"description": "Feature with properties code, near_m, far_m, footprint_m2, area_m2, occluded_m2, occluded_share, obstacles_considered", "content": {"application/geo+json": {}}}, "404": problem()}}
+    }));
+    paths.insert("/api/v1/cameras/placement".into(), json!({
+        "post": {
+            "operationId": "propose_placement",
+            "summary": "Placement advice: where k new cameras, facing which way, would add the most covered weight (area, or events: cover where incidents happen) to a grid, village, key area or drawn polygon; nothing is written",
+            "description": format!("Algorithm: {ALGORITHM} Method: the target is cut into square cells (about {TARGET_CELLS}, never under {MIN_CELL_M} m, at most {MAX_CELLS}); a cell counts when its centre is in the target; weight = cell area, or events located in the cell + {EVENT_EPSILON}. Cells that an online camera already sees (its visible polygon: footprint less obstacle shadows) add nothing. Candidate sites: `candidates`, else points every `spacing_m` along the patrol routes in the target, else a square lattice of `spacing_m` inside it (generated sets are thinned by widening the spacing to stay under {MAX_SITES} sites). Each site is tried at {FIXED_AZIMUTHS} azimuths 45° apart (fixed) or as one disc (ptz); an option sees the cells within range and field of view whose sight line no obstacle blocks. With `one_per_site` (default true) a site holds at most one new camera. Fewer than k cameras are proposed when no option adds anything. Planner, rectification or admin role (a read-only but CPU-heavy computation)."),
+            "security": [{"bearer": []}],
+            "parameters": [
+                {"name": "crs", "in": "query", "schema": {"type": "string", "enum": ["wgs84", "gcj02", "bd09"], "default": "wgs84"}, "description": "coordinate system of target.geometry and candidates; converted to WGS84"}
+            ],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["target", "k"], "additionalProperties": false,
+                "properties": {
+                    "target": {"type": "object", "additionalProperties": false, "description": "exactly one member",
+                               "properties": {"grid": {"type": "string"}, "village": {"type": "string", "description": "12-digit village/community code"},
+                                              "key_area": {"type": "string"}, "geometry": {"description": "GeoJSON Polygon or MultiPolygon"}}},
+                    "k": {"type": "integer", "minimum": 1, "maximum": MAX_K},
+                    "weight": {"type": "string", "enum": ["area", "events"], "default": "area"},
+                    "candidates": {"type": "array", "minItems": 1, "maxItems": MAX_SITES, "items": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}, "description": "candidate sites [[lon, lat], ...]; default: generated"},
+                    "spacing_m": {"type": "number", "minimum": SPACING_LIMITS_M.0, "maximum": SPACING_LIMITS_M.1, "default": DEFAULT_SPACING_M},
+                    "camera": {"type": "object", "additionalProperties": false, "properties": {
+                        "kind": {"type": "string", "enum": ["fixed", "ptz"], "default": "fixed"},
+                        "hfov_deg": {"type": "number", "exclusiveMinimum": 0, "maximum": 360, "default": 90},
+                        "range_m": {"type": "number", "exclusiveMinimum": 0, "maximum": PLACEMENT_MAX_RANGE_M, "default": 50},
+                        "height_m": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_HEIGHT_M, "default": 6}}},
+                    "one_per_site": {"type": "boolean", "default": true}
+                }
+            }}}},
+            "responses": {
+                "200": {"description": "FeatureCollection: per proposed camera, in pick order, a Point with `role: camera` and its visible polygon with `role: sector`, both with properties rank, lon, lat, azimuth_deg, hfov_deg, range_m, height_m, kind, gain (weight added), gain_m2, gain_share, covered_before, covered_after (percent of the target's weight); top-level `target` {layer, key, name} and `summary` {algorithm, weight, k, covered_before, covered_after, covered_m2_before, covered_m2_after, target_m2, total_weight, events, existing_cameras, cells, cell_m, sites, sites_from (candidates | patrol_routes | lattice), spacing_m, candidates_considered, evaluations, computed_in_ms}", "content": {"application/geo+json": {}}},
+                "400": problem(), "401": problem(), "403": problem(), "404": problem()
+            }
+        }
     }));
     let coverage_layers = json!({"type": "string", "enum": ["grids", "villages", "towns", "key-areas", "patrol-routes"]});
     paths.insert("/api/v1/coverage".into(), json!({

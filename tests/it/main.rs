@@ -13,6 +13,7 @@ mod divide;
 mod division_accept;
 mod grid_edit;
 mod ogc;
+mod placement;
 mod postgis_agreement;
 mod raster_exact;
 mod reshape;
