@@ -1,7 +1,9 @@
 // Import and export of a layer from the left panel: download any layer as GeoJSON or CSV; upload
 // a GeoJSON or CSV file or a zipped shapefile (with its coordinate system), check it first (dry
 // run: every bad row with its line, feature or record number and reason, nothing imported), then
-// import it in one transaction.
+// import it in one transaction. Cameras also take an Excel workbook (.xlsx) and a column map
+// (`code=设备编码,lon=经度`; Chinese headers are recognised without one); near duplicates come back
+// as warnings.
 
 import { t } from './i18n.js';
 import { el, fill } from './inspector.js';
@@ -12,20 +14,27 @@ const LAYERS = ['grids', 'regions', 'workers', 'cameras', 'patrol-routes', 'key-
 /** The upload format of a file, by its extension: a .zip is a zipped shapefile. */
 function formatOf(name) {
   if (/\.zip$/i.test(name)) return 'shapefile';
+  if (/\.xlsx$/i.test(name)) return 'xlsx';
   return /\.csv$/i.test(name) ? 'csv' : 'geojson';
 }
 
-const MEDIA = { csv: 'text/csv', geojson: 'application/geo+json', shapefile: 'application/zip' };
+const MEDIA = {
+  csv: 'text/csv',
+  geojson: 'application/geo+json',
+  shapefile: 'application/zip',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+};
 
 /** Sends the chosen file; a report of rows, or the bad rows in plain words. */
-async function send(layer, file, crs, dryRun) {
+async function send(layer, file, crs, dryRun, map) {
   const format = formatOf(file.name);
   const token = sessionStorage.getItem('safegrid.token');
-  const response = await fetch(`/api/v1/${layer}/import?format=${format}&crs=${crs}&dry_run=${dryRun}`, {
+  const mapped = layer === 'cameras' && map ? `&map=${encodeURIComponent(map)}` : '';
+  const response = await fetch(`/api/v1/${layer}/import?format=${format}&crs=${crs}&dry_run=${dryRun}${mapped}`, {
     method: 'POST',
     headers: { 'Content-Type': MEDIA[format], ...(token ? { Authorization: `Bearer ${token}` } : {}) },
     // A zip is binary: send the file's bytes as they are; text formats go as UTF-8 text.
-    body: format === 'shapefile' ? file : await file.text(),
+    body: format === 'shapefile' || format === 'xlsx' ? file : await file.text(),
   });
   return { ok: response.ok, status: response.status, body: await response.json().catch(() => null) };
 }
@@ -40,7 +49,10 @@ export function setupTransfer({ onImported }) {
       el('div', { class: 'actions' },
         el('a', { href: `/api/v1/${layer}/export?format=geojson`, download: `${layer}.geojson`, 'data-testid': 'export-geojson' }, 'GeoJSON'),
         el('a', { href: `/api/v1/${layer}/export?format=csv`, download: `${layer}.csv`, 'data-testid': 'export-csv' }, 'CSV')),
-      el('input', { type: 'file', name: 'file', accept: '.geojson,.json,.csv,.zip', 'aria-label': t('transfer.file') }),
+      el('input', { type: 'file', name: 'file', accept: layer === 'cameras' ? '.geojson,.json,.csv,.zip,.xlsx' : '.geojson,.json,.csv,.zip', 'aria-label': t('transfer.file') }),
+      layer === 'cameras'
+        ? el('input', { type: 'text', name: 'map', placeholder: 'code=设备编码,lon=经度,lat=纬度', 'aria-label': 'map', 'data-testid': 'transfer-map' })
+        : null,
       el('select', { name: 'crs', 'aria-label': t('transfer.crs') },
         [['wgs84', 'WGS84'], ['gcj02', 'GCJ-02'], ['bd09', 'BD-09']].map(([v, label]) => el('option', { value: v }, label))),
       el('div', { class: 'actions' },
@@ -54,7 +66,8 @@ export function setupTransfer({ onImported }) {
     const file = form.elements.file.files[0];
     if (!file) return;
     const layer = form.elements.layer.value;
-    const answer = await send(layer, file, form.elements.crs.value, dryRun);
+    const map = form.elements.map?.value.trim() ?? '';
+    const answer = await send(layer, file, form.elements.crs.value, dryRun, map);
     const body = answer.body ?? {};
     const bad = body.bad ?? [];
     const summary = answer.ok
@@ -62,11 +75,17 @@ export function setupTransfer({ onImported }) {
       : plainError(answer.status, body);
     const report = el('div', { 'data-testid': 'transfer-report' },
       el('p', { class: answer.ok ? 'ok' : 'warning' }, summary),
-      bad.length ? el('ul', { class: 'small' }, bad.slice(0, 100).map((b) => el('li', {}, `${b.at}: ${b.reason}`))) : null);
-    const chosen = { layer, crs: form.elements.crs.value };
+      bad.length ? el('ul', { class: 'small' }, bad.slice(0, 100).map((b) => el('li', {}, `${b.at}: ${b.reason}`))) : null,
+      (body.duplicates ?? []).length
+        ? el('ul', { class: 'small warning' }, body.duplicates.slice(0, 100).map((d) =>
+          el('li', {}, `${d.at} ${d.code} ≈ ${d.other_at} ${d.other_code} (${d.distance_m} m)`)))
+        : null);
+    const chosen = { layer, crs: form.elements.crs.value, map };
     render(report);
     section.querySelector('[name=layer]').value = chosen.layer;
     section.querySelector('[name=crs]').value = chosen.crs;
+    const mapInput = section.querySelector('[name=map]');
+    if (mapInput) mapInput.value = chosen.map;
     if (answer.ok && !dryRun) onImported?.(layer);
   };
   render();
