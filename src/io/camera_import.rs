@@ -259,6 +259,7 @@ impl Table {
     /// When the bytes are not a workbook or the sheet does not exist.
     pub fn from_xlsx(bytes: &[u8], sheet: Option<&str>) -> Result<Self, IoError> {
         use calamine::{Data, Reader, Xlsx};
+        check_unzipped_size(bytes)?;
         let mut book = Xlsx::new(std::io::Cursor::new(bytes))
             .map_err(|e| IoError::Format(format!("not an XLSX workbook: {e}")))?;
         let names = book.sheet_names();
@@ -309,6 +310,29 @@ impl Table {
             rows,
         })
     }
+}
+
+/// Refuses a workbook whose parts declare more than
+/// [`MAX_UNZIPPED_BYTES`](super::shapefile::MAX_UNZIPPED_BYTES) unzipped in all: sheet XML
+/// compresses a hundredfold, and calamine holds a sheet in memory.
+fn check_unzipped_size(bytes: &[u8]) -> Result<(), IoError> {
+    let limit = super::shapefile::MAX_UNZIPPED_BYTES;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .map_err(|e| IoError::Format(format!("not an XLSX workbook: {e}")))?;
+    let mut total: u64 = 0;
+    for i in 0..archive.len() {
+        let size = archive
+            .by_index_raw(i)
+            .map_err(|e| IoError::Format(format!("not an XLSX workbook: {e}")))?
+            .size();
+        total = total.saturating_add(size);
+    }
+    if total > limit {
+        return Err(IoError::TooLarge(format!(
+            "the workbook unzips to {total} bytes, more than {limit}"
+        )));
+    }
+    Ok(())
 }
 
 /// Which column holds each field: explicit mappings first, then [`SYNONYMS`].
@@ -811,6 +835,14 @@ mod tests {
         assert_eq!(m.0["code"], "编号");
         assert_eq!(m.0["lon"], "X");
         assert!(ColumnMap::parse("colour=红").is_err());
+    }
+
+    #[test]
+    fn a_non_workbook_is_refused() {
+        assert!(matches!(
+            Table::from_xlsx(b"not a zip", None),
+            Err(IoError::Format(_))
+        ));
     }
 
     #[test]
