@@ -1256,24 +1256,48 @@ mod tests {
         let t = Instant::now();
         let _ = snapshot.camera_shapes();
         println!("camera polygons built in {:?}", t.elapsed());
-        let p = snapshot
-            .place_cameras(&PlacementRequest::new(village.area.clone(), 10))
-            .expect("placement");
-        println!(
-            "{} {}: {:.0} m², {} cells of {:.1} m, {} sites ({}, {:.0} m), {} options, {} evaluations; covered {:.2}% -> {:.2}% in {:?}",
-            village.code,
-            village.name,
-            p.target_m2,
-            p.cells,
-            p.cell_m,
-            p.sites,
-            p.site_source.as_str(),
-            p.spacing_m,
-            p.candidates_considered,
-            p.evaluations,
-            p.covered_before,
-            p.covered_after,
-            p.computed_in
-        );
+        let report = |label: &str, p: &Placement| {
+            println!(
+                "{label}: {} {}: {:.0} m², {} cells of {:.1} m, {} sites ({}, {:.0} m), {} options, {} evaluations; covered {:.2}% -> {:.2}% in {:?}",
+                village.code,
+                village.name,
+                p.target_m2,
+                p.cells,
+                p.cell_m,
+                p.sites,
+                p.site_source.as_str(),
+                p.spacing_m,
+                p.candidates_considered,
+                p.evaluations,
+                p.covered_before,
+                p.covered_after,
+                p.computed_in
+            );
+        };
+        let mut request = PlacementRequest::new(village.area.clone(), 10);
+        let p = snapshot.place_cameras(&request).expect("placement");
+        report("default sites", &p);
+        // The worst case: the most sites allowed, a lattice over the whole village.
+        let bbox = village.area.bounding_rect().expect("box");
+        let frame = LocalFrame::new(bbox.center().x, bbox.center().y);
+        let step = (p.target_m2 / MAX_SITES as f64).sqrt();
+        let [x0, y0] = frame.project(bbox.min().x, bbox.min().y);
+        let [x1, y1] = frame.project(bbox.max().x, bbox.max().y);
+        let mut sites = Vec::new();
+        let mut north = y0;
+        while north < y1 {
+            let mut east = x0;
+            while east < x1 {
+                let (lon, lat) = frame.unproject([east, north]);
+                if covers(&village.area, Coord { x: lon, y: lat }) && sites.len() < MAX_SITES {
+                    sites.push(Coord { x: lon, y: lat });
+                }
+                east += step;
+            }
+            north += step;
+        }
+        request.candidates = Some(sites);
+        let p = snapshot.place_cameras(&request).expect("placement");
+        report("lattice of the most sites", &p);
     }
 }
