@@ -9,7 +9,10 @@
 //!    cells, as long as that stays under [`MAX_CELLS`]. A cell belongs to the target when its
 //!    centre does. Its weight is its area (`weight = area`), or the number of events located in
 //!    it plus [`EVENT_EPSILON`] (`weight = events`): the epsilon lets empty ground break ties
-//!    without ever outweighing one incident.
+//!    without ever outweighing one incident. An event on the target's rim whose cell centre
+//!    falls outside the target is not counted. Coverage is counted by cell centres, so a
+//!    camera whose range holds no cell centre sees nothing: targets of more than about
+//!    200,000 × (range/4)² m² (31 km² for 50 m cameras) get cells coarser than a quarter range.
 //! 2. **What is seen already.** Cells whose centre lies in the visible polygon (footprint less
 //!    obstacle shadows, [`super::visibility`]; the snapshot's cached [`CameraShapes`] when they
 //!    are built) of an *online* camera are covered and add nothing.
