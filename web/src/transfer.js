@@ -51,7 +51,7 @@ export function setupTransfer({ onImported }) {
         el('a', { href: `/api/v1/${layer}/export?format=csv`, download: `${layer}.csv`, 'data-testid': 'export-csv' }, 'CSV')),
       el('input', { type: 'file', name: 'file', accept: layer === 'cameras' ? '.geojson,.json,.csv,.zip,.xlsx' : '.geojson,.json,.csv,.zip', 'aria-label': t('transfer.file') }),
       layer === 'cameras'
-        ? el('input', { type: 'text', name: 'map', placeholder: 'code=设备编码,lon=经度,lat=纬度', 'aria-label': 'map', 'data-testid': 'transfer-map' })
+        ? el('input', { type: 'text', name: 'map', placeholder: 'code=设备编码,lon=经度,lat=纬度', 'aria-label': t('transfer.map'), title: t('transfer.map_hint'), 'data-testid': 'transfer-map' })
         : null,
       el('select', { name: 'crs', 'aria-label': t('transfer.crs') },
         [['wgs84', 'WGS84'], ['gcj02', 'GCJ-02'], ['bd09', 'BD-09']].map(([v, label]) => el('option', { value: v }, label))),
@@ -78,7 +78,7 @@ export function setupTransfer({ onImported }) {
       bad.length ? el('ul', { class: 'small' }, bad.slice(0, 100).map((b) => el('li', {}, `${b.at}: ${b.reason}`))) : null,
       (body.duplicates ?? []).length
         ? el('ul', { class: 'small warning' }, body.duplicates.slice(0, 100).map((d) =>
-          el('li', {}, `${d.at} ${d.code} ≈ ${d.other_at} ${d.other_code} (${d.distance_m} m)`)))
+          el('li', {}, `${t('transfer.near_duplicate')} ${d.at} ${d.code} ≈ ${d.other_at} ${d.other_code} (${d.distance_m} m)`)))
         : null);
     const chosen = { layer, crs: form.elements.crs.value, map };
     render(report);

@@ -157,8 +157,10 @@ describe('web map', { timeout: 600_000 }, () => {
     page = await newPage(browser, server.base);
     await openMap(page, server.base);
     assert.equal(await page.locator('[data-group=blind-spots]').isChecked(), false, 'off by default');
-    await jumpTo(page, [120.2417, 29.2896], 15);
-    const asked = page.waitForResponse((r) => r.url().includes('/api/v1/coverage/blind-spots?'));
+    await jumpTo(page, [120.2417, 29.2896], 16);
+    // The first coverage request builds every camera's polygon (a debug build on a busy machine
+    // may take a while).
+    const asked = page.waitForResponse((r) => r.url().includes('/api/v1/coverage/blind-spots?'), { timeout: 180_000 });
     await page.locator('[data-group=blind-spots]').check();
     const answer = await (await asked).json();
     assert.ok(answer.features.length > 0, 'the town centre has blind spots');
