@@ -81,6 +81,8 @@ struct Ours {
     grids: usize,
     cameras: usize,
     lost_over_10: usize,
+    /// Other layers: (name, features, seconds with the camera polygons built).
+    layers: Vec<(&'static str, usize, f64)>,
 }
 
 /// PostGIS's figures.
@@ -146,6 +148,25 @@ fn measure_ours(sample: &Dataset) -> (Ours, Snapshot) {
         .iter()
         .map(|r| (r.key.clone(), (r.coverage.size, r.coverage.seen)))
         .collect();
+    let layers = [
+        CoverageLayer::Villages,
+        CoverageLayer::Towns,
+        CoverageLayer::KeyAreas,
+        CoverageLayer::PatrolRoutes,
+    ]
+    .into_iter()
+    .map(|layer| {
+        let t = Instant::now();
+        let (table, _) = snapshot.layer_coverage(layer);
+        let secs = t.elapsed().as_secs_f64();
+        eprintln!(
+            "safegrid {}: {secs:.2} s for {}",
+            layer.path(),
+            table.rows.len()
+        );
+        (layer.path(), table.rows.len(), secs)
+    })
+    .collect();
     let lost_over_10 = again
         .rows
         .iter()
@@ -163,6 +184,7 @@ fn measure_ours(sample: &Dataset) -> (Ours, Snapshot) {
             grids: grids.len(),
             cameras: snapshot.cameras.len(),
             lost_over_10,
+            layers,
         },
         snapshot,
     )
@@ -418,6 +440,16 @@ impl Report {
             "—",
             None,
         );
+        for (name, n, secs) in &o.layers {
+            self.row(
+                &format!("all {n} {name}, camera polygons cached (s)"),
+                format!("{secs:.2}"),
+                None,
+                None,
+                "—",
+                None,
+            );
+        }
         let ms = |v: &[f64], q: f64| quantile(v, q) * 1e3;
         for (q, name) in [(0.5, "p50"), (0.99, "p99")] {
             self.row(

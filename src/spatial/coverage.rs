@@ -912,6 +912,50 @@ mod tests {
     }
 
     #[test]
+    fn seen_twice_is_the_union_of_pairwise_overlaps() {
+        // Three PTZ discs around a triangle and a fixed sector through them, checked against
+        // the union of every pairwise intersection computed plainly.
+        let mut cams = Vec::new();
+        for (x, y) in [(-30.0, 0.0), (30.0, 0.0), (0.0, 45.0)] {
+            let mut c = camera(x, y, 0.0, 360.0, 50.0);
+            c.kind = CameraKind::Ptz;
+            cams.push(c);
+        }
+        cams.push(camera(0.0, -60.0, 10.0, 60.0, 150.0));
+        let shapes: Vec<CameraShape> = cams.iter().map(|c| shape(c, true)).collect();
+        let refs: Vec<&CameraShape> = shapes.iter().collect();
+        let grid = square(-100.0, -100.0, 200.0);
+        let cov = cover_area(&grid, &refs);
+        let frame = LocalFrame::new(LON, LAT);
+        let local: Vec<MultiPolygon> = shapes
+            .iter()
+            .map(|s| project_mp(&s.area, &frame).intersection(&project_mp(&grid, &frame)))
+            .collect();
+        let mut two = MultiPolygon(Vec::new());
+        let mut one = MultiPolygon(Vec::new());
+        for (i, a) in local.iter().enumerate() {
+            one = one.union(a);
+            for b in &local[i + 1..] {
+                two = two.union(&a.intersection(b));
+            }
+        }
+        assert!(two.unsigned_area() > 1000.0);
+        assert!(
+            close(cov.seen_2plus, two.unsigned_area(), 1e-3),
+            "{} vs {}",
+            cov.seen_2plus,
+            two.unsigned_area()
+        );
+        assert!(
+            close(cov.seen, one.unsigned_area(), 1e-3),
+            "{} vs {}",
+            cov.seen,
+            one.unsigned_area()
+        );
+        assert_eq!(cov.cameras_online, 4);
+    }
+
+    #[test]
     fn an_offline_camera_counts_only_if_all_were_online() {
         let on = camera(-100.0, 0.0, 90.0, 60.0, 80.0);
         let off = camera(100.0, 0.0, 270.0, 60.0, 80.0);
