@@ -1245,9 +1245,11 @@ mod tests {
         assert!(p.sites >= 1);
     }
 
+    /// The largest sample village, k = 10, with the default sites and with the most sites
+    /// allowed; the figures and times are printed
+    /// (`cargo test --release --lib placement::tests::largest -- --nocapture`).
     #[test]
-    #[ignore = "timing; run with --release --ignored --nocapture"]
-    fn largest_sample_village_k10_timing() {
+    fn largest_sample_village_k10() {
         let snapshot = Snapshot::build(crate::sample::generate().expect("sample"), 1);
         let village = snapshot
             .regions
@@ -1260,6 +1262,12 @@ mod tests {
         let _ = snapshot.camera_shapes();
         println!("camera polygons built in {:?}", t.elapsed());
         let report = |label: &str, p: &Placement| {
+            assert_eq!(p.picks.len(), 10, "{label}");
+            assert!(p.covered_after > p.covered_before, "{label}");
+            assert!(
+                p.evaluations < p.candidates_considered * 10,
+                "{label}: lazy evaluation saves work"
+            );
             println!(
                 "{label}: {} {}: {:.0} m², {} cells of {:.1} m, {} sites ({}, {:.0} m), {} options, {} evaluations; covered {:.2}% -> {:.2}% in {:?}",
                 village.code,
