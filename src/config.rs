@@ -69,6 +69,17 @@ pub enum Command {
     /// Validate the whole database: overlaps, gaps, grids without a worker, cameras outside
     /// every grid. Exits non-zero when problems are found.
     Check,
+    /// Camera coverage of a layer (the table, worst first, with what offline cameras cost), or
+    /// of one feature with its blind spots as GeoJSON (`--key`).
+    Coverage(CoverageArgs),
+    /// Placement advice: where `k` new cameras would add the most coverage to a grid, village,
+    /// key area or drawn area. Writes nothing.
+    Placement(PlacementArgs),
+    /// Camera health: status history, availability and grids served; or record a status report.
+    Camera {
+        #[command(subcommand)]
+        action: CameraCommand,
+    },
     /// Issue an API token with a role and print it once.
     Token {
         /// admin, planner, scheduler, rectification, worker or viewer.
@@ -117,4 +128,107 @@ pub struct ImportArgs {
         default_value = "data/import-profiles"
     )]
     pub profile_dir: PathBuf,
+}
+
+/// `safegrid coverage [...]`.
+#[derive(Debug, clap::Args)]
+pub struct CoverageArgs {
+    /// grids, villages, towns, key-areas or patrol-routes.
+    #[arg(long, default_value = "grids")]
+    pub layer: String,
+    /// One feature (grid or region code, key-area or route id): its figures and blind spots
+    /// as a GeoJSON FeatureCollection.
+    #[arg(long)]
+    pub key: Option<String>,
+    /// With `--key`: also what online cameras see (`part: seen`).
+    #[arg(long, requires = "key")]
+    pub include_seen: bool,
+    /// Key areas only: urban_village, school_surroundings, urban_rural_fringe or disorderly_spot.
+    #[arg(long)]
+    pub category: Option<String>,
+    /// worst (least seen first), lost (most lost to offline cameras first) or key.
+    #[arg(long, default_value = "worst")]
+    pub sort: String,
+    /// Show at most this many rows (the summary counts them all).
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// List the features that lost more than this many percentage points to offline cameras.
+    #[arg(long)]
+    pub lost_over: Option<f64>,
+    /// table (for reading), csv or json.
+    #[arg(long, default_value = "table")]
+    pub format: String,
+}
+
+/// `safegrid placement [...]`.
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["grid", "village", "key_area", "area"])))]
+pub struct PlacementArgs {
+    /// Cover this grid (15-digit code).
+    #[arg(long)]
+    pub grid: Option<String>,
+    /// Cover this village/community (12-digit code).
+    #[arg(long)]
+    pub village: Option<String>,
+    /// Cover this key area (id).
+    #[arg(long)]
+    pub key_area: Option<String>,
+    /// Cover a drawn area: a GeoJSON file holding a Polygon or MultiPolygon (a geometry, a
+    /// Feature, or a FeatureCollection with one polygon feature).
+    #[arg(long)]
+    pub area: Option<PathBuf>,
+    /// How many cameras to place (the budget).
+    #[arg(short, long)]
+    pub k: i64,
+    /// area (cover the most ground) or events (cover where incidents were reported).
+    #[arg(long)]
+    pub weight: Option<String>,
+    /// Candidate sites: a GeoJSON file of Point features; otherwise sites are generated every
+    /// `--spacing-m` along the patrol routes inside the target, or on a square lattice.
+    #[arg(long)]
+    pub sites: Option<PathBuf>,
+    /// Spacing of generated sites, metres.
+    #[arg(long)]
+    pub spacing_m: Option<f64>,
+    /// Coordinate system of `--area` and `--sites` (wgs84, gcj02, bd09).
+    #[arg(long, default_value = "wgs84")]
+    pub crs: String,
+    /// The camera to place: fixed or ptz.
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// Horizontal field of view, degrees.
+    #[arg(long)]
+    pub hfov_deg: Option<f64>,
+    /// Range, metres.
+    #[arg(long)]
+    pub range_m: Option<f64>,
+    /// Mount height, metres.
+    #[arg(long)]
+    pub height_m: Option<f64>,
+    /// Allow several cameras on one site (otherwise one per site).
+    #[arg(long)]
+    pub stack: bool,
+    /// table (for reading) or geojson (to draw: a camera point and its sector per pick).
+    #[arg(long, default_value = "table")]
+    pub format: String,
+}
+
+/// `safegrid camera ...`.
+#[derive(Debug, Subcommand)]
+pub enum CameraCommand {
+    /// Status, since when, availability over 30 days, history and the grids the camera serves.
+    Health {
+        /// The camera's 20-digit code.
+        code: String,
+        /// table (for reading) or json.
+        #[arg(long, default_value = "table")]
+        format: String,
+    },
+    /// Record a status report (online, offline or fault); the history keeps it.
+    Status {
+        /// The camera's 20-digit code.
+        code: String,
+        /// online, offline or fault.
+        status: String,
+    },
 }

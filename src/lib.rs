@@ -19,9 +19,11 @@
 //! 2. [`spatial`]: the snapshot ([`spatial::snapshot`]), point location ([`spatial::locate`]),
 //!    the raster accelerator ([`spatial::raster`]), topology, measurement, coordinate systems.
 //! 3. [`store`]: the [`store::Store`] trait and its SQLite and PostGIS backends.
-//! 4. [`service`]: writes (checks, transaction, publish) and tokens.
+//! 4. [`service`]: writes (checks, transaction, publish), tokens, and the reports the API and
+//!    the CLI share (coverage tables, placement advice, camera health).
 //! 5. [`api`]: routes, extractors, problem+json errors, OpenAPI.
-//! 6. [`io`], [`sample`], [`config`] and `main.rs`: files, the Dongyang sample, the CLI.
+//! 6. [`io`], [`sample`], [`config`], [`console`] and `main.rs`: files, the Dongyang sample,
+//!    the CLI.
 //!
 //! # Units
 //! WGS84 longitude/latitude degrees (EPSG:4326, `[lon, lat]`) and metres throughout.
@@ -30,13 +32,16 @@
 pub mod api;
 /// Command-line and environment settings.
 pub mod config;
+/// Plain-text terminal renderings of the CLI's reports (coverage, placement, camera health).
+pub mod console;
 /// Domain types and their validation: pure data, no I/O.
 pub mod domain;
 /// GeoJSON and CSV import and export, zipped shapefile import, with coordinate-system conversion.
 pub mod io;
 /// The deterministic Dongyang sample city (real boundary and codes, synthetic everything else).
 pub mod sample;
-/// Writes (validation, one transaction, snapshot publication) and tokens.
+/// Writes (validation, one transaction, snapshot publication), tokens, and the reports shared
+/// by the API and the CLI.
 pub mod service;
 /// In-memory index of every layer and the geometry that runs on it.
 pub mod spatial;

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use clap::Parser;
 
-use safegrid::config::{Cli, Command, ImportArgs};
-use safegrid::domain::{AnyItem, Layer, Role};
+use safegrid::config::{CameraCommand, Cli, Command, CoverageArgs, ImportArgs, PlacementArgs};
+use safegrid::domain::{AnyItem, CameraKind, CameraStatus, Layer, Role};
 use safegrid::io::{self, camera_import};
 use safegrid::service::{Service, hash_token, new_token};
 use safegrid::spatial::crs::Crs;
@@ -70,6 +70,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(args) => import(store, args).await,
         Command::Export { layer, format } => export(store, &layer, &format).await,
         Command::Check => check(store).await,
+        Command::Coverage(args) => coverage(store, args).await,
+        Command::Placement(args) => placement(store, args).await,
+        Command::Camera { action } => camera(store, action).await,
         Command::Token { role, name } => {
             let role = Role::parse(&role)?;
             let token = issue_token(&store, &name, role).await?;
@@ -313,4 +316,181 @@ async fn check(store: Arc<dyn Store>) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(2)
     })
+}
+
+async fn coverage(store: Arc<dyn Store>, args: CoverageArgs) -> anyhow::Result<ExitCode> {
+    use safegrid::service::coverage_report::{self, CoverageTable, TableQuery};
+    let snapshot = Service::start(store).await?.snapshot();
+    if let Some(key) = &args.key {
+        let layer = coverage_report::parse_layer(&args.layer)?;
+        let Some(report) =
+            coverage_report::feature_report(&snapshot, layer, key, args.include_seen)
+        else {
+            bail!("{} `{key}` does not exist", layer.path());
+        };
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let query = TableQuery::parse(
+        Some(&args.layer),
+        args.category.as_deref(),
+        Some(&args.sort),
+        args.limit,
+        args.lost_over,
+    )?;
+    let table = CoverageTable::compute(&snapshot, &query);
+    match args.format.as_str() {
+        "table" => print!("{}", safegrid::console::coverage_table(&table.to_json())),
+        "json" => println!("{}", serde_json::to_string_pretty(&table.to_json())?),
+        "csv" => print!("{}", table.to_csv()?),
+        other => bail!("unknown format `{other}`: use table, csv or json"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads a GeoJSON file as JSON.
+fn read_json(path: &std::path::Path) -> anyhow::Result<serde_json::Value> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))
+}
+
+/// The single Polygon or MultiPolygon of a GeoJSON geometry, Feature or FeatureCollection.
+fn area_geometry(doc: serde_json::Value) -> anyhow::Result<serde_json::Value> {
+    let mut geometries: Vec<serde_json::Value> = match doc["type"].as_str() {
+        Some("FeatureCollection") => doc["features"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|f| f["geometry"].clone())
+            .collect(),
+        Some("Feature") => vec![doc["geometry"].clone()],
+        _ => vec![doc],
+    };
+    geometries.retain(|g| matches!(g["type"].as_str(), Some("Polygon" | "MultiPolygon")));
+    match geometries.len() {
+        1 => Ok(geometries.remove(0)),
+        n => bail!("--area: expected one Polygon or MultiPolygon, found {n}"),
+    }
+}
+
+/// The `[lon, lat]` of every Point (and MultiPoint member) of a GeoJSON document.
+fn site_positions(doc: &serde_json::Value) -> Vec<Vec<f64>> {
+    let geometries: Vec<&serde_json::Value> = match doc["type"].as_str() {
+        Some("FeatureCollection") => doc["features"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|f| &f["geometry"])
+            .collect(),
+        Some("Feature") => vec![&doc["geometry"]],
+        _ => vec![doc],
+    };
+    let position = |p: &serde_json::Value| -> Vec<f64> {
+        p.as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| c.as_f64().unwrap_or(f64::NAN))
+            .collect()
+    };
+    let mut out = Vec::new();
+    for g in geometries {
+        match g["type"].as_str() {
+            Some("Point") => out.push(position(&g["coordinates"])),
+            Some("MultiPoint") => out.extend(
+                g["coordinates"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(position),
+            ),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn parse_word<T: serde::de::DeserializeOwned>(
+    flag: &str,
+    raw: &str,
+    known: &str,
+) -> anyhow::Result<T> {
+    serde_json::from_value(serde_json::json!(raw))
+        .map_err(|_| anyhow::anyhow!("{flag}: unknown value `{raw}`: use {known}"))
+}
+
+async fn placement(store: Arc<dyn Store>, args: PlacementArgs) -> anyhow::Result<ExitCode> {
+    use safegrid::service::placement::{self, CameraBody, PlacementBody, TargetBody};
+    let crs: Crs = args.crs.parse()?;
+    let geometry = match &args.area {
+        Some(path) => Some(area_geometry(read_json(path)?)?),
+        None => None,
+    };
+    let candidates = match &args.sites {
+        Some(path) => {
+            let sites = site_positions(&read_json(path)?);
+            if sites.is_empty() {
+                bail!("--sites: {} holds no Point", path.display());
+            }
+            Some(sites)
+        }
+        None => None,
+    };
+    let kind = match &args.kind {
+        Some(k) => Some(parse_word::<CameraKind>("--kind", k, "fixed or ptz")?),
+        None => None,
+    };
+    let body = PlacementBody {
+        target: TargetBody {
+            grid: args.grid,
+            village: args.village,
+            key_area: args.key_area,
+            geometry,
+        },
+        k: args.k,
+        weight: args.weight,
+        candidates,
+        spacing_m: args.spacing_m,
+        camera: Some(CameraBody {
+            kind,
+            hfov_deg: args.hfov_deg,
+            range_m: args.range_m,
+            height_m: args.height_m,
+        }),
+        one_per_site: Some(!args.stack),
+    };
+    let snapshot = Service::start(store).await?.snapshot();
+    let answer = placement::advise(&snapshot, body, crs)?;
+    match args.format.as_str() {
+        "table" => print!("{}", safegrid::console::placement(&answer)),
+        "geojson" | "json" => println!("{}", serde_json::to_string_pretty(&answer)?),
+        other => bail!("unknown format `{other}`: use table or geojson"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn camera(store: Arc<dyn Store>, action: CameraCommand) -> anyhow::Result<ExitCode> {
+    let service = Service::start(store).await?;
+    match action {
+        CameraCommand::Health { code, format } => {
+            let health = service.camera_health(&code).await?.to_json();
+            match format.as_str() {
+                "table" => print!("{}", safegrid::console::camera_health(&health)),
+                "json" => println!("{}", serde_json::to_string_pretty(&health)?),
+                other => bail!("unknown format `{other}`: use table or json"),
+            }
+        }
+        CameraCommand::Status { code, status } => {
+            let status: CameraStatus = parse_word("status", &status, "online, offline or fault")?;
+            let before = service.snapshot().cameras.get(&code).map(|c| c.status);
+            let camera = service.set_camera_status(&code, status).await?;
+            let word = |s: CameraStatus| serde_json::json!(s).as_str().unwrap_or("").to_owned();
+            match before {
+                Some(b) if b == camera.status => println!("{code} is already {}", word(b)),
+                Some(b) => println!("{code}: {} -> {}", word(b), word(camera.status)),
+                None => println!("{code}: {}", word(camera.status)),
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -7,29 +7,12 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::json;
 
 use crate::domain::{CameraStatus, Layer};
-use crate::service::camera_health::{AVAILABILITY_DAYS, CameraHealth};
 
 use super::AppState;
 use super::error::ApiResult;
 use super::extract::{AppJson, Caller};
-
-fn health_json(h: &CameraHealth) -> serde_json::Value {
-    json!({
-        "code": h.camera.code,
-        "name": h.camera.name,
-        "status": h.camera.status,
-        "since": h.since,
-        "availability": {
-            "days": AVAILABILITY_DAYS,
-            "online_share": h.availability.map(|s| (s * 10_000.0).round() / 10_000.0),
-        },
-        "history": h.history,
-        "grids": h.grids,
-    })
-}
 
 /// `GET /api/v1/cameras/{code}/health`.
 pub async fn camera_health(
@@ -37,7 +20,7 @@ pub async fn camera_health(
     Path(code): Path<String>,
 ) -> ApiResult<Response> {
     let health = state.service.camera_health(&code).await?;
-    Ok(Json(health_json(&health)).into_response())
+    Ok(Json(health.to_json()).into_response())
 }
 
 /// The body of a status report.
@@ -58,5 +41,5 @@ pub async fn set_camera_status(
     caller.require_write(Layer::Camera)?;
     state.service.set_camera_status(&code, body.status).await?;
     let health = state.service.camera_health(&code).await?;
-    Ok(Json(health_json(&health)).into_response())
+    Ok(Json(health.to_json()).into_response())
 }

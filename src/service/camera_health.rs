@@ -81,6 +81,27 @@ pub fn online_share(
     Some((online.num_milliseconds() as f64 / whole).clamp(0.0, 1.0))
 }
 
+impl CameraHealth {
+    /// As the API and the CLI print it: code, name, status, since, availability over the last
+    /// [`AVAILABILITY_DAYS`] days (a share 0..1, 4 decimals), history (newest first) and the
+    /// grids served.
+    #[must_use]
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "code": self.camera.code,
+            "name": self.camera.name,
+            "status": self.camera.status,
+            "since": self.since,
+            "availability": {
+                "days": AVAILABILITY_DAYS,
+                "online_share": self.availability.map(|s| (s * 10_000.0).round() / 10_000.0),
+            },
+            "history": self.history,
+            "grids": self.grids,
+        })
+    }
+}
+
 impl Service {
     /// The health of camera `code`: status history, availability and the grids it serves.
     ///

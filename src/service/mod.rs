@@ -8,8 +8,10 @@
 
 pub mod camera_health;
 mod checks;
+pub mod coverage_report;
 pub mod division;
 pub mod grid_edit;
+pub mod placement;
 pub mod reshape;
 mod tokens;
 
