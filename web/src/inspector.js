@@ -128,6 +128,18 @@ export function renderLocation(container, location, handlers) {
   );
 }
 
+/** Appends the obstacles drawn under the clicked point (from the obstacle tiles): name, kind and
+ * height, which decide what they hide from cameras. */
+export function renderObstacles(container, obstacles) {
+  if (!obstacles.length) return;
+  const items = obstacles.map((o) => el('li', { dataset: { obstacle: o.id } },
+    el('strong', {}, o.name || o.id), ' ',
+    o.kind ? el('span', { class: 'chip' }, t(`obstacle.${o.kind}`)) : null, ' ',
+    el('span', { class: 'muted', 'data-testid': 'obstacle-height' },
+      o.height_m === undefined || o.height_m === null ? t('obstacle.unknown_height') : `${t('obstacle.height')} ${metres(Number(o.height_m))}`)));
+  container.append(section('obstacle.title', 'obstacles', items));
+}
+
 /** A one-line message in the drawer (loading, errors). */
 export function renderMessage(container, text, kind = 'muted') {
   container.replaceChildren(el('p', { class: kind }, text));

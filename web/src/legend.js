@@ -3,8 +3,8 @@
 import { t } from './i18n.js';
 import { el } from './inspector.js';
 import {
-  BLIND_SPOT_COLOUR, CAMERA_STATUS_COLOURS, GRID_KIND_COLOURS, HEAT_RAMP, KEY_AREA_COLOURS, OVERDUE_COLOUR, ROUTE_COLOUR,
-  UNSTAFFED_COLOUR, WORKLOAD_STEPS,
+  BLIND_SPOT_COLOUR, CAMERA_STATUS_COLOURS, GRID_KIND_COLOURS, HEAT_RAMP, KEY_AREA_COLOURS, OBSTACLE_COLOUR, OVERDUE_COLOUR,
+  PROPOSAL_COLOUR, ROUTE_COLOUR, UNSTAFFED_COLOUR, WORKLOAD_STEPS,
 } from './style.js';
 
 function swatch(kind, colour, label, extra = '') {
@@ -32,7 +32,9 @@ export function renderLegend(container, gridMode = 'kind') {
       [...Object.entries(CAMERA_STATUS_COLOURS).map(([status, colour]) =>
         swatch('dot', colour, t(`camera.${status}`), status === 'online' ? '' : 'dashed')),
       swatch('dot', CAMERA_STATUS_COLOURS.online, t('camera.cluster'), 'cluster'),
-      swatch('fill', BLIND_SPOT_COLOUR, t('layer.blind-spots'))],
+      swatch('fill', BLIND_SPOT_COLOUR, t('layer.blind-spots')),
+      swatch('fill', OBSTACLE_COLOUR, t('layer.obstacles')),
+      swatch('dot', PROPOSAL_COLOUR, t('placement.legend'), 'dashed')],
       t('camera.sector_note')),
     group('layer.key-areas', [
       ...Object.entries(KEY_AREA_COLOURS).map(([category, colour]) => swatch('hatch', colour, t(`key.${category}`))),

@@ -1,13 +1,15 @@
 // The web map (一张图): builds the MapLibre map from this server's tiles, and wires the layer
-// switcher, legend, point inspector, search, camera sectors and the language switch.
+// switcher, legend, point inspector (with the obstacles under the point), search, camera
+// sectors, the placement-advice panel and the language switch.
 // Everything it loads comes from this server; an external basemap is opt-in (`/config.json`).
 
 import * as maplibregl from 'maplibre-gl';
 import * as i18n from './i18n.js';
 import { t } from './i18n.js';
-import { renderHistory, renderLocation, renderMessage } from './inspector.js';
+import { renderHistory, renderLocation, renderMessage, renderObstacles } from './inspector.js';
 import { renderLegend } from './legend.js';
 import { setupDivision } from './divide.js';
+import { setupPlacement } from './placement.js';
 import { setupPlanner } from './planner.js';
 import { assign, showUnstaffed, unassign } from './staffing.js';
 import { setupTransfer } from './transfer.js';
@@ -77,7 +79,8 @@ async function start() {
     refreshLayer: (layer) => refreshLayer(map, layer),
     onChanged: () => changed.listeners.forEach((listener) => listener()),
   });
-  changed.listeners.push(setupInspector(map, planner));
+  const placement = setupPlacement(map);
+  changed.listeners.push(setupInspector(map, planner, placement));
   setupDivision(map, {
     currentVillage: () => lastVillage,
     planner,
@@ -89,7 +92,7 @@ async function start() {
   setupBlindSpots(map);
   setupSearch(map);
   setupCursor(map);
-  setupLanguage(map, transfer);
+  setupLanguage(map, transfer, placement);
   renderLegend(document.getElementById('legend'));
   showDataVersion();
   map.on('load', () => showUnstaffed(map));
@@ -166,7 +169,17 @@ function drawSelection(map) {
   map.getSource('selection')?.setData({ type: 'FeatureCollection', features });
 }
 
-function setupInspector(map, planner) {
+/** Obstacles drawn at `lngLat` (their tile properties: id, name, kind, height_m), one per id. */
+function obstaclesAt(map, lngLat) {
+  const layers = ['obstacle-fill', 'obstacle-line'].filter((id) => map.getLayer(id)
+    && map.getLayoutProperty(id, 'visibility') !== 'none');
+  if (!layers.length) return [];
+  const p = map.project(lngLat);
+  const hits = map.queryRenderedFeatures([[p.x - 3, p.y - 3], [p.x + 3, p.y + 3]], { layers });
+  return [...new Map(hits.map((f) => [f.properties.id, f.properties])).values()];
+}
+
+function setupInspector(map, planner, placement) {
   const drawer = document.getElementById('inspector');
   const body = document.getElementById('inspector-body');
   let asked = 0;
@@ -214,6 +227,8 @@ function setupInspector(map, planner) {
       if (mine !== asked) return;
       lastVillage = answer.village;
       renderLocation(body, answer, handlers);
+      renderObstacles(body, obstaclesAt(map, lngLat));
+      placement.setLocation(answer);
       document.getElementById('breadcrumb').textContent =
         [answer.town?.name, answer.village?.name, answer.grid?.name].filter(Boolean).join(' › ');
       if (answer.grid) {
@@ -352,7 +367,7 @@ async function showDataVersion() {
   dataVersion = render;
 }
 
-function setupLanguage(map, transfer) {
+function setupLanguage(map, transfer, placement) {
   for (const button of document.querySelectorAll('[data-lang]')) {
     button.addEventListener('click', () => i18n.setLanguage(button.dataset.lang));
   }
@@ -361,6 +376,7 @@ function setupLanguage(map, transfer) {
     renderLegend(document.getElementById('legend'), document.getElementById('grid-colour').value);
     showUnstaffed(map);
     transfer.render();
+    placement.render();
   });
 }
 

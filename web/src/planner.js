@@ -121,6 +121,8 @@ export function setupPlanner(map, { refreshLayer, onChanged }) {
 
   // --- sign in -------------------------------------------------------------------------------
   const renderAccount = (me) => {
+    // Other panels (placement advice) follow who is signed in.
+    document.dispatchEvent(new CustomEvent('safegrid:account', { detail: me }));
     if (!me) {
       account.replaceChildren(el('button', { type: 'button', id: 'login-open', onclick: () => dialog.showModal() }, t('login.open')));
       toolbar.hidden = true;

@@ -41,6 +41,13 @@ export const UNSTAFFED_COLOUR = '#D55E00';
 export const OVERDUE_COLOUR = '#D55E00';
 /** Okabe–Ito orange: what no online camera sees. */
 export const BLIND_SPOT_COLOUR = '#E69F00';
+/** Obstacles (遮挡物): neutral grey, a footprint filled and outlined, a wall as a thick line. */
+export const OBSTACLE_COLOUR = '#5C5C5C';
+/** Okabe–Ito reddish purple: proposed cameras and what they would see (always numbered and
+ * dashed, so the colour is not the only cue). */
+export const PROPOSAL_COLOUR = '#CC79A7';
+/** Obstacles are drawn from this zoom (building footprints are too small to see before). */
+export const OBSTACLE_MIN_ZOOM = 14;
 
 /** Map layers grouped the way the layer switcher shows them; ids are style layer ids. */
 export const LAYER_GROUPS = {
@@ -52,10 +59,11 @@ export const LAYER_GROUPS = {
   events: ['event-heat', 'event-dot'],
   'blind-spots': ['blind-spot-fill', 'blind-spot-line'],
   cameras: ['camera-sector-fill', 'camera-sector-line', 'camera-sector-line-down', 'camera-dot', 'camera-cluster', 'camera-cluster-count'],
+  obstacles: ['obstacle-fill', 'obstacle-line'],
 };
 
 /** Layers shown when the page opens. */
-export const DEFAULT_VISIBLE = ['regions', 'grids', 'key-areas', 'patrol-routes', 'cameras', 'events'];
+export const DEFAULT_VISIBLE = ['regions', 'grids', 'key-areas', 'patrol-routes', 'cameras', 'obstacles', 'events'];
 
 const FONT = ['sans-serif'];
 /** A camera count bubble in which at least 10% of the cameras are at fault. */
@@ -112,6 +120,7 @@ export function buildStyle(origin, basemapUrl, deadlineWord) {
     buildings: vector('buildings'),
     events: vector('events'),
     cameras: vector('cameras'),
+    obstacles: vector('obstacles'),
     'camera-sectors': { type: 'geojson', data: { type: 'FeatureCollection', features: [] } },
     'blind-spots': { type: 'geojson', data: { type: 'FeatureCollection', features: [] } },
     selection: { type: 'geojson', data: { type: 'FeatureCollection', features: [] } },
@@ -209,6 +218,20 @@ export function buildStyle(origin, basemapUrl, deadlineWord) {
       id: 'camera-sector-line-down', type: 'line', source: 'camera-sectors', minzoom: 15,
       filter: ['!=', ['get', 'status'], 'online'],
       paint: { 'line-color': matchColour('status', CAMERA_STATUS_COLOURS), 'line-width': 1, 'line-dasharray': [2, 2] },
+    },
+    {
+      // Obstacles (遮挡物) that hide what cameras see, drawn over the fields of view they cut:
+      // footprints filled, footprints and walls outlined.
+      id: 'obstacle-fill', type: 'fill', source: 'obstacles', 'source-layer': 'obstacles', minzoom: OBSTACLE_MIN_ZOOM,
+      filter: ['match', ['geometry-type'], ['Polygon', 'MultiPolygon'], true, false],
+      paint: { 'fill-color': OBSTACLE_COLOUR, 'fill-opacity': 0.45 },
+    },
+    {
+      id: 'obstacle-line', type: 'line', source: 'obstacles', 'source-layer': 'obstacles', minzoom: OBSTACLE_MIN_ZOOM,
+      paint: {
+        'line-color': OBSTACLE_COLOUR,
+        'line-width': ['match', ['geometry-type'], ['LineString', 'MultiLineString'], 3, 1.2],
+      },
     },
     {
       // Below z13 the cameras tiles hold count bubbles (point_count), not cameras.

@@ -1,0 +1,137 @@
+// The import panel with binary files in a real headless Chromium against a real `safegrid serve`:
+// an Excel workbook (.xlsx) of cameras with Chinese headers and a zipped shapefile of cameras are
+// chosen in the file input, checked (a dry run imports nothing; a bad row is named), imported,
+// and the rows are then read back through the API. The files are built in memory by
+// tests/files.mjs, so no binary fixture is checked in.
+
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { ADMIN_TOKEN, newPage, openMap, startBrowser, startServer } from './harness.mjs';
+import { camerasShapefileZip, xlsx } from './files.mjs';
+
+let server;
+let browser;
+let page;
+let plannerToken;
+
+async function api(method, path, body) {
+  const response = await fetch(`${server.base}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: response.status, body: await response.json().catch(() => null) };
+}
+
+async function signIn(token) {
+  await page.click('#login-open');
+  await page.fill('#login-dialog input', token);
+  await page.click('#login-dialog [type=submit]');
+  await page.locator('[data-testid=who]').waitFor();
+}
+
+/** Chooses `file` for the cameras layer and presses `action` (check-file or import-file). */
+async function upload(file, action) {
+  await page.selectOption('[data-testid=transfer-form] [name=layer]', 'cameras');
+  await page.setInputFiles('[data-testid=transfer-form] [name=file]', file);
+  const answered = page.waitForResponse((r) => r.url().includes('/api/v1/cameras/import?'));
+  await page.click(`[data-action=${action}]`);
+  const response = await answered;
+  await page.locator('[data-testid=transfer-report]').waitFor();
+  return { url: new URL(response.url()), status: response.status(), report: await page.locator('[data-testid=transfer-report]').textContent() };
+}
+
+const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+const HEADER = ['设备编码', '点位名称', '经度', '纬度', '方向角', '摄像机类型', '在线状态'];
+
+describe('uploading binary files in the import panel', { timeout: 600_000 }, () => {
+  before(async () => {
+    server = await startServer();
+    browser = await startBrowser();
+    const issued = await api('POST', '/api/v1/tokens', { name: '规划科', role: 'planner' });
+    assert.equal(issued.status, 201, JSON.stringify(issued.body));
+    plannerToken = issued.body.token;
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  afterEach(() => {
+    assert.deepEqual(page.external, [], 'requests that would have left 127.0.0.1');
+    assert.deepEqual(page.consoleErrors, [], 'errors in the page');
+  });
+
+  test('an .xlsx of cameras with Chinese headers is checked, then imported', async () => {
+    page = await newPage(browser, server.base);
+    await openMap(page, server.base);
+    await signIn(plannerToken);
+    const rows = [
+      HEADER,
+      ['33078300001329999911', 'Excel 东街口', 120.2411, 29.2891, 90, '枪机', '离线'],
+      ['33078300001329999912', 'Excel 西街口', 120.2421, 29.2901, 0, '球机', '在线'],
+    ];
+    const bad = ['33078300001329999913', '方位角错误', 120.2431, 29.2911, 400, '枪机', '在线'];
+    const checked = await upload({ name: '点位.xlsx', mimeType: XLSX_TYPE, buffer: xlsx('点位', [...rows, bad]) }, 'check-file');
+    assert.equal(checked.url.searchParams.get('format'), 'xlsx');
+    assert.equal(checked.url.searchParams.get('dry_run'), 'true');
+    // A bad row refuses the file: the report names the row (the header is row 1) and the reason.
+    assert.equal(checked.status, 422);
+    assert.match(checked.report, /^无法处理/);
+    assert.match(checked.report, /row 4: azimuth_deg: 400/);
+    // Chromium logs the refused upload itself; that one error is expected, no other.
+    assert.equal(page.consoleErrors.length, 1, page.consoleErrors.join('\n'));
+    assert.match(page.consoleErrors[0], /status of 422/);
+    page.consoleErrors.length = 0;
+    assert.equal((await api('GET', '/api/v1/cameras/33078300001329999911')).status, 404, 'a check imports nothing');
+    const clean = await upload({ name: '点位.xlsx', mimeType: XLSX_TYPE, buffer: xlsx('点位', rows) }, 'check-file');
+    assert.match(clean.report, /有效行 2\/2/);
+    assert.equal((await api('GET', '/api/v1/cameras/33078300001329999911')).status, 404, 'a check imports nothing');
+
+    const imported = await upload({ name: '点位.xlsx', mimeType: XLSX_TYPE, buffer: xlsx('点位', rows) }, 'import-file');
+    assert.equal(imported.status, 200, imported.report);
+    assert.match(imported.report, /已导入 2/);
+    const east = await api('GET', '/api/v1/cameras/33078300001329999911');
+    assert.equal(east.status, 200);
+    assert.equal(east.body.properties.name, 'Excel 东街口');
+    assert.equal(east.body.properties.status, 'offline');
+    assert.equal(east.body.properties.kind, 'fixed');
+    assert.equal(east.body.properties.azimuth_deg, 90);
+    const [lon, lat] = east.body.geometry.coordinates;
+    assert.ok(Math.abs(lon - 120.2411) < 1e-9 && Math.abs(lat - 29.2891) < 1e-9);
+    const west = await api('GET', '/api/v1/cameras/33078300001329999912');
+    assert.equal(west.body.properties.kind, 'ptz');
+    assert.equal(west.body.properties.status, 'online');
+    assert.equal((await api('GET', '/api/v1/cameras/33078300001329999913')).status, 404);
+  });
+
+  test('a zipped shapefile of cameras is checked, then imported', async () => {
+    page = await newPage(browser, server.base);
+    await openMap(page, server.base);
+    await signIn(plannerToken);
+    const cameras = [
+      { code: '33078300001329999921', name: '形状文件 南门', azimuth: 180, lon: 120.2441, lat: 29.2881 },
+      { code: '33078300001329999922', name: '形状文件 北门', azimuth: 45, lon: 120.2445, lat: 29.2921 },
+    ];
+    const file = { name: 'cameras.zip', mimeType: 'application/zip', buffer: camerasShapefileZip(cameras) };
+    const checked = await upload(file, 'check-file');
+    assert.equal(checked.url.searchParams.get('format'), 'shapefile');
+    assert.match(checked.report, /有效行 2\/2/);
+    assert.equal((await api('GET', `/api/v1/cameras/${cameras[0].code}`)).status, 404, 'a check imports nothing');
+
+    const imported = await upload(file, 'import-file');
+    assert.equal(imported.status, 200, imported.report);
+    assert.match(imported.report, /已导入 2/);
+    for (const c of cameras) {
+      const got = await api('GET', `/api/v1/cameras/${c.code}`);
+      assert.equal(got.status, 200, c.code);
+      assert.equal(got.body.properties.name, c.name);
+      assert.equal(got.body.properties.azimuth_deg, c.azimuth);
+      assert.equal(got.body.properties.hfov_deg, 60);
+      assert.equal(got.body.properties.range_m, 80);
+      const [lon, lat] = got.body.geometry.coordinates;
+      assert.ok(Math.abs(lon - c.lon) < 1e-9 && Math.abs(lat - c.lat) < 1e-9, `${c.code} at ${lon},${lat}`);
+    }
+  });
+});
