@@ -64,17 +64,18 @@
 //! * **Camera on a building.** An obstacle whose footprint covers the camera (inside or on its
 //!   boundary) is ignored: the camera is mounted on that building's wall or roof edge and looks
 //!   outward. A camera exactly on a wall line is not hidden by that wall either.
-//! * **Only facing sides of footprints cast shadows.** A side that faces away from the camera
-//!   hides nothing that a facing side does not already hide (a sight line must enter the
-//!   footprint before it can leave it), so it is skipped; walls have no inside and both of their
-//!   sides count. A wall seen edge-on (its line through the camera) hides nothing.
+//! * **Which sides of a footprint cast shadows.** For an unbounded shadow only the sides facing
+//!   the camera: a side facing away hides nothing that a facing side does not already hide (a
+//!   sight line must enter the footprint before it can leave it). For a bounded one the
+//!   footprint and the sides facing away, as above. Walls have no inside and all of their
+//!   segments count. A side or wall seen edge-on (its line through the camera) hides nothing.
 //! * **Exact sight-line test.** For one point, [`sight_blocked`] decides with exact orientation
 //!   predicates in lon/lat (the local frame is affine in lon/lat, so crossing and scaling about
 //!   the camera are the same in both): the sight line is blocked when it crosses an obstacle
 //!   edge, or passes through one of its vertices, anywhere but at its two ends. For an
 //!   obstacle lower than the camera only the last `1/s` of the sight line counts, the part
-//!   below the obstacle's top (from `c + (P − c)/s` to `P`), plus `P` inside a footprint. A point on the facing side of a
-//!   wall is seen; a point inside a building is not; a sight line that grazes a building's
+//!   below the obstacle's top (from `c + (P − c)/s` to `P`), plus `P` inside a footprint.
+//!   A point on the facing side of a wall is seen; a point inside a building is not; a sight line that grazes a building's
 //!   corner is blocked (shadows are closed), one along a lone wall segment seen edge-on is
 //!   not. The polygon and the exact test agree everywhere but on shadow boundaries, which have
 //!   no area.
