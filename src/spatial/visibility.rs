@@ -1008,12 +1008,63 @@ mod tests {
                 ..o
             });
         }
+        // A non-convex footprint (an L) and one with a courtyard, both lower than the cameras.
+        let ring = |pts: &[[f64; 2]]| LineString(pts.iter().map(|p| at_m(p[0], p[1])).collect());
+        let area = |shell: &[[f64; 2]], holes: &[&[[f64; 2]]]| {
+            ObstacleShape::Area(MultiPolygon(vec![Polygon::new(
+                ring(shell),
+                holes.iter().map(|h| ring(h)).collect(),
+            )]))
+        };
+        data.obstacles.push(Obstacle {
+            shape: area(
+                &[
+                    [-40.0, 10.0],
+                    [-15.0, 10.0],
+                    [-15.0, 18.0],
+                    [-32.0, 18.0],
+                    [-32.0, 40.0],
+                    [-40.0, 40.0],
+                    [-40.0, 10.0],
+                ],
+                &[],
+            ),
+            ..high(building("L", 0.0, 0.0, 1.0, 1.0), 3.0)
+        });
+        data.obstacles.push(Obstacle {
+            shape: area(
+                &[
+                    [15.0, -45.0],
+                    [45.0, -45.0],
+                    [45.0, -15.0],
+                    [15.0, -15.0],
+                    [15.0, -45.0],
+                ],
+                &[&[
+                    [22.0, -38.0],
+                    [22.0, -22.0],
+                    [38.0, -22.0],
+                    [38.0, -38.0],
+                    [22.0, -38.0],
+                ]],
+            ),
+            ..high(building("yard", 0.0, 0.0, 1.0, 1.0), 2.0)
+        });
         data.cameras = vec![fixed.clone(), ptz.clone()];
         let snapshot = Snapshot::build(data, 1);
         let polygons: Vec<(String, MultiPolygon)> = [&fixed, &ptz]
             .iter()
             .map(|c| (c.code.clone(), snapshot.camera_coverage(c).area))
             .collect();
+        // The PTZ camera (10 m) sees over the 2 m courtyard building's near wing (21 m to 31 m
+        // out along the diagonal, s = 1.25) from 39 m on.
+        let ptz_at = |east: f64, north: f64| {
+            snapshot
+                .cameras_seeing(at_m(east, north))
+                .any(|(c, _)| c.code == ptz.code)
+        };
+        assert!(ptz_at(36.0, -36.0), "the far side of the courtyard");
+        assert!(!ptz_at(23.0, -23.0), "the near side of the courtyard");
         let (mut seen_by, mut hidden, mut checked) = (0, 0, 0);
         for _ in 0..6000 {
             let (east, north) = (next() * 180.0 - 90.0, next() * 180.0 - 90.0);
