@@ -1,6 +1,6 @@
 //! `GET /api/v1/cameras/{code}/coverage`: what a camera really sees, as a GeoJSON Feature whose
-//! geometry is its ground footprint less what obstacles hide
-//! ([`crate::spatial::visibility`]), with the areas and distances as properties.
+//! geometry is its ground footprint less what obstacles hide, their heights counted against the
+//! camera's ([`crate::spatial::visibility`]), with the areas and distances as properties.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;

@@ -233,6 +233,7 @@ pub fn document() -> Value {
     }));
     paths.insert("/api/v1/cameras/{code}/coverage".into(), json!({
         "get": {"operationId": "camera_coverage", "summary": "What a camera sees: its ground footprint (sector from near_m to far_m, or disc for PTZ) less what obstacles hide, as a GeoJSON Feature (geometry null when nothing is visible)",
+                "description": "An obstacle lower than the camera (height_m H < the camera's h) hides the ground behind its point at distance x only up to x·h/(h−H), plus the ground under a footprint; one of unknown height or at least h hides everything behind it up to far_m. An obstacle holding the camera hides nothing. /api/v1/locate uses the same rule for each point.",
                 "parameters": [{"name": "code", "in": "path", "required": true, "schema": {"type": "string"}}],
                 "responses": {"200": {"description": "Feature with properties code, near_m, far_m, footprint_m2, area_m2, occluded_m2, occluded_share, obstacles_considered", "content": {"application/geo+json": {}}}, "404": problem()}}
     }));

@@ -2,10 +2,10 @@
 //! camera.
 //!
 //! An obstacle is a `Polygon`/`MultiPolygon` (a building footprint, a solid fence around a yard)
-//! or a `LineString` (a wall, a noise barrier). Its height is kept for the record but does not
-//! change what it hides: safegrid models a camera's view of people and vehicles on the ground,
-//! and an obstacle lower than the camera still hides the ground right behind it (see
-//! `spatial::visibility`).
+//! or a `LineString` (a wall, a noise barrier). Its height decides how far behind it the ground
+//! is hidden: from a camera `h` metres high, an obstacle `H < h` high at distance `x` hides the
+//! ground up to `x · h / (h − H)`; one of unknown height, or at least as high as the camera,
+//! hides everything behind it up to the camera's range (see `spatial::visibility`).
 
 use geo::{LineString, MultiPolygon};
 use serde::{Deserialize, Serialize};
@@ -103,7 +103,8 @@ pub struct Obstacle {
     /// What it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<ObstacleKind>,
-    /// Height above ground (recorded; an obstacle of any height hides the ground behind it).
+    /// Height above ground; unknown means as high as any camera (it hides everything behind
+    /// it up to the range).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub height_m: Option<f64>,
     /// Footprint or wall line.

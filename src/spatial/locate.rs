@@ -10,8 +10,9 @@
 //! # Which cameras see a point
 //! A camera sees a point when the point is in its ground footprint (the sector, annulus sector
 //! or disc of [`crate::domain::Camera::ground_span_m`]) and, when an obstacles layer is loaded,
-//! no obstacle edge crosses the sight line from the camera to the point
-//! ([`super::visibility`]). Without obstacles the occlusion test is skipped entirely.
+//! no obstacle blocks the sight line from the camera to the point, heights counted
+//! ([`super::visibility::sight_blocked`]): exactly when the point is in the camera's visible
+//! polygon, shadow outlines aside. Without obstacles the occlusion test is skipped entirely.
 //!
 //! # Units
 //! Input and output coordinates are WGS84 degrees `[lon, lat]`; distances are metres measured in

@@ -786,6 +786,7 @@ impl Snapshot {
                         !obstacles.is_empty()
                             && sight_blocked(
                                 site,
+                                spec.height_m,
                                 cells.centre[c as usize],
                                 obstacles.iter().copied(),
                             )
@@ -1220,14 +1221,15 @@ mod tests {
 
     #[test]
     fn an_obstacle_blocks_a_candidates_view() {
-        // A 60 m square at the origin; candidates 80 m west and 80 m east, PTZ of 120 m. A wall
-        // at x = −50 from y = −60 to 60 hides the whole square from the west site.
+        // A 60 m square at the origin; candidates 80 m west and 80 m east, PTZ of 120 m, 6 m
+        // high. An 8 m wall at x = −50 from y = −60 to 60 hides the whole square from the west
+        // site (a 3 m one would hide only the 30 m strip behind it, x < −20).
         let mut data = Dataset::default();
         data.obstacles.push(Obstacle {
             id: "wall".into(),
             name: String::new(),
             kind: Some(ObstacleKind::Wall),
-            height_m: Some(3.0),
+            height_m: Some(8.0),
             shape: ObstacleShape::Wall(LineString(vec![at_m(-50.0, -60.0), at_m(-50.0, 60.0)])),
         });
         let snapshot = Snapshot::build(data, 1);

@@ -359,3 +359,46 @@ both_backends!(
     coverage_unknown,
     coverage_of_an_unknown_camera_is_404_problem
 );
+
+async fn a_low_wall_hides_only_a_strip_behind_it(app: &TestApp) {
+    // The fixture camera is 4 m high (the default). A 1 m wall 20 m east of it, 10 m either side
+    // of the axis, hides the strip 20 · 1 / (4 − 1) m deep behind it: the trapezoid from x = 20
+    // (y ±10) to x = 26.67 (y ±13.33), 155.56 m².
+    let mut low = wall("low", 20.0, -10.0, 10.0);
+    low["properties"]["height_m"] = json!(1.0);
+    let (status, _, body) = app
+        .call("POST", "/api/v1/obstacles", Some(Role::Planner), Some(low))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    // Mean width (20 + 80/3) / 2 times depth 20/3.
+    let strip = f64::midpoint(20.0, 80.0 / 3.0) * (20.0 / 3.0);
+    let body = coverage(app).await;
+    assert!(
+        close(&body["properties"]["occluded_m2"], strip, 1e-3),
+        "{body}"
+    );
+    assert_eq!(body["properties"]["obstacles_considered"], 1);
+    assert!(cameras_at(app, 23.0, 0.0).await.is_empty(), "in the strip");
+    assert_eq!(cameras_at(app, 28.0, 0.0).await, [CAMERA], "beyond it");
+    assert_eq!(cameras_at(app, 90.0, 0.0).await, [CAMERA], "far beyond it");
+
+    // As high as the camera, it hides everything behind it up to the range.
+    let (status, _, _) = app
+        .call("DELETE", "/api/v1/obstacles/low", Some(Role::Planner), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let mut high = wall("high", 20.0, -10.0, 10.0);
+    high["properties"]["height_m"] = json!(4.0);
+    let (status, _, body) = app
+        .call("POST", "/api/v1/obstacles", Some(Role::Planner), Some(high))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let shadow = 0.5 * 100.0 * 100.0 * 2.0 * 0.5f64.atan() - 0.5 * 20.0 * 20.0;
+    let body = coverage(app).await;
+    assert!(
+        close(&body["properties"]["occluded_m2"], shadow, 0.005),
+        "{body}"
+    );
+    assert!(cameras_at(app, 90.0, 0.0).await.is_empty(), "far behind it");
+}
+both_backends!(low_wall, a_low_wall_hides_only_a_strip_behind_it);
