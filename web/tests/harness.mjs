@@ -138,3 +138,44 @@ export async function screenshot(page, name) {
   mkdirSync(ARTEFACTS, { recursive: true });
   await page.screenshot({ path: path.join(ARTEFACTS, `${name}.png`) });
 }
+
+/**
+ * Calls the API of `base` as `token` (the admin by default): `{ status, body }`, the body parsed
+ * as JSON when it is JSON. A string `body` is sent as it is, anything else as JSON.
+ */
+export async function callApi(base, method, path, body, token = ADMIN_TOKEN) {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: response.status, body: await response.json().catch(() => null) };
+}
+
+/** Issues a token with `role` through the API (as the admin) and returns it. */
+export async function issueToken(base, role, name = `浏览器测试 ${role}`) {
+  const issued = await callApi(base, 'POST', '/api/v1/tokens', { name, role });
+  if (issued.status !== 201) throw new Error(`issuing a ${role} token: ${JSON.stringify(issued.body)}`);
+  return issued.body.token;
+}
+
+/** Signs in on `page` with `token` through the login dialog. */
+export async function signIn(page, token) {
+  await page.click('#login-open');
+  await page.fill('#login-dialog input', token);
+  await page.click('#login-dialog [type=submit]');
+  await page.locator('[data-testid=who]').waitFor();
+}
+
+/**
+ * What every test checks at its end: no request left 127.0.0.1 and, unless `consoleErrors` is
+ * false, the page logged no errors.
+ */
+export function assertCleanPage(page, { consoleErrors = true } = {}) {
+  if (page.external.length > 0) {
+    throw new Error(`requests that would have left 127.0.0.1: ${page.external.join(', ')}`);
+  }
+  if (consoleErrors && page.consoleErrors.length > 0) {
+    throw new Error(`errors in the page: ${page.consoleErrors.join('\n')}`);
+  }
+}

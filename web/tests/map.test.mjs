@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import {
-  jumpTo, newPage, openMap, renderedKeys, screenshot, settle, startBrowser, startServer,
+  assertCleanPage, jumpTo, newPage, openMap, renderedKeys, screenshot, settle, startBrowser, startServer,
 } from './harness.mjs';
 
 let server;
@@ -30,11 +30,8 @@ describe('web map', { timeout: 600_000 }, () => {
     await server?.stop();
   });
 
-  afterEach(() => {
-    // Every test: no request may leave 127.0.0.1, and the page logged no errors.
-    assert.deepEqual(page.external, [], 'requests that would have left 127.0.0.1');
-    assert.deepEqual(page.consoleErrors, [], 'errors in the page');
-  });
+  // Every test: no request may leave 127.0.0.1, and the page logged no errors.
+  afterEach(() => assertCleanPage(page));
 
   test('opens on the city and draws grids, town boundaries and key areas from tiles', async () => {
     page = await newPage(browser, server.base);

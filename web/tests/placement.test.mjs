@@ -8,7 +8,8 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import {
-  ADMIN_TOKEN, jumpTo, newPage, openMap, renderedKeys, screenshot, settle, startBrowser, startServer,
+  assertCleanPage, callApi, issueToken, jumpTo, newPage, openMap, renderedKeys, screenshot, settle,
+  signIn as signInAs, startBrowser, startServer,
 } from './harness.mjs';
 
 let server;
@@ -18,27 +19,9 @@ let page;
 /** The town centre of the sample (cameras, grids and events around it). */
 const CENTRE = [120.2417, 29.2896];
 
-async function api(method, path, body, token = ADMIN_TOKEN) {
-  const response = await fetch(`${server.base}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  return { status: response.status, body: await response.json().catch(() => null) };
-}
-
-async function tokenFor(role) {
-  const issued = await api('POST', '/api/v1/tokens', { name: `浏览器测试 ${role}`, role });
-  assert.equal(issued.status, 201, JSON.stringify(issued.body));
-  return issued.body.token;
-}
-
-async function signIn(token) {
-  await page.click('#login-open');
-  await page.fill('#login-dialog input', token);
-  await page.click('#login-dialog [type=submit]');
-  await page.locator('[data-testid=who]').waitFor();
-}
+const api = (method, path, body, token) => callApi(server.base, method, path, body, token);
+const tokenFor = (role) => issueToken(server.base, role);
+const signIn = (token) => signInAs(page, token);
 
 /** Clicks the map at `[lon, lat]` and waits for the inspector's answer. */
 async function clickAt(lngLat) {
@@ -80,10 +63,7 @@ describe('placement advice and obstacles', { timeout: 900_000 }, () => {
     await server?.stop();
   });
 
-  afterEach(() => {
-    assert.deepEqual(page.external, [], 'requests that would have left 127.0.0.1');
-    assert.deepEqual(page.consoleErrors, [], 'errors in the page');
-  });
+  afterEach(() => assertCleanPage(page));
 
   test('a viewer gets no placement panel; a rectification user does', async () => {
     page = await newPage(browser, server.base);

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import {
-  ADMIN_TOKEN, jumpTo, newPage, openMap, renderedKeys, screenshot, settle, startBrowser, startServer,
+  assertCleanPage, callApi, issueToken, jumpTo, newPage, openMap, renderedKeys, screenshot,
+  settle, signIn as signInAs, startBrowser, startServer,
 } from './harness.mjs';
 
 let server;
@@ -13,14 +14,7 @@ let browser;
 let page;
 let plannerToken;
 
-async function api(method, path, body, token = ADMIN_TOKEN) {
-  const response = await fetch(`${server.base}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, body: await response.json().catch(() => null) };
-}
+const api = (method, path, body, token) => callApi(server.base, method, path, body, token);
 
 /** A square of half-side `d` degrees around `[lon, lat]`, as a closed ring. */
 function square([lon, lat], d) {
@@ -78,20 +72,13 @@ async function drawRing(ring) {
   }
 }
 
-async function signIn(token) {
-  await page.click('#login-open');
-  await page.fill('#login-dialog input', token);
-  await page.click('#login-dialog [type=submit]');
-  await page.locator('[data-testid=who]').waitFor();
-}
+const signIn = (token) => signInAs(page, token);
 
 describe('planner mode', { timeout: 600_000 }, () => {
   before(async () => {
     server = await startServer();
     browser = await startBrowser();
-    const issued = await api('POST', '/api/v1/tokens', { name: '规划科', role: 'planner' });
-    assert.equal(issued.status, 201, JSON.stringify(issued.body));
-    plannerToken = issued.body.token;
+    plannerToken = await issueToken(server.base, 'planner', '规划科');
   });
 
   after(async () => {
@@ -99,9 +86,8 @@ describe('planner mode', { timeout: 600_000 }, () => {
     await server?.stop();
   });
 
-  afterEach(() => {
-    assert.deepEqual(page.external, [], 'requests that would have left 127.0.0.1');
-  });
+  // Refused saves log their 4xx in the console, so only the network guard applies here.
+  afterEach(() => assertCleanPage(page, { consoleErrors: false }));
 
   test('a bad token is refused in plain words; a viewer sees no drawing tools', async () => {
     page = await newPage(browser, server.base);

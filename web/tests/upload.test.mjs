@@ -6,7 +6,9 @@
 
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { ADMIN_TOKEN, newPage, openMap, startBrowser, startServer } from './harness.mjs';
+import {
+  assertCleanPage, callApi, issueToken, newPage, openMap, signIn as signInAs, startBrowser, startServer,
+} from './harness.mjs';
 import { camerasShapefileZip, xlsx } from './files.mjs';
 
 let server;
@@ -14,21 +16,8 @@ let browser;
 let page;
 let plannerToken;
 
-async function api(method, path, body) {
-  const response = await fetch(`${server.base}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, body: await response.json().catch(() => null) };
-}
-
-async function signIn(token) {
-  await page.click('#login-open');
-  await page.fill('#login-dialog input', token);
-  await page.click('#login-dialog [type=submit]');
-  await page.locator('[data-testid=who]').waitFor();
-}
+const api = (method, path, body) => callApi(server.base, method, path, body);
+const signIn = (token) => signInAs(page, token);
 
 /** Chooses `file` for the cameras layer and presses `action` (check-file or import-file). */
 async function upload(file, action) {
@@ -48,9 +37,7 @@ describe('uploading binary files in the import panel', { timeout: 600_000 }, () 
   before(async () => {
     server = await startServer();
     browser = await startBrowser();
-    const issued = await api('POST', '/api/v1/tokens', { name: '规划科', role: 'planner' });
-    assert.equal(issued.status, 201, JSON.stringify(issued.body));
-    plannerToken = issued.body.token;
+    plannerToken = await issueToken(server.base, 'planner', '规划科');
   });
 
   after(async () => {
@@ -58,10 +45,7 @@ describe('uploading binary files in the import panel', { timeout: 600_000 }, () 
     await server?.stop();
   });
 
-  afterEach(() => {
-    assert.deepEqual(page.external, [], 'requests that would have left 127.0.0.1');
-    assert.deepEqual(page.consoleErrors, [], 'errors in the page');
-  });
+  afterEach(() => assertCleanPage(page));
 
   test('an .xlsx of cameras with Chinese headers is checked, then imported', async () => {
     page = await newPage(browser, server.base);
