@@ -16,6 +16,10 @@
 //!   online, blind spots), on every core.
 //! - **safegrid, polygons cached**: the same after a grid change (camera polygons kept, the
 //!   grid table recomputed); **cached**: the table served from the snapshot.
+//! - **villages, towns, key areas, patrol routes**: each layer's table after the grid table,
+//!   camera polygons built; villages and towns are assembled from the grid and village tables
+//!   (the row says how many were). Every eighth village is then computed directly and
+//!   compared with its assembled row.
 //! - **one grid**: `target_coverage_with` for [`SINGLE_GRIDS`] grids spread over the code
 //!   order, one thread, with the polygons built (p50/p99); and cold, building only the nearby
 //!   cameras' polygons (p50/p99).
@@ -46,6 +50,8 @@ use sqlx::Connection as _;
 
 /// Grids timed one by one.
 const SINGLE_GRIDS: usize = 200;
+/// Every how many villages one is checked against the direct overlay.
+const VILLAGE_STEP: usize = 8;
 /// Time limit of any one PostgreSQL statement.
 const STATEMENT_TIMEOUT: &str = "1200s";
 
@@ -81,8 +87,12 @@ struct Ours {
     grids: usize,
     cameras: usize,
     lost_over_10: usize,
-    /// Other layers: (name, features, seconds with the camera polygons built).
-    layers: Vec<(&'static str, usize, f64)>,
+    /// Other layers: (name, features, assembled from parts, seconds with the camera polygons
+    /// built).
+    layers: Vec<(&'static str, usize, usize, f64)>,
+    /// Villages assembled from grids against the direct overlay: (villages compared, largest
+    /// share difference in points, largest relative difference of any seen area).
+    villages_vs_direct: (usize, f64, f64),
 }
 
 /// PostGIS's figures.
@@ -160,13 +170,15 @@ fn measure_ours(sample: &Dataset) -> (Ours, Snapshot) {
         let (table, _) = snapshot.layer_coverage(layer);
         let secs = t.elapsed().as_secs_f64();
         eprintln!(
-            "safegrid {}: {secs:.2} s for {}",
+            "safegrid {}: {secs:.2} s for {} ({} from parts)",
             layer.path(),
-            table.rows.len()
+            table.rows.len(),
+            table.from_parts
         );
-        (layer.path(), table.rows.len(), secs)
+        (layer.path(), table.rows.len(), table.from_parts, secs)
     })
     .collect();
+    let villages_vs_direct = villages_vs_direct(&snapshot, &shapes);
     let lost_over_10 = again
         .rows
         .iter()
@@ -185,9 +197,49 @@ fn measure_ours(sample: &Dataset) -> (Ours, Snapshot) {
             cameras: snapshot.cameras.len(),
             lost_over_10,
             layers,
+            villages_vs_direct,
         },
         snapshot,
     )
+}
+
+/// Every [`VILLAGE_STEP`]-th village of the (assembled) village table against the direct
+/// overlay of the village polygon.
+fn villages_vs_direct(snapshot: &Snapshot, shapes: &CameraShapes) -> (usize, f64, f64) {
+    let t = Instant::now();
+    let (table, _) = snapshot.layer_coverage(CoverageLayer::Villages);
+    let (mut n, mut points, mut rel) = (0, 0.0_f64, 0.0_f64);
+    for row in table.rows.iter().step_by(VILLAGE_STEP) {
+        let Some(region) = snapshot.regions.get(&row.key) else {
+            continue;
+        };
+        let direct = snapshot.target_coverage_with(Target::Area(&region.area), shapes);
+        let got = &row.coverage;
+        n += 1;
+        points = points
+            .max((got.share() - direct.share()).abs())
+            .max((got.share_2plus() - direct.share_2plus()).abs())
+            .max((got.share_if_all_online() - direct.share_if_all_online()).abs());
+        for (a, b) in [
+            (got.size, direct.size),
+            (got.seen, direct.seen),
+            (got.seen_2plus, direct.seen_2plus),
+            (got.seen_if_all_online, direct.seen_if_all_online),
+            (
+                got.seen_2plus_if_all_online,
+                direct.seen_2plus_if_all_online,
+            ),
+        ] {
+            if b > 100.0 {
+                rel = rel.max((a - b).abs() / b);
+            }
+        }
+    }
+    eprintln!(
+        "villages from grids vs direct: {n} villages in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    (n, points, rel)
 }
 
 async fn run() -> Report {
@@ -440,9 +492,14 @@ impl Report {
             "—",
             None,
         );
-        for (name, n, secs) in &o.layers {
+        for (name, n, from_parts, secs) in &o.layers {
+            let how = if *from_parts > 0 {
+                format!(", {from_parts} assembled from the table below")
+            } else {
+                String::new()
+            };
             self.row(
-                &format!("all {n} {name}, camera polygons cached (s)"),
+                &format!("all {n} {name}, camera polygons cached{how} (s)"),
                 format!("{secs:.2}"),
                 None,
                 None,
@@ -450,6 +507,23 @@ impl Report {
                 None,
             );
         }
+        let (n, points, rel) = o.villages_vs_direct;
+        self.row(
+            &format!("villages from grids vs direct overlay, {n} villages: largest share difference (points)"),
+            format!("{points:.6}"),
+            None,
+            None,
+            "float noise",
+            Some(points < 1e-3),
+        );
+        self.row(
+            "… largest relative difference of any area (> 100 m²)",
+            format!("{rel:.2e}"),
+            None,
+            None,
+            "float noise",
+            Some(rel < 1e-5),
+        );
         let ms = |v: &[f64], q: f64| quantile(v, q) * 1e3;
         for (q, name) in [(0.5, "p50"), (0.99, "p99")] {
             self.row(

@@ -12,12 +12,16 @@
 //! * candidate cameras come from the cameras' R-tree (their reach boxes), then their polygon's
 //!   box;
 //! * an **area** target: each candidate's polygon is clipped to the target (exact overlay,
-//!   geo `BooleanOps`); pieces are added one by one to two running unions, `U1` (seen by at
-//!   least one) and `U2` (seen by at least two): adding piece `P` makes
-//!   `U2 ← U2 ∪ (U1 ∩ P)` and then `U1 ← U1 ∪ P`. This is exact: a point is in `U2` exactly
-//!   when it lies in two pieces. Online cameras go first; the unions after the last online
-//!   camera give the *online* figures, and carrying on with the offline cameras gives the
-//!   *if all online* figures from the same pass. Blind spots are the target less `U1`.
+//!   geo `BooleanOps`; a polygon whose box no edge of the target meets lies wholly inside or
+//!   wholly outside, and is taken whole or dropped without an overlay). The pieces go into
+//!   two unions, `U1` (seen by at least one) and `U2` (seen by at least two), by halves
+//!   (pieces sorted west to east): merging groups `a` and `b` makes `U1 = U1a ∪ U1b` and
+//!   `U2 = U2a ∪ U2b ∪ (U1a ∩ U1b)`, side by side when their boxes are apart. This is exact: a
+//!   point is in `U2` exactly when it lies in two pieces. Online pieces go first; their
+//!   unions give the *online* figures, merged with the offline pieces' they give the *if all
+//!   online* figures. Blind spots are the target less `U1`. (One overlay of all pieces with
+//!   winding-number fill rules was tried: where many sectors overlap, its edge crossings grow
+//!   quadratically and it ran slower than the halves.)
 //! * a **route**: the same unions of the (unclipped) polygons of the cameras that see part of
 //!   the line; the seen length is the line clipped by `U1` (and by `U2`).
 //!
@@ -27,6 +31,32 @@
 //! Layer-wide results ([`Snapshot::layer_coverage`]) are computed on every core (a shared work
 //! counter over the targets, `std::thread::scope`) and cached in the snapshot until a camera,
 //! an obstacle or the layer itself changes ([`CoverageCache::after_change`]).
+//!
+//! # Villages and towns from their parts
+//! A village's table row is assembled from the grid table (computed and cached first), a
+//! town's from the village table. The parts of a village are its top-level grids (by code;
+//! micro-grids subdivide them), those of a town its villages. In the target's frame:
+//! * parts whose box leaves the target's box are set aside; for the others the target less
+//!   the parts (even-odd, one overlay) is the *remainder*, and the balance
+//!   `Σ area(part) + area(remainder) = area(target)` is checked. Even-odd leaves doubly held
+//!   ground out of the clip, so the balance holds (within 0.01 m² + 1e-9 of the target)
+//!   exactly when the parts do not overlap one another and lie inside the target. If it fails,
+//!   parts that stick out of the target are set aside too and the balance checked again; if
+//!   it still fails the target is computed directly.
+//! * Then target = parts ∪ remainder with disjoint interiors, and "seen by ≥ 1 / ≥ 2 (online,
+//!   if all online)" are properties of points, so each figure is the sum of the parts' figures
+//!   plus the remainder's (covered directly, with the cameras reaching its box). A part's
+//!   figures were measured in its own frame; the projection is affine in lon/lat, so areas
+//!   scale by the ratio of the frames' `kx·ky`, and the sum is what the direct overlay in the
+//!   target's frame gives, up to float noise. A set-aside part's share of the target falls in
+//!   the remainder. When the parts tile the target, the remainder is slivers along shared
+//!   edges where the overlays rounded differently; its smallest polygons, up to 1e-6 of the
+//!   target's area in all, are left out, so a figure can differ from the direct overlay by at
+//!   most that (1e-4 percentage points of share).
+//! * Camera counts are the union of the parts' and the remainder's camera sets (a camera
+//!   counts where its piece of some part exceeds the sliver size).
+//! * Blind spots and seen ground are the parts' pieces side by side;
+//!   [`Snapshot::feature_coverage`] dissolves them for `GET /api/v1/coverage/{layer}/{key}`.
 //!
 //! Pure: no I/O; rstar stays inside [`super::index`].
 //!
@@ -373,38 +403,68 @@ fn concat(mut a: MultiPolygon, b: MultiPolygon) -> MultiPolygon {
 /// Coverage of an area (WGS84) by the given camera shapes (any superset of those reaching it).
 #[must_use]
 pub fn cover_area(target: &MultiPolygon, shapes: &[&CameraShape]) -> TargetCoverage {
-    let empty = || TargetCoverage {
-        size: 0.0,
-        seen: 0.0,
-        seen_2plus: 0.0,
-        seen_if_all_online: 0.0,
-        seen_2plus_if_all_online: 0.0,
-        cameras_online: 0,
-        cameras_offline: 0,
-        blind: Geometry::MultiPolygon(target.clone()),
-        seen_geometry: Geometry::MultiPolygon(MultiPolygon(Vec::new())),
-    };
+    let indexed: Vec<(u32, &CameraShape)> = (0_u32..).zip(shapes.iter().copied()).collect();
+    cover_area_indexed(target, &indexed).0
+}
+
+/// [`cover_area`] with each shape's camera position; also gives the positions of the cameras
+/// that see part of the target (sorted).
+fn cover_area_indexed(
+    target: &MultiPolygon,
+    shapes: &[(u32, &CameraShape)],
+) -> (TargetCoverage, Vec<u32>) {
     let Some(bbox) = target.bounding_rect() else {
-        return empty();
+        return (
+            TargetCoverage {
+                size: 0.0,
+                seen: 0.0,
+                seen_2plus: 0.0,
+                seen_if_all_online: 0.0,
+                seen_2plus_if_all_online: 0.0,
+                cameras_online: 0,
+                cameras_offline: 0,
+                blind: Geometry::MultiPolygon(target.clone()),
+                seen_geometry: Geometry::MultiPolygon(MultiPolygon(Vec::new())),
+            },
+            Vec::new(),
+        );
     };
     let frame = LocalFrame::new(bbox.center().x, bbox.center().y);
-    let tm = project_mp(target, &frame);
+    cover_projected(&project_mp(target, &frame), bbox, &frame, shapes)
+}
+
+/// Coverage of `tm`, an area already projected into `frame` whose WGS84 bounding box is
+/// `bbox`; the positions of the cameras that see part of it come along (sorted).
+fn cover_projected(
+    tm: &MultiPolygon,
+    bbox: Rect,
+    frame: &LocalFrame,
+    shapes: &[(u32, &CameraShape)],
+) -> (TargetCoverage, Vec<u32>) {
     let size = tm.unsigned_area();
     let (mut on, mut off) = (Vec::new(), Vec::new());
-    for shape in shapes {
+    let mut cameras = Vec::new();
+    for &(i, shape) in shapes {
         if !shape.bbox.intersects(&bbox) {
             continue;
         }
-        let piece = project_mp(&shape.area, &frame).intersection(&tm);
+        let pm = project_mp(&shape.area, frame);
+        let piece = match pm.bounding_rect().map(|pb| side_of(tm, pb)) {
+            Some(Side::Inside) => pm,
+            Some(Side::Outside) | None => continue,
+            Some(Side::Across) => pm.intersection(tm),
+        };
         if piece.unsigned_area() <= SLIVER_M2 {
             continue;
         }
+        cameras.push(i);
         if shape.online {
             on.push(piece);
         } else {
             off.push(piece);
         }
     }
+    cameras.sort_unstable();
     let (cameras_online, cameras_offline) = (on.len(), off.len());
     let (online, unions) = Unions::online_and_all(on, off);
     let blind = if online.one.0.is_empty() {
@@ -412,7 +472,7 @@ pub fn cover_area(target: &MultiPolygon, shapes: &[&CameraShape]) -> TargetCover
     } else {
         tm.difference(&online.one)
     };
-    TargetCoverage {
+    let coverage = TargetCoverage {
         size,
         seen: online.one.unsigned_area().min(size),
         seen_2plus: online.two.unsigned_area().min(size),
@@ -420,8 +480,41 @@ pub fn cover_area(target: &MultiPolygon, shapes: &[&CameraShape]) -> TargetCover
         seen_2plus_if_all_online: unions.two.unsigned_area().min(size),
         cameras_online,
         cameras_offline,
-        blind: Geometry::MultiPolygon(blind.map_coords_in_frame(&frame, false)),
-        seen_geometry: Geometry::MultiPolygon(online.one.map_coords_in_frame(&frame, false)),
+        blind: Geometry::MultiPolygon(blind.map_coords_in_frame(frame, false)),
+        seen_geometry: Geometry::MultiPolygon(online.one.map_coords_in_frame(frame, false)),
+    };
+    (coverage, cameras)
+}
+
+/// Where a box lies with respect to an area.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Inside,
+    Outside,
+    Across,
+}
+
+/// Where the box `b` lies with respect to `area` (same plane): when no edge of the area meets
+/// the box, the box is wholly inside or wholly outside, and its centre tells which; else
+/// `Across`. A polygon in `b` that is inside needs no clipping; one outside is no piece.
+fn side_of(area: &MultiPolygon, b: Rect) -> Side {
+    let crossed = area
+        .0
+        .iter()
+        .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+        .flat_map(LineString::lines)
+        .any(|l| {
+            l.start.x.min(l.end.x) <= b.max().x
+                && l.start.x.max(l.end.x) >= b.min().x
+                && l.start.y.min(l.end.y) <= b.max().y
+                && l.start.y.max(l.end.y) >= b.min().y
+        });
+    if crossed {
+        Side::Across
+    } else if area.intersects(&b.center()) {
+        Side::Inside
+    } else {
+        Side::Outside
     }
 }
 
@@ -555,6 +648,16 @@ impl CoverageLayer {
     fn slot(self) -> usize {
         self as usize
     }
+
+    /// The layer a feature of this one is assembled from: grids for villages, villages for
+    /// towns.
+    fn parts_layer(self) -> Option<Self> {
+        match self {
+            CoverageLayer::Villages => Some(CoverageLayer::Grids),
+            CoverageLayer::Towns => Some(CoverageLayer::Villages),
+            _ => None,
+        }
+    }
 }
 
 /// One feature's coverage.
@@ -577,6 +680,11 @@ pub struct LayerCoverage {
     pub rows: Vec<FeatureCoverage>,
     /// How long computing them took (camera polygons included when they were built for it).
     pub computed_in: Duration,
+    /// Rows (villages, towns) assembled from the rows of the layer below them; the others
+    /// were computed directly.
+    pub from_parts: usize,
+    /// By row: positions of the cameras that see part of the feature (sorted).
+    cameras: Vec<Vec<u32>>,
 }
 
 /// Coverage results kept with a snapshot: camera polygons and layer-wide tables, each built on
@@ -719,16 +827,31 @@ impl Snapshot {
         target: Target<'_>,
         shapes: &CameraShapes,
     ) -> TargetCoverage {
-        let candidates: Vec<&CameraShape> = target
+        self.cover_with(target, shapes).0
+    }
+
+    /// The shapes of the cameras whose reach meets `bbox`, with their positions.
+    fn candidates<'s>(&self, bbox: Rect, shapes: &'s CameraShapes) -> Vec<(u32, &'s CameraShape)> {
+        self.cameras
+            .positions_intersecting(bbox)
+            .filter_map(|i| shapes.get(i as usize).map(|s| (i, s)))
+            .collect()
+    }
+
+    /// Coverage of one target and the positions of the cameras that see part of it (none
+    /// listed for a route).
+    fn cover_with(&self, target: Target<'_>, shapes: &CameraShapes) -> (TargetCoverage, Vec<u32>) {
+        let candidates = target
             .bbox()
-            .map(|b| {
-                self.cameras
-                    .positions_intersecting(b)
-                    .filter_map(|i| shapes.get(i as usize))
-                    .collect()
-            })
+            .map(|b| self.candidates(b, shapes))
             .unwrap_or_default();
-        cover(target, &candidates)
+        match target {
+            Target::Area(a) => cover_area_indexed(a, &candidates),
+            Target::Line(l) => {
+                let refs: Vec<&CameraShape> = candidates.iter().map(|&(_, s)| s).collect();
+                (cover_line(l, &refs), Vec::new())
+            }
+        }
     }
 
     /// Coverage of one target. Uses the snapshot's camera polygons when they are built, else
@@ -752,26 +875,88 @@ impl Snapshot {
     }
 
     /// Coverage of the feature of `layer` with `key` (from the layer's cached table when it
-    /// is computed); `None` when there is no such feature.
+    /// is computed; a village or town from the cached table of the layer below it when that
+    /// is); `None` when there is no such feature. A village's or town's blind spots and seen
+    /// ground come dissolved into one MultiPolygon.
     #[must_use]
     pub fn feature_coverage(&self, layer: CoverageLayer, key: &str) -> Option<FeatureCoverage> {
+        let region = matches!(layer, CoverageLayer::Villages | CoverageLayer::Towns);
         if let Some(table) = self.coverage_cache.layers[layer.slot()].get() {
-            return table
+            let mut row = table
                 .rows
                 .binary_search_by(|r| r.key.as_str().cmp(key))
                 .ok()
-                .map(|i| table.rows[i].clone());
+                .map(|i| table.rows[i].clone())?;
+            if region {
+                dissolve(&mut row.coverage);
+            }
+            return Some(row);
         }
         let (name, category, target) = self.coverage_feature(layer, key)?;
+        let below = layer
+            .parts_layer()
+            .and_then(|b| self.coverage_cache.layers[b.slot()].get());
+        let assembled = match (below, target, self.coverage_cache.shapes.get()) {
+            (Some(below), Target::Area(area), Some(shapes)) => {
+                let parts = self.parts_of(below, layer, key);
+                assemble(area, &parts, shapes, |b| self.candidates(b, shapes))
+            }
+            _ => None,
+        };
+        let mut coverage = match assembled {
+            Some((coverage, _)) => coverage,
+            None => self.target_coverage(target),
+        };
+        if region {
+            dissolve(&mut coverage);
+        }
         Some(FeatureCoverage {
             key: key.to_owned(),
             name,
             category,
-            coverage: self.target_coverage(target),
+            coverage,
         })
     }
 
-    /// Coverage of every feature of `layer`, and whether it came from the cache.
+    /// The rows of `below` (the table of the layer below `layer`) that make up the feature
+    /// `code` of `layer`: the top-level grids of a village (micro-grids subdivide them), the
+    /// villages of a town, found by code prefix, with their areas.
+    fn parts_of<'a>(
+        &'a self,
+        below: &'a LayerCoverage,
+        layer: CoverageLayer,
+        code: &str,
+    ) -> Vec<Part<'a>> {
+        let first = below.rows.partition_point(|r| r.key.as_str() < code);
+        below.rows[first..]
+            .iter()
+            .zip(&below.cameras[first..])
+            .take_while(|(r, _)| r.key.starts_with(code))
+            .filter_map(|(row, cameras)| {
+                let area = match layer {
+                    CoverageLayer::Villages => self
+                        .grids
+                        .get(&row.key)
+                        .filter(|g| g.parent_code.is_none())
+                        .map(|g| &g.area),
+                    CoverageLayer::Towns => self
+                        .regions
+                        .get(&row.key)
+                        .filter(|r| r.level() == RegionLevel::Village)
+                        .map(|r| &r.area),
+                    _ => None,
+                }?;
+                Some(Part {
+                    area,
+                    coverage: &row.coverage,
+                    cameras,
+                })
+            })
+            .collect()
+    }
+
+    /// Coverage of every feature of `layer`, and whether it came from the cache. Villages and
+    /// towns are assembled from the table of the layer below (computed and cached first).
     #[must_use]
     pub fn layer_coverage(&self, layer: CoverageLayer) -> (Arc<LayerCoverage>, bool) {
         let slot = &self.coverage_cache.layers[layer.slot()];
@@ -782,28 +967,229 @@ impl Snapshot {
             .get_or_init(|| {
                 let start = Instant::now();
                 let shapes = self.camera_shapes();
+                let below = layer.parts_layer().map(|b| self.layer_coverage(b).0);
                 let features = self.coverage_features(layer);
                 let covered = parallel_map(features.len(), |i| {
-                    self.target_coverage_with(features[i].3, &shapes)
+                    let (key, _, _, target) = features[i];
+                    if let (Some(below), Target::Area(area)) = (&below, target) {
+                        let parts = self.parts_of(below, layer, key);
+                        let assembled =
+                            assemble(area, &parts, &shapes, |b| self.candidates(b, &shapes));
+                        if let Some((coverage, cameras)) = assembled {
+                            return (coverage, cameras, true);
+                        }
+                    }
+                    let (coverage, cameras) = self.cover_with(target, &shapes);
+                    (coverage, cameras, false)
                 });
-                let mut rows: Vec<FeatureCoverage> = features
+                let mut rows: Vec<(FeatureCoverage, Vec<u32>, bool)> = features
                     .iter()
                     .zip(covered)
-                    .map(|(f, coverage)| FeatureCoverage {
-                        key: f.0.to_owned(),
-                        name: f.1.to_owned(),
-                        category: f.2,
-                        coverage,
+                    .map(|(f, (coverage, cameras, from_parts))| {
+                        let row = FeatureCoverage {
+                            key: f.0.to_owned(),
+                            name: f.1.to_owned(),
+                            category: f.2,
+                            coverage,
+                        };
+                        (row, cameras, from_parts)
                     })
                     .collect();
-                rows.sort_by(|a, b| a.key.cmp(&b.key));
+                rows.sort_by(|a, b| a.0.key.cmp(&b.0.key));
+                let from_parts = rows.iter().filter(|r| r.2).count();
+                let (rows, cameras) = rows.into_iter().map(|(r, c, _)| (r, c)).unzip();
                 Arc::new(LayerCoverage {
                     rows,
                     computed_in: start.elapsed(),
+                    from_parts,
+                    cameras,
                 })
             })
             .clone();
         (table, false)
+    }
+}
+
+/// A feature of the layer below a village or town, with its figures from that layer's table.
+struct Part<'a> {
+    area: &'a MultiPolygon,
+    coverage: &'a TargetCoverage,
+    cameras: &'a [u32],
+}
+
+/// Pieces of parts and remainder whose areas disagree with the target's by more than this
+/// (m², plus [`PART_TOLERANCE_REL`] of the target) overlap or stick out: the target is then
+/// computed directly.
+const PART_TOLERANCE_M2: f64 = 0.01;
+/// Relative part of [`PART_TOLERANCE_M2`].
+const PART_TOLERANCE_REL: f64 = 1e-9;
+/// Remainder polygons (smallest first) left out of an assembled target, at most this part of
+/// its area in all.
+const REMAINDER_NEGLIGIBLE: f64 = 1e-6;
+
+fn area_of(g: &Geometry) -> Option<&MultiPolygon> {
+    match g {
+        Geometry::MultiPolygon(mp) => Some(mp),
+        _ => None,
+    }
+}
+
+/// Coverage of the area `target` assembled from `parts` (see the module doc): the parts lying
+/// inside it contribute their figures rescaled into the target's frame, the rest of the target
+/// is covered directly (`candidates` gives the shapes reaching a WGS84 box). `None` when the
+/// parts inside overlap one another, or none lies inside.
+fn assemble<'s>(
+    target: &MultiPolygon,
+    parts: &[Part<'_>],
+    shapes: &'s CameraShapes,
+    candidates: impl Fn(Rect) -> Vec<(u32, &'s CameraShape)>,
+) -> Option<(TargetCoverage, Vec<u32>)> {
+    let bbox = target.bounding_rect()?;
+    let frame = LocalFrame::new(bbox.center().x, bbox.center().y);
+    let tm = project_mp(target, &frame);
+    let size = tm.unsigned_area();
+    let tolerance = PART_TOLERANCE_M2 + PART_TOLERANCE_REL * size;
+    // Parts whose box lies in the target's box, in the target's frame.
+    let mut inside: Vec<(MultiPolygon, &Part<'_>)> = parts
+        .iter()
+        .filter(|p| p.area.bounding_rect().is_some_and(|r| rect_within(r, bbox)))
+        .map(|p| (project_mp(p.area, &frame), p))
+        .collect();
+    let mut checked = false;
+    let rem = loop {
+        if inside.is_empty() {
+            return None;
+        }
+        let parts_m2: f64 = inside.iter().map(|(pm, _)| pm.unsigned_area()).sum();
+        // Even-odd: where parts overlap the clip is empty, so any overlap or any part
+        // reaching out of the target breaks the balance below.
+        let all = MultiPolygon(inside.iter().flat_map(|(pm, _)| pm.0.clone()).collect());
+        let rem = tm.difference(&all);
+        if (parts_m2 + rem.unsigned_area() - size).abs() <= tolerance {
+            break rem;
+        }
+        if checked {
+            return None;
+        }
+        // Leave out the parts that stick out of the target (their share of it falls into
+        // the remainder); if parts still overlap, give up.
+        inside.retain(|(pm, _)| pm.difference(&tm).unsigned_area() <= tolerance);
+        checked = true;
+    };
+    let (mut seen, mut seen_2plus, mut seen_all, mut seen_2plus_all) = (0.0, 0.0, 0.0, 0.0);
+    let mut cameras: Vec<u32> = Vec::new();
+    let mut blind: Vec<Polygon> = Vec::new();
+    let mut seen_geometry: Vec<Polygon> = Vec::new();
+    for (_, part) in &inside {
+        // The parts' figures are in their own frames: the projection is affine in lon/lat,
+        // so areas scale by the ratio of the frames' kx·ky.
+        let Some(pb) = part.area.bounding_rect() else {
+            continue;
+        };
+        let own = LocalFrame::new(pb.center().x, pb.center().y);
+        let scale = (frame.kx * frame.ky) / (own.kx * own.ky);
+        let c = part.coverage;
+        seen += c.seen * scale;
+        seen_2plus += c.seen_2plus * scale;
+        seen_all += c.seen_if_all_online * scale;
+        seen_2plus_all += c.seen_2plus_if_all_online * scale;
+        cameras.extend_from_slice(part.cameras);
+        blind.extend(
+            area_of(&c.blind)
+                .into_iter()
+                .flat_map(|mp| mp.0.iter().cloned()),
+        );
+        seen_geometry.extend(
+            area_of(&c.seen_geometry)
+                .into_iter()
+                .flat_map(|mp| mp.0.iter().cloned()),
+        );
+    }
+    // The remainder of parts that tile the target is slivers along their shared edges (where
+    // the boolean ops rounded differently): the smallest polygons, up to REMAINDER_NEGLIGIBLE
+    // of the target's area in all, are left out, which bounds what leaving them out can
+    // change of any figure. Covering them would cost as much as the target itself.
+    let mut rem: Vec<(f64, Polygon)> = rem.0.into_iter().map(|p| (p.unsigned_area(), p)).collect();
+    rem.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut budget = REMAINDER_NEGLIGIBLE * size;
+    let rem = MultiPolygon(
+        rem.into_iter()
+            .filter(|(a, _)| {
+                if *a <= budget {
+                    budget -= a;
+                    false
+                } else {
+                    true
+                }
+            })
+            .map(|(_, p)| p)
+            .collect(),
+    );
+    if let Some(rb) = rem.bounding_rect() {
+        let (x0, y0) = frame.unproject([rb.min().x, rb.min().y]);
+        let (x1, y1) = frame.unproject([rb.max().x, rb.max().y]);
+        let rem_bbox = Rect::new(Coord { x: x0, y: y0 }, Coord { x: x1, y: y1 });
+        let near = candidates(rem_bbox);
+        // The remainder is often thin strips along the target's edge; should an overlay of
+        // such a strip fail inside i_overlay, the target is computed directly instead.
+        let (c, rem_cameras) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            cover_projected(&rem, rem_bbox, &frame, &near)
+        }))
+        .ok()?;
+        seen += c.seen;
+        seen_2plus += c.seen_2plus;
+        seen_all += c.seen_if_all_online;
+        seen_2plus_all += c.seen_2plus_if_all_online;
+        cameras.extend(rem_cameras);
+        blind.extend(
+            area_of(&c.blind)
+                .into_iter()
+                .flat_map(|mp| mp.0.iter().cloned()),
+        );
+        seen_geometry.extend(
+            area_of(&c.seen_geometry)
+                .into_iter()
+                .flat_map(|mp| mp.0.iter().cloned()),
+        );
+    }
+    cameras.sort_unstable();
+    cameras.dedup();
+    let cameras_online = cameras
+        .iter()
+        .filter(|&&i| shapes.get(i as usize).is_some_and(|s| s.online))
+        .count();
+    let coverage = TargetCoverage {
+        size,
+        seen: seen.min(size),
+        seen_2plus: seen_2plus.min(size),
+        seen_if_all_online: seen_all.min(size),
+        seen_2plus_if_all_online: seen_2plus_all.min(size),
+        cameras_online,
+        cameras_offline: cameras.len() - cameras_online,
+        blind: Geometry::MultiPolygon(MultiPolygon(blind)),
+        seen_geometry: Geometry::MultiPolygon(MultiPolygon(seen_geometry)),
+    };
+    Some((coverage, cameras))
+}
+
+/// Whether `inner` lies in `outer` (boxes, degrees, with a margin of about 1 mm).
+fn rect_within(inner: Rect, outer: Rect) -> bool {
+    const MARGIN_DEG: f64 = 1e-8;
+    inner.min().x >= outer.min().x - MARGIN_DEG
+        && inner.min().y >= outer.min().y - MARGIN_DEG
+        && inner.max().x <= outer.max().x + MARGIN_DEG
+        && inner.max().y <= outer.max().y + MARGIN_DEG
+}
+
+/// Merges the side-by-side pieces of an assembled area's blind spots and seen ground.
+fn dissolve(coverage: &mut TargetCoverage) {
+    for g in [&mut coverage.blind, &mut coverage.seen_geometry] {
+        if let Geometry::MultiPolygon(mp) = g
+            && mp.0.len() > 1
+        {
+            // Even-odd: the pieces do not overlap, and their orientations may differ.
+            *mp = mp.union(&MultiPolygon(Vec::new()));
+        }
     }
 }
 
@@ -1011,6 +1397,154 @@ mod tests {
         assert!(close(cov.seen_if_all_online, 200.0, 1e-3));
         assert!(close(cov.lost_points(), 50.0, 1e-3));
         assert_eq!((cov.cameras_online, cov.cameras_offline), (1, 1));
+    }
+
+    /// Shapes by camera position, as a snapshot keeps them.
+    fn shapes_of(list: Vec<CameraShape>) -> CameraShapes {
+        CameraShapes {
+            shapes: list.into_iter().map(Some).collect(),
+            built_in: Duration::ZERO,
+        }
+    }
+
+    /// Figures and the cameras counted.
+    type Covered = (TargetCoverage, Vec<u32>);
+
+    /// The figures of `target` assembled from `grids`, and directly.
+    fn assembled_and_direct(
+        target: &MultiPolygon,
+        grids: &[MultiPolygon],
+        shapes: &CameraShapes,
+    ) -> Option<(Covered, Covered)> {
+        let all: Vec<(u32, &CameraShape)> = (0_u32..)
+            .zip(&shapes.shapes)
+            .filter_map(|(i, s)| s.as_ref().map(|s| (i, s)))
+            .collect();
+        let rows: Vec<(TargetCoverage, Vec<u32>)> =
+            grids.iter().map(|g| cover_area_indexed(g, &all)).collect();
+        let parts: Vec<Part<'_>> = grids
+            .iter()
+            .zip(&rows)
+            .map(|(area, (coverage, cameras))| Part {
+                area,
+                coverage,
+                cameras,
+            })
+            .collect();
+        let candidates = |b: Rect| -> Vec<(u32, &CameraShape)> {
+            all.iter()
+                .copied()
+                .filter(|(_, s)| s.bbox.intersects(&b))
+                .collect()
+        };
+        let assembled = assemble(target, &parts, shapes, candidates)?;
+        Some((assembled, cover_area_indexed(target, &all)))
+    }
+
+    fn assert_same(got: &TargetCoverage, want: &TargetCoverage) {
+        let pairs = [
+            ("size", got.size, want.size),
+            ("seen", got.seen, want.seen),
+            ("seen_2plus", got.seen_2plus, want.seen_2plus),
+            (
+                "seen_if_all_online",
+                got.seen_if_all_online,
+                want.seen_if_all_online,
+            ),
+            (
+                "seen_2plus_if_all_online",
+                got.seen_2plus_if_all_online,
+                want.seen_2plus_if_all_online,
+            ),
+        ];
+        for (name, g, w) in pairs {
+            assert!((g - w).abs() <= 1e-6 * want.size, "{name}: {g} vs {w}");
+        }
+        assert_eq!(
+            (got.cameras_online, got.cameras_offline),
+            (want.cameras_online, want.cameras_offline)
+        );
+        let mut got = got.clone();
+        dissolve(&mut got);
+        for (g, w) in [
+            (&got.blind, &want.blind),
+            (&got.seen_geometry, &want.seen_geometry),
+        ] {
+            let (Some(g), Some(w)) = (area_of(g), area_of(w)) else {
+                panic!("areas have polygon geometries")
+            };
+            let (ga, wa) = (
+                crate::spatial::topology::area_m2(g),
+                crate::spatial::topology::area_m2(w),
+            );
+            assert!((ga - wa).abs() <= 1e-5 * want.size, "geometry {ga} vs {wa}");
+            // Same ground: nothing of one lies outside the other.
+            assert!(g.xor(w).unsigned_area() <= 1e-12, "geometries differ");
+        }
+    }
+
+    /// Cameras around a 400 m village split into grids: a sector straddling the line between
+    /// the west and east halves, two PTZ discs overlapping across it, an offline sector, and
+    /// one camera in the village's south-east corner.
+    fn village_cameras() -> CameraShapes {
+        let mut ptz_a = camera(-30.0, 100.0, 0.0, 360.0, 50.0);
+        let mut ptz_b = camera(30.0, 100.0, 0.0, 360.0, 50.0);
+        ptz_a.kind = CameraKind::Ptz;
+        ptz_b.kind = CameraKind::Ptz;
+        shapes_of(vec![
+            shape(&camera(-60.0, -100.0, 90.0, 90.0, 150.0), true),
+            shape(&ptz_a, true),
+            shape(&ptz_b, true),
+            shape(&camera(60.0, -150.0, 300.0, 60.0, 120.0), false),
+            shape(&camera(180.0, -180.0, 45.0, 90.0, 100.0), true),
+            shape(&camera(-190.0, 150.0, 0.0, 90.0, 100.0), true),
+        ])
+    }
+
+    #[test]
+    fn a_village_from_its_grids_equals_the_direct_overlay() {
+        let village = square(-200.0, -200.0, 400.0);
+        let grids = [square(-200.0, -200.0, 200.0), square(-200.0, 0.0, 200.0)]
+            .into_iter()
+            .chain([square(0.0, -200.0, 200.0), square(0.0, 0.0, 200.0)])
+            .collect::<Vec<_>>();
+        let shapes = village_cameras();
+        let ((got, cameras), (want, want_cameras)) =
+            assembled_and_direct(&village, &grids, &shapes).expect("grids tile the village");
+        assert!(
+            want.seen_2plus > 1000.0 && want.cameras_offline == 1,
+            "{want:?}"
+        );
+        assert_same(&got, &want);
+        assert_eq!(cameras, want_cameras);
+    }
+
+    #[test]
+    fn a_village_with_a_remainder_no_grid_covers() {
+        // Grids over the west half and the north-east quarter only: the south-east quarter,
+        // with a camera of its own and the straddling sector's east part, is the remainder.
+        let village = square(-200.0, -200.0, 400.0);
+        let grids = vec![
+            square(-200.0, -200.0, 200.0),
+            square(-200.0, 0.0, 200.0),
+            square(0.0, 0.0, 200.0),
+        ];
+        let shapes = village_cameras();
+        let ((got, _), (want, _)) =
+            assembled_and_direct(&village, &grids, &shapes).expect("grids inside the village");
+        assert_same(&got, &want);
+        // A grid reaching out of the village is left out: its share falls to the remainder.
+        let grids = vec![square(-200.0, -200.0, 200.0), square(-50.0, -50.0, 400.0)];
+        let ((got, _), (want, _)) =
+            assembled_and_direct(&village, &grids, &shapes).expect("one grid inside");
+        assert_same(&got, &want);
+    }
+
+    #[test]
+    fn overlapping_grids_leave_the_village_to_the_direct_overlay() {
+        let village = square(-200.0, -200.0, 400.0);
+        let grids = vec![square(-200.0, -200.0, 250.0), square(0.0, 0.0, 200.0)];
+        assert!(assembled_and_direct(&village, &grids, &village_cameras()).is_none());
     }
 
     #[test]
