@@ -38,8 +38,10 @@
 
 #![allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
 
+mod common;
+
+use common::{Report, quantile};
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use safegrid::domain::geometry::area_to_geojson;
@@ -64,14 +66,6 @@ fn main() {
     let report = runtime.block_on(run());
     print!("{}", report.render());
     eprintln!("bench finished in {:.0} s", began.elapsed().as_secs_f64());
-}
-
-fn quantile(values: &[f64], q: f64) -> f64 {
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    v.get(((v.len() as f64 - 1.0) * q).round() as usize)
-        .copied()
-        .unwrap_or(f64::NAN)
 }
 
 /// safegrid's figures.
@@ -413,24 +407,7 @@ async fn postgis_in(url: &str, snapshot: &Snapshot) -> anyhow::Result<Theirs> {
 // ---------------------------------------------------------------------------------------------
 // The table
 
-struct Report {
-    rows: Vec<[String; 6]>,
-    notes: Vec<String>,
-    load_at_start: String,
-}
-
 impl Report {
-    fn new() -> Self {
-        Self {
-            rows: Vec::new(),
-            notes: Vec::new(),
-            load_at_start: std::fs::read_to_string("/proc/loadavg").map_or_else(
-                |_| "unknown".to_owned(),
-                |s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
-            ),
-        }
-    }
-
     fn row(
         &mut self,
         figure: &str,
@@ -440,19 +417,14 @@ impl Report {
         target: &str,
         met: Option<bool>,
     ) {
-        self.rows.push([
-            figure.to_owned(),
+        self.push(
+            figure,
             ours,
             theirs.unwrap_or_else(|| "—".to_owned()),
-            ratio.map_or_else(|| "—".to_owned(), |r| format!("{r:.1}×")),
-            target.to_owned(),
-            match met {
-                Some(true) => "yes",
-                Some(false) => "**no**",
-                None => "—",
-            }
-            .to_owned(),
-        ]);
+            common::ratio(ratio),
+            target,
+            met,
+        );
     }
 
     fn figures(&mut self, o: &Ours, t: Option<&Theirs>) {
@@ -592,36 +564,5 @@ impl Report {
             "Grids that lost more than 10 points of coverage to offline cameras: {}.",
             o.lost_over_10
         ));
-    }
-
-    fn render(&self) -> String {
-        let mut out = String::from(
-            "| figure | safegrid | PostGIS | ratio | target | met? |\n|---|---:|---:|---:|---|---|\n",
-        );
-        for r in &self.rows {
-            writeln!(out, "| {} |", r.join(" | ")).expect("writing to a String");
-        }
-        let cpu = std::fs::read_to_string("/proc/cpuinfo")
-            .ok()
-            .and_then(|s| {
-                s.lines()
-                    .find(|l| l.starts_with("model name"))
-                    .and_then(|l| l.split_once(':'))
-                    .map(|(_, v)| v.trim().to_owned())
-            })
-            .unwrap_or_else(|| "unknown CPU".to_owned());
-        let nproc = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-        writeln!(
-            out,
-            "\nMachine: nproc {nproc} ({cpu}), {}, load average at the start {}. \
-             Ratio = how many times safegrid is faster.",
-            chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
-            self.load_at_start
-        )
-        .expect("writing to a String");
-        for n in &self.notes {
-            writeln!(out, "\n- {n}").expect("writing to a String");
-        }
-        out
     }
 }

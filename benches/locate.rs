@@ -51,6 +51,9 @@
 // Rates, quantile positions and vertex counts are small positive floats turned into counts.
 #![allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
 
+mod common;
+
+use common::Report;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -112,13 +115,7 @@ fn main() {
 // The run
 
 async fn run() -> Report {
-    let mut report = Report {
-        load_at_start: std::fs::read_to_string("/proc/loadavg").map_or_else(
-            |_| "unknown".to_owned(),
-            |s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
-        ),
-        ..Report::default()
-    };
+    let mut report = Report::new();
     let t = Instant::now();
     let sample = safegrid::sample::generate().expect("the Dongyang sample generates");
     eprintln!(
@@ -1337,14 +1334,6 @@ impl HttpFigures {
 // ---------------------------------------------------------------------------------------------
 // The table
 
-#[derive(Default)]
-struct Report {
-    rows: Vec<[String; 6]>,
-    notes: Vec<String>,
-    /// `/proc/loadavg` when the run began (other work on the machine skews every figure).
-    load_at_start: String,
-}
-
 impl Report {
     fn row(
         &mut self,
@@ -1355,19 +1344,7 @@ impl Report {
         target: &str,
         met: Option<bool>,
     ) {
-        let met = match met {
-            Some(true) => "yes",
-            Some(false) => "**no**",
-            None => "—",
-        };
-        self.rows.push([
-            figure.to_owned(),
-            ours,
-            theirs.into(),
-            ratio.to_owned(),
-            target.to_owned(),
-            met.to_owned(),
-        ]);
+        self.push(figure, ours, theirs, ratio, target, met);
     }
 
     /// A rate row: ours beside theirs (when PostGIS ran), target `min_ratio`×.
@@ -1387,36 +1364,5 @@ impl Report {
             }
             None => self.row(figure, format!("{ours:.3}"), "skipped", "—", &target, None),
         }
-    }
-
-    fn render(&self) -> String {
-        let mut out = String::from(
-            "| figure | safegrid | PostGIS | ratio | target | met? |\n|---|---:|---:|---:|---|---|\n",
-        );
-        for r in &self.rows {
-            writeln!(out, "| {} |", r.join(" | ")).expect("writing to a String");
-        }
-        let cpu = std::fs::read_to_string("/proc/cpuinfo")
-            .ok()
-            .and_then(|s| {
-                s.lines()
-                    .find(|l| l.starts_with("model name"))
-                    .and_then(|l| l.split_once(':'))
-                    .map(|(_, v)| v.trim().to_owned())
-            })
-            .unwrap_or_else(|| "unknown CPU".to_owned());
-        let nproc = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-        writeln!(
-            out,
-            "\nMachine: nproc {nproc} ({cpu}), {}, load average at the start {}. \
-             Ratio = how many times safegrid is better.",
-            chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
-            self.load_at_start
-        )
-        .expect("writing to a String");
-        for n in &self.notes {
-            writeln!(out, "\n- {n}").expect("writing to a String");
-        }
-        out
     }
 }

@@ -20,6 +20,8 @@
 
 #![allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
 
+mod common;
+
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
@@ -91,37 +93,20 @@ fn main() {
     );
 
     eprintln!("grids…");
-    let grids: Vec<_> = snapshot.grids.items().iter().step_by(SAMPLE_STEP).collect();
-    let mut times = Vec::new();
-    let (mut lazy, mut plain) = (0usize, 0usize);
-    for g in &grids {
-        let request = PlacementRequest::new(g.area.clone(), 5);
-        let t = Instant::now();
-        if let Ok(p) = snapshot.place_cameras(&request) {
-            times.push(t.elapsed().as_secs_f64());
-            lazy += p.evaluations;
-            plain += p.picks.len() * p.candidates_considered;
-        }
-    }
+    let grids = snapshot.grids.items().iter().step_by(SAMPLE_STEP);
+    let (times, lazy, plain) = sweep(&snapshot, grids.map(|g| &g.area), 5);
     table.quantiles(
         &format!("one grid, k = 5 ({} grids)", times.len()),
         &times,
         lazy,
         plain,
     );
-
     eprintln!("key areas…");
-    let mut times = Vec::new();
-    let (mut lazy, mut plain) = (0usize, 0usize);
-    for k in snapshot.key_areas.items() {
-        let request = PlacementRequest::new(k.area.clone(), 3);
-        let t = Instant::now();
-        if let Ok(p) = snapshot.place_cameras(&request) {
-            times.push(t.elapsed().as_secs_f64());
-            lazy += p.evaluations;
-            plain += p.picks.len() * p.candidates_considered;
-        }
-    }
+    let (times, lazy, plain) = sweep(
+        &snapshot,
+        snapshot.key_areas.items().iter().map(|k| &k.area),
+        3,
+    );
     table.quantiles(
         &format!("one key area, k = 3 ({} key areas)", times.len()),
         &times,
@@ -135,6 +120,27 @@ fn main() {
 
 fn ms(d: Duration) -> String {
     format!("{:.1}", d.as_secs_f64() * 1e3)
+}
+
+/// Places `k` cameras in each area, one after the other: the times (s), and the lazy and
+/// plain greedy evaluation counts summed.
+fn sweep<'a>(
+    snapshot: &Snapshot,
+    areas: impl Iterator<Item = &'a geo::MultiPolygon>,
+    k: usize,
+) -> (Vec<f64>, usize, usize) {
+    let mut times = Vec::new();
+    let (mut lazy, mut plain) = (0usize, 0usize);
+    for area in areas {
+        let request = PlacementRequest::new(area.clone(), k);
+        let t = Instant::now();
+        if let Ok(p) = snapshot.place_cameras(&request) {
+            times.push(t.elapsed().as_secs_f64());
+            lazy += p.evaluations;
+            plain += p.picks.len() * p.candidates_considered;
+        }
+    }
+    (times, lazy, plain)
 }
 
 /// The median time of [`REPEATS`] runs, and the last answer.
@@ -175,14 +181,6 @@ fn lattice(area: &geo::MultiPolygon, area_m2: f64) -> Vec<Coord> {
     sites
 }
 
-fn quantile(values: &[f64], q: f64) -> f64 {
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    v.get(((v.len() as f64 - 1.0) * q).round() as usize)
-        .copied()
-        .unwrap_or(f64::NAN)
-}
-
 /// The markdown table: figure | time | lazy evaluations | plain greedy evaluations | saved.
 #[derive(Default)]
 struct Table {
@@ -221,17 +219,14 @@ impl Table {
         for (q, name, work) in [(0.5, "p50", Some((lazy, plain))), (0.99, "p99", None)] {
             self.row(
                 &format!("{figure}, {name} (ms)"),
-                format!("{:.1}", quantile(times, q) * 1e3),
+                format!("{:.1}", common::quantile(times, q) * 1e3),
                 work,
             );
         }
     }
 
     fn render(&self) -> String {
-        let load = std::fs::read_to_string("/proc/loadavg").map_or_else(
-            |_| "unknown".to_owned(),
-            |s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
-        );
+        let load = common::load_average();
         let mut out = format!(
             "\n### Camera placement advice (release build, load average at the end {load})\n\n\
              | figure | time | lazy evaluations | plain greedy evaluations | saved |\n\

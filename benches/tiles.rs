@@ -38,7 +38,9 @@
 // Tile numbers, quantile positions and counts are small positive floats turned into integers.
 #![allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
 
-use std::fmt::Write as _;
+mod common;
+
+use common::{Report, quantile};
 use std::time::{Duration, Instant};
 
 use geo::Coord;
@@ -102,14 +104,6 @@ impl Side {
     fn features(&self) -> usize {
         self.per_tile.iter().map(|s| s.features).sum()
     }
-}
-
-fn quantile(values: &[f64], q: f64) -> f64 {
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    v.get(((v.len() as f64 - 1.0) * q).round() as usize)
-        .copied()
-        .unwrap_or(f64::NAN)
 }
 
 async fn run() -> Report {
@@ -637,24 +631,7 @@ fn pg_tile_sql(layer: Layer, detail: bool) -> String {
 // ---------------------------------------------------------------------------------------------
 // The table
 
-struct Report {
-    rows: Vec<[String; 6]>,
-    notes: Vec<String>,
-    load_at_start: String,
-}
-
 impl Report {
-    fn new() -> Self {
-        Self {
-            rows: Vec::new(),
-            notes: Vec::new(),
-            load_at_start: std::fs::read_to_string("/proc/loadavg").map_or_else(
-                |_| "unknown".to_owned(),
-                |s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
-            ),
-        }
-    }
-
     fn row(
         &mut self,
         figure: String,
@@ -664,19 +641,14 @@ impl Report {
         target: &str,
         met: Option<bool>,
     ) {
-        self.rows.push([
+        self.push(
             figure,
             ours,
             theirs.unwrap_or_else(|| "skipped".to_owned()),
-            ratio.map_or_else(|| "—".to_owned(), |r| format!("{r:.1}×")),
-            target.to_owned(),
-            match met {
-                Some(true) => "yes",
-                Some(false) => "**no**",
-                None => "—",
-            }
-            .to_owned(),
-        ]);
+            common::ratio(ratio),
+            target,
+            met,
+        );
     }
 
     fn figures(&mut self, tiles: &[TileId], ours: &[Side], theirs: Option<&[Side]>) {
@@ -802,36 +774,5 @@ impl Report {
                 by_zoom.join("; ")
             ));
         }
-    }
-
-    fn render(&self) -> String {
-        let mut out = String::from(
-            "| figure | safegrid | PostGIS | ratio | target | met? |\n|---|---:|---:|---:|---|---|\n",
-        );
-        for r in &self.rows {
-            writeln!(out, "| {} |", r.join(" | ")).expect("writing to a String");
-        }
-        let cpu = std::fs::read_to_string("/proc/cpuinfo")
-            .ok()
-            .and_then(|s| {
-                s.lines()
-                    .find(|l| l.starts_with("model name"))
-                    .and_then(|l| l.split_once(':'))
-                    .map(|(_, v)| v.trim().to_owned())
-            })
-            .unwrap_or_else(|| "unknown CPU".to_owned());
-        let nproc = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-        writeln!(
-            out,
-            "\nMachine: nproc {nproc} ({cpu}), {}, load average at the start {}. \
-             Ratio = how many times safegrid is better.",
-            chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
-            self.load_at_start
-        )
-        .expect("writing to a String");
-        for n in &self.notes {
-            writeln!(out, "\n- {n}").expect("writing to a String");
-        }
-        out
     }
 }

@@ -1076,10 +1076,8 @@ fn assemble<'s>(
         inside.retain(|(pm, _)| pm.difference(&tm).unsigned_area() <= tolerance);
         checked = true;
     };
-    let (mut seen, mut seen_2plus, mut seen_all, mut seen_2plus_all) = (0.0, 0.0, 0.0, 0.0);
+    let mut sum = PartSum::default();
     let mut cameras: Vec<u32> = Vec::new();
-    let mut blind: Vec<Polygon> = Vec::new();
-    let mut seen_geometry: Vec<Polygon> = Vec::new();
     for (_, part) in &inside {
         // The parts' figures are in their own frames: the projection is affine in lon/lat,
         // so areas scale by the ratio of the frames' kx·ky.
@@ -1088,22 +1086,8 @@ fn assemble<'s>(
         };
         let own = LocalFrame::new(pb.center().x, pb.center().y);
         let scale = (frame.kx * frame.ky) / (own.kx * own.ky);
-        let c = part.coverage;
-        seen += c.seen * scale;
-        seen_2plus += c.seen_2plus * scale;
-        seen_all += c.seen_if_all_online * scale;
-        seen_2plus_all += c.seen_2plus_if_all_online * scale;
+        sum.add(part.coverage, scale);
         cameras.extend_from_slice(part.cameras);
-        blind.extend(
-            area_of(&c.blind)
-                .into_iter()
-                .flat_map(|mp| mp.0.iter().cloned()),
-        );
-        seen_geometry.extend(
-            area_of(&c.seen_geometry)
-                .into_iter()
-                .flat_map(|mp| mp.0.iter().cloned()),
-        );
     }
     // The remainder of parts that tile the target is slivers along their shared edges (where
     // the boolean ops rounded differently): the smallest polygons, up to REMAINDER_NEGLIGIBLE
@@ -1136,21 +1120,8 @@ fn assemble<'s>(
             cover_projected(&rem, rem_bbox, &frame, &near)
         }))
         .ok()?;
-        seen += c.seen;
-        seen_2plus += c.seen_2plus;
-        seen_all += c.seen_if_all_online;
-        seen_2plus_all += c.seen_2plus_if_all_online;
+        sum.add(&c, 1.0);
         cameras.extend(rem_cameras);
-        blind.extend(
-            area_of(&c.blind)
-                .into_iter()
-                .flat_map(|mp| mp.0.iter().cloned()),
-        );
-        seen_geometry.extend(
-            area_of(&c.seen_geometry)
-                .into_iter()
-                .flat_map(|mp| mp.0.iter().cloned()),
-        );
     }
     cameras.sort_unstable();
     cameras.dedup();
@@ -1160,16 +1131,44 @@ fn assemble<'s>(
         .count();
     let coverage = TargetCoverage {
         size,
-        seen: seen.min(size),
-        seen_2plus: seen_2plus.min(size),
-        seen_if_all_online: seen_all.min(size),
-        seen_2plus_if_all_online: seen_2plus_all.min(size),
+        seen: sum.seen.min(size),
+        seen_2plus: sum.seen_2plus.min(size),
+        seen_if_all_online: sum.seen_all.min(size),
+        seen_2plus_if_all_online: sum.seen_2plus_all.min(size),
         cameras_online,
         cameras_offline: cameras.len() - cameras_online,
-        blind: Geometry::MultiPolygon(MultiPolygon(blind)),
-        seen_geometry: Geometry::MultiPolygon(MultiPolygon(seen_geometry)),
+        blind: Geometry::MultiPolygon(MultiPolygon(sum.blind)),
+        seen_geometry: Geometry::MultiPolygon(MultiPolygon(sum.seen_geometry)),
     };
     Some((coverage, cameras))
+}
+
+/// The figures of an assembled target's parts, added up in the target's frame; the blind and
+/// seen pieces side by side.
+#[derive(Default)]
+struct PartSum {
+    seen: f64,
+    seen_2plus: f64,
+    seen_all: f64,
+    seen_2plus_all: f64,
+    blind: Vec<Polygon>,
+    seen_geometry: Vec<Polygon>,
+}
+
+impl PartSum {
+    /// Adds a part's figures, its areas multiplied by `scale` (from its frame to the target's).
+    fn add(&mut self, c: &TargetCoverage, scale: f64) {
+        self.seen += c.seen * scale;
+        self.seen_2plus += c.seen_2plus * scale;
+        self.seen_all += c.seen_if_all_online * scale;
+        self.seen_2plus_all += c.seen_2plus_if_all_online * scale;
+        for (pieces, g) in [
+            (&mut self.blind, &c.blind),
+            (&mut self.seen_geometry, &c.seen_geometry),
+        ] {
+            pieces.extend(area_of(g).into_iter().flat_map(|mp| mp.0.iter().cloned()));
+        }
+    }
 }
 
 /// Whether `inner` lies in `outer` (boxes, degrees, with a margin of about 1 mm).

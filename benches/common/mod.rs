@@ -1,0 +1,109 @@
+//! What the benches share: the report they print — a markdown table (figure | safegrid |
+//! PostGIS | ratio | target | met?), the machine and its load average when the run began (other
+//! work on a shared machine skews every figure), and notes — and quantiles of timings.
+
+#![allow(dead_code, reason = "each bench uses the part it needs")]
+
+use std::fmt::Write as _;
+
+/// A bench's report, rendered as markdown.
+pub struct Report {
+    rows: Vec<[String; 6]>,
+    /// Paragraphs printed under the table.
+    pub notes: Vec<String>,
+    load_at_start: String,
+}
+
+impl Report {
+    /// An empty report; notes the load average now.
+    pub fn new() -> Self {
+        Self {
+            rows: Vec::new(),
+            notes: Vec::new(),
+            load_at_start: load_average(),
+        }
+    }
+
+    /// Adds a row as it is shown; `met` is the target's verdict, if it has one.
+    pub fn push(
+        &mut self,
+        figure: impl Into<String>,
+        ours: impl Into<String>,
+        theirs: impl Into<String>,
+        ratio: impl Into<String>,
+        target: &str,
+        met: Option<bool>,
+    ) {
+        let met = match met {
+            Some(true) => "yes",
+            Some(false) => "**no**",
+            None => "—",
+        };
+        self.rows.push([
+            figure.into(),
+            ours.into(),
+            theirs.into(),
+            ratio.into(),
+            target.to_owned(),
+            met.to_owned(),
+        ]);
+    }
+
+    /// The table, the machine line and the notes.
+    pub fn render(&self) -> String {
+        let mut out = String::from(
+            "| figure | safegrid | PostGIS | ratio | target | met? |\n|---|---:|---:|---:|---|---|\n",
+        );
+        for r in &self.rows {
+            let _ = writeln!(out, "| {} |", r.join(" | "));
+        }
+        let cpu = std::fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("model name"))
+                    .and_then(|l| l.split_once(':'))
+                    .map(|(_, v)| v.trim().to_owned())
+            })
+            .unwrap_or_else(|| "unknown CPU".to_owned());
+        let nproc = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let _ = writeln!(
+            out,
+            "\nMachine: nproc {nproc} ({cpu}), {}, load average at the start {}. \
+             Ratio = how many times safegrid is better.",
+            chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
+            self.load_at_start
+        );
+        for n in &self.notes {
+            let _ = writeln!(out, "\n- {n}");
+        }
+        out
+    }
+}
+
+/// A ratio as the table shows it (`2.5×`), or `—`.
+pub fn ratio(r: Option<f64>) -> String {
+    r.map_or_else(|| "—".to_owned(), |r| format!("{r:.1}×"))
+}
+
+/// The `q` quantile (0..=1, nearest rank) of `values`; NaN when empty.
+#[expect(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "a rank within the slice"
+)]
+pub fn quantile(values: &[f64], q: f64) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    v.get(((v.len() as f64 - 1.0) * q).round() as usize)
+        .copied()
+        .unwrap_or(f64::NAN)
+}
+
+/// The 1, 5 and 15 minute load averages, from `/proc/loadavg`.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg").map_or_else(
+        |_| "unknown".to_owned(),
+        |s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
+    )
+}
