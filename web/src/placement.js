@@ -1,5 +1,5 @@
 // The camera placement panel (摄像头选点建议): for the grid, micro-grid, village or key area at the
-// last inspected point, a planner, rectification team or admin chooses how many cameras (k), what
+// last inspected point (or one typed by its code), a planner, rectification team or admin chooses how many cameras (k), what
 // to cover (area or events), the candidate spacing and the camera kind, and asks
 // `POST /api/v1/cameras/placement`. The proposals are drawn as numbered points (pick order) with
 // the area each would see, and listed with their marginal gain, the coverage before → after and
@@ -27,6 +27,14 @@ function targetsOf(location) {
   return out;
 }
 
+/** A typed target: a 15-digit grid code, a 12-digit village code, else a key-area id. */
+function typedTarget(code) {
+  const key = code.trim();
+  if (!key) return null;
+  const member = /^\d{15}$/.test(key) ? 'grid' : /^\d{12}$/.test(key) ? 'village' : 'key_area';
+  return { member, key };
+}
+
 const percent = (v) => `${Number(v).toFixed(1)}%`;
 const squareMetres = (v) => `${Math.round(v).toLocaleString('en-US')} m²`;
 
@@ -34,7 +42,7 @@ export function setupPlacement(map) {
   const toolbar = document.getElementById('placement-toolbar');
   const panel = document.getElementById('placement-panel');
   let location = null; // the last inspector answer
-  let form = { target: 0, k: 3, weight: 'area', spacing: '', kind: 'fixed' };
+  let form = { target: 0, code: '', k: 3, weight: 'area', spacing: '', kind: 'fixed' };
   let answer = null; // { ok, status, body } of the last request
   let working = false;
   let seq = 0;
@@ -90,6 +98,7 @@ export function setupPlacement(map) {
     if (!f) return;
     form = {
       target: Number(f.elements.target?.value ?? 0),
+      code: f.elements.code.value,
       k: f.elements.k.value,
       weight: f.elements.weight.value,
       spacing: f.elements.spacing.value.trim(),
@@ -99,7 +108,7 @@ export function setupPlacement(map) {
 
   const ask = async () => {
     readForm();
-    const target = targetsOf(location)[form.target];
+    const target = typedTarget(form.code) ?? targetsOf(location)[form.target];
     if (!target) return;
     const body = {
       target: { [target.member]: target.key },
@@ -176,6 +185,7 @@ export function setupPlacement(map) {
         ? el('label', {}, t('placement.target'), el('select', { name: 'target' },
           targets.map((target, i) => el('option', { value: i, selected: i === form.target }, target.label))))
         : el('p', { class: 'muted', 'data-testid': 'placement-hint' }, t('placement.pick_hint')),
+      el('label', {}, t('placement.code'), el('input', { name: 'code', value: form.code, placeholder: t('placement.code_hint'), autocomplete: 'off' })),
       el('label', {}, t('placement.k'), el('input', { name: 'k', type: 'number', min: 1, max: 50, step: 1, required: true, value: form.k })),
       el('label', {}, t('placement.weight'), el('select', { name: 'weight' },
         ['area', 'events'].map((w) => el('option', { value: w, selected: w === form.weight }, t(`placement.weight_${w}`))))),
@@ -183,7 +193,7 @@ export function setupPlacement(map) {
       el('label', {}, t('placement.kind'), el('select', { name: 'kind' },
         ['fixed', 'ptz'].map((k) => el('option', { value: k, selected: k === form.kind }, t(`camera.${k}`))))),
       el('div', { class: 'actions' },
-        el('button', { type: 'submit', class: 'primary', 'data-action': 'placement-ask', disabled: !targets.length || working }, t('placement.ask')),
+        el('button', { type: 'submit', class: 'primary', 'data-action': 'placement-ask', disabled: (!targets.length && !typedTarget(form.code)) || working }, t('placement.ask')),
         el('button', { type: 'button', 'data-action': 'placement-clear', onclick: clear }, t('placement.clear')),
         el('button', { type: 'button', 'data-action': 'placement-close', onclick: close }, t('placement.close'))));
     f.addEventListener('submit', (e) => {
@@ -191,6 +201,11 @@ export function setupPlacement(map) {
       ask();
     });
     f.addEventListener('change', readForm);
+    // Typing a code enables the button without waiting for the field to lose focus.
+    f.elements.code.addEventListener('input', () => {
+      readForm();
+      f.querySelector('[data-action=placement-ask]').disabled = (!targets.length && !typedTarget(form.code)) || working;
+    });
     fill(panel, el('h3', {}, t('placement.title')), f, result());
   }
 

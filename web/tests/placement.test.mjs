@@ -145,6 +145,34 @@ describe('placement advice and obstacles', { timeout: 900_000 }, () => {
     assert.deepEqual(await renderedKeys(page, ['placement-camera'], 'rank'), []);
   });
 
+  test('a target typed by its code needs no click on the map; a village code asks for the village', async () => {
+    page = await newPage(browser, server.base);
+    await openMap(page, server.base);
+    const token = await tokenFor('planner');
+    await signIn(token);
+    await page.click('#placement-toolbar [data-action=placement]');
+    await page.locator('[data-testid=placement-hint]').waitFor();
+    const ask = page.locator('[data-action=placement-ask]');
+    assert.equal(await ask.isDisabled(), true, 'nothing to cover yet');
+    // A grid code's first 12 digits are its village's code.
+    const grids = await api('GET', '/api/v1/grids?limit=1');
+    assert.equal(grids.status, 200, JSON.stringify(grids.body));
+    const village = { code: grids.body.features[0].properties.code.slice(0, 12) };
+    await page.fill('[data-testid=placement-form] [name=code]', village.code);
+    assert.equal(await ask.isDisabled(), false, 'a typed code is a target');
+    await page.fill('[data-testid=placement-form] [name=k]', '2');
+    const asked = page.waitForRequest((r) => r.url().endsWith('/api/v1/cameras/placement') && r.method() === 'POST');
+    await ask.click();
+    const sent = JSON.parse((await asked).postData());
+    assert.deepEqual(sent.target, { village: village.code });
+    const expected = await api('POST', '/api/v1/cameras/placement', sent, token);
+    assert.equal(expected.status, 200, JSON.stringify(expected.body));
+    const list = page.locator('[data-testid=placement-list] li');
+    await list.first().waitFor({ timeout: 180_000 });
+    const shown = await list.evaluateAll((items) => items.map((li) => Number(li.dataset.rank)));
+    assert.deepEqual(shown, expected.body.features.filter((f) => f.properties.role === 'camera').map((f) => f.properties.rank));
+  });
+
   test('a request the server refuses is explained in plain words', async () => {
     page = await newPage(browser, server.base);
     await openMap(page, server.base);
