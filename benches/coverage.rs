@@ -262,43 +262,10 @@ async fn run() -> Report {
     report
 }
 
-fn pg_server() -> (String, String) {
-    let server = ["SAFEGRID_BENCH_PG_URL", "SAFEGRID_TEST_PG_URL"]
-        .iter()
-        .find_map(|k| std::env::var(k).ok().filter(|s| !s.is_empty()))
-        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-    let base = server
-        .rsplit_once('/')
-        .map_or(server.as_str(), |(b, _)| b)
-        .to_owned();
-    (format!("{base}/postgres"), base)
-}
-
 async fn postgis(snapshot: &Snapshot) -> anyhow::Result<Theirs> {
-    let (admin_url, base) = pg_server();
-    let mut admin = tokio::time::timeout(
-        Duration::from_secs(5),
-        sqlx::PgConnection::connect(&admin_url),
-    )
-    .await
-    .map_err(|_| anyhow::anyhow!("no answer from {admin_url} within 5 s"))?
-    .map_err(|e| anyhow::anyhow!("no PostgreSQL server at {admin_url}: {e}"))?;
-    let rnd = getrandom::u32().map_err(|e| anyhow::anyhow!("OS random source: {e}"))?;
-    let name = format!("safegrid_bench_coverage_{rnd:08x}");
-    sqlx::query(sqlx::AssertSqlSafe(format!("create database {name}")))
-        .execute(&mut admin)
-        .await?;
-    eprintln!("PostGIS: created database {name}");
-    let result = postgis_in(&format!("{base}/{name}"), snapshot).await;
-    let dropped = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "drop database if exists {name} with (force)"
-    )))
-    .execute(&mut admin)
-    .await;
-    if let Err(e) = dropped {
-        eprintln!("could not drop database {name}: {e}");
-    }
-    admin.close().await.ok();
+    let db = common::ScratchDb::create("coverage").await?;
+    let result = postgis_in(&db.url, snapshot).await;
+    db.drop().await;
     result
 }
 

@@ -516,59 +516,14 @@ impl PgFigures {
     }
 }
 
-/// The server URL, the maintenance-database URL and the base (without a database name).
-fn pg_server() -> (String, String) {
-    let server = std::env::var("SAFEGRID_BENCH_PG_URL")
-        .ok()
-        .filter(|s| !s.is_empty())
-        .or_else(|| {
-            std::env::var("SAFEGRID_TEST_PG_URL")
-                .ok()
-                .filter(|s| !s.is_empty())
-        })
-        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-    let base = server
-        .rsplit_once('/')
-        .map_or(server.as_str(), |(b, _)| b)
-        .to_owned();
-    (format!("{base}/postgres"), base)
-}
-
 async fn postgis(
     sample: &Dataset,
     cameras: &[Camera],
     points: &Arc<Vec<Coord>>,
 ) -> anyhow::Result<PgFigures> {
-    let (admin_url, base) = pg_server();
-    let admin = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(1)
-        .acquire_timeout(Duration::from_secs(5))
-        .connect(&admin_url)
-        .await
-        .map_err(|e| anyhow::anyhow!("no PostgreSQL server at {admin_url}: {e}"))?;
-    let mut rnd = [0u8; 6];
-    getrandom::fill(&mut rnd).map_err(|e| anyhow::anyhow!("OS random source: {e}"))?;
-    let name = format!(
-        "safegrid_bench_{}",
-        rnd.iter().fold(String::new(), |mut s, b| {
-            write!(s, "{b:02x}").expect("writing to a String");
-            s
-        })
-    );
-    sqlx::query(sqlx::AssertSqlSafe(format!("create database {name}")))
-        .execute(&admin)
-        .await?;
-    eprintln!("PostGIS: created database {name}");
-    let result = postgis_in(&format!("{base}/{name}"), sample, cameras, points).await;
-    let dropped = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "drop database if exists {name} with (force)"
-    )))
-    .execute(&admin)
-    .await;
-    if let Err(e) = dropped {
-        eprintln!("could not drop database {name}: {e}");
-    }
-    admin.close().await;
+    let db = common::ScratchDb::create("locate").await?;
+    let result = postgis_in(&db.url, sample, cameras, points).await;
+    db.drop().await;
     result
 }
 

@@ -41,7 +41,7 @@
 mod common;
 
 use common::{Report, quantile};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use geo::Coord;
 use safegrid::domain::{Dataset, Item, Layer};
@@ -267,44 +267,10 @@ fn count_features(tile: &[u8]) -> usize {
 // ---------------------------------------------------------------------------------------------
 // PostGIS
 
-/// The server URL, the maintenance-database URL and the base (without a database name).
-fn pg_server() -> (String, String) {
-    let server = ["SAFEGRID_BENCH_PG_URL", "SAFEGRID_TEST_PG_URL"]
-        .iter()
-        .find_map(|k| std::env::var(k).ok().filter(|s| !s.is_empty()))
-        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-    let base = server
-        .rsplit_once('/')
-        .map_or(server.as_str(), |(b, _)| b)
-        .to_owned();
-    (format!("{base}/postgres"), base)
-}
-
 async fn postgis(sample: &Dataset, tiles: &[TileId]) -> anyhow::Result<Vec<Side>> {
-    let (admin_url, base) = pg_server();
-    let mut admin = tokio::time::timeout(
-        Duration::from_secs(5),
-        sqlx::PgConnection::connect(&admin_url),
-    )
-    .await
-    .map_err(|_| anyhow::anyhow!("no answer from {admin_url} within 5 s"))?
-    .map_err(|e| anyhow::anyhow!("no PostgreSQL server at {admin_url}: {e}"))?;
-    let rnd = getrandom::u32().map_err(|e| anyhow::anyhow!("OS random source: {e}"))?;
-    let name = format!("safegrid_bench_tiles_{rnd:08x}");
-    sqlx::query(sqlx::AssertSqlSafe(format!("create database {name}")))
-        .execute(&mut admin)
-        .await?;
-    eprintln!("PostGIS: created database {name}");
-    let result = postgis_in(&format!("{base}/{name}"), sample, tiles).await;
-    let dropped = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "drop database if exists {name} with (force)"
-    )))
-    .execute(&mut admin)
-    .await;
-    if let Err(e) = dropped {
-        eprintln!("could not drop database {name}: {e}");
-    }
-    admin.close().await.ok();
+    let db = common::ScratchDb::create("tiles").await?;
+    let result = postgis_in(&db.url, sample, tiles).await;
+    db.drop().await;
     result
 }
 

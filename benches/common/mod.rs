@@ -107,3 +107,62 @@ pub fn load_average() -> String {
         |s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
     )
 }
+
+/// A database of its own for one bench run, on the PostgreSQL server of
+/// `SAFEGRID_BENCH_PG_URL`, else `SAFEGRID_TEST_PG_URL`, else the local one; dropped by
+/// [`ScratchDb::drop`].
+pub struct ScratchDb {
+    admin: sqlx::PgConnection,
+    name: String,
+    /// Where the scratch database is.
+    pub url: String,
+}
+
+impl ScratchDb {
+    /// Creates `safegrid_bench_<bench>_<random>`.
+    ///
+    /// # Errors
+    /// No server answering within 5 s, or the database cannot be created.
+    pub async fn create(bench: &str) -> anyhow::Result<Self> {
+        use sqlx::Connection as _;
+        let server = ["SAFEGRID_BENCH_PG_URL", "SAFEGRID_TEST_PG_URL"]
+            .iter()
+            .find_map(|k| std::env::var(k).ok().filter(|s| !s.is_empty()))
+            .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+        let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
+        let admin_url = format!("{base}/postgres");
+        let mut admin = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            sqlx::PgConnection::connect(&admin_url),
+        )
+        .await
+        .map_err(|_| anyhow::anyhow!("no answer from {admin_url} within 5 s"))?
+        .map_err(|e| anyhow::anyhow!("no PostgreSQL server at {admin_url}: {e}"))?;
+        let rnd = getrandom::u32().map_err(|e| anyhow::anyhow!("OS random source: {e}"))?;
+        let name = format!("safegrid_bench_{bench}_{rnd:08x}");
+        sqlx::query(sqlx::AssertSqlSafe(format!("create database {name}")))
+            .execute(&mut admin)
+            .await?;
+        eprintln!("PostGIS: created database {name}");
+        Ok(Self {
+            url: format!("{base}/{name}"),
+            admin,
+            name,
+        })
+    }
+
+    /// Drops the database (closing whatever still uses it); a failure is only reported.
+    pub async fn drop(mut self) {
+        use sqlx::Connection as _;
+        let name = &self.name;
+        let dropped = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "drop database if exists {name} with (force)"
+        )))
+        .execute(&mut self.admin)
+        .await;
+        if let Err(e) = dropped {
+            eprintln!("could not drop database {name}: {e}");
+        }
+        self.admin.close().await.ok();
+    }
+}

@@ -562,20 +562,7 @@ fn direction(raw: &str) -> Option<f64> {
 /// # Errors
 /// When the text is not a FeatureCollection.
 pub fn parse_osm(text: &str, crs: Crs) -> Result<Vec<ParsedRow>, IoError> {
-    let value: JsonValue =
-        serde_json::from_str(text).map_err(|e| IoError::Format(format!("not JSON: {e}")))?;
-    let features = value
-        .get("features")
-        .and_then(JsonValue::as_array)
-        .ok_or_else(|| IoError::Format("not a GeoJSON FeatureCollection".into()))?;
-    Ok(features
-        .iter()
-        .enumerate()
-        .map(|(i, f)| ParsedRow {
-            at: format!("feature {}", i + 1),
-            item: osm_feature(f, crs),
-        })
-        .collect())
+    super::geojson_file::rows(text, |f| osm_feature(f, crs))
 }
 
 fn osm_feature(raw: &JsonValue, crs: Crs) -> Result<AnyItem, DomainError> {

@@ -12,6 +12,18 @@ use super::{IoError, ParsedRow, geometry_to_wgs84};
 /// # Errors
 /// When the text is not a GeoJSON FeatureCollection.
 pub fn parse(layer: Layer, text: &str, crs: Crs) -> Result<Vec<ParsedRow>, IoError> {
+    rows(text, |raw| parse_feature(layer, raw, crs))
+}
+
+/// One row per feature of a FeatureCollection (`feature N`, numbered from 1), each made by
+/// `item` from the raw feature JSON.
+///
+/// # Errors
+/// When the text is not a GeoJSON FeatureCollection.
+pub(crate) fn rows(
+    text: &str,
+    item: impl Fn(&JsonValue) -> Result<AnyItem, DomainError>,
+) -> Result<Vec<ParsedRow>, IoError> {
     let value: JsonValue =
         serde_json::from_str(text).map_err(|e| IoError::Format(format!("not JSON: {e}")))?;
     let features = value
@@ -23,7 +35,7 @@ pub fn parse(layer: Layer, text: &str, crs: Crs) -> Result<Vec<ParsedRow>, IoErr
         .enumerate()
         .map(|(i, raw)| ParsedRow {
             at: format!("feature {}", i + 1),
-            item: parse_feature(layer, raw, crs),
+            item: item(raw),
         })
         .collect())
 }

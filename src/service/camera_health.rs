@@ -109,14 +109,7 @@ impl Service {
     /// An unknown camera; store failures.
     pub async fn camera_health(&self, code: &str) -> ServiceResult<CameraHealth> {
         let snapshot = self.snapshot();
-        let camera = snapshot
-            .cameras
-            .get(code)
-            .ok_or_else(|| ServiceError::NotFound {
-                layer: Layer::Camera,
-                key: code.to_owned(),
-            })?
-            .clone();
+        let camera = registered(&snapshot, code)?;
         let history = self
             .store
             .camera_status_history(code, HISTORY_LIMIT)
@@ -145,15 +138,7 @@ impl Service {
         code: &str,
         status: CameraStatus,
     ) -> ServiceResult<Camera> {
-        let mut camera = self
-            .snapshot()
-            .cameras
-            .get(code)
-            .ok_or_else(|| ServiceError::NotFound {
-                layer: Layer::Camera,
-                key: code.to_owned(),
-            })?
-            .clone();
+        let mut camera = registered(&self.snapshot(), code)?;
         if camera.status == status {
             return Ok(camera);
         }
@@ -161,6 +146,18 @@ impl Service {
         self.replace(code, AnyItem::Camera(camera.clone())).await?;
         Ok(camera)
     }
+}
+
+/// Camera `code` as the snapshot has it.
+fn registered(snapshot: &crate::spatial::Snapshot, code: &str) -> ServiceResult<Camera> {
+    snapshot
+        .cameras
+        .get(code)
+        .cloned()
+        .ok_or_else(|| ServiceError::NotFound {
+            layer: Layer::Camera,
+            key: code.to_owned(),
+        })
 }
 
 /// Grids (top-level and micro) that `seen` covers by more than [`AREA_TOLERANCE_M2`].

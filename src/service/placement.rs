@@ -238,16 +238,11 @@ fn kind_name(kind: CameraKind) -> &'static str {
 pub fn advise(snapshot: &Snapshot, body: PlacementBody, crs: Crs) -> Result<Value, AdviceError> {
     let (request, target) = request(snapshot, body, crs)?;
     let placement = snapshot.place_cameras(&request)?;
-    Ok(placement_json(
-        snapshot,
-        &placement,
-        &target,
-        request.weight,
-    ))
+    Ok(placement_json(&placement, &target, request.weight))
 }
 
 /// The proposal as a FeatureCollection: a camera Point and a sector polygon per pick.
-fn placement_json(snapshot: &Snapshot, p: &Placement, target: &Value, weight: Weight) -> Value {
+fn placement_json(p: &Placement, target: &Value, weight: Weight) -> Value {
     let mut features = Vec::new();
     for (i, pick) in p.picks.iter().enumerate() {
         let c = &pick.camera;
@@ -274,12 +269,12 @@ fn placement_json(snapshot: &Snapshot, p: &Placement, target: &Value, weight: We
             "geometry": {"type": "Point", "coordinates": [loc.x, loc.y]},
             "properties": camera_props,
         }));
-        let seen = snapshot.camera_coverage(c).area;
+        let seen = &pick.visible;
         let mut sector_props = props;
         sector_props["role"] = json!("sector");
         features.push(json!({
             "type": "Feature",
-            "geometry": (!seen.0.is_empty()).then(|| area_to_geojson(&seen)),
+            "geometry": (!seen.0.is_empty()).then(|| area_to_geojson(seen)),
             "properties": sector_props,
         }));
     }

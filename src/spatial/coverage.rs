@@ -199,7 +199,8 @@ pub struct TargetCoverage {
     pub seen_geometry: Geometry,
 }
 
-fn percent(part: f64, whole: f64) -> f64 {
+/// `part` as a percentage of `whole`, within 0..=100; 0 when `whole` is not positive.
+pub(super) fn percent(part: f64, whole: f64) -> f64 {
     if whole > 0.0 {
         (100.0 * part / whole).clamp(0.0, 100.0)
     } else {
@@ -208,6 +209,25 @@ fn percent(part: f64, whole: f64) -> f64 {
 }
 
 impl TargetCoverage {
+    /// A target of no measurable size that nothing sees: all of `blind` is blind.
+    fn unseen(blind: Geometry) -> Self {
+        let seen_geometry = match blind {
+            Geometry::MultiLineString(_) => Geometry::MultiLineString(MultiLineString(Vec::new())),
+            _ => Geometry::MultiPolygon(MultiPolygon(Vec::new())),
+        };
+        Self {
+            size: 0.0,
+            seen: 0.0,
+            seen_2plus: 0.0,
+            seen_if_all_online: 0.0,
+            seen_2plus_if_all_online: 0.0,
+            cameras_online: 0,
+            cameras_offline: 0,
+            blind,
+            seen_geometry,
+        }
+    }
+
     /// Share seen by at least one online camera, percent.
     #[must_use]
     pub fn share(&self) -> f64 {
@@ -415,17 +435,7 @@ fn cover_area_indexed(
 ) -> (TargetCoverage, Vec<u32>) {
     let Some(bbox) = target.bounding_rect() else {
         return (
-            TargetCoverage {
-                size: 0.0,
-                seen: 0.0,
-                seen_2plus: 0.0,
-                seen_if_all_online: 0.0,
-                seen_2plus_if_all_online: 0.0,
-                cameras_online: 0,
-                cameras_offline: 0,
-                blind: Geometry::MultiPolygon(target.clone()),
-                seen_geometry: Geometry::MultiPolygon(MultiPolygon(Vec::new())),
-            },
+            TargetCoverage::unseen(Geometry::MultiPolygon(target.clone())),
             Vec::new(),
         );
     };
@@ -527,17 +537,7 @@ fn length_m(lines: &MultiLineString) -> f64 {
 pub fn cover_line(target: &LineString, shapes: &[&CameraShape]) -> TargetCoverage {
     let whole = MultiLineString(vec![target.clone()]);
     let Some(bbox) = target.bounding_rect() else {
-        return TargetCoverage {
-            size: 0.0,
-            seen: 0.0,
-            seen_2plus: 0.0,
-            seen_if_all_online: 0.0,
-            seen_2plus_if_all_online: 0.0,
-            cameras_online: 0,
-            cameras_offline: 0,
-            blind: Geometry::MultiLineString(whole),
-            seen_geometry: Geometry::MultiLineString(MultiLineString(Vec::new())),
-        };
+        return TargetCoverage::unseen(Geometry::MultiLineString(whole));
     };
     let frame = LocalFrame::new(bbox.center().x, bbox.center().y);
     let lm = MultiLineString(vec![target.map_coords_in_frame(&frame, true)]);

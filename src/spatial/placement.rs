@@ -63,7 +63,7 @@ use geo::{BooleanOps, BoundingRect, Coord, LineString, MultiPolygon, Point, Rect
 
 use crate::domain::{Camera, CameraKind, CameraStatus, Obstacle};
 
-use super::coverage::{CameraShape, CameraShapes, cover_area};
+use super::coverage::{CameraShape, CameraShapes, cover_area, percent};
 use super::locate::covers;
 use super::measure::{LocalFrame, angle_diff_deg};
 use super::snapshot::Snapshot;
@@ -267,6 +267,8 @@ impl SiteSource {
 pub struct Pick {
     /// The camera (no code; online), at its site facing its azimuth.
     pub camera: Camera,
+    /// What it would see: its visible polygon (footprint less obstacle shadows), WGS84.
+    pub visible: MultiPolygon,
     /// Weight it adds (m² for `area`, events (+ epsilons) for `events`).
     pub gain: f64,
     /// Area it adds, m² (cells newly covered).
@@ -668,14 +670,6 @@ fn check(request: &PlacementRequest) -> Result<(), PlacementError> {
     }
 }
 
-fn percent(part: f64, whole: f64) -> f64 {
-    if whole > 0.0 {
-        (100.0 * part / whole).clamp(0.0, 100.0)
-    } else {
-        0.0
-    }
-}
-
 impl Snapshot {
     /// Proposes where `request.k` cameras would add the most covered weight (see the module
     /// doc for the method and its guarantee).
@@ -823,6 +817,7 @@ impl Snapshot {
                 running += newly;
                 Pick {
                     camera: spec.camera(sites[s], azimuth),
+                    visible: MultiPolygon(Vec::new()),
                     gain: newly,
                     gain_m2: 0.0,
                     gain_share: percent(newly, total_weight),
@@ -916,7 +911,8 @@ impl Snapshot {
 
     /// The exact areas behind the cell counts: what `visible` (the online cameras) see of
     /// `target`, and what each pick adds to it in pick order, by polygon overlay of the picks'
-    /// visible polygons. Returns the area seen before the picks, m², and fills `gain_m2`.
+    /// visible polygons. Returns the area seen before the picks, m², and fills each pick's
+    /// `visible` and `gain_m2`.
     fn exact_gains(
         &self,
         target: &MultiPolygon,
@@ -933,7 +929,8 @@ impl Snapshot {
             _ => MultiPolygon(Vec::new()),
         };
         for pick in picks {
-            let piece = self.camera_coverage(&pick.camera).area.intersection(target);
+            pick.visible = self.camera_coverage(&pick.camera).area;
+            let piece = pick.visible.intersection(target);
             let new = piece.difference(&seen);
             pick.gain_m2 = area_m2(&new);
             seen = seen.union(&piece);
