@@ -100,15 +100,7 @@ fn main() {
         startup_child(&url);
         return;
     }
-    let began = Instant::now();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("the tokio runtime starts");
-    let report = runtime.block_on(run());
-    runtime.shutdown_timeout(Duration::from_secs(5));
-    print!("{}", report.render());
-    eprintln!("bench finished in {:.0} s", began.elapsed().as_secs_f64());
+    common::run(run());
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -68,14 +68,7 @@ const PASSES: usize = 3;
 const STATEMENT_TIMEOUT: &str = "120s";
 
 fn main() {
-    let began = Instant::now();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("the tokio runtime starts");
-    let report = runtime.block_on(run());
-    print!("{}", report.render());
-    eprintln!("bench finished in {:.0} s", began.elapsed().as_secs_f64());
+    common::run(run());
 }
 
 /// One tile's figures on one side.

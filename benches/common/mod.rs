@@ -166,3 +166,17 @@ impl ScratchDb {
         self.admin.close().await.ok();
     }
 }
+
+/// A bench's `main`: runs `bench` on a multi-thread runtime, prints its report on stdout and
+/// how long it all took on stderr.
+pub fn run(bench: impl std::future::Future<Output = Report>) {
+    let began = std::time::Instant::now();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("the tokio runtime starts");
+    let report = runtime.block_on(bench);
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+    print!("{}", report.render());
+    eprintln!("bench finished in {:.0} s", began.elapsed().as_secs_f64());
+}
