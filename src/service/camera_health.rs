@@ -14,9 +14,9 @@ use geo::{BooleanOps, BoundingRect, MultiPolygon};
 
 use crate::domain::{AnyItem, Camera, CameraStatus, Layer};
 use crate::spatial::topology::{AREA_TOLERANCE_M2, area_m2};
-use crate::store::CameraStatusChange;
+use crate::store::{CameraStatusChange, Change};
 
-use super::{Service, ServiceError, ServiceResult};
+use super::{Service, ServiceError, ServiceResult, checks};
 
 /// Most history entries a health answer lists.
 pub const HISTORY_LIMIT: i64 = 200;
@@ -129,7 +129,8 @@ impl Service {
 
     /// Sets camera `code`'s status (a report from a device platform or a health monitor); the
     /// store records the change in the camera's history in the same transaction. Reporting the
-    /// status it already has changes nothing.
+    /// status it already has changes nothing. The camera is read under the writer lock, so a
+    /// report never writes back fields that a concurrent edit of the camera has just changed.
     ///
     /// # Errors
     /// An unknown camera; store failures.
@@ -138,12 +139,18 @@ impl Service {
         code: &str,
         status: CameraStatus,
     ) -> ServiceResult<Camera> {
-        let mut camera = registered(&self.snapshot(), code)?;
+        let _guard = self.writer.lock().await;
+        let current = self.snapshot.load_full();
+        let mut camera = registered(&current, code)?;
         if camera.status == status {
             return Ok(camera);
         }
         camera.status = status;
-        self.replace(code, AnyItem::Camera(camera.clone())).await?;
+        let item = AnyItem::Camera(camera.clone());
+        let change = Change::Replace(item.clone());
+        checks::check_change(&current, &change)?;
+        let next = current.with_changes(&[item], &[], None);
+        self.commit(&[change], next).await?;
         Ok(camera)
     }
 }

@@ -5,7 +5,7 @@
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use safegrid::domain::{AnyItem, Layer, Role};
+use safegrid::domain::{AnyItem, CameraStatus, Layer, Role};
 
 use crate::both_backends;
 use crate::common::{CAMERA, GRID_A, MICRO_A, TestApp};
@@ -167,4 +167,47 @@ async fn reports_need_a_writer_a_known_camera_and_a_known_status(app: &TestApp) 
 both_backends!(
     camera_status_refusals,
     reports_need_a_writer_a_known_camera_and_a_known_status
+);
+
+/// A status report and an edit of the same camera at the same time: whichever commits first,
+/// the report never writes back the azimuth the edit just changed (the report reads the camera
+/// under the writer lock).
+async fn a_status_report_keeps_a_concurrent_edit(app: &TestApp) {
+    let service = &app.service;
+    for round in 0..20u32 {
+        let mut edited = service
+            .snapshot()
+            .cameras
+            .get(CAMERA)
+            .expect("camera")
+            .clone();
+        edited.azimuth_deg = f64::from(10 + round);
+        let status = if round % 2 == 0 {
+            CameraStatus::Offline
+        } else {
+            CameraStatus::Online
+        };
+        let (edit, report) = tokio::join!(
+            service.replace(CAMERA, AnyItem::Camera(edited.clone())),
+            service.set_camera_status(CAMERA, status),
+        );
+        edit.expect("the edit");
+        report.expect("the report");
+        let now = service
+            .snapshot()
+            .cameras
+            .get(CAMERA)
+            .expect("camera")
+            .clone();
+        assert!(
+            (now.azimuth_deg - edited.azimuth_deg).abs() < 1e-12,
+            "round {round}: azimuth {} after the edit set {}",
+            now.azimuth_deg,
+            edited.azimuth_deg
+        );
+    }
+}
+both_backends!(
+    concurrent_status_and_edit,
+    a_status_report_keeps_a_concurrent_edit
 );
