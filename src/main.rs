@@ -180,10 +180,8 @@ async fn serve(
     let local = listener.local_addr().unwrap_or(bind);
     eprintln!("safegrid: listening on http://{local}");
     let app = safegrid::api::app_with(service, web);
-    safegrid::api::serve_app(listener, app, async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
+    safegrid::api::serve_app(listener, app, safegrid::api::shutdown_signal()).await?;
+    eprintln!("safegrid: stopped");
     Ok(ExitCode::SUCCESS)
 }
 

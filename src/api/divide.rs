@@ -18,6 +18,7 @@ use crate::spatial::divide::{
 };
 
 use super::AppState;
+use super::bounded::off_thread;
 use super::error::{ApiError, ApiResult};
 use super::extract::{AppJson, Caller, Params};
 use super::grid_edit::{edit_error, gap_json};
@@ -320,7 +321,7 @@ pub async fn accept_division(
     let dry_run = params.parse::<bool>("dry_run")?.unwrap_or(false);
     let request = DivisionAccept {
         village: body.village,
-        grids: division_grids(body.grids)?,
+        grids: off_thread(move || division_grids(body.grids)).await??,
         assignments: body.assignments.map(|list| {
             list.into_iter()
                 .map(|a| DivisionAssignment {

@@ -31,6 +31,17 @@ impl ApiError {
         .with("field", json!(field))
     }
 
+    /// 422 for a well-formed request that cannot be done as asked, naming the field.
+    pub fn unprocessable(field: &str, detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unprocessable",
+            "Cannot be done as asked",
+            detail,
+        )
+        .with("field", json!(field))
+    }
+
     /// 404.
     pub fn not_found(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail)

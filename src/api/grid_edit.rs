@@ -13,12 +13,13 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::domain::geometry::{area_to_geojson, parse_line};
-use crate::domain::{DomainError, Item, Layer};
+use crate::domain::{DomainError, Grid, Item, Layer};
 use crate::service::EditError;
 use crate::service::grid_edit::{EditReport, GridCheck, SplitRequest};
 use crate::spatial::topology::Gap;
 
 use super::AppState;
+use super::bounded::off_thread;
 use super::error::{ApiError, ApiResult};
 use super::extract::{AppJson, Caller, Params};
 use super::layers::geojson_response;
@@ -98,10 +99,12 @@ async fn check_grid(
             ));
         }
     };
-    let check = state
-        .service
-        .check_grid(&feature, replaces.as_deref(), carry_shared);
-    Ok(axum::Json(check_json(&check)).into_response())
+    let service = state.service.clone();
+    let check = off_thread(move || {
+        check_json(&service.check_grid(&feature, replaces.as_deref(), carry_shared))
+    })
+    .await?;
+    Ok(axum::Json(check).into_response())
 }
 
 /// A top-level member of a Feature (or, failing that, a property) taken out of it.
@@ -131,9 +134,10 @@ async fn reshape_grid(
         .get_or_insert_with(Default::default)
         .entry("code")
         .or_insert_with(|| JsonValue::String(code.clone()));
+    let grid = off_thread(move || Grid::from_feature(&feature)).await??;
     let report = state
         .service
-        .reshape_grid(&code, &feature, carry_shared)
+        .reshape_grid(&code, grid, carry_shared)
         .await
         .map_err(edit_error)?;
     Ok(edit_response(&report))

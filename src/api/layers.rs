@@ -13,6 +13,7 @@ use crate::spatial::Snapshot;
 use crate::spatial::index::LayerIndex;
 
 use super::AppState;
+use super::bounded::off_thread;
 use super::error::{ApiError, ApiResult};
 use super::extract::{AppJson, Caller, Params};
 
@@ -215,6 +216,12 @@ fn written(status: StatusCode, item: &AnyItem, report: &crate::service::WriteRep
     response
 }
 
+/// Parses and checks a Feature off the async threads, under the request's budget: checking a
+/// polygon of 100,000 vertices is work.
+async fn parse_feature(layer: Layer, feature: Feature) -> ApiResult<AnyItem> {
+    Ok(off_thread(move || AnyItem::from_feature(layer, &feature)).await??)
+}
+
 /// `POST /api/v1/{layer}` with a GeoJSON Feature.
 pub async fn create_item(
     layer: Layer,
@@ -223,7 +230,7 @@ pub async fn create_item(
     feature: Feature,
 ) -> ApiResult<Response> {
     caller.require_write(layer)?;
-    let item = AnyItem::from_feature(layer, &feature)?;
+    let item = parse_feature(layer, feature).await?;
     let (item, report) = state.service.create(item).await?;
     Ok(written(StatusCode::CREATED, &item, &report))
 }
@@ -243,7 +250,7 @@ pub async fn replace_item(
     props
         .entry(layer.key_field())
         .or_insert_with(|| JsonValue::String(key.clone()));
-    let item = AnyItem::from_feature(layer, &feature)?;
+    let item = parse_feature(layer, feature).await?;
     let (item, report) = state.service.replace(&key, item).await?;
     Ok(written(StatusCode::OK, &item, &report))
 }

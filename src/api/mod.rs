@@ -2,6 +2,7 @@
 //! Only this module knows axum. Handlers are thin: parse, call the service or the snapshot,
 //! render.
 
+mod bounded;
 mod camera_health;
 mod coverage;
 mod coverage_report;
@@ -151,6 +152,37 @@ pub async fn serve_app(
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+/// Completes on the first SIGINT (Ctrl-C) or SIGTERM (what systemd, Docker and Kubernetes send
+/// to stop a service): give it to [`serve`] so that both drain the requests in flight.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    let which = tokio::select! {
+        () = interrupt => "SIGINT",
+        () = terminate => "SIGTERM",
+    };
+    tracing::info!(signal = which, "shutting down: draining requests in flight");
 }
 
 async fn not_found(uri: axum::http::Uri) -> ApiError {

@@ -22,8 +22,10 @@ use serde_json::json;
 use crate::domain::Role;
 use crate::service::placement::{self, AdviceError, PlacementBody};
 use crate::spatial::crs::Crs;
+use crate::spatial::placement::PlacementError;
 
 use super::AppState;
+use super::bounded::off_thread;
 use super::error::{ApiError, ApiResult};
 use super::extract::{AppJson, Caller, Params};
 use super::layers::geojson_response;
@@ -38,7 +40,11 @@ impl From<AdviceError> for ApiError {
             AdviceError::UnknownTarget { field, .. } => {
                 Self::not_found(e.to_string()).with("field", json!(field))
             }
+            AdviceError::Placement(
+                p @ (PlacementError::TargetTooLarge { .. } | PlacementError::Interrupted(_)),
+            ) => Self::unprocessable(p.field(), p.to_string()),
             AdviceError::Placement(p) => Self::bad_request(p.field(), p.to_string()),
+            AdviceError::OutsideCity(detail) => Self::unprocessable("target.geometry", detail),
         }
     }
 }
@@ -71,8 +77,6 @@ pub async fn propose_placement(
     let crs = params.parse::<Crs>("crs")?.unwrap_or(Crs::Wgs84);
     let snapshot = state.service.snapshot();
     // Thousands of sight-line tests and up to 50 polygon overlays: off the async threads.
-    let body = tokio::task::spawn_blocking(move || placement::advise(&snapshot, body, crs))
-        .await
-        .map_err(|e| ApiError::internal(&e))??;
+    let body = off_thread(move || placement::advise(&snapshot, body, crs)).await??;
     Ok(geojson_response(StatusCode::OK, &body))
 }

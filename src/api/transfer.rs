@@ -24,6 +24,7 @@ use crate::domain::{AnyItem, DomainError, Layer};
 use crate::io::{self, IoError, ParsedRow};
 use crate::spatial::crs::Crs;
 
+use super::bounded::{IMPORT_WORK_LIMIT, off_thread_for};
 use super::error::{ApiError, ApiResult};
 use super::extract::{Caller, Params};
 use super::layers::GEOJSON;
@@ -187,7 +188,7 @@ async fn import_layer(
             ApiError::bad_request("body", rejection.body_text()).with_status(rejection.status())
         })?;
     // Parsing a file of up to MAX_BATCH_BODY_BYTES is CPU work: keep it off the async workers.
-    let rows = tokio::task::spawn_blocking(move || {
+    let rows = off_thread_for(IMPORT_WORK_LIMIT, move || {
         let text = || {
             std::str::from_utf8(&body)
                 .map_err(|e| ApiError::bad_request("body", format!("the file is not UTF-8: {e}")))
@@ -209,8 +210,7 @@ async fn import_layer(
             e => ApiError::bad_request("body", e.to_string()),
         })
     })
-    .await
-    .map_err(|e| ApiError::internal(&e))??;
+    .await??;
     let mut rows = rows;
     let review = (layer == Layer::Camera).then(|| {
         let snapshot = state.service.snapshot();

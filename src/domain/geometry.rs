@@ -8,9 +8,10 @@
 //! # Units
 //! Degrees of WGS84 longitude/latitude, GeoJSON order `[lon, lat]`.
 
-use geo::{Coord, LineString, MultiPolygon, Point, Polygon, Validation};
+use geo::{Coord, LineString, MultiPolygon, Point, Polygon};
 use geojson::Value;
 
+use super::validity::{Invalid, check_area};
 use super::{DomainError, DomainResult};
 
 /// Most vertices one geometry may have (a county boundary has a few thousand).
@@ -106,6 +107,17 @@ pub fn parse_line(geometry: Option<&geojson::Geometry>) -> DomainResult<LineStri
 /// many vertices, a bad position, or an invalid polygon (self-intersection, hole outside its
 /// shell, overlapping parts).
 pub fn parse_area(geometry: Option<&geojson::Geometry>) -> DomainResult<MultiPolygon> {
+    let area = read_area(geometry)?;
+    check_valid(&area)?;
+    Ok(area)
+}
+
+/// Parses a GeoJSON `Polygon` or `MultiPolygon` as [`parse_area`] does, but without the OGC
+/// validity check: for geometry that was checked when it was stored. Linear in the vertices.
+///
+/// # Errors
+/// As [`parse_area`], less the validity rules.
+pub fn read_area(geometry: Option<&geojson::Geometry>) -> DomainResult<MultiPolygon> {
     let polygons = match geometry.map(|g| &g.value) {
         Some(Value::Polygon(rings)) => {
             check_count(
@@ -139,14 +151,28 @@ pub fn parse_area(geometry: Option<&geojson::Geometry>) -> DomainResult<MultiPol
             ));
         }
     };
-    let area = MultiPolygon(polygons);
-    if let Err(e) = area.check_validation() {
-        return Err(DomainError::new(
+    Ok(MultiPolygon(polygons))
+}
+
+/// Checks OGC validity ([`super::validity`]); the reason names the polygon and ring at fault
+/// (the field stays `geometry`: the web map outlines an invalid ring on that field).
+///
+/// # Errors
+/// A [`DomainError`] on `geometry`.
+pub fn check_valid(area: &MultiPolygon) -> DomainResult<()> {
+    match check_area(area) {
+        Ok(()) => Ok(()),
+        Err(e @ Invalid::Interrupted(_)) => Err(DomainError::new(
+            "geometry",
+            format!(
+                "{e}; the geometry is too complex to check in time: simplify it (fewer vertices) or split it"
+            ),
+        )),
+        Err(e) => Err(DomainError::new(
             "geometry",
             format!("invalid polygon: {e}"),
-        ));
+        )),
     }
-    Ok(area)
 }
 
 fn parse_polygon(field: &str, rings: &[Vec<Vec<f64>>]) -> DomainResult<Polygon> {

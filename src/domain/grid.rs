@@ -5,7 +5,7 @@ use geo::MultiPolygon;
 use serde::{Deserialize, Serialize};
 
 use super::codes::{check_grid_code, community_of_grid};
-use super::geometry::{area_to_geojson, no_area, parse_area};
+use super::geometry::{area_to_geojson, no_area, parse_area, read_area};
 use super::item::item_fields;
 use super::{DomainError, DomainResult, Item, Layer};
 
@@ -54,7 +54,7 @@ impl Grid {
 }
 
 impl Item for Grid {
-    item_fields!(Layer::Grid, key: code, geometry: area, parse_area, area_to_geojson);
+    item_fields!(Layer::Grid, key: code, geometry: area, parse_area, area_to_geojson, stored: read_area);
 
     fn validate(&self) -> DomainResult<()> {
         check_grid_code("code", &self.code)?;

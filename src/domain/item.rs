@@ -127,6 +127,16 @@ pub trait Item:
     /// A [`DomainError`] naming the bad coordinate when the geometry is missing or invalid.
     fn set_geometry(&mut self, geometry: Option<&geojson::Geometry>) -> DomainResult<()>;
 
+    /// Parses a geometry the store returns and stores it. It was checked when it was written,
+    /// so areas are not checked for validity again (that took minutes at start-up for big
+    /// polygons); the structure (types, closed rings, finite positions) still is.
+    ///
+    /// # Errors
+    /// A [`DomainError`] when the stored geometry no longer parses.
+    fn set_stored_geometry(&mut self, geometry: Option<&geojson::Geometry>) -> DomainResult<()> {
+        self.set_geometry(geometry)
+    }
+
     /// Checks every field that can be checked without the rest of the map.
     ///
     /// # Errors
@@ -187,7 +197,8 @@ pub trait Item:
 /// The parts of an [`Item`] impl that only differ by names: the layer, the key field, and the
 /// geometry field with its parse and render functions.
 macro_rules! item_fields {
-    ($layer:expr, key: $key:ident, geometry: $geom:ident, $parse:path, $render:path) => {
+    ($layer:expr, key: $key:ident, geometry: $geom:ident, $parse:path, $render:path
+     $(, stored: $read:path)?) => {
         const LAYER: Layer = $layer;
 
         fn key(&self) -> &str {
@@ -203,6 +214,15 @@ macro_rules! item_fields {
             self.$geom = $parse(geometry)?;
             Ok(())
         }
+        $(
+            fn set_stored_geometry(
+                &mut self,
+                geometry: Option<&geojson::Geometry>,
+            ) -> DomainResult<()> {
+                self.$geom = $read(geometry)?;
+                Ok(())
+            }
+        )?
     };
 }
 pub(crate) use item_fields;

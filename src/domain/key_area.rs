@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use geo::MultiPolygon;
 use serde::{Deserialize, Serialize};
 
-use super::geometry::{area_to_geojson, no_area, parse_area};
+use super::geometry::{area_to_geojson, no_area, parse_area, read_area};
 use super::item::item_fields;
 use super::{DomainError, DomainResult, Item, Layer};
 
@@ -62,7 +62,7 @@ pub struct KeyArea {
 }
 
 impl Item for KeyArea {
-    item_fields!(Layer::KeyArea, key: id, geometry: area, parse_area, area_to_geojson);
+    item_fields!(Layer::KeyArea, key: id, geometry: area, parse_area, area_to_geojson, stored: read_area);
 
     fn validate(&self) -> DomainResult<()> {
         super::codes::check_id(&self.id)?;

@@ -24,6 +24,8 @@ mod obstacle;
 mod patrol;
 mod region;
 mod role;
+pub mod validity;
+pub mod work;
 mod worker;
 
 pub use building::Building;

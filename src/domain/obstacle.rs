@@ -10,7 +10,9 @@
 use geo::{LineString, MultiPolygon};
 use serde::{Deserialize, Serialize};
 
-use super::geometry::{area_to_geojson, line_to_geojson, no_area, parse_area, parse_line};
+use super::geometry::{
+    area_to_geojson, line_to_geojson, no_area, parse_area, parse_line, read_area,
+};
 use super::{DomainError, DomainResult, Item, Layer};
 
 /// Tallest obstacle accepted, in metres.
@@ -59,12 +61,15 @@ fn no_shape() -> ObstacleShape {
     ObstacleShape::Area(no_area())
 }
 
-/// Parses a `Polygon`/`MultiPolygon` (a footprint) or a `LineString` (a wall).
-fn parse_shape(geometry: Option<&geojson::Geometry>) -> DomainResult<ObstacleShape> {
+/// Parses a `Polygon`/`MultiPolygon` (a footprint, by `area`) or a `LineString` (a wall).
+fn parse_shape(
+    geometry: Option<&geojson::Geometry>,
+    area: fn(Option<&geojson::Geometry>) -> DomainResult<MultiPolygon>,
+) -> DomainResult<ObstacleShape> {
     match geometry.map(|g| &g.value) {
         Some(geojson::Value::LineString(_)) => parse_line(geometry).map(ObstacleShape::Wall),
         Some(geojson::Value::Polygon(_) | geojson::Value::MultiPolygon(_)) => {
-            parse_area(geometry).map(ObstacleShape::Area)
+            area(geometry).map(ObstacleShape::Area)
         }
         Some(other) => Err(DomainError::new(
             "geometry.type",
@@ -125,7 +130,12 @@ impl Item for Obstacle {
         Some(shape_to_geojson(&self.shape))
     }
     fn set_geometry(&mut self, geometry: Option<&geojson::Geometry>) -> DomainResult<()> {
-        self.shape = parse_shape(geometry)?;
+        self.shape = parse_shape(geometry, parse_area)?;
+        Ok(())
+    }
+
+    fn set_stored_geometry(&mut self, geometry: Option<&geojson::Geometry>) -> DomainResult<()> {
+        self.shape = parse_shape(geometry, read_area)?;
         Ok(())
     }
 

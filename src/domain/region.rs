@@ -4,7 +4,7 @@ use geo::MultiPolygon;
 use serde::{Deserialize, Serialize};
 
 use super::codes::check_region_code;
-use super::geometry::{area_to_geojson, no_area, parse_area};
+use super::geometry::{area_to_geojson, no_area, parse_area, read_area};
 use super::item::item_fields;
 use super::{DomainError, DomainResult, Item, Layer};
 
@@ -49,7 +49,7 @@ impl Region {
 }
 
 impl Item for Region {
-    item_fields!(Layer::Region, key: code, geometry: area, parse_area, area_to_geojson);
+    item_fields!(Layer::Region, key: code, geometry: area, parse_area, area_to_geojson, stored: read_area);
 
     fn validate(&self) -> DomainResult<()> {
         check_region_code("code", &self.code)?;

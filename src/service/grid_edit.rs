@@ -30,12 +30,13 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use geo::{BooleanOps, BoundingRect, Intersects, LineString, MultiPolygon, Validation};
+use geo::{BooleanOps, BoundingRect, Intersects, LineString, MultiPolygon};
 use geojson::{Feature, JsonValue};
 use serde::Serialize;
 
 use crate::domain::codes::{check_grid_code, community_of_grid};
 use crate::domain::geometry::parse_area;
+use crate::domain::validity::check_area;
 use crate::domain::{AnyItem, Assignment, DomainError, Duty, Grid, GridKind, Item, Layer, Worker};
 use crate::spatial::Snapshot;
 use crate::spatial::edit::{MIN_SHARED_EDGE_M, shared_edge_m, split_by_line, union_all};
@@ -248,7 +249,7 @@ impl Service {
             _ => Vec::new(),
         };
         for n in &carried {
-            if let Err(e) = n.area.check_validation() {
+            if let Err(e) = check_area(&n.area) {
                 errors.push(DomainError::new(
                     "geometry",
                     format!(
@@ -735,7 +736,7 @@ pub(super) fn check_valid_area(area: &MultiPolygon) -> EditResult<()> {
     if area.0.is_empty() {
         return Err(refused("geometry", "the result would be empty"));
     }
-    area.check_validation().map_err(|e| {
+    check_area(area).map_err(|e| {
         refused(
             "geometry",
             format!("the result would not be a valid polygon: {e}"),

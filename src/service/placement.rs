@@ -9,7 +9,7 @@
 //! WGS84 `[lon, lat]` (input converted from the request's CRS); metres, square metres, degrees;
 //! shares in percent of the target's weight.
 
-use geo::{Coord, MultiPolygon};
+use geo::{BoundingRect, Coord, MultiPolygon};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -17,6 +17,7 @@ use crate::domain::geometry::{area_to_geojson, check_position, parse_area};
 use crate::domain::{CameraKind, DomainError, RegionLevel};
 use crate::spatial::Snapshot;
 use crate::spatial::crs::{Crs, to_wgs84};
+use crate::spatial::index::{Spatial, rect_union};
 use crate::spatial::placement::{
     ALGORITHM, CameraSpec, DEFAULT_SPACING_M, MAX_K, MAX_SITES, Placement, PlacementError,
     PlacementRequest, Weight,
@@ -38,6 +39,57 @@ pub enum AdviceError {
     /// The request is well-formed but cannot be planned (no sites, no events, bad budget).
     #[error(transparent)]
     Placement(#[from] PlacementError),
+    /// A drawn target that is not in the city (or crosses the 180° meridian).
+    #[error("{0}")]
+    OutsideCity(String),
+}
+
+/// How far past the city's box a drawn target may reach, degrees (about 1 km).
+const CITY_MARGIN_DEG: f64 = 0.01;
+
+/// Refuses a drawn target that crosses the 180° meridian or reaches beyond the city's box:
+/// placement plans cameras for this city, and the cell budget assumes a city-sized target.
+fn check_in_city(snapshot: &Snapshot, area: &MultiPolygon) -> Result<(), AdviceError> {
+    let Some(bbox) = area.bounding_rect() else {
+        return Ok(());
+    };
+    if bbox.width() > 180.0 {
+        return Err(AdviceError::OutsideCity(format!(
+            "target.geometry spans {:.1}° of longitude ({} to {}): it crosses the 180° meridian \
+             or wraps half the globe; split it at ±180° (RFC 7946 §3.1.9) and draw it inside the city",
+            bbox.width(),
+            bbox.min().x,
+            bbox.max().x
+        )));
+    }
+    let Some(city) = rect_union(
+        snapshot
+            .regions
+            .items()
+            .iter()
+            .filter_map(Spatial::envelope),
+    ) else {
+        return Ok(());
+    };
+    let inside = bbox.min().x >= city.min().x - CITY_MARGIN_DEG
+        && bbox.min().y >= city.min().y - CITY_MARGIN_DEG
+        && bbox.max().x <= city.max().x + CITY_MARGIN_DEG
+        && bbox.max().y <= city.max().y + CITY_MARGIN_DEG;
+    if inside {
+        return Ok(());
+    }
+    Err(AdviceError::OutsideCity(format!(
+        "target.geometry (box [{:.4}, {:.4}, {:.4}, {:.4}]) reaches outside the city \
+         (box [{:.4}, {:.4}, {:.4}, {:.4}]): draw the target inside the city",
+        bbox.min().x,
+        bbox.min().y,
+        bbox.max().x,
+        bbox.max().y,
+        city.min().x,
+        city.min().y,
+        city.max().x,
+        city.max().y
+    )))
 }
 
 /// What to cover: exactly one member.
@@ -152,6 +204,7 @@ fn resolve_target(
             format!("target.geometry: {}", e.reason),
         )
     })?;
+    check_in_city(snapshot, &area)?;
     Ok((
         area,
         json!({"layer": null, "key": null, "name": "drawn area"}),

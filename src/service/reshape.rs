@@ -10,9 +10,9 @@
 
 use std::collections::HashSet;
 
-use geo::{BooleanOps, BoundingRect, MultiPolygon, Validation};
-use geojson::Feature;
+use geo::{BooleanOps, BoundingRect, MultiPolygon};
 
+use crate::domain::validity::check_area;
 use crate::domain::{AnyItem, Grid, Item, Layer};
 use crate::spatial::Snapshot;
 use crate::spatial::edit::cleaned;
@@ -83,7 +83,7 @@ pub fn clipped_to_siblings(
 }
 
 impl Service {
-    /// Replaces grid `code` by `feature` (as `PUT /grids/{code}` does) and, with
+    /// Replaces grid `code` by `grid` (parsed from a Feature, as `PUT /grids/{code}` does) and, with
     /// `carry_shared`, carries every vertex edit on a shared boundary into the neighbours, all
     /// in one transaction. The report lists the grid first, then the neighbours that changed.
     ///
@@ -93,10 +93,9 @@ impl Service {
     pub async fn reshape_grid(
         &self,
         code: &str,
-        feature: &Feature,
+        grid: Grid,
         carry_shared: bool,
     ) -> EditResult<EditReport> {
-        let grid = Grid::from_feature(feature)?;
         if grid.code != code {
             return Err(refused(
                 "code",
@@ -123,7 +122,7 @@ impl Service {
             Vec::new()
         };
         for n in &neighbours {
-            n.area.check_validation().map_err(|e| {
+            check_area(&n.area).map_err(|e| {
                 refused(
                     "geometry",
                     format!(

@@ -61,6 +61,7 @@ use std::time::{Duration, Instant};
 
 use geo::{BooleanOps, BoundingRect, Coord, LineString, MultiPolygon, Point, Rect};
 
+use crate::domain::work::{Interrupted, checkpoint};
 use crate::domain::{Camera, CameraKind, CameraStatus, Obstacle};
 
 use super::coverage::{CameraShape, CameraShapes, cover_area, percent};
@@ -92,6 +93,8 @@ pub const EVENT_EPSILON: f64 = 0.001;
 pub const MAX_RANGE_M: f64 = 2_000.0;
 /// Highest mount height accepted, metres.
 pub const MAX_HEIGHT_M: f64 = 100.0;
+/// Most lattice points tried for generated sites (the spacing is widened to stay under it).
+pub const MAX_SITE_PROBES: usize = 1_000_000;
 
 /// The algorithm, as stated in answers and in the API documentation.
 pub const ALGORITHM: &str = "Greedy maximum coverage with lazy (CELF) evaluation over a cell \
@@ -219,6 +222,23 @@ pub enum PlacementError {
     TooManyCandidates(usize),
     #[error("weight=events, but no event is located in the target")]
     NoEvents,
+    /// The target is too big for cells finer than the camera range (or for the cell budget).
+    #[error(
+        "the target covers {area_km2:.1} km² in a box of {box_km2:.1} km²: for cameras of \
+         {range_m} m range at most {max_km2:.0} km² (box {max_box_km2:.0} km²) can be planned \
+         with cells finer than the range; narrow the target to a town, village, grid or key \
+         area, or draw a smaller one"
+    )]
+    TargetTooLarge {
+        area_km2: f64,
+        box_km2: f64,
+        range_m: f64,
+        max_km2: f64,
+        max_box_km2: f64,
+    },
+    /// The work ran out of the request's time budget or was cancelled.
+    #[error("placement {0}; narrow the target or give fewer candidates")]
+    Interrupted(#[from] Interrupted),
 }
 
 impl PlacementError {
@@ -229,7 +249,9 @@ impl PlacementError {
             PlacementError::K(_) => "k",
             PlacementError::Spacing(_) => "spacing_m",
             PlacementError::Camera { field, .. } => field,
-            PlacementError::EmptyTarget => "target",
+            PlacementError::EmptyTarget
+            | PlacementError::TargetTooLarge { .. }
+            | PlacementError::Interrupted(_) => "target",
             PlacementError::NoCandidates | PlacementError::TooManyCandidates(_) => "candidates",
             PlacementError::NoEvents => "weight",
         }
@@ -512,11 +534,35 @@ fn cell_side(area: f64, box_m2: f64, range_m: f64) -> f64 {
     coarse.min(range_m / 4.0).max(finest)
 }
 
-fn discretise(target: &MultiPolygon, area: f64, range_m: f64) -> Option<Cells> {
-    let bbox = target.bounding_rect()?;
+/// The target's area and box against the cell budget: cells no coarser than the camera range,
+/// and at most about `4 × MAX_CELLS` slots in the box (checked before anything is allocated).
+fn check_size(area: f64, box_m2: f64, range_m: f64) -> Result<(), PlacementError> {
+    let max_area = MAX_CELLS as f64 * range_m * range_m;
+    let max_box = 4.0 * max_area;
+    if area > max_area || box_m2 > max_box || !box_m2.is_finite() {
+        return Err(PlacementError::TargetTooLarge {
+            area_km2: area / 1e6,
+            box_km2: box_m2 / 1e6,
+            range_m,
+            max_km2: max_area / 1e6,
+            max_box_km2: max_box / 1e6,
+        });
+    }
+    Ok(())
+}
+
+fn discretise(
+    target: &MultiPolygon,
+    area: f64,
+    range_m: f64,
+) -> Result<Option<Cells>, PlacementError> {
+    let Some(bbox) = target.bounding_rect() else {
+        return Ok(None);
+    };
     let frame = LocalFrame::new(bbox.center().x, bbox.center().y);
     let [x0, y0] = frame.project(bbox.min().x, bbox.min().y);
     let [x1, y1] = frame.project(bbox.max().x, bbox.max().y);
+    check_size(area, (x1 - x0) * (y1 - y0), range_m)?;
     let cell_m = cell_side(area, (x1 - x0) * (y1 - y0), range_m);
     let nx = to_usize(((x1 - x0) / cell_m).ceil()).max(1);
     let ny = to_usize(((y1 - y0) / cell_m).ceil()).max(1);
@@ -532,19 +578,22 @@ fn discretise(target: &MultiPolygon, area: f64, range_m: f64) -> Option<Cells> {
         centre: Vec::new(),
     };
     for j in 0..ny {
+        checkpoint()?;
         let y = y0 + (j as f64 + 0.5) * cell_m;
         for i in 0..nx {
             let x = x0 + (i as f64 + 0.5) * cell_m;
             let (lon, lat) = frame.unproject([x, y]);
             let c = Coord { x: lon, y: lat };
-            if covers(target, c) {
-                cells.slot[j * nx + i] = u32::try_from(cells.centre.len()).ok()?;
+            if covers(target, c)
+                && let Ok(slot) = u32::try_from(cells.centre.len())
+            {
+                cells.slot[j * nx + i] = slot;
                 cells.centre_m.push([x, y]);
                 cells.centre.push(c);
             }
         }
     }
-    (!cells.centre.is_empty()).then_some(cells)
+    Ok((!cells.centre.is_empty()).then_some(cells))
 }
 
 /// Points every `spacing` metres along `line` (from its start), in `frame`'s metres.
@@ -582,7 +631,16 @@ impl Snapshot {
         if routes.is_empty() {
             return None;
         }
-        let mut spacing = spacing;
+        // Never more than MAX_SITE_PROBES points along the routes, however long they are.
+        let length: f64 = routes
+            .iter()
+            .flat_map(|line| line.0.windows(2))
+            .map(|w| {
+                let (a, b) = (frame.project(w[0].x, w[0].y), frame.project(w[1].x, w[1].y));
+                (b[0] - a[0]).hypot(b[1] - a[1])
+            })
+            .sum();
+        let mut spacing = spacing.max(length / MAX_SITE_PROBES as f64);
         loop {
             let mut pts = Vec::new();
             for line in &routes {
@@ -604,11 +662,13 @@ impl Snapshot {
     }
 }
 
-/// A square lattice of `spacing` metres inside the target, thinned to at most [`MAX_SITES`].
+/// A square lattice of `spacing` metres inside the target, thinned to at most [`MAX_SITES`];
+/// never more than [`MAX_SITE_PROBES`] points of the box are tried.
 fn lattice_sites(target: &MultiPolygon, cells: &Cells, spacing: f64) -> (Vec<Coord>, f64) {
     let east_end = cells.x0 + cells.nx as f64 * cells.cell_m;
     let north_end = cells.y0 + cells.ny as f64 * cells.cell_m;
-    let mut spacing = spacing;
+    let box_m2 = (east_end - cells.x0) * (north_end - cells.y0);
+    let mut spacing = spacing.max((box_m2 / MAX_SITE_PROBES as f64).sqrt());
     loop {
         let mut sites = Vec::new();
         let mut north = cells.y0 + spacing / 2.0;
@@ -684,7 +744,7 @@ impl Snapshot {
         let target_m2 = area_m2(target);
         let bbox = target.bounding_rect().ok_or(PlacementError::EmptyTarget)?;
         let cells =
-            discretise(target, target_m2, spec.range_m).ok_or(PlacementError::EmptyTarget)?;
+            discretise(target, target_m2, spec.range_m)?.ok_or(PlacementError::EmptyTarget)?;
         let n = cells.centre.len();
         let cell_m2 = cells.cell_m * cells.cell_m;
 
@@ -751,6 +811,7 @@ impl Snapshot {
         let mut site_of: Vec<u32> = Vec::new();
         let mut per_azimuth: Vec<Vec<u32>> = vec![Vec::new(); azimuths.len()];
         for (s, &site) in sites.iter().enumerate() {
+            checkpoint()?;
             let here = cells.frame.project(site.x, site.y);
             let probe = spec.camera(site, 0.0);
             let (_, far) = probe.ground_span_m();
@@ -1311,6 +1372,63 @@ mod tests {
         let p = snapshot.place_cameras(&request).expect("lattice");
         assert_eq!(p.site_source, SiteSource::Lattice);
         assert!(p.sites >= 1);
+    }
+
+    #[test]
+    fn targets_beyond_the_cell_budget_are_refused_before_any_work() {
+        let snapshot = Snapshot::build(Dataset::default(), 1);
+        // 100 km × 100 km for 50 m cameras: 10,000 km² > 200,000 × 50² m² = 500 km².
+        let mut request = PlacementRequest::new(MultiPolygon(vec![square(0.0, 0.0, 100_000.0)]), 3);
+        let e = snapshot.place_cameras(&request).expect_err("too large");
+        assert_eq!(e.field(), "target");
+        let PlacementError::TargetTooLarge { max_km2, .. } = e else {
+            panic!("{e:?}");
+        };
+        assert!((max_km2 - 500.0).abs() < 1e-6, "{max_km2}");
+        assert!(e.to_string().contains("narrow the target"), "{e}");
+        // A thin diagonal strip: 17 km² in a box of a million km². Refused too.
+        request.target = MultiPolygon(vec![Polygon::new(
+            LineString::from(vec![
+                (0.0, 0.0),
+                (10.0, 10.0),
+                (10.0, 10.0001),
+                (0.0, 0.0001),
+                (0.0, 0.0),
+            ]),
+            vec![],
+        )]);
+        assert!(matches!(
+            snapshot.place_cameras(&request),
+            Err(PlacementError::TargetTooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn a_lattice_never_tries_more_than_its_probe_budget() {
+        // 20 km × 20 km (400 km², under the 500 km² limit of 50 m cameras) at 10 m spacing
+        // would be 4,000,000 lattice points; the spacing starts wide enough for 1,000,000.
+        let snapshot = Snapshot::build(Dataset::default(), 1);
+        let mut request = PlacementRequest::new(MultiPolygon(vec![square(0.0, 0.0, 20_000.0)]), 1);
+        request.spacing_m = 10.0;
+        let p = snapshot.place_cameras(&request).expect("placement");
+        assert_eq!(p.site_source, SiteSource::Lattice);
+        assert!(p.sites <= MAX_SITES, "{}", p.sites);
+        assert!(
+            p.spacing_m >= (4.0e8 / MAX_SITE_PROBES as f64).sqrt(),
+            "{}",
+            p.spacing_m
+        );
+    }
+
+    #[test]
+    fn placement_stops_when_its_budget_is_spent() {
+        let snapshot = Snapshot::build(Dataset::default(), 1);
+        let request = PlacementRequest::new(MultiPolygon(vec![square(0.0, 0.0, 400.0)]), 1);
+        let spent = crate::domain::work::Budget::new(Duration::ZERO);
+        assert!(matches!(
+            spent.run(|| snapshot.place_cameras(&request)),
+            Err(PlacementError::Interrupted(Interrupted::Deadline(_)))
+        ));
     }
 
     /// The largest sample village, k = 10, with the default sites and with the most sites

@@ -77,7 +77,7 @@ fn decode<T: Item>(row: &LayerRow) -> DomainResult<T> {
         .map(geojson::Geometry::from_str)
         .transpose()
         .map_err(|e| DomainError::new("geometry", e.to_string()))?;
-    item.set_geometry(geometry.as_ref())?;
+    item.set_stored_geometry(geometry.as_ref())?;
     Ok(item)
 }
 
@@ -241,4 +241,38 @@ pub fn token_from_row(
         source,
     })?;
     Ok(super::TokenRecord { hash, name, role })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_areas_are_not_checked_for_validity_again() {
+        // A bow-tie could never have been written; were one stored, loading it must not pay
+        // for a validity check (it took minutes for big polygons at start-up).
+        let row = LayerRow {
+            key: "K9".into(),
+            geometry: Some(
+                r#"{"type":"Polygon","coordinates":[[[120,29],[120.01,29.01],[120.01,29],[120,29.01],[120,29]]]}"#
+                    .into(),
+            ),
+            props: r#"{"id":"K9","name":"x","category":"urban_village","listed_date":"2026-01-01","deadline":"2026-06-30","status":"listed"}"#.into(),
+        };
+        let AnyItem::KeyArea(k) = decode_row(Layer::KeyArea, &row).expect("loads") else {
+            panic!("a key area");
+        };
+        assert_eq!(k.area.0[0].exterior().0.len(), 5);
+        // The same geometry through the write path is refused.
+        assert!(KeyArea::from_feature(&k.to_feature()).is_err());
+        // The structure is still checked: an open ring does not load.
+        let open = LayerRow {
+            geometry: Some(
+                r#"{"type":"Polygon","coordinates":[[[120,29],[120.01,29.01],[120.01,29],[120,29.01]]]}"#
+                    .into(),
+            ),
+            ..row
+        };
+        assert!(decode_row(Layer::KeyArea, &open).is_err());
+    }
 }

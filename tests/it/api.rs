@@ -821,3 +821,71 @@ both_backends!(
     concurrent_edits,
     two_planners_drawing_overlapping_grids_at_once_get_one_each
 );
+
+/// A ring of `n` vertices around (120.03, 29.03), 50 m across, with a small zig-zag.
+fn dense_ring(n: usize) -> Vec<[f64; 2]> {
+    let mut ring: Vec<[f64; 2]> = (0..n)
+        .map(|i| {
+            let t = i as f64 / n as f64 * std::f64::consts::TAU;
+            let r = 0.00025 * (1.0 + 0.01 * (i % 2) as f64);
+            [120.03 + r * t.cos(), 29.03 + r * t.sin()]
+        })
+        .collect();
+    ring.push(ring[0]);
+    ring
+}
+
+/// The probe's 99,990-vertex obstacle took 96 s to validate on the request thread, and as
+/// long again at every start-up. Now it is written, read back and loaded by a fresh service.
+async fn a_hundred_thousand_vertex_obstacle_is_written_and_loaded(app: &TestApp) {
+    let feature = json!({
+        "type": "Feature",
+        "properties": {"id": "OBIG", "kind": "building", "height_m": 12.0},
+        "geometry": {"type": "Polygon", "coordinates": [dense_ring(99_990)]}
+    });
+    let (status, _, body) = app
+        .call(
+            "POST",
+            "/api/v1/obstacles",
+            Some(Role::Planner),
+            Some(feature),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    // Invalid at that size is still refused, with where.
+    let mut bow = dense_ring(99_990);
+    bow.swap(10, 50_000);
+    let feature = json!({
+        "type": "Feature",
+        "properties": {"id": "OBAD", "kind": "building"},
+        "geometry": {"type": "Polygon", "coordinates": [bow]}
+    });
+    let (status, _, problem) = app
+        .call(
+            "POST",
+            "/api/v1/obstacles",
+            Some(Role::Planner),
+            Some(feature),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("self-intersection near"),
+        "{problem}"
+    );
+    let restarted = safegrid::service::Service::start(app.service.store().clone())
+        .await
+        .expect("restarts");
+    let snapshot = restarted.snapshot();
+    let stored = snapshot.obstacles.get("OBIG").expect("loaded");
+    assert_eq!(stored.shape.edges().count(), 99_990);
+    assert!(snapshot.obstacles.get("OBAD").is_none());
+}
+
+both_backends!(
+    big_obstacle_written_and_loaded,
+    a_hundred_thousand_vertex_obstacle_is_written_and_loaded
+);

@@ -18,6 +18,7 @@ mod postgis_agreement;
 mod raster_exact;
 mod reshape;
 mod shapefile;
+mod shutdown;
 mod store;
 mod tiles;
 mod transfer;

@@ -201,6 +201,82 @@ async fn request_errors_name_their_field(app: &TestApp) {
     }
 }
 
+/// A probe of the release build found that these targets built candidate sites until the
+/// process died (8 GiB asked for in one allocation); each is now refused before any work.
+async fn targets_beyond_the_budget_are_refused_with_how_to_narrow_them(app: &TestApp) {
+    let polygon = |ring: Vec<[f64; 2]>| json!({"type": "Polygon", "coordinates": [ring]});
+    let cases = [
+        (
+            "across the 180° meridian",
+            polygon(vec![
+                [179.9, 29.0],
+                [-179.9, 29.0],
+                [-179.9, 29.1],
+                [179.9, 29.1],
+                [179.9, 29.0],
+            ]),
+            json!({}),
+            "crosses the 180° meridian",
+        ),
+        (
+            "the world",
+            polygon(vec![
+                [-180.0, -85.0],
+                [180.0, -85.0],
+                [180.0, 85.0],
+                [-180.0, 85.0],
+                [-180.0, -85.0],
+            ]),
+            json!({}),
+            "crosses the 180° meridian",
+        ),
+        (
+            "another city",
+            polygon(rect(116.3, 39.9, 116.4, 40.0)),
+            json!({}),
+            "outside the city",
+        ),
+        (
+            "the whole county for 10 m cameras",
+            polygon(rect(120.0, 29.0, 120.1, 29.1)),
+            json!({"range_m": 10}),
+            "narrow the target",
+        ),
+    ];
+    for (what, geometry, camera, says) in cases {
+        let body =
+            json!({"target": {"geometry": geometry}, "k": 3, "spacing_m": 10, "camera": camera});
+        let (status, ctype, problem) = app
+            .call("POST", PLACEMENT, Some(Role::Planner), Some(body))
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{what}: {problem}"
+        );
+        assert_eq!(ctype, "application/problem+json");
+        assert!(
+            problem["field"]
+                .as_str()
+                .expect("field")
+                .starts_with("target"),
+            "{what}: {problem}"
+        );
+        let detail = problem["detail"].as_str().expect("detail");
+        assert!(detail.contains(says), "{what}: {detail}");
+    }
+    // The service is still there and still plans a target of the right size.
+    let (status, _, problem) = app
+        .call(
+            "POST",
+            PLACEMENT,
+            Some(Role::Planner),
+            Some(json!({"target": {"geometry": around_camera()}, "k": 1})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{problem}");
+}
+
 async fn only_planners_rectification_and_admins_may_ask(app: &TestApp) {
     let body = json!({"target": {"key_area": "K1"}, "k": 1});
     let (status, _, _) = app.call("POST", PLACEMENT, None, Some(body.clone())).await;
@@ -234,4 +310,8 @@ both_backends!(
 both_backends!(
     placement_only_planners_rectification_and_admins_may_ask,
     only_planners_rectification_and_admins_may_ask
+);
+both_backends!(
+    placement_targets_beyond_the_budget_are_refused_with_how_to_narrow_them,
+    targets_beyond_the_budget_are_refused_with_how_to_narrow_them
 );
