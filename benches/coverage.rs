@@ -123,7 +123,7 @@ fn measure_ours(sample: &Dataset) -> (Ours, Snapshot) {
         "safegrid with polygons cached: {:.2} s",
         polygons_cached.as_secs_f64()
     );
-    let grids = snapshot.grids.items();
+    let grids: Vec<&safegrid::domain::Grid> = snapshot.grids.iter().collect();
     let shapes: std::sync::Arc<CameraShapes> = snapshot.camera_shapes();
     let mut single = Vec::new();
     for &i in &single_sample(grids.len()) {
@@ -289,7 +289,7 @@ async fn postgis_in(url: &str, snapshot: &Snapshot) -> anyhow::Result<Theirs> {
     let version: String = sqlx::query_scalar("select postgis_lib_version()")
         .fetch_one(&mut conn)
         .await?;
-    let grids = snapshot.grids.items();
+    let grids: Vec<&safegrid::domain::Grid> = snapshot.grids.iter().collect();
     sqlx::query(
         "insert into t_grid select code, st_multi(st_setsrid(st_geomfromgeojson(geom), 4326))
            from unnest($1::text[], $2::text[]) as t(code, geom)",
@@ -306,7 +306,7 @@ async fn postgis_in(url: &str, snapshot: &Snapshot) -> anyhow::Result<Theirs> {
     // The online cameras' visible polygons, exactly as safegrid uses them.
     let shapes = snapshot.camera_shapes();
     let (mut codes, mut geoms) = (Vec::new(), Vec::new());
-    for (i, camera) in snapshot.cameras.items().iter().enumerate() {
+    for (i, camera) in snapshot.cameras.iter().enumerate() {
         if let Some(s) = shapes.get(i).filter(|s| s.online) {
             codes.push(camera.code.clone());
             geoms.push(area_to_geojson(&s.area).to_string());

@@ -48,7 +48,7 @@ fn main() {
     table.row(
         &format!(
             "camera visible polygons, {} cameras (ms)",
-            snapshot.cameras.items().len()
+            snapshot.cameras.len()
         ),
         ms(shapes),
         None,
@@ -56,7 +56,6 @@ fn main() {
 
     let village = snapshot
         .regions
-        .items()
         .iter()
         .filter(|r| r.level() == RegionLevel::Village)
         .max_by(|a, b| area_m2(&a.area).total_cmp(&area_m2(&b.area)))
@@ -93,7 +92,7 @@ fn main() {
     );
 
     eprintln!("grids…");
-    let grids = snapshot.grids.items().iter().step_by(SAMPLE_STEP);
+    let grids = snapshot.grids.iter().step_by(SAMPLE_STEP);
     let (times, lazy, plain) = sweep(&snapshot, grids.map(|g| &g.area), 5);
     table.quantiles(
         &format!("one grid, k = 5 ({} grids)", times.len()),
@@ -102,11 +101,7 @@ fn main() {
         plain,
     );
     eprintln!("key areas…");
-    let (times, lazy, plain) = sweep(
-        &snapshot,
-        snapshot.key_areas.items().iter().map(|k| &k.area),
-        3,
-    );
+    let (times, lazy, plain) = sweep(&snapshot, snapshot.key_areas.iter().map(|k| &k.area), 3);
     table.quantiles(
         &format!("one key area, k = 3 ({} key areas)", times.len()),
         &times,

@@ -250,8 +250,8 @@ async fn import(store: Arc<dyn Store>, args: ImportArgs) -> anyhow::Result<ExitC
         let snapshot = service.snapshot();
         let review = camera_import::review(
             &mut rows,
-            snapshot.cameras.items(),
-            &camera_import::city_codes(snapshot.regions.items()),
+            &snapshot.cameras.iter().collect::<Vec<_>>(),
+            &camera_import::city_codes(snapshot.regions.iter()),
         );
         for d in &review.duplicates {
             eprintln!(

@@ -106,14 +106,12 @@ where
 {
     match bbox {
         None => {
-            let items = index.items();
-            let page = items
-                .iter()
-                .skip(offset)
+            let page = index
+                .iter_from(offset)
                 .take(limit)
                 .map(Item::to_feature)
                 .collect();
-            (items.len(), page)
+            (index.len(), page)
         }
         Some(rect) => page_from(index.within(rect), offset, limit),
     }
@@ -295,7 +293,6 @@ pub async fn grid_history(
     let snapshot = state.service.snapshot();
     let features: Vec<JsonValue> = snapshot
         .grid_history
-        .items()
         .iter()
         .filter(|v| v.grid.code == code)
         .map(|v| {

@@ -343,7 +343,6 @@ impl Times {
         }
         let grid_valid_from = snapshot
             .grid_history
-            .items()
             .iter()
             .filter(|v| v.valid_to.is_none())
             .map(|v| (v.grid.code.clone(), v.valid_from))
@@ -435,7 +434,7 @@ macro_rules! on_layer {
 fn extent_of<T: Served>(index: &LayerIndex<T>, times: &Times) -> (Option<Rect>, Option<Interval>) {
     let mut bbox: Option<Rect> = None;
     let mut time: Option<Interval> = None;
-    for item in index.items() {
+    for item in index.iter() {
         if let Some(b) = item.bounds() {
             bbox = Some(bbox.map_or(b, |a| rect_hull(a, b)));
         }
@@ -460,7 +459,7 @@ fn select<T: Served>(
     };
     let (offset, limit) = (query.offset, query.limit);
     match query.rects[..] {
-        [] => page_from(index.items().iter().filter(|i| in_time(i)), offset, limit),
+        [] => page_from(index.iter().filter(|i| in_time(i)), offset, limit),
         [rect] => page_from(
             index
                 .within(rect)
@@ -472,7 +471,7 @@ fn select<T: Served>(
         // Across the antimeridian: rare, so a scan in key order rather than two index queries
         // to merge.
         _ => page_from(
-            index.items().iter().filter(|i| {
+            index.iter().filter(|i| {
                 query
                     .rects
                     .iter()

@@ -216,8 +216,8 @@ async fn import_layer(
         let snapshot = state.service.snapshot();
         io::camera_import::review(
             &mut rows,
-            snapshot.cameras.items(),
-            &io::camera_import::city_codes(snapshot.regions.items()),
+            &snapshot.cameras.iter().collect::<Vec<_>>(),
+            &io::camera_import::city_codes(snapshot.regions.iter()),
         )
     });
     let total = rows.len();

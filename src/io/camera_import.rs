@@ -666,7 +666,8 @@ pub struct Review {
 /// prefixes of all its codes). Empty when there is no region: then only the code's structure
 /// is checked.
 #[must_use]
-pub fn city_codes(regions: &[Region]) -> Vec<String> {
+pub fn city_codes<'a>(regions: impl IntoIterator<Item = &'a Region>) -> Vec<String> {
+    let regions: Vec<&Region> = regions.into_iter().collect();
     let mut codes: Vec<String> = regions
         .iter()
         .filter(|r| r.code.len() == 6)
@@ -705,7 +706,7 @@ fn same_way(a: &Camera, b: &Camera) -> bool {
 /// and reporting: codes already in `existing` (the import replaces them), and near duplicates
 /// (within 1 m, azimuths within ±5° or both panoramic) among the rows and against `existing`
 /// cameras that the import does not replace.
-pub fn review(rows: &mut [ParsedRow], existing: &[Camera], cities: &[String]) -> Review {
+pub fn review(rows: &mut [ParsedRow], existing: &[&Camera], cities: &[String]) -> Review {
     let mut first_at: HashMap<String, usize> = HashMap::new();
     let mut clash: Vec<(usize, usize)> = Vec::new();
     for (i, row) in rows.iter_mut().enumerate() {
@@ -747,7 +748,7 @@ pub fn review(rows: &mut [ParsedRow], existing: &[Camera], cities: &[String]) ->
             _ => None,
         })
         .collect();
-    let by_code: HashMap<&str, &Camera> = existing.iter().map(|c| (c.code.as_str(), c)).collect();
+    let by_code: HashMap<&str, &Camera> = existing.iter().map(|c| (c.code.as_str(), *c)).collect();
     let mut review = Review {
         replaces: new
             .iter()
@@ -768,7 +769,7 @@ pub fn review(rows: &mut [ParsedRow], existing: &[Camera], cities: &[String]) ->
     let replaced: std::collections::HashSet<&str> =
         new.iter().map(|(_, c)| c.code.as_str()).collect();
     let mut grid: HashMap<(i64, i64), Vec<(&str, &Camera)>> = HashMap::new();
-    for c in existing
+    for &c in existing
         .iter()
         .filter(|c| !replaced.contains(c.code.as_str()))
     {

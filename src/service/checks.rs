@@ -155,7 +155,6 @@ fn check_delete(snapshot: &Snapshot, layer: Layer, key: &str) -> ServiceResult<(
         Layer::Region => {
             let children: Vec<&str> = snapshot
                 .regions
-                .items()
                 .iter()
                 .filter(|r| r.parent_code.as_deref() == Some(key))
                 .map(|r| r.code.as_str())
@@ -163,7 +162,6 @@ fn check_delete(snapshot: &Snapshot, layer: Layer, key: &str) -> ServiceResult<(
                 .collect();
             let grids = snapshot
                 .grids
-                .items()
                 .iter()
                 .filter(|g| g.community_code() == key)
                 .count();
@@ -192,7 +190,6 @@ fn check_delete(snapshot: &Snapshot, layer: Layer, key: &str) -> ServiceResult<(
             }
             let micro: Vec<&str> = snapshot
                 .grids
-                .items()
                 .iter()
                 .filter(|g| g.parent_code.as_deref() == Some(key))
                 .map(|g| g.code.as_str())

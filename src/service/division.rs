@@ -212,7 +212,6 @@ fn plan(current: &Snapshot, request: &DivisionAccept) -> EditResult<Plan> {
     let frame = frame_of(&village.area);
     let old: Vec<&Grid> = current
         .grids
-        .items()
         .iter()
         .filter(|g| g.community_code() == code && g.parent_code.is_none())
         .collect();
@@ -461,7 +460,7 @@ fn new_codes(
             }
             .into());
         }
-        if current.grids.get(c).is_none() && current.grid_history.get(c).is_some() {
+        if current.grids.get(c).is_none() && current.grid_history.has_key_prefix(&format!("{c}@")) {
             return Err(ServiceError::Conflict {
                 field,
                 message: format!("`{c}` was the code of a retired grid and codes are not reused"),
@@ -596,7 +595,7 @@ fn move_micro_grids(
 ) -> EditResult<(Vec<Grid>, Vec<MicroGridMove>)> {
     let mut moved = Vec::new();
     let mut moves = Vec::new();
-    for micro in current.grids.items() {
+    for micro in current.grids.iter() {
         let Some(parent) = micro.parent_code.as_deref() else {
             continue;
         };

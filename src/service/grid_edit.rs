@@ -360,7 +360,6 @@ impl Service {
         let mut moved_micro = Vec::new();
         for micro in current
             .grids
-            .items()
             .iter()
             .filter(|g| g.parent_code.as_deref() == Some(code))
         {
@@ -523,7 +522,7 @@ impl Service {
 
         let mut micro_grids = Vec::new();
         let mut moved_micro = Vec::new();
-        for micro in current.grids.items() {
+        for micro in current.grids.iter() {
             if micro.parent_code.as_deref().is_some_and(is_retired) {
                 let mut moved = micro.clone();
                 moved.parent_code = Some(keep.to_owned());

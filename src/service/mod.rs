@@ -8,6 +8,8 @@
 
 pub mod camera_health;
 mod checks;
+mod commit;
+mod compactor;
 pub mod coverage_report;
 pub mod division;
 pub mod grid_edit;
@@ -94,21 +96,34 @@ pub struct WriteReport {
 #[derive(Debug)]
 pub struct Service {
     store: Arc<dyn Store>,
-    snapshot: ArcSwap<Snapshot>,
-    writer: tokio::sync::Mutex<()>,
+    snapshot: Arc<ArcSwap<Snapshot>>,
+    /// Held while changes are checked, committed and published: one writer at a time.
+    writer: Arc<tokio::sync::Mutex<()>>,
+    /// Single writes waiting for the next group commit ([`commit`]).
+    queue: Arc<commit::GroupQueue>,
+    /// Wakes the compactor after a publish that left a layer due for compaction.
+    compactor: Arc<tokio::sync::Notify>,
 }
 
 impl Service {
-    /// Loads everything from the store and builds the index.
+    /// Loads everything from the store and builds the index; starts the compactor, which
+    /// rebuilds the base of a layer index off the write path once its delta has grown
+    /// ([`compactor`]).
     ///
     /// # Errors
     /// Store failures.
     pub async fn start(store: Arc<dyn Store>) -> ServiceResult<Self> {
         let data = store.load().await?;
+        let snapshot = Arc::new(ArcSwap::from_pointee(Snapshot::build(data, 1)));
+        let writer = Arc::new(tokio::sync::Mutex::new(()));
+        let compactor = Arc::new(tokio::sync::Notify::new());
+        compactor::spawn(&snapshot, &writer, &compactor);
         Ok(Self {
             store,
-            snapshot: ArcSwap::from_pointee(Snapshot::build(data, 1)),
-            writer: tokio::sync::Mutex::new(()),
+            snapshot,
+            writer,
+            queue: Arc::default(),
+            compactor,
         })
     }
 
@@ -124,6 +139,23 @@ impl Service {
         self.snapshot.load_full()
     }
 
+    /// What a group commit needs of the service.
+    fn committer(&self) -> commit::Committer {
+        commit::Committer {
+            store: self.store.clone(),
+            snapshot: self.snapshot.clone(),
+            writer: self.writer.clone(),
+            queue: self.queue.clone(),
+            compactor: self.compactor.clone(),
+        }
+    }
+
+    /// Publishes `next` (the caller holds the writer lock) and wakes the compactor when a
+    /// layer index is due.
+    fn publish(&self, next: Arc<Snapshot>) {
+        self.committer().publish(next);
+    }
+
     /// Re-reads everything from the store and publishes it (after a bulk import or a seed).
     ///
     /// # Errors
@@ -132,8 +164,7 @@ impl Service {
         let _guard = self.writer.lock().await;
         let data = self.store.load().await?;
         let version = self.snapshot.load().version + 1;
-        self.snapshot
-            .store(Arc::new(Snapshot::build(data, version)));
+        self.publish(Arc::new(Snapshot::build(data, version)));
         Ok(())
     }
 
@@ -202,28 +233,17 @@ impl Service {
         } else {
             None
         };
-        self.snapshot
-            .store(Arc::new(current.with_changes(&items, &[], history)));
+        self.publish(Arc::new(current.with_changes(&items, &[], history)));
         Ok(n)
     }
 
-    /// Validates one change against the current snapshot, commits it in one transaction and
-    /// publishes the next snapshot.
+    /// One write, committed with whatever other single writes arrive meanwhile: the group
+    /// shares one transaction and one fsync, each write still succeeding or failing on its
+    /// own ([`commit`]). Answers only once the commit is durable.
     async fn write(&self, change: Change) -> ServiceResult<WriteReport> {
-        let _guard = self.writer.lock().await;
-        let current = self.snapshot.load_full();
-        checks::check_change(&current, &change)?;
-        let (puts, deletes) = match &change {
-            Change::Insert(i) | Change::Replace(i) | Change::Put(i) => (vec![i.clone()], vec![]),
-            Change::Delete(l, k) => (vec![], vec![(*l, k.clone())]),
-        };
-        let next = current.with_changes(&puts, &deletes, None);
-        let changes = [change];
-        let next = self.commit(&changes, next).await?;
-        let [change] = changes;
-        Ok(WriteReport {
-            gaps: grid_gaps(&next, &current, &change),
-        })
+        let waiting = self.queue.push(change);
+        tokio::spawn(self.committer().drain());
+        waiting.answer().await
     }
 
     /// Commits `changes` in one transaction (grid changes open and close versions), then
@@ -235,7 +255,7 @@ impl Service {
             next.grid_history = Arc::new(LayerIndex::new(self.store.grid_versions().await?));
         }
         let next = Arc::new(next);
-        self.snapshot.store(next.clone());
+        self.publish(next.clone());
         Ok(next)
     }
 }

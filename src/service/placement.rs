@@ -62,13 +62,7 @@ fn check_in_city(snapshot: &Snapshot, area: &MultiPolygon) -> Result<(), AdviceE
             bbox.max().x
         )));
     }
-    let Some(city) = rect_union(
-        snapshot
-            .regions
-            .items()
-            .iter()
-            .filter_map(Spatial::envelope),
-    ) else {
+    let Some(city) = rect_union(snapshot.regions.iter().filter_map(Spatial::envelope)) else {
         return Ok(());
     };
     let inside = bbox.min().x >= city.min().x - CITY_MARGIN_DEG

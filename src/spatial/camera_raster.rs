@@ -11,13 +11,13 @@
 //! # Units
 //! WGS84 degrees; [`CELL_M`] and ranges in metres; angles in degrees clockwise from north.
 
-use geo::Coord;
+use geo::{Coord, Rect};
 
 use crate::domain::Camera;
 
-use super::index::{Spatial, rect_union};
+use super::index::{LayerIndex, Spatial, rect_union};
 use super::measure::{LocalFrame, angle_diff_deg};
-use super::raster::{BlockMask, to_index};
+use super::tiling::{TILE, Tiles, Tiling};
 
 /// Target cell size in metres.
 pub const CELL_M: f64 = 40.0;
@@ -26,119 +26,146 @@ const MAX_CELLS: usize = 8_000_000;
 /// Angular margin for fixed cameras, in degrees.
 const ANGLE_MARGIN_DEG: f64 = 1.0;
 
-/// The raster: per cell, a slice of `cameras` given by `offsets`.
+/// The raster, in tiles ([`super::tiling`]): per cell, the slots of the cameras that may see
+/// into it.
 #[derive(Debug, Default)]
 pub struct CameraRaster {
-    origin: Coord,
-    cell: Coord,
-    nx: usize,
-    ny: usize,
-    /// `offsets[c]..offsets[c + 1]` indexes `cameras` for cell `c`.
+    tiles: Tiles<CameraTile>,
+}
+
+/// One tile's lists: `offsets[c]..offsets[c + 1]` indexes `cameras` for the tile's cell `c`.
+#[derive(Debug)]
+struct CameraTile {
     offsets: Vec<u32>,
-    /// Camera indices (into the camera layer's items), ascending within a cell.
+    /// Camera slots, ascending within a cell.
     cameras: Vec<u32>,
-    /// Which blocks of cells any camera may see into.
-    blocks: BlockMask,
 }
 
 impl CameraRaster {
-    /// Builds the raster for `cameras` (the camera layer's items).
+    /// Builds the raster for the camera layer.
     #[must_use]
-    pub fn build(cameras: &[Camera]) -> Self {
+    pub fn build(cameras: &LayerIndex<Camera>) -> Self {
         let Some(extent) = rect_union(cameras.iter().filter_map(Spatial::envelope)) else {
             return Self::default();
         };
-        let centre = extent.center();
-        let (mut dx, mut dy) = LocalFrame::new(centre.x, centre.y).metres_to_degrees(CELL_M);
-        let too_many =
-            (extent.width() / dx).ceil() * (extent.height() / dy).ceil() / MAX_CELLS as f64;
-        if too_many > 1.0 {
-            dx *= too_many.sqrt();
-            dy *= too_many.sqrt();
-        }
-        let nx = to_index((extent.width() / dx).ceil()) + 1;
-        let ny = to_index((extent.height() / dy).ceil()) + 1;
-        let mut raster = Self {
-            origin: extent.min(),
-            cell: Coord { x: dx, y: dy },
-            nx,
-            ny,
-            offsets: Vec::new(),
-            cameras: Vec::new(),
-            blocks: BlockMask::default(),
-        };
-        let mut pairs: Vec<(u32, u32)> = Vec::new();
-        for (ci, camera) in cameras.iter().enumerate() {
-            let ci = u32::try_from(ci).unwrap_or(u32::MAX);
-            raster.mark_camera(camera, ci, &mut pairs);
-        }
-        pairs.sort_unstable();
-        let mut offsets = vec![0u32; nx * ny + 1];
-        for &(cell, _) in &pairs {
-            offsets[cell as usize + 1] += 1;
-        }
-        for c in 0..nx * ny {
-            offsets[c + 1] += offsets[c];
-        }
-        raster.blocks = BlockMask::build(nx, ny, |c| offsets[c] != offsets[c + 1]);
-        raster.offsets = offsets;
-        raster.cameras = pairs.into_iter().map(|(_, cam)| cam).collect();
-        raster
-    }
-
-    fn mark_camera(&self, camera: &Camera, ci: u32, out: &mut Vec<(u32, u32)>) {
-        let Some(env) = camera.envelope() else {
-            return;
-        };
-        let c = camera.location.0;
-        let frame = LocalFrame::new(c.x, c.y);
-        // The tangent plane of the query point differs from the camera's by well under 0.1 %.
-        let reach = camera.range_m * 1.002 + 1.0;
-        let (c0, c1) = (self.col_of(env.min().x), self.col_of(env.max().x));
-        let (r0, r1) = (self.row_of(env.min().y), self.row_of(env.max().y));
-        for row in r0..=r1 {
-            for col in c0..=c1 {
-                let x0 = self.origin.x + col as f64 * self.cell.x;
-                let y0 = self.origin.y + row as f64 * self.cell.y;
-                let corners = [
-                    frame.project(x0, y0),
-                    frame.project(x0 + self.cell.x, y0),
-                    frame.project(x0 + self.cell.x, y0 + self.cell.y),
-                    frame.project(x0, y0 + self.cell.y),
-                ];
-                if !reaches(&corners, reach) {
-                    continue;
-                }
-                if !camera.is_panoramic() && !in_view(&corners, camera) {
-                    continue;
-                }
-                out.push((u32::try_from(row * self.nx + col).unwrap_or(u32::MAX), ci));
-            }
+        let tiling = Tiling::over(extent, CELL_M, MAX_CELLS);
+        Self {
+            tiles: Tiles::build(tiling, |t| build_tile(&tiling, cameras, t)),
         }
     }
 
-    fn col_of(&self, x: f64) -> usize {
-        to_index(((x - self.origin.x) / self.cell.x).floor()).min(self.nx - 1)
+    /// The raster after a change of the cameras whose envelopes (before and after the change)
+    /// are `changed`: only the tiles they touch are rebuilt. Builds anew when one leaves the
+    /// raster's extent.
+    #[must_use]
+    pub fn patched(&self, cameras: &LayerIndex<Camera>, changed: &[Rect]) -> Self {
+        let tiling = self.tiles.tiling;
+        match self
+            .tiles
+            .patched(changed, |t| build_tile(&tiling, cameras, t))
+        {
+            Some(tiles) => Self { tiles },
+            None => Self::build(cameras),
+        }
     }
 
-    fn row_of(&self, y: f64) -> usize {
-        to_index(((y - self.origin.y) / self.cell.y).floor()).min(self.ny - 1)
-    }
-
-    /// Cameras (item indices, ascending) that may see `p`.
+    /// Cameras (slots, ascending) that may see `p`.
     #[must_use]
     pub fn candidates(&self, p: Coord) -> &[u32] {
-        let fx = (p.x - self.origin.x) / self.cell.x;
-        let fy = (p.y - self.origin.y) / self.cell.y;
-        if self.offsets.is_empty() || !(fx >= 0.0 && fy >= 0.0) {
+        let tiling = &self.tiles.tiling;
+        let Some((ix, iy)) = tiling.cell_at(p) else {
             return &[];
-        }
-        let (ix, iy) = (to_index(fx), to_index(fy));
-        if ix >= self.nx || iy >= self.ny || !self.blocks.occupied(ix, iy) {
+        };
+        let (t, c) = tiling.tile_of(ix, iy);
+        let Some(tile) = self.tiles.get(t) else {
             return &[];
+        };
+        &tile.cameras[tile.offsets[c] as usize..tile.offsets[c + 1] as usize]
+    }
+}
+
+/// Whether a change from `a` to `b` leaves what the raster holds of a camera as it is: the
+/// same place and field of view (a status report changes neither).
+#[must_use]
+#[expect(clippy::float_cmp, reason = "unchanged means the very same numbers")]
+pub fn same_view(a: &Camera, b: &Camera) -> bool {
+    a.location == b.location
+        && a.azimuth_deg == b.azimuth_deg
+        && a.hfov_deg == b.hfov_deg
+        && a.range_m == b.range_m
+        && a.kind == b.kind
+}
+
+/// Builds tile `t` from the cameras whose envelope reaches into it; `None` when none sees it.
+fn build_tile(tiling: &Tiling, cameras: &LayerIndex<Camera>, t: usize) -> Option<CameraTile> {
+    let (cols, rows) = tiling.cells_of(t);
+    let mut pairs: Vec<(u32, u32)> = Vec::new();
+    for slot in cameras.slots_intersecting(tiling.tile_rect(t)) {
+        if let Some(camera) = cameras.item(slot) {
+            mark_camera(tiling, &cols, &rows, camera, slot, &mut pairs);
         }
-        let c = iy * self.nx + ix;
-        &self.cameras[self.offsets[c] as usize..self.offsets[c + 1] as usize]
+    }
+    if pairs.is_empty() {
+        return None;
+    }
+    pairs.sort_unstable();
+    let mut offsets = vec![0u32; TILE * TILE + 1];
+    for &(cell, _) in &pairs {
+        offsets[cell as usize + 1] += 1;
+    }
+    for c in 0..TILE * TILE {
+        offsets[c + 1] += offsets[c];
+    }
+    Some(CameraTile {
+        offsets,
+        cameras: pairs.into_iter().map(|(_, cam)| cam).collect(),
+    })
+}
+
+/// Lists `camera` (in `slot`) in the cells of the window `cols` × `rows` it may see into, as
+/// (cell inside the tile, slot).
+fn mark_camera(
+    tiling: &Tiling,
+    cols: &std::ops::Range<usize>,
+    rows: &std::ops::Range<usize>,
+    camera: &Camera,
+    slot: u32,
+    out: &mut Vec<(u32, u32)>,
+) {
+    let Some(env) = camera.envelope() else {
+        return;
+    };
+    let c = camera.location.0;
+    let frame = LocalFrame::new(c.x, c.y);
+    // The tangent plane of the query point differs from the camera's by well under 0.1 %.
+    let reach = camera.range_m * 1.002 + 1.0;
+    let (c0, c1) = (
+        tiling.col_of(env.min().x).max(cols.start),
+        tiling.col_of(env.max().x).min(cols.end - 1),
+    );
+    let (r0, r1) = (
+        tiling.row_of(env.min().y).max(rows.start),
+        tiling.row_of(env.max().y).min(rows.end - 1),
+    );
+    for row in r0..=r1 {
+        for col in c0..=c1 {
+            let x0 = tiling.origin.x + col as f64 * tiling.cell.x;
+            let y0 = tiling.origin.y + row as f64 * tiling.cell.y;
+            let corners = [
+                frame.project(x0, y0),
+                frame.project(x0 + tiling.cell.x, y0),
+                frame.project(x0 + tiling.cell.x, y0 + tiling.cell.y),
+                frame.project(x0, y0 + tiling.cell.y),
+            ];
+            if !reaches(&corners, reach) {
+                continue;
+            }
+            if !camera.is_panoramic() && !in_view(&corners, camera) {
+                continue;
+            }
+            let local = (row - rows.start) * TILE + (col - cols.start);
+            out.push((u32::try_from(local).unwrap_or(u32::MAX), slot));
+        }
     }
 }
 

@@ -101,7 +101,7 @@ impl CameraShape {
     }
 }
 
-/// Every camera's visible polygon, by the camera's position in `snapshot.cameras.items()`.
+/// Every camera's visible polygon, by the camera's slot in `snapshot.cameras`.
 #[derive(Debug, Default)]
 pub struct CameraShapes {
     shapes: Vec<Option<CameraShape>>,
@@ -114,15 +114,14 @@ impl CameraShapes {
     #[must_use]
     pub fn build(snapshot: &Snapshot) -> Self {
         let start = Instant::now();
-        let cameras = snapshot.cameras.items();
-        let shapes = parallel_map(cameras.len(), |i| camera_shape(snapshot, i));
+        let shapes = parallel_map(snapshot.cameras.slot_count(), |i| camera_shape(snapshot, i));
         Self {
             shapes,
             built_in: start.elapsed(),
         }
     }
 
-    /// The shape of the camera at position `i`.
+    /// The shape of the camera in slot `i`.
     #[must_use]
     pub fn get(&self, i: usize) -> Option<&CameraShape> {
         self.shapes.get(i).and_then(Option::as_ref)
@@ -130,7 +129,7 @@ impl CameraShapes {
 }
 
 fn camera_shape(snapshot: &Snapshot, i: usize) -> Option<CameraShape> {
-    let camera = &snapshot.cameras.items()[i];
+    let camera = snapshot.cameras.item(u32::try_from(i).ok()?)?;
     let coverage = snapshot.camera_coverage(camera);
     CameraShape::new(camera.status == CameraStatus::Online, coverage.area)
 }
@@ -737,7 +736,6 @@ impl Snapshot {
         match layer {
             CoverageLayer::Grids => self
                 .grids
-                .items()
                 .iter()
                 .map(|g| {
                     (
@@ -755,7 +753,6 @@ impl Snapshot {
                     RegionLevel::Village
                 };
                 self.regions
-                    .items()
                     .iter()
                     .filter(|r| r.level() == level)
                     .map(|r| {
@@ -770,7 +767,6 @@ impl Snapshot {
             }
             CoverageLayer::KeyAreas => self
                 .key_areas
-                .items()
                 .iter()
                 .map(|k| {
                     (
@@ -783,7 +779,6 @@ impl Snapshot {
                 .collect(),
             CoverageLayer::PatrolRoutes => self
                 .patrol_routes
-                .items()
                 .iter()
                 .map(|r| (r.id.as_str(), r.name.as_str(), None, Target::Line(&r.line)))
                 .collect(),
@@ -833,7 +828,7 @@ impl Snapshot {
     /// The shapes of the cameras whose reach meets `bbox`, with their positions.
     fn candidates<'s>(&self, bbox: Rect, shapes: &'s CameraShapes) -> Vec<(u32, &'s CameraShape)> {
         self.cameras
-            .positions_intersecting(bbox)
+            .slots_intersecting(bbox)
             .filter_map(|i| shapes.get(i as usize).map(|s| (i, s)))
             .collect()
     }
@@ -865,7 +860,7 @@ impl Snapshot {
             .bbox()
             .map(|b| {
                 self.cameras
-                    .positions_intersecting(b)
+                    .slots_intersecting(b)
                     .filter_map(|i| camera_shape(self, i as usize))
                     .collect()
             })

@@ -1265,7 +1265,6 @@ mod tests {
         let village = snapshot.regions.get("330783001014").expect("village");
         let in_village: Vec<&Building> = snapshot
             .buildings
-            .items()
             .iter()
             .filter(|b| snapshot.holds(village, b.location.0))
             .collect();
@@ -1312,7 +1311,7 @@ mod tests {
         ];
         let after = snapshot.with_changes(&items, &old, None);
         assert_eq!(after.gaps_in("330783001014", None), Vec::new());
-        for g in after.grids.items() {
+        for g in after.grids.iter() {
             assert_eq!(after.sibling_overlaps(g), Vec::new(), "{}", g.code);
         }
         let s = &proposal.summary;

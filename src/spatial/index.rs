@@ -1,7 +1,27 @@
-//! A keyed, spatially indexed collection of one layer's items: an id index beside an R-tree of
-//! envelopes (as tile38 keeps both per collection). rstar types stay inside this module.
+//! A keyed, spatially indexed collection of one layer's items that takes changes at the cost
+//! of what they change: an id index beside an R-tree of envelopes (as tile38 keeps both per
+//! collection), both persistent, so that publishing a change copies no layer.
+//!
+//! # Design
+//! - **Slots.** Every item lives in a slot, a stable `u32` that side tables (the rasters, the
+//!   camera polygons) keep instead of the item: a replaced item keeps its slot, a new one takes
+//!   the next, a deleted one leaves its slot empty. Slots are an `imbl::Vector` (an RRB tree):
+//!   a change copies the one path to its slot, `O(log n)`, and shares the rest.
+//! - **Keys.** An `imbl::OrdMap` from key to slot (a persistent B-tree) answers `get` and
+//!   lists the items in key order for paging.
+//! - **Space.** A base R-tree, bulk-loaded, holds the envelopes as they were at a past
+//!   generation; a small delta R-tree holds the current envelopes of the slots changed since,
+//!   and those slots' base entries are ignored. A change rebuilds only the delta
+//!   (`O(d log d)` for `d` changed slots). Once the delta outgrows [`LayerIndex::needs_compaction`],
+//!   the service builds a new base from a snapshot off the write path
+//!   ([`LayerIndex::compacted`], `O(n log n)`) and installs it ([`LayerIndex::with_base`]),
+//!   keeping in the delta what changed meanwhile.
+//!
+//! Readers hold an immutable index and never lock; every change returns a new index sharing
+//! almost everything with the old. rstar and imbl types stay inside this module.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::sync::Arc;
 
 use geo::{BoundingRect, Coord, Intersects, Rect};
 use rstar::primitives::{GeomWithData, Rectangle};
@@ -14,8 +34,13 @@ use crate::domain::{
 
 use super::measure::LocalFrame;
 
-/// What the R-tree stores for an item: its envelope and its position in the item vector.
+/// What the R-trees store for an item: its envelope and its slot.
 type Entry = GeomWithData<Rectangle<[f64; 2]>, u32>;
+
+/// Fewest changed slots that make a compaction worth it.
+const MIN_DELTA: usize = 1_024;
+/// Most changed slots kept in the delta before a compaction is due, whatever the layer size.
+const MAX_DELTA: usize = 16_384;
 
 /// An item that may have a bounding box to index.
 pub trait Spatial {
@@ -29,22 +54,50 @@ pub trait Spatial {
     }
 }
 
-/// Items of one layer, sorted by key, with an id index and an R-tree of envelopes.
+/// Items of one layer in stable slots, with a key index and an R-tree of envelopes.
 #[derive(Debug)]
 pub struct LayerIndex<T> {
-    items: Vec<T>,
-    by_key: HashMap<String, u32>,
-    tree: RTree<Entry>,
+    slots: imbl::Vector<Option<Arc<T>>>,
+    by_key: imbl::OrdMap<String, u32>,
+    base: Arc<RTree<Entry>>,
+    /// Current envelopes of the slots changed since the base was built.
+    delta: Arc<RTree<Entry>>,
+    /// Slots changed since the base was built, with the generation of their last change.
+    changed: imbl::OrdMap<u32, u64>,
+    generation: u64,
+}
+
+impl<T> Clone for LayerIndex<T> {
+    fn clone(&self) -> Self {
+        Self {
+            slots: self.slots.clone(),
+            by_key: self.by_key.clone(),
+            base: self.base.clone(),
+            delta: self.delta.clone(),
+            changed: self.changed.clone(),
+            generation: self.generation,
+        }
+    }
 }
 
 impl<T> Default for LayerIndex<T> {
     fn default() -> Self {
         Self {
-            items: Vec::new(),
-            by_key: HashMap::new(),
-            tree: RTree::new(),
+            slots: imbl::Vector::new(),
+            by_key: imbl::OrdMap::new(),
+            base: Arc::new(RTree::new()),
+            delta: Arc::new(RTree::new()),
+            changed: imbl::OrdMap::new(),
+            generation: 0,
         }
     }
+}
+
+/// A base R-tree built off the write path for the index as it was at `generation`.
+#[derive(Debug)]
+pub struct CompactedBase {
+    tree: RTree<Entry>,
+    generation: u64,
 }
 
 /// The smallest rectangle holding both `a` and `b`.
@@ -71,63 +124,135 @@ fn to_aabb(r: Rect) -> Rectangle<[f64; 2]> {
     Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y])
 }
 
+fn query_box(rect: Rect) -> AABB<[f64; 2]> {
+    AABB::from_corners([rect.min().x, rect.min().y], [rect.max().x, rect.max().y])
+}
+
+/// One change of a layer: put (insert or replace by key) or delete by key.
+#[derive(Debug, Clone)]
+pub enum LayerChange<T> {
+    /// Insert, or replace the item of the same key.
+    Put(T),
+    /// Delete the item of this key (nothing when there is none).
+    Delete(String),
+}
+
 impl<T: Spatial + KeyOf> LayerIndex<T> {
-    /// Builds the index; items are sorted by key so that listing and paging are stable.
+    /// Builds the index; a later item replaces an earlier one of the same key. Slots are
+    /// given in key order.
     #[must_use]
     pub fn new(mut items: Vec<T>) -> Self {
-        items.sort_by(|a, b| a.key_of().cmp(b.key_of()));
-        let by_key = items
+        items.sort_by(|a, b| a.key_of().cmp(&b.key_of()));
+        let mut by_key = imbl::OrdMap::new();
+        let mut slots: Vec<Option<Arc<T>>> = Vec::with_capacity(items.len());
+        for item in items {
+            let key = item.key_of().into_owned();
+            if let Some(&slot) = by_key.get(&key) {
+                slots[slot as usize] = Some(Arc::new(item));
+            } else {
+                by_key.insert(key, index_u32(slots.len()));
+                slots.push(Some(Arc::new(item)));
+            }
+        }
+        let entries = slots
             .iter()
             .enumerate()
-            .map(|(i, it)| (it.key_of().to_owned(), index_u32(i)))
-            .collect();
-        let entries = items
-            .iter()
-            .enumerate()
-            .filter_map(|(i, it)| it.envelope().map(|r| Entry::new(to_aabb(r), index_u32(i))))
+            .filter_map(|(i, it)| Some(Entry::new(to_aabb(it.as_ref()?.envelope()?), index_u32(i))))
             .collect();
         Self {
-            items,
+            slots: slots.into_iter().collect(),
             by_key,
-            tree: RTree::bulk_load(entries),
+            base: Arc::new(RTree::bulk_load(entries)),
+            delta: Arc::new(RTree::new()),
+            changed: imbl::OrdMap::new(),
+            generation: 0,
         }
     }
 
-    /// Every item, sorted by key.
-    #[must_use]
-    pub fn items(&self) -> &[T] {
-        &self.items
+    /// Every item, in key order.
+    pub fn iter(&self) -> impl Iterator<Item = &T> + '_ {
+        self.by_key.values().filter_map(|&slot| self.item(slot))
     }
 
-    /// The item at position `i` of [`LayerIndex::items`].
+    /// Every item with its slot, in key order.
+    pub fn iter_slots(&self) -> impl Iterator<Item = (u32, &T)> + '_ {
+        self.by_key
+            .values()
+            .filter_map(|&slot| Some((slot, self.item(slot)?)))
+    }
+
+    /// Items from the `offset`-th in key order, lazily.
+    pub fn iter_from(&self, offset: usize) -> impl Iterator<Item = &T> + '_ {
+        self.iter().skip(offset)
+    }
+
+    /// The item in `slot`, if the slot holds one.
     #[must_use]
-    pub fn item(&self, i: u32) -> &T {
-        &self.items[i as usize]
+    pub fn item(&self, slot: u32) -> Option<&T> {
+        self.slots.get(slot as usize)?.as_deref()
+    }
+
+    /// The slot of the item with this key.
+    #[must_use]
+    pub fn slot_of(&self, key: &str) -> Option<u32> {
+        self.by_key.get(key).copied()
+    }
+
+    /// One past the highest slot: side tables indexed by slot need this many entries.
+    #[must_use]
+    pub fn slot_count(&self) -> usize {
+        self.slots.len()
     }
 
     /// Number of items.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.items.len()
+        self.by_key.len()
     }
 
     /// Whether the layer is empty.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
+        self.by_key.is_empty()
+    }
+
+    /// Increases with every change: caches of derived results key on it.
+    #[must_use]
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// The item with this key.
     #[must_use]
     pub fn get(&self, key: &str) -> Option<&T> {
-        self.by_key.get(key).map(|&i| &self.items[i as usize])
+        self.item(self.slot_of(key)?)
+    }
+
+    /// Whether some key starts with `prefix` (for versioned keys such as `code@version`).
+    #[must_use]
+    pub fn has_key_prefix(&self, prefix: &str) -> bool {
+        self.by_key
+            .range(prefix.to_owned()..)
+            .next()
+            .is_some_and(|(k, _)| k.starts_with(prefix))
+    }
+
+    /// Base entries still current: their slot has not changed since the base was built.
+    fn live_base<'a>(
+        &'a self,
+        hits: impl Iterator<Item = &'a Entry> + 'a,
+    ) -> impl Iterator<Item = u32> + 'a {
+        let check = !self.changed.is_empty();
+        hits.filter(move |e| !check || !self.changed.contains_key(&e.data))
+            .map(|e| e.data)
     }
 
     /// Items whose envelope contains the point (candidates for an exact test).
     pub fn candidates_at(&self, p: Coord) -> impl Iterator<Item = &T> {
-        self.tree
-            .locate_all_at_point(&[p.x, p.y])
-            .map(|e| &self.items[e.data as usize])
+        let at = [p.x, p.y];
+        self.live_base(self.base.locate_all_at_point(&at))
+            .chain(self.delta.locate_all_at_point(&at).map(|e| e.data))
+            .filter_map(|slot| self.item(slot))
     }
 
     /// Items whose geometry intersects `rect`, sorted by key.
@@ -137,56 +262,106 @@ impl<T: Spatial + KeyOf> LayerIndex<T> {
             .intersecting(rect)
             .filter(|it| it.intersects_rect(&rect))
             .collect();
-        hits.sort_by(|a, b| a.key_of().cmp(b.key_of()));
+        hits.sort_by(|a, b| a.key_of().cmp(&b.key_of()));
         hits
     }
 
     /// Items whose envelope intersects `rect`, in no particular order.
     pub fn intersecting(&self, rect: Rect) -> impl Iterator<Item = &T> {
-        let env = AABB::from_corners([rect.min().x, rect.min().y], [rect.max().x, rect.max().y]);
-        self.tree
-            .locate_in_envelope_intersecting(&env)
-            .map(|e| &self.items[e.data as usize])
+        self.slots_intersecting(rect)
+            .filter_map(|slot| self.item(slot))
     }
 
-    /// Positions (in [`LayerIndex::items`]) of the items whose envelope intersects `rect`, in
-    /// no particular order: for side tables kept by position, such as camera polygons.
-    pub fn positions_intersecting(&self, rect: Rect) -> impl Iterator<Item = u32> {
-        let env = AABB::from_corners([rect.min().x, rect.min().y], [rect.max().x, rect.max().y]);
-        self.tree
-            .locate_in_envelope_intersecting(&env)
-            .map(|e| e.data)
+    /// Slots of the items whose envelope intersects `rect`, in no particular order: for side
+    /// tables kept by slot, such as camera polygons.
+    pub fn slots_intersecting(&self, rect: Rect) -> impl Iterator<Item = u32> + '_ {
+        let env = query_box(rect);
+        self.live_base(self.base.locate_in_envelope_intersecting(&env))
+            .chain(
+                self.delta
+                    .locate_in_envelope_intersecting(&env)
+                    .map(|e| e.data),
+            )
     }
 
-    /// A copy with `item` inserted or replaced.
+    /// A new index with `changes` applied in order; this one is unchanged. Costs
+    /// `O(c log n + d log d)` for `c` changes and `d` slots changed since the base.
     #[must_use]
-    pub fn with_put(&self, item: T) -> Self
-    where
-        T: Clone,
-    {
-        let mut items: Vec<T> = self
-            .items
-            .iter()
-            .filter(|it| it.key_of() != item.key_of())
-            .cloned()
-            .collect();
-        items.push(item);
-        Self::new(items)
+    pub fn with_changes(&self, changes: impl IntoIterator<Item = LayerChange<T>>) -> Self {
+        let mut next = self.clone();
+        next.generation += 1;
+        let generation = next.generation;
+        for change in changes {
+            match change {
+                LayerChange::Put(item) => {
+                    let slot = if let Some(&slot) = next.by_key.get(item.key_of().as_ref()) {
+                        next.slots.set(slot as usize, Some(Arc::new(item)));
+                        slot
+                    } else {
+                        let slot = index_u32(next.slots.len());
+                        next.by_key.insert(item.key_of().into_owned(), slot);
+                        next.slots.push_back(Some(Arc::new(item)));
+                        slot
+                    };
+                    next.changed.insert(slot, generation);
+                }
+                LayerChange::Delete(key) => {
+                    if let Some(slot) = next.by_key.remove(&key) {
+                        next.slots.set(slot as usize, None);
+                        next.changed.insert(slot, generation);
+                    }
+                }
+            }
+        }
+        next.delta = Arc::new(next.delta_tree());
+        next
     }
 
-    /// A copy without the item of `key`.
-    #[must_use]
-    pub fn with_removed(&self, key: &str) -> Self
-    where
-        T: Clone,
-    {
-        Self::new(
-            self.items
-                .iter()
-                .filter(|it| it.key_of() != key)
-                .cloned()
+    fn delta_tree(&self) -> RTree<Entry> {
+        RTree::bulk_load(
+            self.changed
+                .keys()
+                .filter_map(|&slot| Some(Entry::new(to_aabb(self.item(slot)?.envelope()?), slot)))
                 .collect(),
         )
+    }
+
+    /// Whether the delta has grown enough that a new base would pay.
+    #[must_use]
+    pub fn needs_compaction(&self) -> bool {
+        self.changed.len() > (self.len() / 16).clamp(MIN_DELTA, MAX_DELTA)
+    }
+
+    /// A base R-tree of every item as this index holds it: `O(n log n)`, for a worker off the
+    /// write path.
+    #[must_use]
+    pub fn compacted(&self) -> CompactedBase {
+        let entries = self
+            .slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, it)| Some(Entry::new(to_aabb(it.as_ref()?.envelope()?), index_u32(i))))
+            .collect();
+        CompactedBase {
+            tree: RTree::bulk_load(entries),
+            generation: self.generation,
+        }
+    }
+
+    /// This index on `base` (built from an earlier or the same generation of it), keeping in
+    /// the delta only what changed after that generation.
+    #[must_use]
+    pub fn with_base(&self, base: CompactedBase) -> Self {
+        let mut next = self.clone();
+        next.changed = self
+            .changed
+            .iter()
+            .filter(|(_, g)| **g > base.generation)
+            .map(|(s, g)| (*s, *g))
+            .collect();
+        next.base = Arc::new(base.tree);
+        next.delta = Arc::new(next.delta_tree());
+        next
     }
 }
 
@@ -194,15 +369,15 @@ fn index_u32(i: usize) -> u32 {
     u32::try_from(i).unwrap_or(u32::MAX)
 }
 
-/// The key an item is indexed by.
+/// The key an item is indexed by: unique within its layer.
 pub trait KeyOf {
     /// The key.
-    fn key_of(&self) -> &str;
+    fn key_of(&self) -> Cow<'_, str>;
 }
 
 impl<T: Item> KeyOf for T {
-    fn key_of(&self) -> &str {
-        self.key()
+    fn key_of(&self) -> Cow<'_, str> {
+        Cow::Borrowed(self.key())
     }
 }
 
@@ -286,10 +461,11 @@ impl Spatial for Camera {
     }
 }
 
-/// Grid versions are keyed by `code@version`.
+/// Grid versions are keyed by `code@version` (the version zero-padded, so that key order is
+/// code order, then version order).
 impl KeyOf for GridVersion {
-    fn key_of(&self) -> &str {
-        &self.grid.code
+    fn key_of(&self) -> Cow<'_, str> {
+        Cow::Owned(format!("{}@{:010}", self.grid.code, self.version))
     }
 }
 impl Spatial for GridVersion {
@@ -352,11 +528,11 @@ mod tests {
     #[test]
     fn put_and_remove_keep_keys_unique_and_sorted() {
         let index = LayerIndex::new(vec![building("b", 120.0, 29.0), building("a", 120.1, 29.1)]);
-        assert_eq!(index.items()[0].id, "a");
-        let index = index.with_put(building("a", 121.0, 29.5));
+        assert_eq!(index.iter().next().map(|b| b.id.as_str()), Some("a"));
+        let index = index.with_changes([LayerChange::Put(building("a", 121.0, 29.5))]);
         assert_eq!(index.len(), 2);
         assert_eq!(index.get("a").map(|b| b.location.0.x), Some(121.0));
-        let index = index.with_removed("b");
+        let index = index.with_changes([LayerChange::Delete("b".into())]);
         assert_eq!(index.len(), 1);
         assert!(index.get("b").is_none());
     }

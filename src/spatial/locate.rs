@@ -259,15 +259,13 @@ impl Snapshot {
     pub fn grid_at(&self, p: Coord) -> Option<&Grid> {
         match self.grid_raster.at(p) {
             CellAnswer::Empty => None,
-            CellAnswer::Whole(i) => Some(self.grids.item(i)),
-            // Candidates are ascending item indices and items are sorted by code, so the first
-            // covering candidate has the lowest code.
+            CellAnswer::Whole(i) => self.grids.item(i),
+            // Candidates come in code order, so the first covering one has the lowest code.
             CellAnswer::Mixed(cell) => cell
                 .candidates(p)
-                .find(|&(grid, local)| {
-                    local.unwrap_or_else(|| covers(&self.grids.item(grid).area, p))
-                })
-                .map(|(grid, _)| self.grids.item(grid)),
+                .filter_map(|(slot, local)| Some((self.grids.item(slot)?, local)))
+                .find(|&(grid, local)| local.unwrap_or_else(|| covers(&grid.area, p)))
+                .map(|(grid, _)| grid),
         }
     }
 
@@ -332,7 +330,7 @@ impl Snapshot {
         self.camera_raster
             .candidates(p)
             .iter()
-            .map(|&i| self.cameras.item(i))
+            .filter_map(|&i| self.cameras.item(i))
             .filter_map(move |c| {
                 camera_sees_in(&frame, c)
                     .filter(|_| !self.sight_blocked(c, p))

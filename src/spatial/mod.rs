@@ -17,9 +17,13 @@ pub mod raster;
 pub mod search;
 pub mod shared_vertices;
 pub mod snapshot;
+mod tiling;
+
+#[cfg(test)]
+mod incremental_tests;
 pub mod tiles;
 pub mod topology;
 pub mod visibility;
 
 pub use locate::{LocateOptions, Location};
-pub use snapshot::Snapshot;
+pub use snapshot::{ItemChange, Snapshot};

@@ -935,11 +935,15 @@ impl Snapshot {
         let cached = self.camera_shapes_ready().then(|| self.camera_shapes());
         let cached: Option<&CameraShapes> = cached.as_deref();
         self.cameras
-            .positions_intersecting(bbox)
-            .filter(|&i| self.cameras.item(i).status == CameraStatus::Online)
+            .slots_intersecting(bbox)
+            .filter(|&i| {
+                self.cameras
+                    .item(i)
+                    .is_some_and(|c| c.status == CameraStatus::Online)
+            })
             .filter_map(|i| match cached {
                 Some(shapes) => shapes.get(i as usize).map(|s| s.area.clone()),
-                None => Some(self.camera_coverage(self.cameras.item(i)).area),
+                None => Some(self.camera_coverage(self.cameras.item(i)?).area),
             })
             .filter(|area| !area.0.is_empty())
             .collect()
@@ -1439,7 +1443,6 @@ mod tests {
         let snapshot = Snapshot::build(crate::sample::generate().expect("sample"), 1);
         let village = snapshot
             .regions
-            .items()
             .iter()
             .filter(|r| r.level() == crate::domain::RegionLevel::Village)
             .max_by(|a, b| area_m2(&a.area).total_cmp(&area_m2(&b.area)))

@@ -11,12 +11,12 @@
 //! WGS84 degrees; [`CELL_M`] in metres.
 
 use geo::coordinate_position::CoordPos;
-use geo::{BoundingRect, Coord, LineString};
+use geo::{BoundingRect, Coord, LineString, Rect};
 
 use crate::domain::Grid;
 
-use super::index::rect_union;
-use super::measure::LocalFrame;
+use super::index::{LayerIndex, rect_union};
+use super::tiling::{TILE, Tiles, Tiling};
 
 /// Target cell size in metres.
 pub const CELL_M: f64 = 40.0;
@@ -29,53 +29,22 @@ pub const EDGE_EPSILON_DEG: f64 = 1e-9;
 const EMPTY: u32 = u32::MAX;
 const MIXED: u32 = 1 << 31;
 
-/// The raster. Grid references are indices into the grid layer's item vector, which is sorted
-/// by code, so the lowest index is the lowest code.
+/// The raster, in tiles ([`super::tiling`]). Grid references are slots of the grid layer
+/// ([`LayerIndex`]); a mixed cell lists its candidates in code order.
 #[derive(Debug, Default)]
 pub struct GridRaster {
-    origin: Coord,
-    cell: Coord,
-    nx: usize,
-    ny: usize,
-    /// Per cell: [`EMPTY`], a grid index, or [`MIXED`] | the offset of its record in `mixed`.
+    tiles: Tiles<GridTile>,
+}
+
+/// One tile's cells and the records of its mixed cells.
+#[derive(Debug)]
+struct GridTile {
+    /// Per cell (row-major in the tile): [`EMPTY`], a grid slot, or [`MIXED`] | the offset of
+    /// its record in `mixed`.
     cells: Vec<u32>,
     /// The records of mixed cells, flat so that a lookup costs one more memory read, not a
     /// chain of pointers: `[n, then n × (header, 4 words per edge)]`, see [`MixedCell`].
     mixed: Vec<u64>,
-    /// Which blocks of cells hold any grid.
-    blocks: BlockMask,
-}
-
-/// Side of a block of cells in a [`BlockMask`].
-const BLOCK: usize = 16;
-
-/// One flag per block of [`BLOCK`] × [`BLOCK`] cells: whether any cell in it is non-empty.
-/// Small enough to stay in cache, it answers points far from everything without touching the
-/// cell array (random reads of a multi-megabyte array are what a lookup costs).
-#[derive(Debug, Default)]
-pub(super) struct BlockMask {
-    occupied: Vec<bool>,
-    bx: usize,
-}
-
-impl BlockMask {
-    /// The mask of an `nx` × `ny` raster whose cell `i` is non-empty when `used(i)`.
-    pub(super) fn build(nx: usize, ny: usize, used: impl Fn(usize) -> bool) -> Self {
-        let bx = nx.div_ceil(BLOCK);
-        let mut occupied = vec![false; bx * ny.div_ceil(BLOCK)];
-        for i in (0..nx * ny).filter(|&i| used(i)) {
-            occupied[(i / nx / BLOCK) * bx + (i % nx) / BLOCK] = true;
-        }
-        Self { occupied, bx }
-    }
-
-    /// Whether the block of cell (`ix`, `iy`) holds anything.
-    pub(super) fn occupied(&self, ix: usize, iy: usize) -> bool {
-        self.occupied
-            .get((iy / BLOCK) * self.bx + ix / BLOCK)
-            .copied()
-            .unwrap_or(false)
-    }
 }
 
 /// What a cell says about a point in it.
@@ -83,7 +52,7 @@ impl BlockMask {
 pub enum CellAnswer<'a> {
     /// No grid touches the cell.
     Empty,
-    /// The whole cell lies in the interior of this grid (an item index) and no other grid.
+    /// The whole cell lies in the interior of this grid (a slot) and no other grid.
     Whole(u32),
     /// Several grids touch the cell: decide per candidate.
     Mixed(MixedCell<'a>),
@@ -104,7 +73,7 @@ const CENTRE_INSIDE: u64 = 1;
 const CENTRE_ON_EDGE: u64 = 2;
 
 impl MixedCell<'_> {
-    /// The candidate grids (ascending item indices) with the local decision for `p`: whether
+    /// The candidate grids (slots, in code order) with the local decision for `p`: whether
     /// the grid covers `p`, or `None` when the local test is not decisive (a collinear or
     /// touching configuration, or `p` on an edge) and the whole polygon must be tested.
     pub fn candidates(&self, p: Coord) -> impl Iterator<Item = (u32, Option<bool>)> + '_ {
@@ -172,83 +141,170 @@ type MixedCandidate = (u32, u64, Vec<(Coord, Coord)>);
 type EdgeInCell = (u32, u32, Coord, Coord);
 
 impl GridRaster {
-    /// Builds the raster over the top-level grids among `grids` (the grid layer's items, sorted
-    /// by code; micro-grids are skipped).
+    /// Builds the raster over the top-level grids of `grids` (micro-grids are skipped).
     #[must_use]
-    pub fn build(grids: &[Grid]) -> Self {
-        let top: Vec<(u32, &Grid)> = grids
-            .iter()
-            .enumerate()
-            .filter(|(_, g)| g.parent_code.is_none())
-            .map(|(i, g)| (u32::try_from(i).unwrap_or(u32::MAX), g))
-            .collect();
-        let Some(extent) = rect_union(top.iter().filter_map(|(_, g)| g.area.bounding_rect()))
-        else {
+    pub fn build(grids: &LayerIndex<Grid>) -> Self {
+        let Some(extent) = rect_union(
+            grids
+                .iter()
+                .filter(|g| g.parent_code.is_none())
+                .filter_map(|g| g.area.bounding_rect()),
+        ) else {
             return Self::default();
         };
-        let centre = extent.center();
-        let (mut dx, mut dy) = LocalFrame::new(centre.x, centre.y).metres_to_degrees(CELL_M);
-        let (w, h) = (extent.width().max(dx), extent.height().max(dy));
-        let too_many = (w / dx).ceil() * (h / dy).ceil() / MAX_CELLS as f64;
-        if too_many > 1.0 {
-            let scale = too_many.sqrt();
-            dx *= scale;
-            dy *= scale;
+        let tiling = Tiling::over(extent, CELL_M, MAX_CELLS);
+        Self {
+            tiles: Tiles::build(tiling, |t| build_tile(&tiling, grids, t)),
         }
-        let nx = to_index((w / dx).ceil()) + 1;
-        let ny = to_index((h / dy).ceil()) + 1;
-        let mut raster = Self {
-            origin: extent.min(),
-            cell: Coord { x: dx, y: dy },
-            nx,
-            ny,
-            cells: vec![EMPTY; nx * ny],
-            mixed: Vec::new(),
-            blocks: BlockMask::default(),
+    }
+
+    /// The raster after a change of the grids whose boxes (before and after the change) are
+    /// `changed`: only the tiles they touch are rebuilt. Builds anew when a box leaves the
+    /// raster's extent.
+    #[must_use]
+    pub fn patched(&self, grids: &LayerIndex<Grid>, changed: &[Rect]) -> Self {
+        let tiling = self.tiles.tiling;
+        match self
+            .tiles
+            .patched(changed, |t| build_tile(&tiling, grids, t))
+        {
+            Some(tiles) => Self { tiles },
+            None => Self::build(grids),
+        }
+    }
+
+    /// What the raster knows about `p`.
+    #[must_use]
+    pub fn at(&self, p: Coord) -> CellAnswer<'_> {
+        let tiling = &self.tiles.tiling;
+        let Some((ix, iy)) = tiling.cell_at(p) else {
+            return CellAnswer::Empty;
         };
-        // Edges touching a cell (cell, grid, edge), and cells wholly inside a grid (cell, grid).
-        let mut edge_pairs: Vec<EdgeInCell> = Vec::new();
-        let mut inside_pairs: Vec<(u32, u32)> = Vec::new();
-        for &(gi, grid) in &top {
-            let first = edge_pairs.len();
-            for poly in &grid.area.0 {
-                for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
-                    raster.mark_ring(ring, gi, &mut edge_pairs);
+        let (t, local) = tiling.tile_of(ix, iy);
+        let Some(tile) = self.tiles.get(t) else {
+            return CellAnswer::Empty;
+        };
+        match tile.cells[local] {
+            EMPTY => CellAnswer::Empty,
+            v if v & MIXED != 0 => CellAnswer::Mixed(MixedCell {
+                centre: centre_of(tiling, ix, iy),
+                record: &tile.mixed[(v & !MIXED) as usize..],
+            }),
+            v => CellAnswer::Whole(v),
+        }
+    }
+
+    /// Share of non-empty cells answered without geometry (for diagnostics and benchmarks).
+    #[must_use]
+    pub fn whole_share(&self) -> f64 {
+        let (mut used, mut whole) = (0usize, 0usize);
+        for tile in self.tiles.iter() {
+            for &v in &tile.cells {
+                if v != EMPTY {
+                    used += 1;
+                    if v & MIXED == 0 {
+                        whole += 1;
+                    }
                 }
             }
-            let mut own_edges: Vec<u32> = edge_pairs[first..].iter().map(|p| p.0).collect();
-            own_edges.sort_unstable();
-            own_edges.dedup();
-            raster.fill_interior(grid, gi, &own_edges, &mut inside_pairs);
         }
-        raster.classify(grids, edge_pairs, inside_pairs);
-        raster.blocks = BlockMask::build(nx, ny, |i| raster.cells[i] != EMPTY);
-        raster
+        if used == 0 {
+            0.0
+        } else {
+            whole as f64 / used as f64
+        }
+    }
+}
+
+fn centre_of(tiling: &Tiling, ix: usize, iy: usize) -> Coord {
+    Coord {
+        x: tiling.origin.x + (ix as f64 + 0.5) * tiling.cell.x,
+        y: tiling.origin.y + (iy as f64 + 0.5) * tiling.cell.y,
+    }
+}
+
+/// Builds tile `t` from the top-level grids that reach into it; `None` when none does.
+fn build_tile(tiling: &Tiling, grids: &LayerIndex<Grid>, t: usize) -> Option<GridTile> {
+    let (cols, rows) = tiling.cells_of(t);
+    let mut top: Vec<(u32, &Grid)> = grids
+        .slots_intersecting(tiling.tile_rect(t))
+        .filter_map(|slot| Some((slot, grids.item(slot)?)))
+        .filter(|(_, g)| g.parent_code.is_none())
+        .collect();
+    if top.is_empty() {
+        return None;
+    }
+    // Code order: the first candidate of a mixed cell is the lowest code.
+    top.sort_by(|a, b| a.1.code.cmp(&b.1.code));
+    let window = Window {
+        tiling,
+        cols: cols.clone(),
+        rows: rows.clone(),
+    };
+    // Edges touching a cell (cell, rank, edge), and cells wholly inside a grid (cell, rank),
+    // with cells numbered inside the tile and grids by their rank in code order.
+    let mut edge_pairs: Vec<EdgeInCell> = Vec::new();
+    let mut inside_pairs: Vec<(u32, u32)> = Vec::new();
+    for (rank, &(_, grid)) in top.iter().enumerate() {
+        let rank = u32::try_from(rank).unwrap_or(u32::MAX);
+        let first = edge_pairs.len();
+        for poly in &grid.area.0 {
+            for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
+                window.mark_ring(ring, rank, &mut edge_pairs);
+            }
+        }
+        let mut own_edges: Vec<u32> = edge_pairs[first..].iter().map(|p| p.0).collect();
+        own_edges.sort_unstable();
+        own_edges.dedup();
+        window.fill_interior(grid, rank, &own_edges, &mut inside_pairs);
+    }
+    if edge_pairs.is_empty() && inside_pairs.is_empty() {
+        return None;
+    }
+    let mut tile = GridTile {
+        cells: vec![EMPTY; TILE * TILE],
+        mixed: Vec::new(),
+    };
+    window.classify(&mut tile, &top, edge_pairs, inside_pairs);
+    Some(tile)
+}
+
+/// The cells of one tile, for marking grids into them.
+struct Window<'a> {
+    tiling: &'a Tiling,
+    cols: std::ops::Range<usize>,
+    rows: std::ops::Range<usize>,
+}
+
+impl Window<'_> {
+    /// The cell's index inside the tile.
+    fn local(&self, col: usize, row: usize) -> u32 {
+        u32::try_from((row - self.rows.start) * TILE + (col - self.cols.start)).unwrap_or(u32::MAX)
     }
 
-    fn cell_index(&self, ix: usize, iy: usize) -> u32 {
-        u32::try_from(iy * self.nx + ix).unwrap_or(u32::MAX)
-    }
-
-    fn col_of(&self, x: f64) -> usize {
-        to_index(((x - self.origin.x) / self.cell.x).floor()).min(self.nx - 1)
-    }
-
-    fn row_of(&self, y: f64) -> usize {
-        to_index(((y - self.origin.y) / self.cell.y).floor()).min(self.ny - 1)
-    }
-
-    /// Marks every cell a ring's segments pass through (conservatively).
+    /// Marks every cell of the window a ring's segments pass through (conservatively).
     fn mark_ring(&self, ring: &LineString, grid: u32, out: &mut Vec<EdgeInCell>) {
+        let t = self.tiling;
+        let (wx0, wx1) = (
+            t.origin.x + self.cols.start as f64 * t.cell.x - EDGE_EPSILON_DEG,
+            t.origin.x + self.cols.end as f64 * t.cell.x + EDGE_EPSILON_DEG,
+        );
+        let (wy0, wy1) = (
+            t.origin.y + self.rows.start as f64 * t.cell.y - EDGE_EPSILON_DEG,
+            t.origin.y + self.rows.end as f64 * t.cell.y + EDGE_EPSILON_DEG,
+        );
         for seg in ring.0.windows(2) {
             let (a, b) = (seg[0], seg[1]);
             let (xmin, xmax) = (a.x.min(b.x), a.x.max(b.x));
-            let c0 = self.col_of(xmin - EDGE_EPSILON_DEG);
-            let c1 = self.col_of(xmax + EDGE_EPSILON_DEG);
+            if xmax < wx0 || xmin > wx1 || a.y.max(b.y) < wy0 || a.y.min(b.y) > wy1 {
+                continue;
+            }
+            let c0 = t.col_of(xmin - EDGE_EPSILON_DEG).max(self.cols.start);
+            let c1 = t.col_of(xmax + EDGE_EPSILON_DEG).min(self.cols.end - 1);
             for col in c0..=c1 {
                 // The part of the segment within this column's x-range.
-                let cx0 = (self.origin.x + col as f64 * self.cell.x).max(xmin);
-                let cx1 = (self.origin.x + (col + 1) as f64 * self.cell.x).min(xmax);
+                let cx0 = (t.origin.x + col as f64 * t.cell.x).max(xmin);
+                let cx1 = (t.origin.x + (col + 1) as f64 * t.cell.x).min(xmax);
                 let (y0, y1) = if (b.x - a.x).abs() < f64::EPSILON {
                     (a.y, b.y)
                 } else {
@@ -256,25 +312,29 @@ impl GridRaster {
                     let t1 = ((cx1 - a.x) / (b.x - a.x)).clamp(0.0, 1.0);
                     (a.y + t0 * (b.y - a.y), a.y + t1 * (b.y - a.y))
                 };
-                let r0 = self.row_of(y0.min(y1) - EDGE_EPSILON_DEG);
-                let r1 = self.row_of(y0.max(y1) + EDGE_EPSILON_DEG);
+                let r0 = t.row_of(y0.min(y1) - EDGE_EPSILON_DEG).max(self.rows.start);
+                let r1 = t
+                    .row_of(y0.max(y1) + EDGE_EPSILON_DEG)
+                    .min(self.rows.end - 1);
                 for row in r0..=r1 {
-                    out.push((self.cell_index(col, row), grid, a, b));
+                    out.push((self.local(col, row), grid, a, b));
                 }
             }
         }
     }
 
-    /// Finds the cells whose centre lies inside the grid by a scanline per row; those not
-    /// touched by the grid's own edges lie wholly inside it.
+    /// Finds the window's cells whose centre lies inside the grid by a scanline per row;
+    /// those not touched by the grid's own edges lie wholly inside it.
     fn fill_interior(&self, grid: &Grid, gi: u32, own_edges: &[u32], out: &mut Vec<(u32, u32)>) {
+        let t = self.tiling;
         let Some(bbox) = grid.area.bounding_rect() else {
             return;
         };
-        let (r0, r1) = (self.row_of(bbox.min().y), self.row_of(bbox.max().y));
+        let r0 = t.row_of(bbox.min().y).max(self.rows.start);
+        let r1 = t.row_of(bbox.max().y).min(self.rows.end - 1);
         let mut xs: Vec<f64> = Vec::new();
         for row in r0..=r1 {
-            let y = self.origin.y + (row as f64 + 0.5) * self.cell.y;
+            let y = t.origin.y + (row as f64 + 0.5) * t.cell.y;
             xs.clear();
             for poly in &grid.area.0 {
                 for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
@@ -288,15 +348,15 @@ impl GridRaster {
             }
             xs.sort_by(f64::total_cmp);
             for pair in xs.chunks_exact(2) {
-                let first = ((pair[0] - self.origin.x) / self.cell.x - 0.5)
-                    .ceil()
-                    .max(0.0);
-                let last = ((pair[1] - self.origin.x) / self.cell.x - 0.5).floor();
+                let first = ((pair[0] - t.origin.x) / t.cell.x - 0.5).ceil().max(0.0);
+                let last = ((pair[1] - t.origin.x) / t.cell.x - 0.5).floor();
                 if last < first {
                     continue;
                 }
-                for col in to_index(first)..=to_index(last).min(self.nx - 1) {
-                    let cell = self.cell_index(col, row);
+                let c0 = to_index(first).max(self.cols.start);
+                let c1 = to_index(last).min(self.cols.end - 1);
+                for col in c0..=c1 {
+                    let cell = self.local(col, row);
                     if own_edges.binary_search(&cell).is_err() {
                         out.push((cell, gi));
                     }
@@ -305,9 +365,11 @@ impl GridRaster {
         }
     }
 
+    /// Fills `tile` from the marks; grids are ranks into `top` (code order).
     fn classify(
-        &mut self,
-        grids: &[Grid],
+        &self,
+        tile: &mut GridTile,
+        top: &[(u32, &Grid)],
         mut edges: Vec<EdgeInCell>,
         mut inside: Vec<(u32, u32)>,
     ) {
@@ -333,102 +395,41 @@ impl GridRaster {
                 i += 1;
             }
             if touching.is_empty() && containing.len() == 1 {
-                self.cells[cell as usize] = containing[0];
+                tile.cells[cell as usize] = top[containing[0] as usize].0;
                 continue;
             }
-            let centre = self.centre_of(cell as usize);
-            // (grid, centre state, edges), ascending by grid.
+            let (lx, ly) = (cell as usize % TILE, cell as usize / TILE);
+            let centre = centre_of(self.tiling, self.cols.start + lx, self.rows.start + ly);
+            // (rank, centre state, edges), ascending by rank (code order).
             let mut candidates: Vec<MixedCandidate> = containing
                 .into_iter()
-                .map(|grid| (grid, CENTRE_INSIDE, Vec::new()))
+                .map(|rank| (rank, CENTRE_INSIDE, Vec::new()))
                 .collect();
             for run in touching.chunk_by(|x, y| x.1 == y.1) {
-                let grid = run[0].1;
-                let area = &grids[grid as usize].area;
+                let rank = run[0].1;
+                let area = &top[rank as usize].1.area;
                 let state = match super::locate::ring_set_position(area, centre) {
                     CoordPos::Inside => CENTRE_INSIDE,
                     CoordPos::Outside => CENTRE_OUTSIDE,
                     CoordPos::OnBoundary => CENTRE_ON_EDGE,
                 };
-                candidates.push((grid, state, run.iter().map(|t| (t.2, t.3)).collect()));
+                candidates.push((rank, state, run.iter().map(|t| (t.2, t.3)).collect()));
             }
             candidates.sort_unstable_by_key(|c| c.0);
-            let id = u32::try_from(self.mixed.len()).unwrap_or(u32::MAX);
-            self.mixed.push(candidates.len() as u64);
-            for (grid, state, edges) in candidates {
-                self.mixed
-                    .push(u64::from(grid) | (state << 32) | ((edges.len() as u64) << 34));
+            let id = u32::try_from(tile.mixed.len()).unwrap_or(u32::MAX);
+            tile.mixed.push(candidates.len() as u64);
+            for (rank, state, edges) in candidates {
+                let slot = top[rank as usize].0;
+                tile.mixed
+                    .push(u64::from(slot) | (state << 32) | ((edges.len() as u64) << 34));
                 for (a, b) in edges {
-                    self.mixed
+                    tile.mixed
                         .extend([a.x.to_bits(), a.y.to_bits(), b.x.to_bits(), b.y.to_bits()]);
                 }
             }
-            self.cells[cell as usize] = MIXED | id;
-        }
-    }
-
-    fn centre_of(&self, cell: usize) -> Coord {
-        let (ix, iy) = (cell % self.nx, cell / self.nx);
-        Coord {
-            x: self.origin.x + (ix as f64 + 0.5) * self.cell.x,
-            y: self.origin.y + (iy as f64 + 0.5) * self.cell.y,
-        }
-    }
-
-    /// What the raster knows about `p`.
-    #[must_use]
-    pub fn at(&self, p: Coord) -> CellAnswer<'_> {
-        let fx = (p.x - self.origin.x) / self.cell.x;
-        let fy = (p.y - self.origin.y) / self.cell.y;
-        if self.cells.is_empty() || !(fx >= 0.0 && fy >= 0.0) {
-            return CellAnswer::Empty;
-        }
-        let (ix, iy) = (to_index(fx), to_index(fy));
-        if ix >= self.nx || iy >= self.ny || !self.blocks.occupied(ix, iy) {
-            return CellAnswer::Empty;
-        }
-        match self.cells[iy * self.nx + ix] {
-            EMPTY => CellAnswer::Empty,
-            v if v & MIXED != 0 => CellAnswer::Mixed(MixedCell {
-                centre: Coord {
-                    x: self.origin.x + (ix as f64 + 0.5) * self.cell.x,
-                    y: self.origin.y + (iy as f64 + 0.5) * self.cell.y,
-                },
-                record: &self.mixed[(v & !MIXED) as usize..],
-            }),
-            v => CellAnswer::Whole(v),
-        }
-    }
-
-    /// Share of non-empty cells answered without geometry (for diagnostics and benchmarks).
-    #[must_use]
-    pub fn whole_share(&self) -> f64 {
-        let used = self.cells.iter().filter(|&&v| v != EMPTY).count();
-        let whole = self
-            .cells
-            .iter()
-            .filter(|&&v| v != EMPTY && v & MIXED == 0)
-            .count();
-        if used == 0 {
-            0.0
-        } else {
-            whole as f64 / used as f64
+            tile.cells[cell as usize] = MIXED | id;
         }
     }
 }
 
-/// A non-negative finite float to an index (saturating; NaN → 0).
-pub(super) fn to_index(v: f64) -> usize {
-    if v.is_finite() && v > 0.0 {
-        // Saturating float-to-int conversion is the intent here.
-        #[expect(
-            clippy::cast_possible_truncation,
-            clippy::cast_sign_loss,
-            reason = "saturating index"
-        )]
-        let i = v as usize;
-        i
-    } else {
-        0
-    }
-}
+use super::tiling::to_index;

@@ -49,9 +49,9 @@ fn scan<T: Spatial + KeyOf>(
     q: &str,
     name_of: impl Fn(&T) -> &str,
 ) {
-    for item in index.items() {
+    for item in index.iter() {
         let name = name_of(item);
-        let Some(r) = rank(q, item.key_of(), name) else {
+        let Some(r) = rank(q, &item.key_of(), name) else {
             continue;
         };
         let Some(rect) = item.envelope() else {
@@ -59,7 +59,7 @@ fn scan<T: Spatial + KeyOf>(
         };
         hits.push(SearchHit {
             layer,
-            key: item.key_of().to_owned(),
+            key: item.key_of().into_owned(),
             name: name.to_owned(),
             bbox: bbox(rect),
             rank: (r, layer_order),

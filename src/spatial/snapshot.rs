@@ -1,8 +1,10 @@
 //! The immutable snapshot of every layer that readers share.
 //!
 //! Readers hold an `Arc<Snapshot>` and never lock; a committed write builds a new snapshot from
-//! the old one (only the changed layer is rebuilt, the others are shared by `Arc`) and publishes
-//! it atomically. A reader therefore never sees half a change.
+//! the old one and publishes it atomically. The new snapshot shares all but what the write
+//! changed: a layer index takes the change in `O(log n)` ([`super::index`]), a raster rebuilds
+//! the tiles the item touches ([`super::tiling`]). A reader therefore never sees half a change,
+//! and a write costs what it changes.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,9 +14,11 @@ use crate::domain::{
     PatrolRoute, Region, Worker,
 };
 
-use super::camera_raster::CameraRaster;
+use geo::Rect;
+
+use super::camera_raster::{CameraRaster, same_view};
 use super::coverage::CoverageCache;
-use super::index::{KeyOf, LayerIndex};
+use super::index::{CompactedBase, KeyOf, LayerChange, LayerIndex, Spatial};
 use super::raster::GridRaster;
 
 /// Workers of one grid: (worker key, duty).
@@ -49,7 +53,7 @@ pub struct Snapshot {
 
 fn grid_workers(workers: &LayerIndex<Worker>) -> GridWorkers {
     let mut map: GridWorkers = HashMap::new();
-    for w in workers.items() {
+    for w in workers.iter() {
         for a in &w.grids {
             map.entry(a.grid.clone())
                 .or_default()
@@ -63,7 +67,7 @@ impl Snapshot {
     /// Top-level grids that no worker serves (一格一员 asks for at least one), in code order.
     /// Micro-grids are served by their parent grid's workers and are not listed.
     pub fn grids_without_worker(&self) -> impl Iterator<Item = &Grid> {
-        self.grids.items().iter().filter(|g| {
+        self.grids.iter().filter(|g| {
             g.parent_code.is_none() && self.grid_workers.get(&g.code).is_none_or(Vec::is_empty)
         })
     }
@@ -73,15 +77,9 @@ impl Snapshot {
     #[must_use]
     pub fn highest_grid_serial(&self, village: &str) -> u16 {
         self.grids
-            .items()
             .iter()
             .map(|g| g.code.as_str())
-            .chain(
-                self.grid_history
-                    .items()
-                    .iter()
-                    .map(|v| v.grid.code.as_str()),
-            )
+            .chain(self.grid_history.iter().map(|v| v.grid.code.as_str()))
             .filter_map(|c| c.strip_prefix(village))
             .filter(|serial| serial.len() == 3)
             .filter_map(|serial| serial.parse::<u16>().ok())
@@ -98,12 +96,12 @@ impl Snapshot {
         Self {
             version,
             regions: Arc::new(LayerIndex::new(data.regions)),
-            grid_raster: Arc::new(GridRaster::build(grids.items())),
+            grid_raster: Arc::new(GridRaster::build(&grids)),
             grids: Arc::new(grids),
             grid_history: Arc::new(LayerIndex::new(data.grid_versions)),
             grid_workers: Arc::new(grid_workers(&workers)),
             workers: Arc::new(workers),
-            camera_raster: Arc::new(CameraRaster::build(cameras.items())),
+            camera_raster: Arc::new(CameraRaster::build(&cameras)),
             cameras: Arc::new(cameras),
             patrol_routes: Arc::new(LayerIndex::new(data.patrol_routes)),
             key_areas: Arc::new(LayerIndex::new(data.key_areas)),
@@ -147,7 +145,8 @@ impl Snapshot {
     }
 
     /// A new snapshot with `items` put (inserted or replaced) and `deleted` removed, and grid
-    /// history extended by `new_versions` (which close the versions they replace).
+    /// history replaced by `history` when given: [`Snapshot::with_ordered`] with the puts
+    /// first.
     #[must_use]
     pub fn with_changes(
         &self,
@@ -155,56 +154,95 @@ impl Snapshot {
         deleted: &[(Layer, String)],
         history: Option<Vec<GridVersion>>,
     ) -> Self {
+        let ordered: Vec<ItemChange> = items
+            .iter()
+            .cloned()
+            .map(ItemChange::Put)
+            .chain(
+                deleted
+                    .iter()
+                    .map(|(l, k)| ItemChange::Delete(*l, k.clone())),
+            )
+            .collect();
+        self.with_ordered(&ordered, history)
+    }
+
+    /// A new snapshot with `changes` applied in order (a later change of the same key wins),
+    /// and grid history replaced by `history` when given. Each layer index takes the changes
+    /// at the cost of what they change ([`LayerIndex::with_changes`]), and the rasters rebuild
+    /// only the tiles the changed items touch; nothing else is copied.
+    #[must_use]
+    pub fn with_ordered(&self, changes: &[ItemChange], history: Option<Vec<GridVersion>>) -> Self {
         let mut next = self.clone();
         next.version += 1;
-        let touched: std::collections::BTreeSet<Layer> = items
-            .iter()
-            .map(AnyItem::layer)
-            .chain(deleted.iter().map(|(l, _)| *l))
-            .collect();
+        let touched: std::collections::BTreeSet<Layer> =
+            changes.iter().map(ItemChange::layer).collect();
         next.coverage_cache = Arc::new(self.coverage_cache.after_change(&touched));
-        for layer in touched {
-            let gone: Vec<&str> = deleted
-                .iter()
-                .filter(|(l, _)| *l == layer)
-                .map(|(_, k)| k.as_str())
-                .collect();
-            macro_rules! rebuild {
-                ($field:ident, $variant:ident) => {{
-                    let mut map: std::collections::BTreeMap<String, _> = self
-                        .$field
-                        .items()
-                        .iter()
-                        .filter(|it| !gone.contains(&it.key_of()))
-                        .map(|it| (it.key_of().to_owned(), it.clone()))
-                        .collect();
-                    for item in items {
-                        if let AnyItem::$variant(v) = item {
-                            map.insert(v.key_of().to_owned(), v.clone());
+        macro_rules! changes {
+            ($variant:ident, $layer:expr) => {
+                changes
+                    .iter()
+                    .filter_map(|c| match c {
+                        ItemChange::Put(AnyItem::$variant(v)) => Some(LayerChange::Put(v.clone())),
+                        ItemChange::Delete(l, k) if *l == $layer => {
+                            Some(LayerChange::Delete(k.clone()))
                         }
-                    }
-                    next.$field = Arc::new(LayerIndex::new(map.into_values().collect()));
-                }};
-            }
+                        _ => None,
+                    })
+                    .collect::<Vec<_>>()
+            };
+        }
+        for layer in touched {
             match layer {
-                Layer::Region => rebuild!(regions, Region),
+                Layer::Region => {
+                    next.regions = Arc::new(self.regions.with_changes(changes!(Region, layer)));
+                }
                 Layer::Grid => {
-                    rebuild!(grids, Grid);
-                    next.grid_raster = Arc::new(GridRaster::build(next.grids.items()));
+                    let changes = changes!(Grid, layer);
+                    let boxes = changed_boxes(&self.grids, &changes, |old, new| {
+                        old.parent_code.is_some() && new.is_none_or(|n| n.parent_code.is_some())
+                    });
+                    next.grids = Arc::new(self.grids.with_changes(changes));
+                    if !boxes.is_empty() {
+                        next.grid_raster = Arc::new(self.grid_raster.patched(&next.grids, &boxes));
+                    }
                 }
                 Layer::Worker => {
-                    rebuild!(workers, Worker);
+                    next.workers = Arc::new(self.workers.with_changes(changes!(Worker, layer)));
                     next.grid_workers = Arc::new(grid_workers(&next.workers));
                 }
                 Layer::Camera => {
-                    rebuild!(cameras, Camera);
-                    next.camera_raster = Arc::new(CameraRaster::build(next.cameras.items()));
+                    let changes = changes!(Camera, layer);
+                    let boxes = changed_boxes(&self.cameras, &changes, |old, new| {
+                        new.is_some_and(|n| same_view(old, n))
+                    });
+                    next.cameras = Arc::new(self.cameras.with_changes(changes));
+                    if !boxes.is_empty() {
+                        next.camera_raster =
+                            Arc::new(self.camera_raster.patched(&next.cameras, &boxes));
+                    }
                 }
-                Layer::PatrolRoute => rebuild!(patrol_routes, PatrolRoute),
-                Layer::KeyArea => rebuild!(key_areas, KeyArea),
-                Layer::Event => rebuild!(events, Event),
-                Layer::Building => rebuild!(buildings, Building),
-                Layer::Obstacle => rebuild!(obstacles, Obstacle),
+                Layer::PatrolRoute => {
+                    next.patrol_routes = Arc::new(
+                        self.patrol_routes
+                            .with_changes(changes!(PatrolRoute, layer)),
+                    );
+                }
+                Layer::KeyArea => {
+                    next.key_areas =
+                        Arc::new(self.key_areas.with_changes(changes!(KeyArea, layer)));
+                }
+                Layer::Event => {
+                    next.events = Arc::new(self.events.with_changes(changes!(Event, layer)));
+                }
+                Layer::Building => {
+                    next.buildings =
+                        Arc::new(self.buildings.with_changes(changes!(Building, layer)));
+                }
+                Layer::Obstacle => {
+                    next.obstacles =
+                        Arc::new(self.obstacles.with_changes(changes!(Obstacle, layer)));
+                }
             }
         }
         if let Some(history) = history {
@@ -212,6 +250,120 @@ impl Snapshot {
         }
         next
     }
+
+    /// Layers whose index has changed enough since its base that a compaction would pay.
+    #[must_use]
+    pub fn layers_to_compact(&self) -> Vec<Layer> {
+        Layer::ALL
+            .into_iter()
+            .filter(|l| self.needs_compaction(*l))
+            .collect()
+    }
+
+    fn needs_compaction(&self, layer: Layer) -> bool {
+        match layer {
+            Layer::Region => self.regions.needs_compaction(),
+            Layer::Grid => self.grids.needs_compaction(),
+            Layer::Worker => self.workers.needs_compaction(),
+            Layer::Camera => self.cameras.needs_compaction(),
+            Layer::PatrolRoute => self.patrol_routes.needs_compaction(),
+            Layer::KeyArea => self.key_areas.needs_compaction(),
+            Layer::Event => self.events.needs_compaction(),
+            Layer::Building => self.buildings.needs_compaction(),
+            Layer::Obstacle => self.obstacles.needs_compaction(),
+        }
+    }
+
+    /// A new base for `layer`'s index as this snapshot holds it: the expensive half of a
+    /// compaction, for a worker off the write path.
+    #[must_use]
+    pub fn compact(&self, layer: Layer) -> Compaction {
+        let base = match layer {
+            Layer::Region => self.regions.compacted(),
+            Layer::Grid => self.grids.compacted(),
+            Layer::Worker => self.workers.compacted(),
+            Layer::Camera => self.cameras.compacted(),
+            Layer::PatrolRoute => self.patrol_routes.compacted(),
+            Layer::KeyArea => self.key_areas.compacted(),
+            Layer::Event => self.events.compacted(),
+            Layer::Building => self.buildings.compacted(),
+            Layer::Obstacle => self.obstacles.compacted(),
+        };
+        Compaction { layer, base }
+    }
+
+    /// This snapshot with a compaction built from it or an earlier one installed: the same
+    /// answers, from a smaller delta.
+    #[must_use]
+    pub fn with_compaction(&self, c: Compaction) -> Self {
+        let mut next = self.clone();
+        let base = c.base;
+        match c.layer {
+            Layer::Region => next.regions = Arc::new(self.regions.with_base(base)),
+            Layer::Grid => next.grids = Arc::new(self.grids.with_base(base)),
+            Layer::Worker => next.workers = Arc::new(self.workers.with_base(base)),
+            Layer::Camera => next.cameras = Arc::new(self.cameras.with_base(base)),
+            Layer::PatrolRoute => next.patrol_routes = Arc::new(self.patrol_routes.with_base(base)),
+            Layer::KeyArea => next.key_areas = Arc::new(self.key_areas.with_base(base)),
+            Layer::Event => next.events = Arc::new(self.events.with_base(base)),
+            Layer::Building => next.buildings = Arc::new(self.buildings.with_base(base)),
+            Layer::Obstacle => next.obstacles = Arc::new(self.obstacles.with_base(base)),
+        }
+        next
+    }
+}
+
+/// One change of a snapshot: put an item (insert or replace by key), or delete one.
+#[derive(Debug, Clone)]
+pub enum ItemChange {
+    /// Insert, or replace the item of the same layer and key.
+    Put(AnyItem),
+    /// Delete the item of this layer and key.
+    Delete(Layer, String),
+}
+
+impl ItemChange {
+    /// The layer changed.
+    #[must_use]
+    pub fn layer(&self) -> Layer {
+        match self {
+            ItemChange::Put(item) => item.layer(),
+            ItemChange::Delete(layer, _) => *layer,
+        }
+    }
+}
+
+/// A compacted base for one layer's index ([`Snapshot::compact`]).
+#[derive(Debug)]
+pub struct Compaction {
+    /// The layer it is for.
+    pub layer: Layer,
+    base: CompactedBase,
+}
+
+/// The boxes a raster must rebuild for `changes` of `index`: each changed item's box before
+/// and after, except where `unchanged(old, new)` says the raster holds the same for both.
+fn changed_boxes<T: Spatial + KeyOf>(
+    index: &LayerIndex<T>,
+    changes: &[LayerChange<T>],
+    unchanged: impl Fn(&T, Option<&T>) -> bool,
+) -> Vec<Rect> {
+    let mut boxes = Vec::new();
+    for change in changes {
+        let (key, new) = match change {
+            LayerChange::Put(item) => (item.key_of(), Some(item)),
+            LayerChange::Delete(key) => (std::borrow::Cow::Borrowed(key.as_str()), None),
+        };
+        let old = index.get(&key);
+        if let Some(old) = old
+            && unchanged(old, new)
+        {
+            continue;
+        }
+        boxes.extend(old.and_then(Spatial::envelope));
+        boxes.extend(new.and_then(Spatial::envelope));
+    }
+    boxes
 }
 
 impl Snapshot {
@@ -219,19 +371,19 @@ impl Snapshot {
     #[must_use]
     pub fn features(&self, layer: Layer) -> Vec<geojson::Feature> {
         use crate::domain::Item;
-        fn all<T: Item>(items: &[T]) -> Vec<geojson::Feature> {
-            items.iter().map(Item::to_feature).collect()
+        fn all<T: Item + Spatial + KeyOf>(index: &LayerIndex<T>) -> Vec<geojson::Feature> {
+            index.iter().map(Item::to_feature).collect()
         }
         match layer {
-            Layer::Region => all(self.regions.items()),
-            Layer::Grid => all(self.grids.items()),
-            Layer::Worker => all(self.workers.items()),
-            Layer::Camera => all(self.cameras.items()),
-            Layer::PatrolRoute => all(self.patrol_routes.items()),
-            Layer::KeyArea => all(self.key_areas.items()),
-            Layer::Event => all(self.events.items()),
-            Layer::Building => all(self.buildings.items()),
-            Layer::Obstacle => all(self.obstacles.items()),
+            Layer::Region => all(&self.regions),
+            Layer::Grid => all(&self.grids),
+            Layer::Worker => all(&self.workers),
+            Layer::Camera => all(&self.cameras),
+            Layer::PatrolRoute => all(&self.patrol_routes),
+            Layer::KeyArea => all(&self.key_areas),
+            Layer::Event => all(&self.events),
+            Layer::Building => all(&self.buildings),
+            Layer::Obstacle => all(&self.obstacles),
         }
     }
 }

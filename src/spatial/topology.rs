@@ -229,7 +229,7 @@ impl Snapshot {
     pub fn check_all(&self) -> CheckReport {
         let mut report = CheckReport::default();
         let mut scopes: Vec<(String, Option<String>)> = Vec::new();
-        for grid in self.grids.items() {
+        for grid in self.grids.iter() {
             for o in self.sibling_overlaps(grid) {
                 if grid.code < o.code {
                     report.overlaps.push((grid.code.clone(), o.code, o.area_m2));
@@ -252,7 +252,6 @@ impl Snapshot {
         }
         report.cameras_outside_grids = self
             .cameras
-            .items()
             .iter()
             .filter(|c| self.grid_at(c.location.0).is_none())
             .map(|c| c.code.clone())

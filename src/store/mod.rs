@@ -104,6 +104,21 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// new one at `at`.
     async fn apply(&self, changes: &[Change], at: DateTime<Utc>) -> StoreResult<()>;
 
+    /// Applies each write of `writes` on its own: a write that fails leaves nothing and gets
+    /// its error in the answer, the others are stored. The outer error is for a failure that
+    /// stored nothing at all.
+    async fn apply_group(
+        &self,
+        writes: &[Vec<Change>],
+        at: DateTime<Utc>,
+    ) -> StoreResult<Vec<StoreResult<()>>> {
+        let mut outcomes = Vec::with_capacity(writes.len());
+        for write in writes {
+            outcomes.push(self.apply(write, at).await);
+        }
+        Ok(outcomes)
+    }
+
     /// The token with this hash, if any.
     async fn find_token(&self, hash: &str) -> StoreResult<Option<TokenRecord>>;
 

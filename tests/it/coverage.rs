@@ -165,8 +165,13 @@ async fn obstacles_have_full_crud(app: &TestApp) {
         safegrid::spatial::Snapshot::build(app.service.store().load().await.expect("load"), 0);
     assert_eq!(reloaded.obstacles.len(), 1);
     assert_eq!(
-        reloaded.obstacles.items()[0].shape,
-        app.service.snapshot().obstacles.items()[0].shape
+        reloaded.obstacles.iter().next().map(|o| &o.shape),
+        app.service
+            .snapshot()
+            .obstacles
+            .iter()
+            .next()
+            .map(|o| &o.shape)
     );
 
     let (status, _, _) = app

@@ -43,7 +43,7 @@ async fn coverage_agrees_with_postgis_st_area_of_the_intersection() {
         x: 120.24,
         y: 29.29,
     };
-    let mut grids: Vec<_> = snapshot.grids.items().iter().collect();
+    let mut grids: Vec<_> = snapshot.grids.iter().collect();
     grids.sort_by(|a, b| {
         let d = |g: &&safegrid::domain::Grid| {
             let c = g.area.bounding_rect().map_or(centre, geo::Rect::center);
@@ -61,7 +61,7 @@ async fn coverage_agrees_with_postgis_st_area_of_the_intersection() {
 
     // Every camera whose reach meets one of the grids, with the polygon safegrid overlays.
     let mut sectors: Vec<(String, bool, String)> = Vec::new();
-    for camera in snapshot.cameras.items() {
+    for camera in snapshot.cameras.iter() {
         let Some(reach) = safegrid::spatial::index::Spatial::envelope(camera) else {
             continue;
         };

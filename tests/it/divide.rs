@@ -373,7 +373,6 @@ fn sample_villages_are_partitioned_without_gaps_or_overlaps() {
     let snapshot = Snapshot::build(safegrid::sample::generate().expect("sample"), 1);
     let villages: Vec<_> = snapshot
         .regions
-        .items()
         .iter()
         .filter(|r| r.level() == RegionLevel::Village)
         .collect();
@@ -422,7 +421,6 @@ fn sample_villages_are_partitioned_without_gaps_or_overlaps() {
         // Replace the village's grids by the proposal and ask the topology checks.
         let old: Vec<(Layer, String)> = snapshot
             .grids
-            .items()
             .iter()
             .filter(|g| g.community_code() == village.code)
             .map(|g| (Layer::Grid, g.code.clone()))

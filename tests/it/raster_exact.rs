@@ -17,7 +17,7 @@ fn raster_grid_lookup_equals_tree_lookup_everywhere() {
             y: 28.94 + 0.58 * next(),
         })
         .collect();
-    for grid in snapshot.grids.items().iter().step_by(3) {
+    for grid in snapshot.grids.iter().step_by(3) {
         for poly in &grid.area.0 {
             for seg in poly.exterior().0.windows(2) {
                 points.push(seg[0]);
@@ -58,9 +58,8 @@ fn camera_raster_finds_exactly_the_cameras_the_tree_finds() {
     let data = safegrid::sample::generate().expect("sample");
     let snapshot = Snapshot::build(data, 1);
     let mut next = crate::common::uniform(0xCA4E5A);
-    let cameras = snapshot.cameras.items();
     let mut points: Vec<Coord> = Vec::new();
-    for (i, camera) in cameras.iter().enumerate().step_by(7) {
+    for (i, camera) in snapshot.cameras.iter().enumerate().step_by(7) {
         let c = camera.location.0;
         let frame = LocalFrame::new(c.x, c.y);
         let at = |metres: f64, bearing: f64| {
