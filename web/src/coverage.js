@@ -4,7 +4,7 @@
 // (`GET /api/v1/cameras/{code}/health`).
 
 import { t } from './i18n.js';
-import { el, fill } from './inspector.js';
+import { el, fill } from './dom.js';
 
 /** Blind spots are fetched for the view from this zoom on (a few hundred grids at most). */
 export const BLIND_SPOT_MIN_ZOOM = 13;

@@ -8,7 +8,7 @@
 // transaction, workers following the grids they served.
 
 import { t } from './i18n.js';
-import { el, fill } from './inspector.js';
+import { el, fill } from './dom.js';
 import { authed, plainError } from './planner.js';
 import { WORKLOAD_STEPS } from './style.js';
 import { linkVertices, roundPolygon } from './topology.js';

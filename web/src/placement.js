@@ -7,7 +7,7 @@
 // Server errors (problem+json) are shown in plain words.
 
 import { t } from './i18n.js';
-import { el, fill } from './inspector.js';
+import { el, fill } from './dom.js';
 import { authed, plainError } from './planner.js';
 import { PROPOSAL_COLOUR } from './style.js';
 

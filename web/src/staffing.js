@@ -3,7 +3,7 @@
 // change is one PUT of that worker).
 
 import { t } from './i18n.js';
-import { el, fill } from './inspector.js';
+import { el, fill } from './dom.js';
 import { authed, plainError } from './planner.js';
 
 /** Refreshes the list of grids without a worker and their outline on the map. */

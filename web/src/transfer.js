@@ -6,7 +6,7 @@
 // as warnings.
 
 import { t } from './i18n.js';
-import { el, fill } from './inspector.js';
+import { el, fill } from './dom.js';
 import { authed, plainError } from './planner.js';
 
 const LAYERS = ['grids', 'regions', 'workers', 'cameras', 'patrol-routes', 'key-areas', 'events', 'buildings'];
