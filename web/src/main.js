@@ -4,6 +4,7 @@
 // Everything it loads comes from this server; an external basemap is opt-in (`/config.json`).
 
 import * as maplibregl from 'maplibre-gl';
+import { getJson, origin } from './http.js';
 import * as i18n from './i18n.js';
 import { t } from './i18n.js';
 import { renderHistory, renderLocation, renderMessage, renderObstacles } from './inspector.js';
@@ -19,18 +20,13 @@ import {
   DEFAULT_VISIBLE, LAYER_GROUPS, buildStyle, gridFillColour, hatchImage, keyAreaLabel,
 } from './style.js';
 
-const origin = location.origin;
 const SECTOR_MIN_ZOOM = 15;
 const ROUTE_WITHIN_M = 200;
 const EMPTY = { type: 'FeatureCollection', features: [] };
 
-/** A JSON GET against this server; problem+json errors become exceptions with their detail. */
-async function getJson(path) {
-  const response = await fetch(`${origin}${path}`, { headers: { Accept: 'application/json' } });
-  const body = await response.json().catch(() => null);
-  if (!response.ok) throw new Error(body?.detail ?? body?.title ?? `HTTP ${response.status}`);
-  return body;
-}
+/** What a failed read shows: the server's own words (not the panels' plain-words lead), or the
+ * error's message when the request never got an answer. */
+const said = (error) => error.detail ?? error.message;
 
 function visibleGroups() {
   const asked = new URLSearchParams(location.search).get('layers');
@@ -236,7 +232,7 @@ function setupInspector(map, planner, placement) {
         await handlers.showGrid(answer.grid.code);
       }
     } catch (error) {
-      if (mine === asked) renderMessage(body, `${t('inspector.error')}: ${error.message}`, 'warning');
+      if (mine === asked) renderMessage(body, `${t('inspector.error')}: ${said(error)}`, 'warning');
     }
   };
   map.on('click', async (e) => {
@@ -295,7 +291,7 @@ function setupSectors(map) {
       const features = page.features.map((f) => sectorFeature(f.properties, f.geometry.coordinates));
       map.getSource('camera-sectors')?.setData({ type: 'FeatureCollection', features });
     } catch (error) {
-      console.warn('camera sectors:', error.message);
+      console.warn('camera sectors:', said(error));
     }
   };
   map.on('moveend', refresh);
@@ -383,5 +379,5 @@ function setupLanguage(map, transfer, placement) {
 start().catch((error) => {
   document.body.classList.add('map-failed');
   console.error(error);
-  renderMessage(document.getElementById('legend'), `${error.message}`, 'warning');
+  renderMessage(document.getElementById('legend'), `${said(error)}`, 'warning');
 });
