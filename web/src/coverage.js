@@ -3,18 +3,14 @@
 // inspector (`GET /api/v1/coverage/grids/{code}`) and a camera's health
 // (`GET /api/v1/cameras/{code}/health`).
 
+import { el, fill } from './dom.js';
+import { getJson } from './http.js';
 import { t } from './i18n.js';
-import { el, fill } from './inspector.js';
 
 /** Blind spots are fetched for the view from this zoom on (a few hundred grids at most). */
 export const BLIND_SPOT_MIN_ZOOM = 13;
 const EMPTY = { type: 'FeatureCollection', features: [] };
-
-async function getJson(path) {
-  const response = await fetch(path, { headers: { Accept: 'application/json, application/geo+json' } });
-  if (!response.ok) throw new Error(`${response.status} ${path}`);
-  return response.json();
-}
+const GEOJSON = { accept: 'application/json, application/geo+json' };
 
 /** Keeps the blind-spot source filled for the view while the layer is switched on. */
 export function setupBlindSpots(map) {
@@ -31,7 +27,7 @@ export function setupBlindSpots(map) {
     const b = map.getBounds();
     const bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(6)).join(',');
     try {
-      const answer = await getJson(`/api/v1/coverage/blind-spots?bbox=${bbox}&limit=500`);
+      const answer = await getJson(`/api/v1/coverage/blind-spots?bbox=${bbox}&limit=500`, GEOJSON);
       if (mine === seq) source.setData(answer);
     } catch {
       if (mine === seq) source.setData(EMPTY);
@@ -47,7 +43,7 @@ export function setupBlindSpots(map) {
 export async function showGridCoverage(target, code) {
   if (!target) return;
   try {
-    const answer = await getJson(`/api/v1/coverage/grids/${encodeURIComponent(code)}`);
+    const answer = await getJson(`/api/v1/coverage/grids/${encodeURIComponent(code)}`, GEOJSON);
     const p = answer.properties;
     fill(target,
       `${t('coverage.seen')} `, el('strong', { 'data-testid': 'grid-coverage-share' }, `${p.share}%`),
@@ -62,7 +58,7 @@ export async function showGridCoverage(target, code) {
 export async function showCameraHealth(target, code) {
   if (!target) return;
   try {
-    const h = await getJson(`/api/v1/cameras/${encodeURIComponent(code)}/health`);
+    const h = await getJson(`/api/v1/cameras/${encodeURIComponent(code)}/health`, GEOJSON);
     const since = h.since ? h.since.slice(0, 16).replace('T', ' ') : '–';
     const share = h.availability.online_share;
     fill(target,

@@ -7,9 +7,9 @@
 // gaps, balance, contiguity, staffing), and accepts: the village's grids are replaced in one
 // transaction, workers following the grids they served.
 
+import { el, fill } from './dom.js';
+import { request } from './http.js';
 import { t } from './i18n.js';
-import { el, fill } from './inspector.js';
-import { authed, plainError } from './planner.js';
 import { WORKLOAD_STEPS } from './style.js';
 import { linkVertices, roundPolygon } from './topology.js';
 
@@ -103,11 +103,11 @@ export function setupDivision(map, { currentVillage, planner, refreshLayer, onCh
   /** A dry run of accepting the grids as they stand: the evaluation panel and fresh counts. */
   const evaluate = async () => {
     const mine = ++evalSeq;
-    const answer = await authed('POST', '/api/v1/grids/divide/accept?dry_run=true',
+    const answer = await request('POST', '/api/v1/grids/divide/accept?dry_run=true',
       { village: current.village.code, grids: currentGrids() });
     if (mine !== evalSeq || !current) return;
     if (!answer.ok) {
-      render({ proposal: current, message: plainError(answer.status, answer.body), kind: 'warning' });
+      render({ proposal: current, message: answer.error.message, kind: 'warning' });
       return;
     }
     map.getSource('division')?.setData({ type: 'FeatureCollection', features: answer.body.features });
@@ -115,10 +115,10 @@ export function setupDivision(map, { currentVillage, planner, refreshLayer, onCh
   };
 
   const accept = async () => {
-    const answer = await authed('POST', '/api/v1/grids/divide/accept',
+    const answer = await request('POST', '/api/v1/grids/divide/accept',
       { village: current.village.code, grids: currentGrids() });
     if (!answer.ok) {
-      render({ proposal: current, message: plainError(answer.status, answer.body), kind: 'warning' });
+      render({ proposal: current, message: answer.error.message, kind: 'warning' });
       return;
     }
     const report = answer.body;
@@ -201,10 +201,10 @@ export function setupDivision(map, { currentVillage, planner, refreshLayer, onCh
     stopAdjusting();
     current = null;
     render({ message: t('inspector.loading') });
-    const answer = await authed('POST', '/api/v1/grids/divide', body);
+    const answer = await request('POST', '/api/v1/grids/divide', body);
     if (!answer.ok) {
       map.getSource('division')?.setData(EMPTY);
-      render({ message: plainError(answer.status, answer.body), kind: 'warning' });
+      render({ message: answer.error.message, kind: 'warning' });
       return;
     }
     const proposal = answer.body;

@@ -2,27 +2,8 @@
 // with workers, the cameras that see the point, key areas, nearby patrol routes). Built with DOM
 // nodes and textContent only, so data can never inject markup.
 
+import { el, fill } from './dom.js';
 import { t, tooltip } from './i18n.js';
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
-    else if (key === 'dataset') Object.assign(node.dataset, value);
-    else node.setAttribute(key, value === true ? '' : value);
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
-
-/** Replaces `container`'s children, skipping null/false (absent optional parts). */
-export function fill(container, ...children) {
-  container.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
-}
 
 const metres = (m) => `${m < 10 ? m.toFixed(1) : Math.round(m)} ${t('metres')}`;
 
@@ -144,5 +125,3 @@ export function renderObstacles(container, obstacles) {
 export function renderMessage(container, text, kind = 'muted') {
   container.replaceChildren(el('p', { class: kind }, text));
 }
-
-export { el };

@@ -1,7 +1,7 @@
 // The legend, drawn from the same palettes as the map style (style.js), so the two cannot drift.
 
 import { t } from './i18n.js';
-import { el } from './inspector.js';
+import { el } from './dom.js';
 import {
   BLIND_SPOT_COLOUR, CAMERA_STATUS_COLOURS, GRID_KIND_COLOURS, HEAT_RAMP, KEY_AREA_COLOURS, OBSTACLE_COLOUR, OVERDUE_COLOUR,
   PROPOSAL_COLOUR, ROUTE_COLOUR, UNSTAFFED_COLOUR, WORKLOAD_STEPS,

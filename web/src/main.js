@@ -4,6 +4,8 @@
 // Everything it loads comes from this server; an external basemap is opt-in (`/config.json`).
 
 import * as maplibregl from 'maplibre-gl';
+import { el } from './dom.js';
+import { getJson, origin } from './http.js';
 import * as i18n from './i18n.js';
 import { t } from './i18n.js';
 import { renderHistory, renderLocation, renderMessage, renderObstacles } from './inspector.js';
@@ -19,18 +21,13 @@ import {
   DEFAULT_VISIBLE, LAYER_GROUPS, buildStyle, gridFillColour, hatchImage, keyAreaLabel,
 } from './style.js';
 
-const origin = location.origin;
 const SECTOR_MIN_ZOOM = 15;
 const ROUTE_WITHIN_M = 200;
 const EMPTY = { type: 'FeatureCollection', features: [] };
 
-/** A JSON GET against this server; problem+json errors become exceptions with their detail. */
-async function getJson(path) {
-  const response = await fetch(`${origin}${path}`, { headers: { Accept: 'application/json' } });
-  const body = await response.json().catch(() => null);
-  if (!response.ok) throw new Error(body?.detail ?? body?.title ?? `HTTP ${response.status}`);
-  return body;
-}
+/** What a failed read shows: the server's own words (not the panels' plain-words lead), or the
+ * error's message when the request never got an answer. */
+const said = (error) => error.detail ?? error.message;
 
 function visibleGroups() {
   const asked = new URLSearchParams(location.search).get('layers');
@@ -119,24 +116,18 @@ function setupLayerSwitcher(map) {
     }
   };
   list.replaceChildren(...Object.keys(LAYER_GROUPS).map((group) => {
-    const li = document.createElement('li');
-    const label = document.createElement('label');
-    const box = document.createElement('input');
-    box.type = 'checkbox';
-    box.checked = visible.has(group);
-    box.dataset.group = group;
-    box.addEventListener('change', () => {
-      apply(group, box.checked);
-      if (box.checked) visible.add(group);
-      else visible.delete(group);
-      remember('layers', [...visible].join(','));
+    const box = el('input', {
+      type: 'checkbox',
+      checked: visible.has(group),
+      dataset: { group },
+      onchange: () => {
+        apply(group, box.checked);
+        if (box.checked) visible.add(group);
+        else visible.delete(group);
+        remember('layers', [...visible].join(','));
+      },
     });
-    const text = document.createElement('span');
-    text.dataset.i18n = `layer.${group}`;
-    text.textContent = t(`layer.${group}`);
-    label.append(box, ' ', text);
-    li.append(label);
-    return li;
+    return el('li', {}, el('label', {}, box, ' ', el('span', { dataset: { i18n: `layer.${group}` } }, t(`layer.${group}`))));
   }));
   map.on('style.load', () => {
     for (const group of Object.keys(LAYER_GROUPS)) apply(group, visible.has(group));
@@ -236,7 +227,7 @@ function setupInspector(map, planner, placement) {
         await handlers.showGrid(answer.grid.code);
       }
     } catch (error) {
-      if (mine === asked) renderMessage(body, `${t('inspector.error')}: ${error.message}`, 'warning');
+      if (mine === asked) renderMessage(body, `${t('inspector.error')}: ${said(error)}`, 'warning');
     }
   };
   map.on('click', async (e) => {
@@ -295,7 +286,7 @@ function setupSectors(map) {
       const features = page.features.map((f) => sectorFeature(f.properties, f.geometry.coordinates));
       map.getSource('camera-sectors')?.setData({ type: 'FeatureCollection', features });
     } catch (error) {
-      console.warn('camera sectors:', error.message);
+      console.warn('camera sectors:', said(error));
     }
   };
   map.on('moveend', refresh);
@@ -322,18 +313,12 @@ function setupSearch(map) {
     }
     const answer = await getJson(`/api/v1/search?q=${encodeURIComponent(q)}&limit=10`).catch(() => ({ results: [] }));
     if (mine !== asked) return;
-    list.replaceChildren(...(answer.results.length ? answer.results.map((hit) => {
-      const li = document.createElement('li');
-      li.setAttribute('role', 'option');
-      li.tabIndex = 0;
-      li.textContent = `${t(`result.${hit.layer}`)} · ${hit.name} `;
-      const code = document.createElement('code');
-      code.textContent = hit.key;
-      li.append(code);
-      li.addEventListener('click', () => choose(hit));
-      li.addEventListener('keydown', (e) => { if (e.key === 'Enter') choose(hit); });
-      return li;
-    }) : [Object.assign(document.createElement('li'), { textContent: t('search.none'), className: 'muted' })]));
+    list.replaceChildren(...(answer.results.length ? answer.results.map((hit) => el('li', {
+      role: 'option',
+      tabindex: 0,
+      onclick: () => choose(hit),
+      onkeydown: (e) => { if (e.key === 'Enter') choose(hit); },
+    }, `${t(`result.${hit.layer}`)} · ${hit.name} `, el('code', {}, hit.key))) : [el('li', { class: 'muted' }, t('search.none'))]));
     list.hidden = false;
   };
   let timer;
@@ -383,5 +368,5 @@ function setupLanguage(map, transfer, placement) {
 start().catch((error) => {
   document.body.classList.add('map-failed');
   console.error(error);
-  renderMessage(document.getElementById('legend'), `${error.message}`, 'warning');
+  renderMessage(document.getElementById('legend'), `${said(error)}`, 'warning');
 });

@@ -6,9 +6,9 @@
 // the algorithm's guarantee. Viewers never see the panel (the server would refuse them anyway).
 // Server errors (problem+json) are shown in plain words.
 
+import { el, fill } from './dom.js';
+import { request } from './http.js';
 import { t } from './i18n.js';
-import { el, fill } from './inspector.js';
-import { authed, plainError } from './planner.js';
 import { PROPOSAL_COLOUR } from './style.js';
 
 const EMPTY = { type: 'FeatureCollection', features: [] };
@@ -122,7 +122,7 @@ export function setupPlacement(map) {
     answer = null;
     draw([]);
     render();
-    const got = await authed('POST', '/api/v1/cameras/placement', body);
+    const got = await request('POST', '/api/v1/cameras/placement', body);
     if (mine !== seq) return;
     working = false;
     answer = got;
@@ -149,7 +149,7 @@ export function setupPlacement(map) {
   const result = () => {
     if (working) return el('p', { class: 'muted', 'data-testid': 'placement-working' }, t('placement.working'));
     if (!answer) return null;
-    if (!answer.ok) return el('p', { class: 'warning', 'data-testid': 'placement-error' }, plainError(answer.status, answer.body));
+    if (!answer.ok) return el('p', { class: 'warning', 'data-testid': 'placement-error' }, answer.error.message);
     const { summary, features } = answer.body;
     const cameras = features.filter((f) => f.properties.role === 'camera');
     // The proven bound: 1 − 1/e for PTZ (or several per site); 1/2 for one fixed camera per site.

@@ -7,36 +7,15 @@ import {
   TerraDraw, TerraDrawLineStringMode, TerraDrawPolygonMode, TerraDrawSelectMode, ValidateNotSelfIntersecting,
 } from 'terra-draw';
 import { TerraDrawMapLibreGLAdapter } from 'terra-draw-maplibre-gl-adapter';
+import { el, fill } from './dom.js';
+import { clearToken, getToken, request, setToken } from './http.js';
 import { t } from './i18n.js';
-import { el, fill } from './inspector.js';
 import { hatchImage } from './style.js';
 import { roundPolygon } from './topology.js';
 
-const TOKEN_KEY = 'safegrid.token';
 const SNAP_PX = 12;
 const EMPTY = { type: 'FeatureCollection', features: [] };
 const ISSUE_COLOURS = { overlap: '#D55E00', gap: '#CC79A7', invalid: '#000000', carried: '#0072B2' };
-
-/** What the server said, in plain words: the status explained, then the server's detail. */
-export function plainError(status, body) {
-  const lead = {
-    400: t('error.400'), 401: t('error.401'), 403: t('error.403'), 404: t('error.404'),
-    409: t('error.409'), 413: t('error.413'), 422: t('error.422'),
-  }[status] ?? t('error.other');
-  const detail = body?.detail ?? body?.title ?? '';
-  return detail ? `${lead}: ${detail}` : lead;
-}
-
-/** A request with the signed-in token; resolves to `{ok, status, body}`. */
-export async function authed(method, path, body) {
-  const headers = { Accept: 'application/json, application/geo+json, application/problem+json' };
-  const token = sessionStorage.getItem(TOKEN_KEY);
-  if (token) headers.Authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const parsed = await response.json().catch(() => null);
-  return { ok: response.ok, status: response.status, body: parsed };
-}
 
 /** Snaps a pointer to the nearest vertex, else the nearest edge, of the loaded neighbour grids. */
 function makeSnapper(map, neighbours) {
@@ -134,16 +113,16 @@ export function setupPlanner(map, { refreshLayer, onChanged }) {
     toolbar.hidden = !me.writes.includes('grids');
   };
   const logout = () => {
-    sessionStorage.removeItem(TOKEN_KEY);
+    clearToken();
     cancel();
     renderAccount(null);
   };
   const login = async (token) => {
-    sessionStorage.setItem(TOKEN_KEY, token);
-    const answer = await authed('GET', '/api/v1/me');
+    setToken(token);
+    const answer = await request('GET', '/api/v1/me');
     if (!answer.ok) {
-      sessionStorage.removeItem(TOKEN_KEY);
-      return plainError(answer.status, answer.body);
+      clearToken();
+      return answer.error.message;
     }
     renderAccount(answer.body);
     return null;
@@ -162,7 +141,7 @@ export function setupPlanner(map, { refreshLayer, onChanged }) {
     dialog.close();
   });
   dialog.querySelector('[data-action=cancel]').addEventListener('click', () => dialog.close());
-  const saved = sessionStorage.getItem(TOKEN_KEY);
+  const saved = getToken();
   if (saved) login(saved).then((error) => { if (error) renderAccount(null); });
   else renderAccount(null);
 
@@ -226,7 +205,7 @@ export function setupPlanner(map, { refreshLayer, onChanged }) {
   const loadNeighbours = async (except) => {
     const b = map.getBounds();
     const bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(6)).join(',');
-    const answer = await authed('GET', `/api/v1/grids?bbox=${bbox}&limit=2000`);
+    const answer = await request('GET', `/api/v1/grids?bbox=${bbox}&limit=2000`);
     neighbours.except = except;
     neighbours.rings = answer.ok
       ? answer.body.features
@@ -245,9 +224,9 @@ export function setupPlanner(map, { refreshLayer, onChanged }) {
   };
 
   const startEdit = async (code) => {
-    const answer = await authed('GET', `/api/v1/grids/${encodeURIComponent(code)}`);
+    const answer = await request('GET', `/api/v1/grids/${encodeURIComponent(code)}`);
     if (!answer.ok) {
-      renderPanel({ message: plainError(answer.status, answer.body), kind: 'warning' });
+      renderPanel({ message: answer.error.message, kind: 'warning' });
       return;
     }
     cancel();
@@ -289,9 +268,9 @@ export function setupPlanner(map, { refreshLayer, onChanged }) {
 
   const confirmSplit = async () => {
     const line = draw.getSnapshotFeature(session.id)?.geometry;
-    const answer = await authed('POST', `/api/v1/grids/${encodeURIComponent(session.target)}/split`, { line });
+    const answer = await request('POST', `/api/v1/grids/${encodeURIComponent(session.target)}/split`, { line });
     if (!answer.ok) {
-      renderSplit(plainError(answer.status, answer.body));
+      renderSplit(answer.error.message);
       return;
     }
     const codes = answer.body.features.map((f) => f.properties.code);
@@ -320,9 +299,9 @@ export function setupPlanner(map, { refreshLayer, onChanged }) {
   };
 
   const confirmMerge = async () => {
-    const answer = await authed('POST', '/api/v1/grids/merge', { codes: [session.keep, session.with], keep: session.keep });
+    const answer = await request('POST', '/api/v1/grids/merge', { codes: [session.keep, session.with], keep: session.keep });
     if (!answer.ok) {
-      renderMerge(plainError(answer.status, answer.body));
+      renderMerge(answer.error.message);
       return;
     }
     const kept = session.keep;
@@ -334,7 +313,7 @@ export function setupPlanner(map, { refreshLayer, onChanged }) {
   /** A map click while merging picks the neighbour; true when the click was used. */
   const pickAt = async (lngLat) => {
     if (session?.kind !== 'merge') return false;
-    const where = await authed('GET', `/api/v1/locate?lon=${lngLat.lng}&lat=${lngLat.lat}`);
+    const where = await request('GET', `/api/v1/locate?lon=${lngLat.lng}&lat=${lngLat.lat}`);
     const code = where.ok ? where.body.grid?.code : null;
     if (code && code !== session.keep) session.with = code;
     renderMerge();
@@ -375,11 +354,11 @@ export function setupPlanner(map, { refreshLayer, onChanged }) {
     if (!feature) return;
     // An edit is checked as the reshape that saves it: shared vertices carried to neighbours.
     const body = session.replaces ? { ...feature, replaces: session.replaces, carry_shared: true } : feature;
-    const answer = await authed('POST', '/api/v1/grids/check', body);
+    const answer = await request('POST', '/api/v1/grids/check', body);
     if (mine !== checkSeq) return;
     if (!answer.ok) {
       setIssues([]);
-      renderPanel({ message: plainError(answer.status, answer.body), kind: 'warning' });
+      renderPanel({ message: answer.error.message, kind: 'warning' });
       return;
     }
     const report = answer.body;
@@ -400,11 +379,11 @@ export function setupPlanner(map, { refreshLayer, onChanged }) {
     const ring = f.geometry.coordinates[0];
     const lon = ring.slice(0, -1).reduce((s, c) => s + c[0], 0) / (ring.length - 1);
     const lat = ring.slice(0, -1).reduce((s, c) => s + c[1], 0) / (ring.length - 1);
-    const where = await authed('GET', `/api/v1/locate?lon=${lon}&lat=${lat}`);
+    const where = await request('GET', `/api/v1/locate?lon=${lon}&lat=${lat}`);
     const village = where.ok ? where.body.village : null;
     session.village = village;
     if (village) {
-      const next = await authed('GET', `/api/v1/grids/next-code?village=${village.code}`);
+      const next = await request('GET', `/api/v1/grids/next-code?village=${village.code}`);
       if (next.ok) {
         const serial = Number(next.body.code.slice(12));
         session.suggested = { code: next.body.code, name: `${village.name}第${serial}网格` };
@@ -417,10 +396,10 @@ export function setupPlanner(map, { refreshLayer, onChanged }) {
     if (!feature) return;
     // An edit is saved as a reshape: vertex edits on shared boundaries move the neighbours too.
     const answer = session.replaces
-      ? await authed('POST', `/api/v1/grids/${encodeURIComponent(session.replaces)}/reshape`, feature)
-      : await authed('POST', '/api/v1/grids', feature);
+      ? await request('POST', `/api/v1/grids/${encodeURIComponent(session.replaces)}/reshape`, feature)
+      : await request('POST', '/api/v1/grids', feature);
     if (!answer.ok) {
-      renderPanel({ message: plainError(answer.status, answer.body), kind: 'warning', keepForm: true });
+      renderPanel({ message: answer.error.message, kind: 'warning', keepForm: true });
       return;
     }
     const saved = answer.body.type === 'FeatureCollection' ? answer.body.features : [answer.body];

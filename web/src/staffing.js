@@ -2,13 +2,13 @@
 // assigning or unassigning workers to a grid (a worker's assignments live on the worker, so a
 // change is one PUT of that worker).
 
+import { el, fill } from './dom.js';
+import { request } from './http.js';
 import { t } from './i18n.js';
-import { el, fill } from './inspector.js';
-import { authed, plainError } from './planner.js';
 
 /** Refreshes the list of grids without a worker and their outline on the map. */
 export async function showUnstaffed(map) {
-  const answer = await authed('GET', '/api/v1/grids/without-worker');
+  const answer = await request('GET', '/api/v1/grids/without-worker');
   if (!answer.ok) return;
   const { grids } = answer.body;
   if (map.getLayer('grid-unstaffed')) {
@@ -27,12 +27,12 @@ export async function showUnstaffed(map) {
 }
 
 async function changeWorker(workerId, change) {
-  const current = await authed('GET', `/api/v1/workers/${encodeURIComponent(workerId)}`);
-  if (!current.ok) return plainError(current.status, current.body);
+  const current = await request('GET', `/api/v1/workers/${encodeURIComponent(workerId)}`);
+  if (!current.ok) return current.error.message;
   const feature = current.body;
   feature.properties.grids = change(feature.properties.grids);
-  const saved = await authed('PUT', `/api/v1/workers/${encodeURIComponent(workerId)}`, feature);
-  return saved.ok ? null : plainError(saved.status, saved.body);
+  const saved = await request('PUT', `/api/v1/workers/${encodeURIComponent(workerId)}`, feature);
+  return saved.ok ? null : saved.error.message;
 }
 
 /** Gives `workerId` the grid `code` with `duty` (or changes the duty); an error text or null. */

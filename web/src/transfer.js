@@ -5,9 +5,9 @@
 // (`code=设备编码,lon=经度`; Chinese headers are recognised without one); near duplicates come back
 // as warnings.
 
+import { el, fill } from './dom.js';
+import { request } from './http.js';
 import { t } from './i18n.js';
-import { el, fill } from './inspector.js';
-import { authed, plainError } from './planner.js';
 
 const LAYERS = ['grids', 'regions', 'workers', 'cameras', 'patrol-routes', 'key-areas', 'events', 'buildings'];
 
@@ -28,15 +28,11 @@ const MEDIA = {
 /** Sends the chosen file; a report of rows, or the bad rows in plain words. */
 async function send(layer, file, crs, dryRun, map) {
   const format = formatOf(file.name);
-  const token = sessionStorage.getItem('safegrid.token');
   const mapped = layer === 'cameras' && map ? `&map=${encodeURIComponent(map)}` : '';
-  const response = await fetch(`/api/v1/${layer}/import?format=${format}&crs=${crs}&dry_run=${dryRun}${mapped}`, {
-    method: 'POST',
-    headers: { 'Content-Type': MEDIA[format], ...(token ? { Authorization: `Bearer ${token}` } : {}) },
-    // A zip is binary: send the file's bytes as they are; text formats go as UTF-8 text.
-    body: format === 'shapefile' || format === 'xlsx' ? file : await file.text(),
-  });
-  return { ok: response.ok, status: response.status, body: await response.json().catch(() => null) };
+  // A zip is binary: send the file's bytes as they are; text formats go as UTF-8 text.
+  const body = format === 'shapefile' || format === 'xlsx' ? file : await file.text();
+  return request('POST', `/api/v1/${layer}/import?format=${format}&crs=${crs}&dry_run=${dryRun}${mapped}`, body,
+    { type: MEDIA[format] });
 }
 
 export function setupTransfer({ onImported }) {
@@ -72,7 +68,7 @@ export function setupTransfer({ onImported }) {
     const bad = body.bad ?? [];
     const summary = answer.ok
       ? (dryRun ? `${t('transfer.valid_rows')} ${body.valid}/${body.rows}` : `${t('transfer.imported')} ${body.imported}`)
-      : plainError(answer.status, body);
+      : answer.error.message;
     const report = el('div', { 'data-testid': 'transfer-report' },
       el('p', { class: answer.ok ? 'ok' : 'warning' }, summary),
       bad.length ? el('ul', { class: 'small' }, bad.slice(0, 100).map((b) => el('li', {}, `${b.at}: ${b.reason}`))) : null,
