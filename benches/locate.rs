@@ -152,7 +152,13 @@ async fn run() -> Report {
     let snapshot = service.snapshot();
 
     let inproc = tokio::task::block_in_place(|| in_process(&snapshot, &points));
-    let pg = match postgis(&sample, &snapshot.cameras.iter().cloned().collect::<Vec<_>>(), &points).await {
+    let pg = match postgis(
+        &sample,
+        &snapshot.cameras.iter().cloned().collect::<Vec<_>>(),
+        &points,
+    )
+    .await
+    {
         Ok(pg) => Some(pg),
         Err(e) => {
             eprintln!("PostGIS skipped: {e:#}");

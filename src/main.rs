@@ -481,7 +481,18 @@ async fn camera(store: Arc<dyn Store>, action: CameraCommand) -> anyhow::Result<
         CameraCommand::Status { code, status } => {
             let status: CameraStatus = parse_word("status", &status, "online, offline or fault")?;
             let before = service.snapshot().cameras.get(&code).map(|c| c.status);
-            let camera = service.set_camera_status(&code, status).await?;
+            let report = safegrid::service::camera_health::StatusReport {
+                code: code.clone(),
+                status,
+                at: chrono::Utc::now(),
+            };
+            service.report_status(report).await?;
+            let camera = service
+                .snapshot()
+                .cameras
+                .get(&code)
+                .cloned()
+                .with_context(|| format!("camera `{code}` does not exist"))?;
             let word = |s: CameraStatus| serde_json::json!(s).as_str().unwrap_or("").to_owned();
             match before {
                 Some(b) if b == camera.status => println!("{code} is already {}", word(b)),

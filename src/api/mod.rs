@@ -90,6 +90,10 @@ pub fn app_with(service: Arc<Service>, web: WebOptions) -> Router {
             post(camera_health::set_camera_status),
         )
         .route(
+            "/api/v1/cameras/status",
+            post(camera_health::report_statuses).layer(DefaultBodyLimit::max(MAX_BATCH_BODY_BYTES)),
+        )
+        .route(
             "/api/v1/cameras/placement",
             post(placement::propose_placement),
         )

@@ -94,6 +94,10 @@ pub struct Camera {
     /// Status.
     #[serde(default = "default_status")]
     pub status: CameraStatus,
+    /// When the current status was reported (by a device platform's status report); `None`
+    /// when it was set by an edit or an import. A report older than this is ignored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_since: Option<chrono::DateTime<chrono::Utc>>,
     /// Location.
     #[serde(skip, default = "no_point")]
     pub location: Point,
@@ -131,7 +135,7 @@ impl Camera {
     /// let mut c = Camera {
     ///     code: "33078300001320000001".into(), name: String::new(), height_m: 10.0,
     ///     azimuth_deg: 0.0, hfov_deg: 60.0, range_m: 100.0, tilt_deg: Some(30.0),
-    ///     vfov_deg: Some(30.0), kind: CameraKind::Fixed, status: CameraStatus::Online,
+    ///     vfov_deg: Some(30.0), kind: CameraKind::Fixed, status: CameraStatus::Online, status_since: None,
     ///     location: geo::Point::new(120.0, 29.0),
     /// };
     /// let (near, far) = c.ground_span_m();

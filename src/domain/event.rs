@@ -40,6 +40,10 @@ pub struct Event {
     /// Free text.
     #[serde(default)]
     pub description: String,
+    /// The top-level grid that held the location when the event was reported (set by the
+    /// service at intake and kept as it was, whatever later edits do to the grids).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grid_code: Option<String>,
     /// Location.
     #[serde(skip, default = "no_point")]
     pub location: Point,

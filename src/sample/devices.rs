@@ -456,6 +456,7 @@ fn camera(
             CameraKind::Fixed
         },
         status,
+        status_since: None,
         location: at.into(),
     }
 }

@@ -319,6 +319,7 @@ pub(super) fn events(
             source: SOURCES[src].to_owned(),
             status,
             description: format!("{}：{phrase}", village.short),
+            grid_code: None,
             location: at.into(),
         });
     }

@@ -1,10 +1,15 @@
 //! Camera health (设备在线情况): a camera's status history as the store recorded it, its
 //! availability over the last days, and the grids it serves ([`Service::camera_health`]); and
-//! the status report a device platform sends ([`Service::set_camera_status`]).
+//! the status reports video platforms send, one at a time ([`Service::report_status`], group
+//! committed with other writes) or by the hundred thousand ([`Service::report_statuses`], one
+//! transaction).
 //!
-//! The history is written by the store itself, in the transaction of every camera write that
-//! sets or changes the status (`migrations/*/0003_camera_status.sql`), so an import, a PUT and
-//! a status report all leave the same trace.
+//! A report is `{code, status, at}`. A report older than the camera's last reported status is
+//! ignored and said so (platforms resend and reorder); one that repeats the current status
+//! changes nothing. The history is written by the store itself, in the transaction of every
+//! camera write that sets or changes the status (`migrations/*/0003_camera_status.sql`, and
+//! `0004` for the report's own time), so an import, a PUT and a status report all leave the
+//! same trace.
 //!
 //! # Units
 //! Times UTC; shares in `[0, 1]`; areas in m².
@@ -16,7 +21,58 @@ use crate::domain::{AnyItem, Camera, CameraStatus, Layer};
 use crate::spatial::topology::{AREA_TOLERANCE_M2, area_m2};
 use crate::store::{CameraStatusChange, Change};
 
-use super::{Service, ServiceError, ServiceResult, checks};
+use super::{Service, ServiceError, ServiceResult};
+
+/// Most reports one bulk request may carry.
+pub const MAX_BULK_REPORTS: usize = 200_000;
+
+/// One status report from a video platform.
+#[derive(Debug, Clone)]
+pub struct StatusReport {
+    /// The camera's device code.
+    pub code: String,
+    /// Its status.
+    pub status: CameraStatus,
+    /// When the platform saw it.
+    pub at: DateTime<Utc>,
+}
+
+/// What a status report did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum StatusOutcome {
+    /// The camera took the status; the history records it at the report's time.
+    Applied,
+    /// The camera already had this status: nothing changed.
+    Unchanged,
+    /// Older than the camera's last reported status (`last`): ignored.
+    Stale { last: DateTime<Utc> },
+    /// No camera has this code.
+    Unknown,
+    /// A later report of the same camera in the same bulk replaced it before it was stored: a
+    /// bulk is taken as one picture of the cameras, and the history keeps the state it leaves.
+    Superseded,
+}
+
+/// The camera after `report`, or why the report changes nothing.
+pub(super) fn resolve_report(
+    camera: Option<&Camera>,
+    report: &StatusReport,
+) -> Result<Camera, StatusOutcome> {
+    let camera = camera.ok_or(StatusOutcome::Unknown)?;
+    if let Some(last) = camera.status_since
+        && report.at < last
+    {
+        return Err(StatusOutcome::Stale { last });
+    }
+    if camera.status == report.status {
+        return Err(StatusOutcome::Unchanged);
+    }
+    let mut next = camera.clone();
+    next.status = report.status;
+    next.status_since = Some(report.at);
+    Ok(next)
+}
 
 /// Most history entries a health answer lists.
 pub const HISTORY_LIMIT: i64 = 200;
@@ -127,31 +183,63 @@ impl Service {
         })
     }
 
-    /// Sets camera `code`'s status (a report from a device platform or a health monitor); the
-    /// store records the change in the camera's history in the same transaction. Reporting the
-    /// status it already has changes nothing. The camera is read under the writer lock, so a
-    /// report never writes back fields that a concurrent edit of the camera has just changed.
+    /// One status report, group committed with the other writes that arrive meanwhile; the
+    /// camera is read when its group commits, so a report never writes back fields that an
+    /// edit of the camera has just changed.
     ///
     /// # Errors
     /// An unknown camera; store failures.
-    pub async fn set_camera_status(
+    pub async fn report_status(&self, report: StatusReport) -> ServiceResult<StatusOutcome> {
+        match self
+            .write_grouped(super::commit::Write::Status(report))
+            .await?
+        {
+            super::commit::Outcome::Status(outcome) => Ok(outcome),
+            super::commit::Outcome::Written(_) => Ok(StatusOutcome::Applied),
+        }
+    }
+
+    /// Many status reports in one transaction, in order (a later report of the same camera
+    /// sees the earlier one): one outcome per report.
+    ///
+    /// # Errors
+    /// Store failures (then nothing was stored).
+    pub async fn report_statuses(
         &self,
-        code: &str,
-        status: CameraStatus,
-    ) -> ServiceResult<Camera> {
+        reports: &[StatusReport],
+    ) -> ServiceResult<Vec<StatusOutcome>> {
         let _guard = self.writer.lock().await;
         let current = self.snapshot.load_full();
-        let mut camera = registered(&current, code)?;
-        if camera.status == status {
-            return Ok(camera);
+        // Per camera: its state after the reports so far, and which report set it.
+        let mut changed: std::collections::HashMap<&str, (Camera, usize)> =
+            std::collections::HashMap::new();
+        let mut outcomes = Vec::with_capacity(reports.len());
+        for (i, report) in reports.iter().enumerate() {
+            let camera = changed
+                .get(report.code.as_str())
+                .map(|(c, _)| c)
+                .or_else(|| current.cameras.get(&report.code));
+            match resolve_report(camera, report) {
+                Ok(camera) => {
+                    if let Some((_, earlier)) = changed.insert(report.code.as_str(), (camera, i)) {
+                        outcomes[earlier] = StatusOutcome::Superseded;
+                    }
+                    outcomes.push(StatusOutcome::Applied);
+                }
+                Err(outcome) => outcomes.push(outcome),
+            }
         }
-        camera.status = status;
-        let item = AnyItem::Camera(camera.clone());
-        let change = Change::Replace(item.clone());
-        checks::check_change(&current, &change)?;
-        let next = current.with_changes(&[item], &[], None);
-        self.commit(&[change], next).await?;
-        Ok(camera)
+        if changed.is_empty() {
+            return Ok(outcomes);
+        }
+        let items: Vec<AnyItem> = changed
+            .into_values()
+            .map(|(c, _)| AnyItem::Camera(c))
+            .collect();
+        let changes: Vec<Change> = items.iter().cloned().map(Change::Put).collect();
+        let next = current.with_changes(&items, &[], None);
+        self.commit(&changes, next).await?;
+        Ok(outcomes)
     }
 }
 

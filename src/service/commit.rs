@@ -16,21 +16,39 @@ use arc_swap::ArcSwap;
 use chrono::Utc;
 use tokio::sync::{Notify, oneshot};
 
-use crate::domain::Layer;
+use std::collections::HashMap;
+
+use crate::domain::{AnyItem, Camera, Layer};
 use crate::spatial::{ItemChange, Snapshot};
 use crate::store::{Change, Store, StoreError};
 
+use super::camera_health::{StatusOutcome, StatusReport, resolve_report};
 use super::{ServiceError, ServiceResult, WriteReport, checks, grid_gaps};
+
+/// A single write: a change, or a camera status report (resolved against the camera as the
+/// group finds it, so that it never writes back fields an edit of the group changed).
+#[derive(Debug)]
+pub(super) enum Write {
+    Change(Change),
+    Status(StatusReport),
+}
+
+/// What a single write did.
+#[derive(Debug)]
+pub(super) enum Outcome {
+    Written(WriteReport),
+    Status(StatusOutcome),
+}
 
 /// One queued write and where its answer goes.
 struct Queued {
     id: u64,
-    change: Change,
-    reply: oneshot::Sender<ServiceResult<WriteReport>>,
+    write: Write,
+    reply: oneshot::Sender<ServiceResult<Outcome>>,
 }
 
 impl Queued {
-    fn answer(self, result: ServiceResult<WriteReport>) {
+    fn answer(self, result: ServiceResult<Outcome>) {
         // The client may have gone away; the write is decided all the same.
         let _ = self.reply.send(result);
     }
@@ -47,7 +65,7 @@ impl std::fmt::Debug for Queued {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Queued")
             .field("id", &self.id)
-            .field("layer", &self.change.layer())
+            .field("write", &self.write)
             .finish_non_exhaustive()
     }
 }
@@ -57,7 +75,7 @@ impl std::fmt::Debug for Queued {
 pub(super) struct Waiting<'a> {
     queue: &'a GroupQueue,
     id: u64,
-    answer: oneshot::Receiver<ServiceResult<WriteReport>>,
+    answer: oneshot::Receiver<ServiceResult<Outcome>>,
 }
 
 impl GroupQueue {
@@ -66,11 +84,11 @@ impl GroupQueue {
         self.waiting.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Queues `change`.
-    pub fn push(&self, change: Change) -> Waiting<'_> {
+    /// Queues `write`.
+    pub fn push(&self, write: Write) -> Waiting<'_> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (reply, answer) = oneshot::channel();
-        self.lock().push(Queued { id, change, reply });
+        self.lock().push(Queued { id, write, reply });
         Waiting {
             queue: self,
             id,
@@ -85,7 +103,7 @@ impl GroupQueue {
 
 impl Waiting<'_> {
     /// The write's outcome, once its group is durable and published.
-    pub async fn answer(mut self) -> ServiceResult<WriteReport> {
+    pub async fn answer(mut self) -> ServiceResult<Outcome> {
         (&mut self.answer).await.unwrap_or_else(|_| {
             Err(ServiceError::Store(StoreError::Setup(
                 "the commit of this write was interrupted; it may or may not have been stored"
@@ -135,29 +153,59 @@ impl Committer {
     async fn commit_group(&self, group: Vec<Queued>) {
         let current = self.snapshot.load_full();
         // Later writes of the group are checked against the earlier ones that passed; only
-        // regions and grids are what other checks look at.
+        // regions and grids are what other checks look at, and cameras what reports read.
         let mut checked: Arc<Snapshot> = current.clone();
-        let mut accepted: Vec<Queued> = Vec::with_capacity(group.len());
+        let mut cameras: HashMap<String, Camera> = HashMap::new();
+        let mut accepted: Vec<(Queued, Change)> = Vec::with_capacity(group.len());
         for q in group {
-            if let Err(e) = checks::check_change(&checked, &q.change) {
-                q.answer(Err(e));
-                continue;
+            let decided: Result<Change, ServiceResult<Outcome>> = match &q.write {
+                Write::Change(change) => checks::check_change(&checked, change)
+                    .map(|()| change.clone())
+                    .map_err(Err),
+                Write::Status(report) => {
+                    let camera = cameras
+                        .get(&report.code)
+                        .or_else(|| checked.cameras.get(&report.code));
+                    match resolve_report(camera, report) {
+                        Ok(camera) => Ok(Change::Put(AnyItem::Camera(camera))),
+                        Err(StatusOutcome::Unknown) => Err(Err(ServiceError::NotFound {
+                            layer: Layer::Camera,
+                            key: report.code.clone(),
+                        })),
+                        Err(outcome) => Err(Ok(Outcome::Status(outcome))),
+                    }
+                }
+            };
+            let change = match decided {
+                Ok(change) => change,
+                Err(answer) => {
+                    q.answer(answer);
+                    continue;
+                }
+            };
+            match &change {
+                Change::Insert(AnyItem::Camera(c))
+                | Change::Replace(AnyItem::Camera(c))
+                | Change::Put(AnyItem::Camera(c)) => {
+                    cameras.insert(c.code.clone(), c.clone());
+                }
+                _ => {}
             }
-            if matches!(q.change.layer(), Layer::Region | Layer::Grid) {
-                checked = Arc::new(checked.with_ordered(&[item_change(&q.change)], None));
+            if matches!(change.layer(), Layer::Region | Layer::Grid) {
+                checked = Arc::new(checked.with_ordered(&[item_change(&change)], None));
             }
-            accepted.push(q);
+            accepted.push((q, change));
         }
         if accepted.is_empty() {
             return;
         }
-        let writes: Vec<Vec<Change>> = accepted.iter().map(|q| vec![q.change.clone()]).collect();
+        let writes: Vec<Vec<Change>> = accepted.iter().map(|(_, c)| vec![c.clone()]).collect();
         let outcomes = match self.store.apply_group(&writes, Utc::now()).await {
             Ok(outcomes) => outcomes,
             Err(e) => {
                 tracing::error!(error = %e, writes = writes.len(), "group commit failed");
                 let reason = e.to_string();
-                for q in accepted {
+                for (q, _) in accepted {
                     q.answer(Err(ServiceError::Store(StoreError::Setup(format!(
                         "the commit failed and nothing was stored: {reason}"
                     )))));
@@ -166,16 +214,16 @@ impl Committer {
             }
         };
         let mut stored = Vec::with_capacity(accepted.len());
-        for (q, outcome) in accepted.into_iter().zip(outcomes) {
+        for ((q, change), outcome) in accepted.into_iter().zip(outcomes) {
             match outcome {
-                Ok(()) => stored.push(q),
+                Ok(()) => stored.push((q, change)),
                 Err(e) => q.answer(Err(e.into())),
             }
         }
         if stored.is_empty() {
             return;
         }
-        let history = if stored.iter().any(|q| q.change.layer() == Layer::Grid) {
+        let history = if stored.iter().any(|(_, c)| c.layer() == Layer::Grid) {
             match self.store.grid_versions().await {
                 Ok(h) => Some(h),
                 Err(e) => {
@@ -186,14 +234,17 @@ impl Committer {
         } else {
             None
         };
-        let changes: Vec<ItemChange> = stored.iter().map(|q| item_change(&q.change)).collect();
+        let changes: Vec<ItemChange> = stored.iter().map(|(_, c)| item_change(c)).collect();
         let next = Arc::new(current.with_ordered(&changes, history));
         self.publish(next.clone());
-        for q in stored {
-            let report = WriteReport {
-                gaps: grid_gaps(&next, &current, &q.change),
+        for (q, change) in stored {
+            let outcome = match q.write {
+                Write::Status(_) => Outcome::Status(StatusOutcome::Applied),
+                Write::Change(_) => Outcome::Written(WriteReport {
+                    gaps: grid_gaps(&next, &current, &change),
+                }),
             };
-            q.answer(Ok(report));
+            q.answer(Ok(outcome));
         }
     }
 }

@@ -177,6 +177,16 @@ impl Service {
             let key = tokens::new_id(item.layer());
             crate::with_item!(&mut item, v => v.set_key(key));
         }
+        // An event is routed at intake: the grid that holds it now is kept with it.
+        if let AnyItem::Event(event) = &mut item
+            && event.grid_code.is_none()
+        {
+            event.grid_code = self
+                .snapshot
+                .load()
+                .grid_at(event.location.0)
+                .map(|g| g.code.clone());
+        }
         let report = self.write(Change::Insert(item.clone())).await?;
         Ok((item, report))
     }
@@ -241,7 +251,15 @@ impl Service {
     /// shares one transaction and one fsync, each write still succeeding or failing on its
     /// own ([`commit`]). Answers only once the commit is durable.
     async fn write(&self, change: Change) -> ServiceResult<WriteReport> {
-        let waiting = self.queue.push(change);
+        match self.write_grouped(commit::Write::Change(change)).await? {
+            commit::Outcome::Written(report) => Ok(report),
+            commit::Outcome::Status(_) => Ok(WriteReport::default()),
+        }
+    }
+
+    /// Queues `write` for the next group commit and waits for its outcome.
+    async fn write_grouped(&self, write: commit::Write) -> ServiceResult<commit::Outcome> {
+        let waiting = self.queue.push(write);
         tokio::spawn(self.committer().drain());
         waiting.answer().await
     }

@@ -1222,6 +1222,7 @@ mod tests {
             vfov_deg: None,
             kind: CameraKind::Fixed,
             status: CameraStatus::Online,
+            status_since: None,
             location: Point(c),
         }
     }

@@ -180,6 +180,7 @@ fn camera(serial: u64, rng: &mut Rng) -> Camera {
             CameraKind::Fixed
         },
         status: CameraStatus::Online,
+        status_since: None,
         location: Point(spot(rng)),
     }
 }

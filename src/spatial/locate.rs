@@ -522,6 +522,7 @@ mod tests {
             vfov_deg: None,
             kind,
             status: CameraStatus::Online,
+            status_since: None,
             location: Point::new(120.24, 29.29),
         }
     }

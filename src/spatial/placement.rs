@@ -164,6 +164,7 @@ impl CameraSpec {
             vfov_deg: None,
             kind: self.kind,
             status: CameraStatus::Online,
+            status_since: None,
             location: Point(at),
         }
     }
@@ -1261,6 +1262,7 @@ mod tests {
                 source: String::new(),
                 status: EventStatus::Reported,
                 description: String::new(),
+                grid_code: None,
                 location: Point(at_m(100.0 + f64::from(i), 100.0)),
             });
         }

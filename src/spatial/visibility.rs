@@ -577,6 +577,7 @@ mod tests {
             vfov_deg: None,
             kind: CameraKind::Fixed,
             status: CameraStatus::Online,
+            status_since: None,
             location: Point::new(LON, LAT),
         }
     }

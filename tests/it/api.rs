@@ -889,3 +889,43 @@ both_backends!(
     big_obstacle_written_and_loaded,
     a_hundred_thousand_vertex_obstacle_is_written_and_loaded
 );
+
+/// An event is routed at intake: it keeps the grid that held it, even after the grid changes.
+async fn an_event_keeps_the_grid_it_was_reported_in(app: &TestApp) {
+    let event = |lon: f64| {
+        json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, 29.05]},
+               "properties": {"category": "theft", "occurred_at": "2026-11-01T10:00:00Z",
+                              "reported_at": "2026-11-01T10:05:00Z", "status": "reported"}})
+    };
+    let (status, _, body) = app
+        .call(
+            "POST",
+            "/api/v1/events",
+            Some(Role::Worker),
+            Some(event(120.07)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["properties"]["grid_code"], GRID_B, "{body}");
+    let id = body["id"].as_str().expect("id").to_owned();
+    // Outside every grid: no grid, still stored.
+    let (status, _, body) = app
+        .call(
+            "POST",
+            "/api/v1/events",
+            Some(Role::Worker),
+            Some(event(120.2)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert!(body["properties"].get("grid_code").is_none(), "{body}");
+    let (_, _, stored) = app
+        .call("GET", &format!("/api/v1/events/{id}"), None, None)
+        .await;
+    assert_eq!(stored["properties"]["grid_code"], GRID_B, "{stored}");
+}
+
+both_backends!(
+    event_grid_at_intake,
+    an_event_keeps_the_grid_it_was_reported_in
+);

@@ -171,7 +171,7 @@ both_backends!(
 
 /// A status report and an edit of the same camera at the same time: whichever commits first,
 /// the report never writes back the azimuth the edit just changed (the report reads the camera
-/// under the writer lock).
+/// when its group commits).
 async fn a_status_report_keeps_a_concurrent_edit(app: &TestApp) {
     let service = &app.service;
     for round in 0..20u32 {
@@ -189,7 +189,11 @@ async fn a_status_report_keeps_a_concurrent_edit(app: &TestApp) {
         };
         let (edit, report) = tokio::join!(
             service.replace(CAMERA, AnyItem::Camera(edited.clone())),
-            service.set_camera_status(CAMERA, status),
+            service.report_status(safegrid::service::camera_health::StatusReport {
+                code: CAMERA.into(),
+                status,
+                at: chrono::Utc::now(),
+            }),
         );
         edit.expect("the edit");
         report.expect("the report");
@@ -210,4 +214,160 @@ async fn a_status_report_keeps_a_concurrent_edit(app: &TestApp) {
 both_backends!(
     concurrent_status_and_edit,
     a_status_report_keeps_a_concurrent_edit
+);
+
+const FEED: &str = "/api/v1/cameras/status";
+
+async fn feed(app: &TestApp, body: Value) -> (StatusCode, Value) {
+    let (status, _, answer) = app
+        .call("POST", FEED, Some(Role::Planner), Some(body))
+        .await;
+    (status, answer)
+}
+
+/// The platforms' feed: `{code, status, at}` one at a time or in bulk; a report older than the
+/// camera's last reported status is ignored and said so; the history keeps the report's time.
+async fn status_feed_records_reports_at_their_time_and_ignores_older_ones(app: &TestApp) {
+    let (status, answer) = feed(
+        app,
+        json!({"code": CAMERA, "status": "offline", "at": "2026-12-01T08:00:00Z"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer, json!({"code": CAMERA, "outcome": "applied"}));
+    let (_, answer) = feed(
+        app,
+        json!({"code": CAMERA, "status": "offline", "at": "2026-12-01T09:00:00Z"}),
+    )
+    .await;
+    assert_eq!(answer["outcome"], "unchanged", "{answer}");
+    // Sent late by a platform: older than what the camera has.
+    let (_, answer) = feed(
+        app,
+        json!({"code": CAMERA, "status": "fault", "at": "2026-12-01T07:00:00Z"}),
+    )
+    .await;
+    assert_eq!(answer["outcome"], "stale", "{answer}");
+    assert_eq!(answer["last"], "2026-12-01T08:00:00Z", "{answer}");
+    let (status, answer) = feed(
+        app,
+        json!({"code": "33078300001320099999", "status": "fault"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{answer}");
+
+    // In bulk, in order: a later report of the same camera sees the earlier one.
+    let (status, answer) = feed(
+        app,
+        json!({"reports": [
+            {"code": CAMERA, "status": "fault", "at": "2026-12-02T08:00:00Z"},
+            {"code": CAMERA, "status": "online", "at": "2026-12-02T09:00:00Z"},
+            {"code": CAMERA, "status": "offline", "at": "2026-12-02T08:30:00Z"},
+            {"code": "33078300001320099999", "status": "fault"},
+            {"code": CAMERA, "status": "online", "at": "2026-12-02T10:00:00Z"}
+        ]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(
+        (
+            &answer["count"],
+            &answer["applied"],
+            &answer["superseded"],
+            &answer["stale"],
+            &answer["unknown"],
+            &answer["unchanged"]
+        ),
+        (
+            &json!(5),
+            &json!(1),
+            &json!(1),
+            &json!(1),
+            &json!(1),
+            &json!(1)
+        ),
+        "{answer}"
+    );
+    assert_eq!(answer["outcomes"][0]["outcome"], "superseded");
+    assert_eq!(answer["outcomes"][2]["outcome"], "stale");
+    assert_eq!(answer["outcomes"][2]["last"], "2026-12-02T09:00:00Z");
+    // One transaction keeps the state the bulk leaves, at its report's time.
+    let body = health(app).await;
+    assert_eq!(body["status"], "online");
+    assert_eq!(statuses(&body)[..2], ["online", "offline"], "{body}");
+    assert_eq!(body["history"][0]["at"], "2026-12-02T09:00:00Z", "{body}");
+    assert_eq!(body["history"][1]["at"], "2026-12-01T08:00:00Z", "{body}");
+    // The snapshot agrees with the store.
+    let snapshot = app.service.snapshot();
+    let camera = snapshot.cameras.get(CAMERA).expect("camera");
+    assert_eq!(camera.status, CameraStatus::Online);
+    assert_eq!(
+        camera.status_since.map(|t| t.to_rfc3339()),
+        Some("2026-12-02T09:00:00+00:00".to_owned())
+    );
+    // Only writers of cameras may feed statuses.
+    let (status, _, _) = app
+        .call(
+            "POST",
+            FEED,
+            Some(Role::Viewer),
+            Some(json!({"code": CAMERA, "status": "fault"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+both_backends!(
+    camera_status_feed,
+    status_feed_records_reports_at_their_time_and_ignores_older_ones
+);
+
+/// Single reports from many clients at once are group committed: each gets its own answer,
+/// and the store, a restarted service and the live snapshot all agree afterwards.
+async fn concurrent_reports_each_get_their_answer_and_all_are_stored(app: &TestApp) {
+    let mut tasks = Vec::new();
+    for i in 0..40u32 {
+        let service = app.service.clone();
+        tasks.push(tokio::spawn(async move {
+            let status = if i % 2 == 0 {
+                CameraStatus::Offline
+            } else {
+                CameraStatus::Online
+            };
+            let at = chrono::DateTime::parse_from_rfc3339("2026-12-03T00:00:00Z")
+                .expect("time")
+                .with_timezone(&chrono::Utc)
+                + chrono::Duration::seconds(i64::from(i));
+            service
+                .report_status(safegrid::service::camera_health::StatusReport {
+                    code: CAMERA.into(),
+                    status,
+                    at,
+                })
+                .await
+        }));
+    }
+    let mut answered = 0;
+    for t in tasks {
+        t.await.expect("joined").expect("a report succeeds");
+        answered += 1;
+    }
+    assert_eq!(answered, 40);
+    // Whatever order the groups took, the camera ends on the latest report that was not stale.
+    let live = app.service.snapshot();
+    let live = live.cameras.get(CAMERA).expect("camera");
+    let restarted = safegrid::service::Service::start(app.service.store().clone())
+        .await
+        .expect("restarts");
+    let stored = restarted.snapshot();
+    let stored = stored.cameras.get(CAMERA).expect("camera");
+    assert_eq!(
+        (live.status, live.status_since),
+        (stored.status, stored.status_since)
+    );
+}
+
+both_backends!(
+    concurrent_status_reports,
+    concurrent_reports_each_get_their_answer_and_all_are_stored
 );
