@@ -54,6 +54,7 @@
 mod common;
 
 use common::Report;
+use common::http::{Http, Load, on_client_thread};
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -66,8 +67,6 @@ use safegrid::spatial::Snapshot;
 use safegrid::spatial::measure::LocalFrame;
 use safegrid::store::{self, Change};
 use sqlx::Connection as _;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
 
 /// Points for the in-process figures.
 const IN_PROCESS_POINTS: usize = 2_000_000;
@@ -881,45 +880,6 @@ async fn pg_load(
 // ---------------------------------------------------------------------------------------------
 // HTTP
 
-/// Outcome of one load phase.
-#[derive(Debug, Default, Clone)]
-struct Load {
-    requests: usize,
-    rate: f64,
-    p50_ms: f64,
-    p99_ms: f64,
-    /// Answers that found a grid.
-    hits: usize,
-}
-
-impl Load {
-    fn from_latencies(mut latencies: Vec<Duration>, elapsed: Duration, hits: usize) -> Self {
-        latencies.sort_unstable();
-        let q = |f: f64| {
-            latencies
-                .get(((latencies.len() as f64 * f) as usize).min(latencies.len().saturating_sub(1)))
-                .map_or(f64::NAN, |d| d.as_secs_f64() * 1e3)
-        };
-        Self {
-            requests: latencies.len(),
-            rate: latencies.len() as f64 / elapsed.as_secs_f64(),
-            p50_ms: q(0.50),
-            p99_ms: q(0.99),
-            hits,
-        }
-    }
-}
-
-impl std::fmt::Display for Load {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} requests, {:.0}/s, p50 {:.3} ms, p99 {:.3} ms, {} with a grid",
-            self.requests, self.rate, self.p50_ms, self.p99_ms, self.hits
-        )
-    }
-}
-
 /// Loads by client concurrency, on one line: `c=2: ...; c=8: ...`.
 fn by_concurrency(loads: &[(usize, Load)]) -> String {
     loads
@@ -927,120 +887,6 @@ fn by_concurrency(loads: &[(usize, Load)]) -> String {
         .map(|(c, l)| format!("c={c}: {l}"))
         .collect::<Vec<_>>()
         .join("; ")
-}
-
-/// Runs `f` on a fresh one-thread runtime on a blocking thread, so that it does not take a
-/// worker of the server's runtime.
-async fn on_client_thread<T, F, Fut>(f: F) -> T
-where
-    T: Send + 'static,
-    F: FnOnce() -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = T>,
-{
-    tokio::task::spawn_blocking(move || {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("the client runtime starts")
-            .block_on(f())
-    })
-    .await
-    .expect("the client thread panicked")
-}
-
-/// A minimal keep-alive HTTP/1.1 client: one request at a time on one connection.
-struct Http {
-    reader: BufReader<TcpStream>,
-}
-
-impl Http {
-    async fn connect(addr: SocketAddr) -> std::io::Result<Self> {
-        let stream = TcpStream::connect(addr).await?;
-        stream.set_nodelay(true)?;
-        Ok(Self {
-            reader: BufReader::with_capacity(256 * 1024, stream),
-        })
-    }
-
-    /// Sends `head` (request line and headers, ending in an empty line) and `body`, and reads
-    /// the whole response: status and body (content-length or chunked).
-    async fn exchange(&mut self, head: &[u8], body: &[u8]) -> std::io::Result<(u16, Vec<u8>)> {
-        tokio::time::timeout(IO_TIMEOUT, async {
-            let stream = self.reader.get_mut();
-            stream.write_all(head).await?;
-            if !body.is_empty() {
-                stream.write_all(body).await?;
-            }
-            self.read_response().await
-        })
-        .await
-        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "HTTP exchange timed out"))?
-    }
-
-    async fn read_line(&mut self, line: &mut String) -> std::io::Result<()> {
-        line.clear();
-        if self.reader.read_line(line).await? == 0 {
-            return Err(std::io::ErrorKind::UnexpectedEof.into());
-        }
-        Ok(())
-    }
-
-    async fn read_response(&mut self) -> std::io::Result<(u16, Vec<u8>)> {
-        let bad =
-            |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_owned());
-        let mut line = String::new();
-        self.read_line(&mut line).await?;
-        let status: u16 = line
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| bad("no status line"))?;
-        let mut length: Option<usize> = None;
-        let mut chunked = false;
-        loop {
-            self.read_line(&mut line).await?;
-            if line == "\r\n" {
-                break;
-            }
-            let Some((name, value)) = line.split_once(':') else {
-                return Err(bad("malformed header"));
-            };
-            let value = value.trim();
-            if name.eq_ignore_ascii_case("content-length") {
-                length = Some(value.parse().map_err(|_| bad("bad content-length"))?);
-            } else if name.eq_ignore_ascii_case("transfer-encoding") {
-                chunked = value.eq_ignore_ascii_case("chunked");
-            }
-        }
-        let mut body = Vec::new();
-        if chunked {
-            loop {
-                self.read_line(&mut line).await?;
-                let size = line.trim().split(';').next().unwrap_or("");
-                let size = usize::from_str_radix(size, 16).map_err(|_| bad("bad chunk size"))?;
-                if size == 0 {
-                    // Trailers, then the final empty line.
-                    loop {
-                        self.read_line(&mut line).await?;
-                        if line == "\r\n" {
-                            break;
-                        }
-                    }
-                    break;
-                }
-                let start = body.len();
-                body.resize(start + size, 0);
-                self.reader.read_exact(&mut body[start..]).await?;
-                let mut crlf = [0u8; 2];
-                self.reader.read_exact(&mut crlf).await?;
-            }
-        } else {
-            let length = length.ok_or_else(|| bad("neither content-length nor chunked"))?;
-            body.resize(length, 0);
-            self.reader.read_exact(&mut body).await?;
-        }
-        Ok((status, body))
-    }
 }
 
 /// `GET /api/v1/locate` from `c` keep-alive connections.

@@ -9,7 +9,10 @@
 //! Data flows one way: request → [`api`] → [`service`] → ([`spatial`] index for reads,
 //! [`store`] for writes) → response. Reads never touch the database: they take the current
 //! immutable [`spatial::Snapshot`] without locking. A write is validated against the snapshot,
-//! committed to the store in one transaction, and then a new snapshot is published atomically.
+//! committed to the store (single writes that arrive together share one transaction and one
+//! fsync, each succeeding or failing on its own), and then a new snapshot is published
+//! atomically. Publishing costs what the write changed: the layer indexes are persistent and
+//! the rasters tiled ([`spatial::index`], `spatial::tiling`).
 //!
 //! Dependencies point one way: `api → service → store/spatial → domain`. Only [`api`] knows
 //! axum, only [`store`] knows sqlx; [`domain`] and [`spatial`] are pure.

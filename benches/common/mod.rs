@@ -4,6 +4,8 @@
 
 #![allow(dead_code, reason = "each bench uses the part it needs")]
 
+pub mod http;
+
 use std::fmt::Write as _;
 
 /// A bench's report, rendered as markdown.

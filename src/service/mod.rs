@@ -1,10 +1,12 @@
 //! The service: the one place where reads meet the index and writes meet the store.
 //!
-//! Reads take the current [`Snapshot`] without locking. Writes are serialized by one async
-//! mutex: validate against the current snapshot (references, sibling overlaps), commit to the
-//! store in one transaction, then publish a new snapshot. A failed write changes neither the
-//! store nor the index. The planner's grid edits (dry-run check, split, merge, next code) are
-//! in [`grid_edit`].
+//! Reads take the current [`Snapshot`] without locking. Writes go through one writer lock:
+//! single writes are group committed ([`commit`]: checked in order, stored in one transaction
+//! with one fsync, each failing on its own), imports and the planner's multi-grid edits commit
+//! all or nothing; then the next snapshot is published, sharing all but what changed. A failed
+//! write changes neither the store nor the index. [`compactor`] keeps the layer indexes' deltas
+//! small off the write path. The planner's grid edits (dry-run check, split, merge, next code)
+//! are in [`grid_edit`].
 
 pub mod camera_health;
 mod checks;
