@@ -9,9 +9,9 @@ use clap::Parser;
 use safegrid::config::{CameraCommand, Cli, Command, CoverageArgs, ImportArgs, PlacementArgs};
 use safegrid::domain::{AnyItem, CameraKind, CameraStatus, Layer, Role};
 use safegrid::io::{self, camera_import};
-use safegrid::service::{Service, hash_token, new_token};
+use safegrid::service::{Service, issue_token, register_admin_token};
 use safegrid::spatial::crs::Crs;
-use safegrid::store::{self, Store, TokenRecord};
+use safegrid::store::{self, Store};
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -75,7 +75,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Camera { action } => camera(store, action).await,
         Command::Token { role, name } => {
             let role = Role::parse(&role)?;
-            let token = issue_token(&store, &name, role).await?;
+            let token = issue_token(store.as_ref(), &name, role).await?;
             println!("{token}");
             Ok(ExitCode::SUCCESS)
         }
@@ -116,21 +116,6 @@ async fn seed(store: &Arc<dyn Store>) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn issue_token(store: &Arc<dyn Store>, name: &str, role: Role) -> anyhow::Result<String> {
-    let token = new_token().map_err(|e| anyhow::anyhow!("reading the OS random source: {e}"))?;
-    store
-        .insert_token(
-            &TokenRecord {
-                hash: hash_token(&token),
-                name: name.to_owned(),
-                role,
-            },
-            chrono::Utc::now(),
-        )
-        .await?;
-    Ok(token)
-}
-
 async fn serve(
     store: Arc<dyn Store>,
     bind: std::net::SocketAddr,
@@ -143,22 +128,10 @@ async fn serve(
     }
     match admin_token {
         Some(token) => {
-            let hash = hash_token(&token);
-            if store.find_token(&hash).await?.is_none() {
-                store
-                    .insert_token(
-                        &TokenRecord {
-                            hash,
-                            name: "admin (SAFEGRID_ADMIN_TOKEN)".into(),
-                            role: Role::Admin,
-                        },
-                        chrono::Utc::now(),
-                    )
-                    .await?;
-            }
+            register_admin_token(store.as_ref(), &token, "admin (SAFEGRID_ADMIN_TOKEN)").await?;
         }
         None if store.token_count().await? == 0 => {
-            let token = issue_token(&store, "admin (first start)", Role::Admin).await?;
+            let token = issue_token(store.as_ref(), "admin (first start)", Role::Admin).await?;
             // Printed once, to the terminal only; it is stored hashed.
             eprintln!("safegrid: created the admin token (shown only now): {token}");
         }

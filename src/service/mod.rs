@@ -4,7 +4,7 @@
 //! mutex: validate against the current snapshot (references, sibling overlaps), commit to the
 //! store in one transaction, then publish a new snapshot. A failed write changes neither the
 //! store nor the index. The planner's grid edits (dry-run check, split, merge, next code) are
-//! in [`grid_edit`].
+//! in [`grid_edit`]; tokens are issued by [`issue_token`] and [`register_admin_token`].
 
 pub mod camera_health;
 mod checks;
@@ -28,7 +28,7 @@ use crate::store::{Change, Store, StoreError};
 
 pub use checks::check_batch as check_import;
 pub use grid_edit::{EditError, EditResult};
-pub use tokens::{hash_token, new_token};
+pub use tokens::{hash_token, issue_token, new_token, register_admin_token};
 
 /// Write failures, each with enough detail for a useful error message.
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +49,9 @@ pub enum ServiceError {
         code: String,
         overlaps: Vec<Overlap>,
     },
+    /// The OS random source failed (a new token needs it).
+    #[error("reading the OS random source: {0}")]
+    Random(getrandom::Error),
     /// The store failed.
     #[error(transparent)]
     Store(StoreError),
