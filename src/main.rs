@@ -1,5 +1,6 @@
 //! The `safegrid` binary: parse the command line, open the store, and hand over to the library.
 
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -7,8 +8,9 @@ use anyhow::{Context, bail};
 use clap::Parser;
 
 use safegrid::config::{CameraCommand, Cli, Command, CoverageArgs, ImportArgs, PlacementArgs};
-use safegrid::domain::{AnyItem, CameraKind, CameraStatus, Layer, Role};
-use safegrid::io::{self, camera_import};
+use safegrid::domain::{CameraKind, CameraStatus, Layer, Role};
+use safegrid::io::{self, IoError, camera_import, shapefile};
+use safegrid::service::import::{self, ImportError, ImportFile, ImportFormat, ImportRequest};
 use safegrid::service::{Service, issue_token, register_admin_token};
 use safegrid::spatial::crs::Crs;
 use safegrid::store::{self, Store};
@@ -158,9 +160,11 @@ async fn serve(
     Ok(ExitCode::SUCCESS)
 }
 
+/// `safegrid import LAYER FILE [--crs] [--dry-run] [--format] [--map] [--sheet] [--profile]
+/// [--save-profile]`.
 async fn import(store: Arc<dyn Store>, args: ImportArgs) -> anyhow::Result<ExitCode> {
     let layer = Layer::parse(&args.layer)?;
-    let file = args.file.as_path();
+    let path = args.file.as_path();
     let camera_options = args.map.is_some()
         || args.sheet.is_some()
         || args.profile.is_some()
@@ -182,87 +186,85 @@ async fn import(store: Arc<dyn Store>, args: ImportArgs) -> anyhow::Result<ExitC
         profile.sheet.clone_from(&args.sheet);
     }
     let crs: Crs = profile.crs.as_deref().unwrap_or("wgs84").parse()?;
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
     let format = match &args.format {
-        Some(f) => f.to_ascii_lowercase(),
-        None => file
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-            .unwrap_or_default(),
+        Some(word) => ImportFormat::parse(word)?,
+        None => ImportFormat::of_extension(extension.as_deref()),
     };
-    let read = |source| io::IoError::Read {
-        path: file.display().to_string(),
-        source,
+    format.check_layer(layer)?;
+    let request = ImportRequest {
+        layer,
+        file: read(path, format, extension.as_deref())?,
+        crs,
+        map: profile.map.clone(),
+        sheet: profile.sheet.clone(),
+        member: None,
+        dry_run: args.dry_run,
     };
-    let mut rows = match (layer, format.as_str()) {
-        (Layer::Camera, "xlsx") => camera_import::parse_table(
-            &camera_import::Table::from_xlsx(
-                &std::fs::read(file).map_err(read)?,
-                profile.sheet.as_deref(),
-            )?,
-            &profile.map,
-            crs,
-        )?,
-        (Layer::Camera, "csv") => camera_import::parse_table(
-            &camera_import::Table::from_csv(&std::fs::read_to_string(file).map_err(read)?)?,
-            &profile.map,
-            crs,
-        )?,
-        (Layer::Camera, "osm") => {
-            camera_import::parse_osm(&std::fs::read_to_string(file).map_err(read)?, crs)?
-        }
-        (_, "xlsx" | "osm") => bail!("xlsx and osm are camera formats"),
-        _ => io::read_file(layer, file, crs)?,
-    };
+    let parsed = import::parse(request).map_err(|e| match e {
+        // As reading the file as text says it.
+        ImportError::NotUtf8(_) => anyhow::Error::from(IoError::Read {
+            path: path.display().to_string(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "stream did not contain valid UTF-8",
+            ),
+        }),
+        e => e.into(),
+    })?;
     if let Some(name) = &args.save_profile {
-        let path = camera_import::save_profile(&args.profile_dir, name, &profile)?;
-        eprintln!("saved profile {name} as {}", path.display());
+        let saved = camera_import::save_profile(&args.profile_dir, name, &profile)?;
+        eprintln!("saved profile {name} as {}", saved.display());
     }
     let service = Service::start(store).await?;
-    if layer == Layer::Camera {
-        let snapshot = service.snapshot();
-        let review = camera_import::review(
-            &mut rows,
-            snapshot.cameras.items(),
-            &camera_import::city_codes(snapshot.regions.items()),
+    let reviewed = parsed.review(&service.snapshot());
+    let warned = reviewed.report();
+    for d in &warned.duplicates {
+        eprintln!(
+            "warning: {} ({}) and {} ({}) are {} m apart looking the same way",
+            d.at, d.code, d.other_at, d.other_code, d.distance_m
         );
-        for d in &review.duplicates {
-            eprintln!(
-                "warning: {} ({}) and {} ({}) are {} m apart looking the same way",
-                d.at, d.code, d.other_at, d.other_code, d.distance_m
-            );
-        }
-        if !review.replaces.is_empty() {
-            eprintln!(
-                "{} camera(s) already registered will be replaced: {}",
-                review.replaces.len(),
-                review.replaces.join(", ")
-            );
-        }
     }
-    let mut items: Vec<AnyItem> = Vec::with_capacity(rows.len());
-    let mut bad = 0usize;
-    for row in rows {
-        match row.item {
-            Ok(item) => items.push(item),
-            Err(e) => {
-                bad += 1;
-                eprintln!("{}: {}: {e}", file.display(), row.at);
-            }
-        }
+    if !warned.replaces.is_empty() {
+        eprintln!(
+            "{} camera(s) already registered will be replaced: {}",
+            warned.replaces.len(),
+            warned.replaces.join(", ")
+        );
     }
-    if bad > 0 {
-        eprintln!("{bad} bad row(s), {} good; nothing imported", items.len());
+    let report = service.finish_import(reviewed).await?;
+    if report.is_refused() {
+        for row in &report.bad {
+            eprintln!("{}: {}: {}", path.display(), row.at, row.reason);
+        }
+        eprintln!(
+            "{} bad row(s), {} good; nothing imported",
+            report.bad.len(),
+            report.valid
+        );
         return Ok(ExitCode::FAILURE);
     }
-    if args.dry_run {
-        safegrid::service::check_import(&service.snapshot(), &items)?;
-        println!("dry run: {} row(s) valid; nothing imported", items.len());
-        return Ok(ExitCode::SUCCESS);
+    if report.dry_run {
+        println!("dry run: {} row(s) valid; nothing imported", report.valid);
+    } else {
+        println!("imported {} {layer}", report.imported);
     }
-    let n = service.import(items).await?;
-    println!("imported {n} {layer}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Reads the file at `path`: a `.shp` with the files beside it, anything else as bytes.
+fn read(path: &Path, format: ImportFormat, extension: Option<&str>) -> anyhow::Result<ImportFile> {
+    if format == ImportFormat::Shapefile && extension == Some("shp") {
+        return Ok(ImportFile::Shapefile(shapefile::read_files(path)?));
+    }
+    let bytes = std::fs::read(path).map_err(|source| IoError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    Ok(ImportFile::Bytes { format, bytes })
 }
 
 async fn export(store: Arc<dyn Store>, layer: &str, format: &str) -> anyhow::Result<ExitCode> {
