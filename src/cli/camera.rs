@@ -1,0 +1,44 @@
+//! `safegrid camera health|status`: one camera's status history, availability and grids
+//! served ([`crate::service::camera_health`]), and recording a status report. Must not import
+//! axum or sqlx.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::bail;
+
+use crate::config::CameraCommand;
+use crate::domain::CameraStatus;
+use crate::service::Service;
+use crate::store::Store;
+
+use super::parse_word;
+
+pub(super) async fn camera(
+    store: Arc<dyn Store>,
+    action: CameraCommand,
+) -> anyhow::Result<ExitCode> {
+    let service = Service::start(store).await?;
+    match action {
+        CameraCommand::Health { code, format } => {
+            let health = service.camera_health(&code).await?.to_json();
+            match format.as_str() {
+                "table" => print!("{}", crate::console::camera_health(&health)),
+                "json" => println!("{}", serde_json::to_string_pretty(&health)?),
+                other => bail!("unknown format `{other}`: use table or json"),
+            }
+        }
+        CameraCommand::Status { code, status } => {
+            let status: CameraStatus = parse_word("status", &status, "online, offline or fault")?;
+            let before = service.snapshot().cameras.get(&code).map(|c| c.status);
+            let camera = service.set_camera_status(&code, status).await?;
+            let word = |s: CameraStatus| serde_json::json!(s).as_str().unwrap_or("").to_owned();
+            match before {
+                Some(b) if b == camera.status => println!("{code} is already {}", word(b)),
+                Some(b) => println!("{code}: {} -> {}", word(b), word(camera.status)),
+                None => println!("{code}: {}", word(camera.status)),
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
