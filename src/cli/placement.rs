@@ -27,7 +27,7 @@ pub(super) async fn placement(
 ) -> anyhow::Result<ExitCode> {
     let crs: Crs = args.crs.parse()?;
     let geometry = match &args.area {
-        Some(path) => Some(area_geometry(read_json(path)?)?),
+        Some(path) => Some(area_geometry(&read_json(path)?)?),
         None => None,
     };
     let candidates = match &args.sites {
@@ -80,28 +80,9 @@ fn read_json(path: &std::path::Path) -> anyhow::Result<serde_json::Value> {
     serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))
 }
 
-/// The single Polygon or MultiPolygon of a GeoJSON geometry, Feature or FeatureCollection.
-fn area_geometry(doc: serde_json::Value) -> anyhow::Result<serde_json::Value> {
-    let mut geometries: Vec<serde_json::Value> = match doc["type"].as_str() {
-        Some("FeatureCollection") => doc["features"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|f| f["geometry"].clone())
-            .collect(),
-        Some("Feature") => vec![doc["geometry"].clone()],
-        _ => vec![doc],
-    };
-    geometries.retain(|g| matches!(g["type"].as_str(), Some("Polygon" | "MultiPolygon")));
-    match geometries.len() {
-        1 => Ok(geometries.remove(0)),
-        n => bail!("--area: expected one Polygon or MultiPolygon, found {n}"),
-    }
-}
-
-/// The `[lon, lat]` of every Point (and MultiPoint member) of a GeoJSON document.
-fn site_positions(doc: &serde_json::Value) -> Vec<Vec<f64>> {
-    let geometries: Vec<&serde_json::Value> = match doc["type"].as_str() {
+/// The geometries of a GeoJSON geometry, Feature or FeatureCollection.
+fn geometries(doc: &serde_json::Value) -> Vec<&serde_json::Value> {
+    match doc["type"].as_str() {
         Some("FeatureCollection") => doc["features"]
             .as_array()
             .into_iter()
@@ -110,7 +91,23 @@ fn site_positions(doc: &serde_json::Value) -> Vec<Vec<f64>> {
             .collect(),
         Some("Feature") => vec![&doc["geometry"]],
         _ => vec![doc],
-    };
+    }
+}
+
+/// The single Polygon or MultiPolygon of a GeoJSON geometry, Feature or FeatureCollection.
+fn area_geometry(doc: &serde_json::Value) -> anyhow::Result<serde_json::Value> {
+    let mut polygons: Vec<&serde_json::Value> = geometries(doc)
+        .into_iter()
+        .filter(|g| matches!(g["type"].as_str(), Some("Polygon" | "MultiPolygon")))
+        .collect();
+    match polygons.len() {
+        1 => Ok(polygons.remove(0).clone()),
+        n => bail!("--area: expected one Polygon or MultiPolygon, found {n}"),
+    }
+}
+
+/// The `[lon, lat]` of every Point (and MultiPoint member) of a GeoJSON document.
+fn site_positions(doc: &serde_json::Value) -> Vec<Vec<f64>> {
     let position = |p: &serde_json::Value| -> Vec<f64> {
         p.as_array()
             .into_iter()
@@ -119,7 +116,7 @@ fn site_positions(doc: &serde_json::Value) -> Vec<Vec<f64>> {
             .collect()
     };
     let mut out = Vec::new();
-    for g in geometries {
+    for g in geometries(doc) {
         match g["type"].as_str() {
             Some("Point") => out.push(position(&g["coordinates"])),
             Some("MultiPoint") => out.extend(
@@ -133,4 +130,36 @@ fn site_positions(doc: &serde_json::Value) -> Vec<Vec<f64>> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn area_and_sites_come_from_any_geojson_shape() {
+        let square = json!({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]});
+        let collection = json!({"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {}, "geometry": square},
+            {"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [0.5, 0.5]}},
+            {"type": "Feature", "properties": {}, "geometry":
+                {"type": "MultiPoint", "coordinates": [[0.1, 0.2], [0.3, 0.4]]}},
+        ]});
+        assert_eq!(area_geometry(&collection).expect("one polygon"), square);
+        assert_eq!(
+            area_geometry(&json!({"type": "Feature", "geometry": square})).expect("a feature"),
+            square
+        );
+        let two = json!({"type": "FeatureCollection", "features": [
+            {"type": "Feature", "geometry": square}, {"type": "Feature", "geometry": square},
+        ]});
+        assert!(area_geometry(&two).is_err());
+        assert_eq!(
+            site_positions(&collection),
+            vec![vec![0.5, 0.5], vec![0.1, 0.2], vec![0.3, 0.4]]
+        );
+        assert_eq!(site_positions(&square), Vec::<Vec<f64>>::new());
+    }
 }
