@@ -1,8 +1,8 @@
 //! The command line's commands, one file per command or group: `serve` (the HTTP service),
 //! `admin` (seed, check, token), `transfer` (import, export), `coverage`, `placement` and
-//! `camera`. [`run`] opens the store named by `--database-url` and hands the parsed
-//! [`Cli`] to its command; `main.rs` only parses, builds the runtime and maps errors to an exit
-//! code.
+//! `camera`. [`run`](crate::cli::run) opens the store named by `--database-url` and hands the
+//! parsed [`Cli`](crate::config::Cli) to its command; `main.rs` only parses, builds the runtime
+//! and maps errors to an exit code.
 //!
 //! Commands are renderers: the work is in [`crate::service`] (the same functions the HTTP API
 //! calls) and what they print is their answer. `anyhow` is used here and in `main.rs` only.

@@ -4,8 +4,10 @@
 //! mutex: validate against the current snapshot (references, sibling overlaps), commit to the
 //! store in one transaction, then publish a new snapshot. A failed write changes neither the
 //! store nor the index. The planner's grid edits (dry-run check, split, merge, next code) are
-//! in [`grid_edit`]; the file import that the CLI and the API share is in [`import`];
-//! tokens are issued by [`issue_token`] and [`register_admin_token`].
+//! in [`grid_edit`]; the file import that the CLI and the API share is in
+//! [`import`](crate::service::import); tokens are issued by
+//! [`issue_token`](crate::service::issue_token) and
+//! [`register_admin_token`](crate::service::register_admin_token).
 
 pub mod camera_health;
 mod checks;
