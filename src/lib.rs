@@ -14,25 +14,29 @@
 //! atomically. Publishing costs what the write changed: the layer indexes are persistent and
 //! the rasters tiled ([`spatial::index`], `spatial::tiling`).
 //!
-//! Dependencies point one way: `api → service → store/spatial → domain`. Only [`api`] knows
-//! axum, only [`store`] knows sqlx; [`domain`] and [`spatial`] are pure.
+//! Dependencies point one way: `api`/`cli → service → store/spatial → domain`. Only [`api`]
+//! knows axum, only [`store`] knows sqlx; [`domain`] and [`spatial`] are pure.
 //!
 //! ## Reading order
 //! 1. [`domain`]: the nouns and their validation ([`domain::Item`], one type per layer).
 //! 2. [`spatial`]: the snapshot ([`spatial::snapshot`]), point location ([`spatial::locate`]),
 //!    the raster accelerator ([`spatial::raster`]), topology, measurement, coordinate systems.
 //! 3. [`store`]: the [`store::Store`] trait and its SQLite and PostGIS backends.
-//! 4. [`service`]: writes (checks, transaction, publish), tokens, and the reports the API and
-//!    the CLI share (coverage tables, placement advice, camera health).
+//! 4. [`service`]: writes (checks, transaction, publish), tokens, the import pipeline
+//!    ([`service::import`]) and the reports the API and the CLI share (coverage tables,
+//!    placement advice, camera health).
 //! 5. [`api`]: routes, extractors, problem+json errors, OpenAPI.
-//! 6. [`io`], [`sample`], [`config`], [`console`] and `main.rs`: files, the Dongyang sample,
-//!    the CLI.
+//! 6. [`cli`], [`config`], [`console`] and `main.rs`: the commands, their flags, their
+//!    terminal renderings, and the thin binary.
+//! 7. [`io`] and [`sample`]: files in and out, the Dongyang sample.
 //!
 //! # Units
 //! WGS84 longitude/latitude degrees (EPSG:4326, `[lon, lat]`) and metres throughout.
 
 /// HTTP API: axum router, handlers, auth, problem+json errors, OpenAPI document.
 pub mod api;
+/// The command line's commands, one file per command or group, rendering what the service answers.
+pub mod cli;
 /// Command-line and environment settings.
 pub mod config;
 /// Plain-text terminal renderings of the CLI's reports (coverage, placement, camera health).
@@ -43,8 +47,8 @@ pub mod domain;
 pub mod io;
 /// The deterministic Dongyang sample city (real boundary and codes, synthetic everything else).
 pub mod sample;
-/// Writes (validation, one transaction, snapshot publication), tokens, and the reports shared
-/// by the API and the CLI.
+/// Writes (validation, one transaction, snapshot publication), tokens, the import pipeline and
+/// the reports shared by the API and the CLI.
 pub mod service;
 /// In-memory index of every layer and the geometry that runs on it.
 pub mod spatial;

@@ -149,6 +149,7 @@ impl From<ServiceError> for ApiError {
                 .with("code", json!(code))
                 .with("overlaps", overlaps)
             }
+            ServiceError::Random(random) => Self::internal(&random),
             ServiceError::Store(store) => Self::internal(&store),
         }
     }

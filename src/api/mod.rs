@@ -33,8 +33,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::domain::{Layer, Role};
-use crate::service::{Service, hash_token, new_token};
-use crate::store::TokenRecord;
+use crate::service::{Service, issue_token};
 
 pub use error::{ApiError, ApiResult};
 pub use locate::MAX_BATCH_POINTS;
@@ -242,17 +241,7 @@ async fn create_token(
     if body.name.trim().is_empty() {
         return Err(ApiError::bad_request("name", "name must not be empty"));
     }
-    let token = new_token().map_err(|e| ApiError::internal(&e))?;
-    let record = TokenRecord {
-        hash: hash_token(&token),
-        name: body.name.clone(),
-        role,
-    };
-    state
-        .service
-        .store()
-        .insert_token(&record, chrono::Utc::now())
-        .await?;
+    let token = issue_token(state.service.store().as_ref(), &body.name, role).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(json!({"name": body.name, "role": role.as_str(), "token": token})),

@@ -1,9 +1,9 @@
 //! Whole-layer transfer for the web map's upload and download buttons:
 //! `POST /api/v1/{layer}/import` takes a GeoJSON FeatureCollection, a CSV file or a zipped ESRI
 //! shapefile as the raw body and answers with a row-level report; `GET /api/v1/{layer}/export` downloads the layer from the
-//! in-memory snapshot. Both are thin shells over [`crate::io`] (the same parsers and writers as
-//! the CLI's `import` and `export`) and [`crate::service::Service::import`]: a batch is written
-//! in one transaction, and only when every row is valid.
+//! in-memory snapshot. Both are thin shells: the import over [`crate::service::import`], the
+//! pipeline the CLI's `import` runs too (a batch is written in one transaction, and only when
+//! every row is valid), the export over [`crate::io`]'s writers, as the CLI's `export`.
 //!
 //! # Units
 //! Exports are WGS84 `[lon, lat]` degrees. Imports are converted to WGS84 from the `crs` query
@@ -17,11 +17,10 @@ use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serde::Serialize;
-use serde_json::json;
 
-use crate::domain::{AnyItem, DomainError, Layer};
-use crate::io::{self, IoError, ParsedRow};
+use crate::domain::{DomainError, Layer};
+use crate::io::{self, IoError};
+use crate::service::import::{self, ImportError, ImportFile, ImportFormat, ImportRequest};
 use crate::spatial::crs::Crs;
 
 use super::bounded::{IMPORT_WORK_LIMIT, off_thread_for};
@@ -33,116 +32,83 @@ use super::{AppState, MAX_BATCH_BODY_BYTES};
 /// The media type of CSV exports (RFC 4180), UTF-8 so that Chinese names survive.
 const CSV: &str = "text/csv; charset=utf-8";
 
-/// A file format of the transfer routes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Format {
-    GeoJson,
-    Csv,
-    /// A zip holding one shapefile; import only.
-    Shapefile,
-    /// An Excel workbook; camera import only.
-    Xlsx,
-    /// OpenStreetMap surveillance nodes as GeoJSON; camera import only.
-    Osm,
-}
-
 /// The media type of XLSX workbooks.
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-impl Format {
-    /// Parses the `format` query parameter.
-    fn parse(raw: &str) -> ApiResult<Self> {
-        match raw.trim().to_ascii_lowercase().as_str() {
-            "geojson" | "json" => Ok(Self::GeoJson),
-            "csv" => Ok(Self::Csv),
-            "shapefile" | "shp" | "zip" => Ok(Self::Shapefile),
-            "xlsx" => Ok(Self::Xlsx),
-            "osm" => Ok(Self::Osm),
-            _ => Err(ApiError::bad_request(
-                "format",
-                format!(
-                    "unknown format `{raw}`: use geojson, csv or shapefile (cameras also xlsx, osm)"
-                ),
-            )),
+/// The problem for a file that could not be read at all: 413 for one that would unzip past
+/// the limit, else 400; an unknown format word is a problem with `format`.
+fn file_problem(e: ImportError) -> ApiError {
+    match e {
+        ImportError::UnknownFormat(_) => ApiError::bad_request("format", e.to_string()),
+        ImportError::Io(IoError::TooLarge(detail)) => {
+            ApiError::bad_request("body", detail).with_status(StatusCode::PAYLOAD_TOO_LARGE)
         }
+        e => ApiError::bad_request("body", e.to_string()),
     }
+}
 
-    /// The format named by `format`, else inferred from the body's `Content-Type`.
-    fn of_upload(params: &Params, headers: &HeaderMap) -> ApiResult<Self> {
-        if let Some(raw) = params.raw("format") {
-            return Self::parse(raw);
-        }
-        let media = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .map(|v| v.trim().to_ascii_lowercase());
-        match media.as_deref() {
-            Some("application/geo+json" | "application/json") => Ok(Self::GeoJson),
-            Some("text/csv") => Ok(Self::Csv),
-            Some("application/zip" | "application/x-zip-compressed") => Ok(Self::Shapefile),
-            Some(XLSX) => Ok(Self::Xlsx),
-            _ => Err(ApiError::bad_request(
-                "format",
-                "say `format=geojson`, `format=csv` or `format=shapefile`, or send Content-Type application/geo+json, application/json, text/csv or application/zip",
-            )),
-        }
+/// The format of an upload: the `format` parameter, else the body's `Content-Type`.
+fn upload_format(params: &Params, headers: &HeaderMap) -> ApiResult<ImportFormat> {
+    if let Some(raw) = params.raw("format") {
+        return ImportFormat::parse(raw).map_err(file_problem);
     }
+    let media = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase());
+    match media.as_deref() {
+        Some("application/geo+json" | "application/json") => Ok(ImportFormat::GeoJson),
+        Some("text/csv") => Ok(ImportFormat::Csv),
+        Some("application/zip" | "application/x-zip-compressed") => Ok(ImportFormat::Shapefile),
+        Some(XLSX) => Ok(ImportFormat::Xlsx),
+        _ => Err(ApiError::bad_request(
+            "format",
+            "say `format=geojson`, `format=csv` or `format=shapefile`, or send Content-Type application/geo+json, application/json, text/csv or application/zip",
+        )),
+    }
+}
 
-    /// The format of a download: geojson (default) or csv.
-    fn of_download(params: &Params) -> ApiResult<Self> {
+/// The format of a download.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Download {
+    GeoJson,
+    Csv,
+}
+
+impl Download {
+    /// The `format` parameter: geojson (default) or csv.
+    fn of(params: &Params) -> ApiResult<Self> {
         match params
             .raw("format")
-            .map_or(Ok(Self::GeoJson), Self::parse)?
+            .map(ImportFormat::parse)
+            .transpose()
+            .map_err(file_problem)?
         {
-            Self::Shapefile | Self::Xlsx | Self::Osm => Err(ApiError::bad_request(
-                "format",
-                "layers download as geojson or csv; shapefile, xlsx and osm are import formats (ogr2ogr turns the GeoJSON into a shapefile)",
-            )),
-            format => Ok(format),
+            None | Some(ImportFormat::GeoJson) => Ok(Self::GeoJson),
+            Some(ImportFormat::Csv) => Ok(Self::Csv),
+            Some(ImportFormat::Shapefile | ImportFormat::Xlsx | ImportFormat::Osm) => {
+                Err(ApiError::bad_request(
+                    "format",
+                    "layers download as geojson or csv; shapefile, xlsx and osm are import formats (ogr2ogr turns the GeoJSON into a shapefile)",
+                ))
+            }
         }
     }
 
     fn media_type(self) -> &'static str {
         match self {
-            Self::GeoJson | Self::Osm => GEOJSON,
+            Self::GeoJson => GEOJSON,
             Self::Csv => CSV,
-            Self::Shapefile => "application/zip",
-            Self::Xlsx => XLSX,
         }
     }
 
     fn extension(self) -> &'static str {
         match self {
-            Self::GeoJson | Self::Osm => "geojson",
+            Self::GeoJson => "geojson",
             Self::Csv => "csv",
-            Self::Shapefile => "zip",
-            Self::Xlsx => "xlsx",
         }
     }
-}
-
-/// A row that did not parse: where (`line 7`, `feature 3`, `record 12`) and why.
-#[derive(Debug, Serialize)]
-struct BadRow {
-    at: String,
-    reason: String,
-}
-
-/// Splits parsed rows into the valid items and the report of the bad ones.
-fn sort_rows(rows: Vec<ParsedRow>) -> (Vec<AnyItem>, Vec<BadRow>) {
-    let mut items = Vec::with_capacity(rows.len());
-    let mut bad = Vec::new();
-    for ParsedRow { at, item } in rows {
-        match item {
-            Ok(item) => items.push(item),
-            Err(e) => bad.push(BadRow {
-                at,
-                reason: e.to_string(),
-            }),
-        }
-    }
-    (items, bad)
 }
 
 /// `POST /api/v1/{layer}/import?format=&crs=&dry_run=&member=` with the file as the body. The
@@ -155,6 +121,9 @@ fn sort_rows(rows: Vec<ParsedRow>) -> (Vec<AnyItem>, Vec<BadRow>) {
 /// row per code (else both rows are bad), and the report gains `replaces` (codes already in the
 /// layer, updated by the import) and `duplicates` (near duplicates, a warning), each only when
 /// not empty.
+///
+/// The work is [`crate::service::import`]'s; this renders its report as JSON, or as a 422
+/// problem with the report's members when a row is bad.
 async fn import_layer(
     layer: Layer,
     state: AppState,
@@ -163,7 +132,7 @@ async fn import_layer(
     request: Request,
 ) -> ApiResult<Response> {
     caller.require_write(layer)?;
-    let format = Format::of_upload(&params, request.headers())?;
+    let format = upload_format(&params, request.headers())?;
     let crs = params.parse::<Crs>("crs")?.unwrap_or(Crs::Wgs84);
     let dry_run = params.parse::<bool>("dry_run")?.unwrap_or(false);
     let member = params.raw("member").map(str::to_owned);
@@ -175,7 +144,7 @@ async fn import_layer(
         .map_err(|e| ApiError::bad_request("map", e.reason))?
         .unwrap_or_default();
     if layer != Layer::Camera
-        && (matches!(format, Format::Xlsx | Format::Osm) || params.raw("map").is_some())
+        && (matches!(format, ImportFormat::Xlsx | ImportFormat::Osm) || params.raw("map").is_some())
     {
         return Err(ApiError::bad_request(
             "format",
@@ -188,97 +157,57 @@ async fn import_layer(
             ApiError::bad_request("body", rejection.body_text()).with_status(rejection.status())
         })?;
     // Parsing a file of up to MAX_BATCH_BODY_BYTES is CPU work: keep it off the async workers.
-    let rows = off_thread_for(IMPORT_WORK_LIMIT, move || {
-        let text = || {
-            std::str::from_utf8(&body)
-                .map_err(|e| ApiError::bad_request("body", format!("the file is not UTF-8: {e}")))
-        };
-        match format {
-            Format::GeoJson => io::geojson_file::parse(layer, text()?, crs),
-            Format::Csv if layer == Layer::Camera => io::camera_import::Table::from_csv(text()?)
-                .and_then(|t| io::camera_import::parse_table(&t, &map, crs)),
-            Format::Csv => io::csv::parse(layer, text()?, crs),
-            Format::Shapefile => io::shapefile::parse_zip(layer, &body, member.as_deref(), crs),
-            Format::Xlsx => io::camera_import::Table::from_xlsx(&body, sheet.as_deref())
-                .and_then(|t| io::camera_import::parse_table(&t, &map, crs)),
-            Format::Osm => io::camera_import::parse_osm(text()?, crs),
-        }
-        .map_err(|e| match e {
-            IoError::TooLarge(detail) => {
-                ApiError::bad_request("body", detail).with_status(StatusCode::PAYLOAD_TOO_LARGE)
-            }
-            e => ApiError::bad_request("body", e.to_string()),
+    let parsed = off_thread_for(IMPORT_WORK_LIMIT, move || {
+        import::parse(ImportRequest {
+            layer,
+            file: ImportFile::Bytes {
+                format,
+                bytes: body.into(),
+            },
+            crs,
+            map,
+            sheet,
+            member,
+            dry_run,
         })
     })
-    .await??;
-    let mut rows = rows;
-    let review = (layer == Layer::Camera).then(|| {
-        let snapshot = state.service.snapshot();
-        io::camera_import::review(
-            &mut rows,
-            &snapshot.cameras.iter().collect::<Vec<_>>(),
-            &io::camera_import::city_codes(snapshot.regions.iter()),
-        )
-    });
-    let total = rows.len();
-    let (items, bad) = sort_rows(rows);
-    let valid = items.len();
-    let report = |imported: usize, bad: &[BadRow]| {
-        let mut report = json!({
-            "layer": layer.path(),
-            "rows": total,
-            "valid": valid,
-            "bad": bad,
-            "imported": imported,
-            "dry_run": dry_run,
-        });
-        // Present only when there is something to say, so other layers' reports keep their shape.
-        if let Some(review) = &review {
-            if !review.replaces.is_empty() {
-                report["replaces"] = json!(review.replaces);
-            }
-            if !review.duplicates.is_empty() {
-                report["duplicates"] = json!(review.duplicates);
-            }
-        }
-        report
+    .await?
+    .map_err(file_problem)?;
+    let reviewed = parsed.review(&state.service.snapshot());
+    let report = state.service.finish_import(reviewed).await?;
+    let serde_json::Value::Object(members) =
+        serde_json::to_value(&report).map_err(|e| ApiError::internal(&e))?
+    else {
+        return Err(ApiError::internal(&"an import report is a JSON object"));
     };
-    if !bad.is_empty() {
-        let summary = DomainError::new(
-            "body",
-            format!(
-                "{} of {total} row(s) are invalid; nothing imported",
-                bad.len()
-            ),
-        );
-        let mut problem = ApiError::from(summary);
-        if let serde_json::Value::Object(members) = report(0, &bad) {
-            for (key, value) in members {
-                problem = problem.with(&key, value);
-            }
-        }
-        return Err(problem);
+    if !report.is_refused() {
+        return Ok(axum::Json(members).into_response());
     }
-    let imported = if dry_run {
-        crate::service::check_import(&state.service.snapshot(), &items)?;
-        0
-    } else {
-        state.service.import(items).await?
-    };
-    Ok(axum::Json(report(imported, &[])).into_response())
+    let summary = DomainError::new(
+        "body",
+        format!(
+            "{} of {} row(s) are invalid; nothing imported",
+            report.bad.len(),
+            report.rows
+        ),
+    );
+    Err(members
+        .into_iter()
+        .fold(ApiError::from(summary), |problem, (key, value)| {
+            problem.with(&key, value)
+        }))
 }
 
 /// `GET /api/v1/{layer}/export?format=geojson|csv` (default geojson): the whole layer as a
 /// download, from the snapshot.
 async fn export_layer(layer: Layer, state: AppState, params: Params) -> ApiResult<Response> {
-    let format = Format::of_download(&params)?;
+    let format = Download::of(&params)?;
     let snapshot = state.service.snapshot();
     let body = tokio::task::spawn_blocking(move || {
         let features = snapshot.features(layer);
         match format {
-            Format::Csv => io::csv::to_string(layer, &features),
-            // `of_download` answers only GeoJson or Csv.
-            _ => io::geojson_file::to_string(&features),
+            Download::Csv => io::csv::to_string(layer, &features),
+            Download::GeoJson => io::geojson_file::to_string(&features),
         }
     })
     .await

@@ -9,7 +9,7 @@ pub mod csv;
 pub mod geojson_file;
 pub mod shapefile;
 
-use crate::domain::{AnyItem, DomainError, Layer};
+use crate::domain::{AnyItem, DomainError};
 use crate::spatial::crs::{Crs, to_wgs84};
 
 /// One parsed row: where it came from and the item or what is wrong with it.
@@ -61,43 +61,5 @@ pub fn geometry_to_wgs84(geometry: &mut geojson::Geometry, crs: Crs) {
         }
         Value::MultiPolygon(polys) => polys.iter_mut().flatten().flatten().for_each(convert),
         Value::GeometryCollection(gs) => gs.iter_mut().for_each(|g| geometry_to_wgs84(g, crs)),
-    }
-}
-
-/// Reads a file of `layer` items, choosing the format by extension: `.csv`, `.zip` (a zipped
-/// shapefile), `.shp` (with its `.dbf` beside it), else GeoJSON.
-///
-/// # Errors
-/// When the file cannot be read or is not a FeatureCollection / CSV / shapefile at all;
-/// row-level problems come back in the rows.
-pub fn read_file(
-    layer: Layer,
-    path: &std::path::Path,
-    crs: Crs,
-) -> Result<Vec<ParsedRow>, IoError> {
-    let read_error = |source| IoError::Read {
-        path: path.display().to_string(),
-        source,
-    };
-    let extension = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
-    match extension.as_deref() {
-        Some("zip") => {
-            let bytes = std::fs::read(path).map_err(read_error)?;
-            shapefile::parse_zip(layer, &bytes, None, crs)
-        }
-        Some("shp") => shapefile::parse(layer, &shapefile::read_files(path)?, crs),
-        Some("csv") => csv::parse(
-            layer,
-            &std::fs::read_to_string(path).map_err(read_error)?,
-            crs,
-        ),
-        _ => geojson_file::parse(
-            layer,
-            &std::fs::read_to_string(path).map_err(read_error)?,
-            crs,
-        ),
     }
 }

@@ -6,7 +6,10 @@
 //! all or nothing; then the next snapshot is published, sharing all but what changed. A failed
 //! write changes neither the store nor the index. [`compactor`] keeps the layer indexes' deltas
 //! small off the write path. The planner's grid edits (dry-run check, split, merge, next code)
-//! are in [`grid_edit`].
+//! are in [`grid_edit`]; the file import that the CLI and the API share is in
+//! [`import`](crate::service::import); tokens are issued by
+//! [`issue_token`](crate::service::issue_token) and
+//! [`register_admin_token`](crate::service::register_admin_token).
 
 pub mod camera_health;
 mod checks;
@@ -15,6 +18,7 @@ mod compactor;
 pub mod coverage_report;
 pub mod division;
 pub mod grid_edit;
+pub mod import;
 pub mod placement;
 pub mod reshape;
 mod tokens;
@@ -32,7 +36,7 @@ use crate::store::{Change, Store, StoreError};
 
 pub use checks::check_batch as check_import;
 pub use grid_edit::{EditError, EditResult};
-pub use tokens::{hash_token, new_token};
+pub use tokens::{hash_token, issue_token, new_token, register_admin_token};
 
 /// Write failures, each with enough detail for a useful error message.
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +57,9 @@ pub enum ServiceError {
         code: String,
         overlaps: Vec<Overlap>,
     },
+    /// The OS random source failed (a new token needs it).
+    #[error("reading the OS random source: {0}")]
+    Random(getrandom::Error),
     /// The store failed.
     #[error(transparent)]
     Store(StoreError),

@@ -1,8 +1,13 @@
-//! Random tokens and ids, and the hash tokens are stored under.
+//! Random tokens and ids, the hash tokens are stored under, and issuing a token: the one place
+//! where a [`TokenRecord`] is built, for the CLI's `token` command, the first-start and
+//! configured admin tokens, and `POST /api/v1/tokens`. Must not import `api` or `cli`.
 
 use sha2::{Digest, Sha256};
 
-use crate::domain::Layer;
+use crate::domain::{Layer, Role};
+use crate::store::{Store, TokenRecord};
+
+use super::{ServiceError, ServiceResult};
 
 /// Lowercase hex of `bytes`.
 fn hex(bytes: &[u8]) -> String {
@@ -44,6 +49,44 @@ pub fn new_token() -> Result<String, getrandom::Error> {
 #[must_use]
 pub fn hash_token(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))
+}
+
+/// Issues a new token for `name` with `role`: a random token ([`new_token`]), stored as its
+/// hash only. The token itself is answered, to be shown once.
+///
+/// # Errors
+/// When the OS random source or the store fails.
+pub async fn issue_token(store: &dyn Store, name: &str, role: Role) -> ServiceResult<String> {
+    let token = new_token().map_err(ServiceError::Random)?;
+    insert(store, &token, name, role).await?;
+    Ok(token)
+}
+
+/// Registers the given admin `token` (from the configuration) under `name`, unless its hash
+/// is stored already. Answers whether it was added.
+///
+/// # Errors
+/// When the store fails.
+pub async fn register_admin_token(
+    store: &dyn Store,
+    token: &str,
+    name: &str,
+) -> ServiceResult<bool> {
+    if store.find_token(&hash_token(token)).await?.is_some() {
+        return Ok(false);
+    }
+    insert(store, token, name, Role::Admin).await?;
+    Ok(true)
+}
+
+async fn insert(store: &dyn Store, token: &str, name: &str, role: Role) -> ServiceResult<()> {
+    let record = TokenRecord {
+        hash: hash_token(token),
+        name: name.to_owned(),
+        role,
+    };
+    store.insert_token(&record, chrono::Utc::now()).await?;
+    Ok(())
 }
 
 /// A new server-assigned id for an item of `layer`, e.g. `E-3f9a0c1b2d4e`.
