@@ -4,7 +4,15 @@
 //! The store is the truth; the in-memory index is derived from it. Every write is one call to
 //! [`Store::apply`], which runs in one transaction: a failed batch leaves nothing behind.
 //! Only this module knows `sqlx`.
+//!
+//! Layout: this file holds the trait, [`Change`] and the errors; `plan` is the one way a change is
+//! applied (the order of steps, what a failure means), generic over `SqlTx`, what each backend's
+//! SQL has of its own; `row` is the row encoding both share and the statements built from it;
+//! `sqlite/` and `postgres/` hold only their SQL and their connection setup.
+//!
+//! Must not import `service`, `api` or anything above it.
 
+mod plan;
 mod postgres;
 mod row;
 mod sqlite;
@@ -100,8 +108,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Whether no region exists yet (an empty database, to be seeded).
     async fn is_empty(&self) -> StoreResult<bool>;
 
-    /// Applies `changes` in one transaction. Grid changes close the current version and open a
-    /// new one at `at`.
+    /// Applies `changes` in one transaction, all or nothing (imports, seeding). Grid changes
+    /// close the current version and open a new one at `at`. Foreign keys are checked at
+    /// commit, so children may come before their parents.
     async fn apply(&self, changes: &[Change], at: DateTime<Utc>) -> StoreResult<()>;
 
     /// The token with this hash, if any.

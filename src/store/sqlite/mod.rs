@@ -1,6 +1,12 @@
 //! The embedded SQLite store: one file, WAL mode, `synchronous=FULL`, foreign keys on and a busy
 //! timeout, all set explicitly and checked at start (drivers' defaults differ between versions).
-//! Geometry is GeoJSON text.
+//! Geometry is GeoJSON text. This folder holds SQLite's connection setup, its read queries and,
+//! in `write`, what its write statements have of their own (nothing: values go in as text);
+//! how a change is applied is the plan's (`store::plan`).
+//!
+//! Must not import the PostgreSQL backend.
+
+mod write;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -8,14 +14,14 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{AssertSqlSafe, QueryBuilder, Sqlite, SqlitePool, Transaction};
+use sqlx::{AssertSqlSafe, Sqlite, SqlitePool, Transaction};
 
-use crate::domain::{AnyItem, Dataset, Grid, GridVersion, Item, Layer, Worker};
+use crate::domain::{Dataset, GridVersion, Layer};
 
+use super::plan;
 use super::row::{
-    AssignmentRow, BATCH_ROWS, LayerRow, Step, attach_assignments, classify, decode_grid,
-    decode_row, duty_name, fmt_time, has_geometry, link_columns, parse_time, plan, region_parent,
-    token_from_row,
+    AssignmentRow, LayerRow, VersionRow, attach_assignments, decode_row, decode_version, fmt_time,
+    has_geometry, token_from_row,
 };
 use super::{CameraStatusChange, Change, Store, StoreError, StoreResult, TokenRecord};
 
@@ -86,6 +92,11 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// A write transaction.
+    async fn begin_write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+        Ok(self.pool.begin().await?)
+    }
+
     async fn load_layer(&self, layer: Layer, data: &mut Dataset) -> StoreResult<()> {
         let geometry = if has_geometry(layer) {
             "geometry"
@@ -104,194 +115,6 @@ impl SqliteStore {
             data.push(decode_row(layer, row)?);
         }
         Ok(())
-    }
-}
-
-/// Inserts (or upserts) items of one layer with multi-row statements.
-async fn insert_batch(
-    tx: &mut Transaction<'_, Sqlite>,
-    layer: Layer,
-    items: &[&AnyItem],
-    upsert: bool,
-) -> StoreResult<()> {
-    let key = layer.key_field();
-    let links = link_columns(layer);
-    for chunk in items.chunks(BATCH_ROWS) {
-        let mut cols = vec![key];
-        if has_geometry(layer) {
-            cols.push("geometry");
-        }
-        cols.push("props");
-        cols.extend_from_slice(links);
-        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
-            "insert into {} ({}) ",
-            layer.table(),
-            cols.join(", ")
-        ));
-        qb.push_values(chunk, |mut b, item| {
-            b.push_bind(item.key().to_owned());
-            if has_geometry(layer) {
-                b.push_bind(item.geometry_json());
-            }
-            b.push_bind(item.properties_json());
-            if layer == Layer::Region {
-                b.push_bind(region_parent(item));
-            }
-        });
-        if upsert {
-            let sets: Vec<String> = cols[1..]
-                .iter()
-                .map(|c| format!("{c} = excluded.{c}"))
-                .collect();
-            qb.push(format!(
-                " on conflict ({key}) do update set {}",
-                sets.join(", ")
-            ));
-        }
-        qb.build().execute(&mut **tx).await.map_err(|e| {
-            let first = chunk.first().map_or("", |i| i.key());
-            classify(e, layer, first)
-        })?;
-    }
-    Ok(())
-}
-
-async fn exists(tx: &mut Transaction<'_, Sqlite>, layer: Layer, key: &str) -> StoreResult<bool> {
-    let sql = format!(
-        "select count(*) from {} where {} = ?",
-        layer.table(),
-        layer.key_field()
-    );
-    let n: i64 = sqlx::query_scalar(AssertSqlSafe(sql))
-        .bind(key)
-        .fetch_one(&mut **tx)
-        .await?;
-    Ok(n > 0)
-}
-
-/// Checks the create/replace precondition of a change.
-async fn check_precondition(tx: &mut Transaction<'_, Sqlite>, change: &Change) -> StoreResult<()> {
-    let (layer, key, must_exist) = match change {
-        Change::Insert(i) => (i.layer(), i.key(), Some(false)),
-        Change::Replace(i) => (i.layer(), i.key(), Some(true)),
-        Change::Delete(l, k) => (*l, k.as_str(), Some(true)),
-        Change::Put(i) => (i.layer(), i.key(), None),
-    };
-    if let Some(must_exist) = must_exist {
-        let found = exists(tx, layer, key).await?;
-        if found && !must_exist {
-            return Err(StoreError::Conflict {
-                layer,
-                key: key.to_owned(),
-            });
-        }
-        if !found && must_exist {
-            return Err(StoreError::NotFound {
-                layer,
-                key: key.to_owned(),
-            });
-        }
-    }
-    Ok(())
-}
-
-async fn close_grid_version(
-    tx: &mut Transaction<'_, Sqlite>,
-    code: &str,
-    at: &str,
-) -> StoreResult<()> {
-    sqlx::query("update grid_version set valid_to = ? where code = ? and valid_to is null")
-        .bind(at)
-        .bind(code)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
-async fn put_grid(tx: &mut Transaction<'_, Sqlite>, grid: &Grid, at: &str) -> StoreResult<()> {
-    let version: i64 =
-        sqlx::query_scalar("select coalesce(max(version), 0) + 1 from grid_version where code = ?")
-            .bind(&grid.code)
-            .fetch_one(&mut **tx)
-            .await?;
-    let geometry = grid.geometry().map(|g| g.to_string());
-    let props = serde_json::to_string(grid).unwrap_or_default();
-    sqlx::query(
-        "insert into grid (code, community_code, parent_code, version, geometry, props) values (?, ?, ?, ?, ?, ?) \
-         on conflict (code) do update set community_code = excluded.community_code, parent_code = excluded.parent_code, \
-         version = excluded.version, geometry = excluded.geometry, props = excluded.props",
-    )
-    .bind(&grid.code)
-    .bind(grid.community_code())
-    .bind(&grid.parent_code)
-    .bind(version)
-    .bind(&geometry)
-    .bind(&props)
-    .execute(&mut **tx)
-    .await
-    .map_err(|e| classify(e, Layer::Grid, &grid.code))?;
-    close_grid_version(tx, &grid.code, at).await?;
-    sqlx::query(
-        "insert into grid_version (code, version, geometry, props, valid_from) values (?, ?, ?, ?, ?)",
-    )
-    .bind(&grid.code)
-    .bind(version)
-    .bind(&geometry)
-    .bind(&props)
-    .bind(at)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-async fn put_worker(tx: &mut Transaction<'_, Sqlite>, worker: &Worker) -> StoreResult<()> {
-    sqlx::query(
-        "insert into worker (id, props) values (?, ?) on conflict (id) do update set props = excluded.props",
-    )
-    .bind(&worker.id)
-    .bind(serde_json::to_string(worker).unwrap_or_default())
-    .execute(&mut **tx)
-    .await?;
-    sqlx::query("delete from assignment where worker_id = ?")
-        .bind(&worker.id)
-        .execute(&mut **tx)
-        .await?;
-    for a in &worker.grids {
-        sqlx::query("insert into assignment (worker_id, grid_code, duty) values (?, ?, ?)")
-            .bind(&worker.id)
-            .bind(&a.grid)
-            .bind(duty_name(a.duty))
-            .execute(&mut **tx)
-            .await
-            .map_err(|e| classify(e, Layer::Worker, &worker.id))?;
-    }
-    Ok(())
-}
-
-async fn apply_one(tx: &mut Transaction<'_, Sqlite>, change: &Change, at: &str) -> StoreResult<()> {
-    check_precondition(tx, change).await?;
-    match change {
-        Change::Insert(item) | Change::Replace(item) | Change::Put(item) => match item {
-            AnyItem::Grid(g) => put_grid(tx, g, at).await,
-            AnyItem::Worker(w) => put_worker(tx, w).await,
-            other => insert_batch(tx, other.layer(), &[other], true).await,
-        },
-        Change::Delete(layer, key) => {
-            let sql = format!(
-                "delete from {} where {} = ?",
-                layer.table(),
-                layer.key_field()
-            );
-            sqlx::query(AssertSqlSafe(sql))
-                .bind(key)
-                .execute(&mut **tx)
-                .await
-                .map_err(|e| classify(e, *layer, key))?;
-            if *layer == Layer::Grid {
-                close_grid_version(tx, key, at).await?;
-            }
-            Ok(())
-        }
     }
 }
 
@@ -316,35 +139,10 @@ impl Store for SqliteStore {
     }
 
     async fn grid_versions(&self) -> StoreResult<Vec<GridVersion>> {
-        #[derive(sqlx::FromRow)]
-        struct VersionRow {
-            key: String,
-            geometry: Option<String>,
-            props: String,
-            version: i64,
-            valid_from: String,
-            valid_to: Option<String>,
-        }
-        let rows: Vec<VersionRow> = sqlx::query_as(
-            "select code as key, geometry, props, version, valid_from, valid_to from grid_version order by code, version",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        rows.into_iter()
-            .map(|r| {
-                let grid = decode_grid(&LayerRow {
-                    key: r.key,
-                    geometry: r.geometry,
-                    props: r.props,
-                })?;
-                Ok(GridVersion {
-                    grid,
-                    version: u32::try_from(r.version).unwrap_or(u32::MAX),
-                    valid_from: parse_time(&r.valid_from)?,
-                    valid_to: r.valid_to.as_deref().map(parse_time).transpose()?,
-                })
-            })
-            .collect()
+        let rows: Vec<VersionRow> = sqlx::query_as(include_str!("grid_versions.sql"))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter().map(decode_version).collect()
     }
 
     async fn is_empty(&self) -> StoreResult<bool> {
@@ -355,19 +153,7 @@ impl Store for SqliteStore {
     }
 
     async fn apply(&self, changes: &[Change], at: DateTime<Utc>) -> StoreResult<()> {
-        let at = fmt_time(at);
-        let mut tx = self.pool.begin().await?;
-        for step in plan(changes) {
-            match step {
-                Step::Batch(layer, run) => insert_batch(&mut tx, layer, &run, true).await?,
-                Step::One(change) => apply_one(&mut tx, change, &at).await?,
-            }
-        }
-        tx.commit().await.map_err(|e| {
-            let layer = changes.first().map_or(Layer::Region, Change::layer);
-            classify(e, layer, "(batch)")
-        })?;
-        Ok(())
+        plan::apply(self.begin_write().await?, changes, at).await
     }
 
     async fn find_token(&self, hash: &str) -> StoreResult<Option<TokenRecord>> {
