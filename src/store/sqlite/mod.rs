@@ -4,6 +4,10 @@
 //! in `write`, what its write statements have of their own (nothing: values go in as text);
 //! how a change is applied is the plan's (`store::plan`).
 //!
+//! Writers begin with `begin immediate`: the write lock is taken up front (waiting out the busy
+//! timeout) rather than on the first write, where a second writer would fail at once with
+//! `SQLITE_BUSY` instead of waiting.
+//!
 //! Must not import the PostgreSQL backend.
 
 mod write;
@@ -92,9 +96,9 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// A write transaction.
+    /// A write transaction, holding SQLite's write lock.
     async fn begin_write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
-        Ok(self.pool.begin().await?)
+        Ok(self.pool.begin_with("begin immediate").await?)
     }
 
     async fn load_layer(&self, layer: Layer, data: &mut Dataset) -> StoreResult<()> {
