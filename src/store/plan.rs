@@ -1,7 +1,7 @@
 //! The one plan for applying [`Change`]s, written once for both backends: which statements run,
 //! in which order, and what their failures mean. A backend only says, by implementing [`SqlTx`]
-//! for its connection, where its SQL differs (geometry, `jsonb` and time values) and how it runs
-//! a statement; nothing here knows a dialect.
+//! for its connection, where its SQL differs (geometry, `jsonb` and time values), how it runs a
+//! statement and how it checks foreign keys early; nothing here knows a dialect.
 //!
 //! One change is applied in these steps:
 //! 1. its precondition: `Insert` needs the key absent ([`StoreError::Conflict`]), `Replace` and
@@ -17,14 +17,17 @@
 //! A run of plain `Put`s of one layer (an import) is written as multi-row upserts of at most
 //! [`BATCH_ROWS`] rows; of several rows with one key the last wins, as it would one by one.
 //!
-//! [`apply`] commits one batch, all or nothing, holding the backend's writer lock for the whole
-//! transaction. Foreign keys are checked at commit (they are `deferrable initially deferred`), so
-//! a batch may write children before parents.
+//! Two ways to commit, both holding the backend's writer lock for the whole transaction:
+//! - [`apply`]: one batch, all or nothing. Foreign keys are checked at commit (they are
+//!   `deferrable initially deferred`), so a batch may write children before parents.
+//! - [`apply_group`]: many writes, one transaction and one commit (one fsync). Each write runs in
+//!   its own savepoint and has its foreign keys checked before the savepoint is released; a write
+//!   that fails is rolled back to its savepoint alone and gets its own error, the others commit.
 //!
 //! Driver errors become [`StoreError`]s here, in [`classify`], and nowhere else.
 //!
 //! Must not import a backend (`sqlite`, `postgres`). The SQL here is what both dialects spell
-//! the same way (lookups and deletes by key, grid versions); the rest is each backend's.
+//! the same way (savepoints, lookups and deletes by key); the rest is each backend's.
 
 use std::collections::HashSet;
 
@@ -40,8 +43,9 @@ use super::row::{
 use super::{Change, StoreError, StoreResult};
 
 /// What one backend brings to the plan: where its SQL differs from the other's (how a bound
-/// text becomes a PostGIS geometry, `jsonb` or `timestamptz`) and how it runs a statement with
-/// bound values. It is implemented for the connection a write transaction runs on.
+/// text becomes a PostGIS geometry, `jsonb` or `timestamptz`), how it runs a statement with
+/// bound values, and how it checks deferred foreign keys before commit. It is implemented for
+/// the connection a write transaction runs on.
 ///
 /// The statements are written once, here and in `row`, with parameters numbered `$1`, `$2`, …
 /// (SQLite takes `$NNN` too); the plan binds [`Arg`]s in that order, and a backend runs them
@@ -62,7 +66,16 @@ pub(super) trait SqlTx: Send {
 
     /// Runs `sql`, which returns one integer, with `args` bound to `$1`, `$2`, …
     async fn fetch_int(&mut self, sql: String, args: Vec<Arg>) -> sqlx::Result<i64>;
+
+    /// Checks now the deferred foreign keys that writes of `layers` may have broken: `false`
+    /// when one is broken. Afterwards foreign keys are deferred again.
+    async fn references_hold(&mut self, layers: &[Layer]) -> sqlx::Result<bool>;
 }
+
+/// Each write of a group runs between these (one name: writes do not nest).
+const SAVEPOINT: &str = "savepoint safegrid_write";
+const ROLLBACK_TO_SAVEPOINT: &str = "rollback to savepoint safegrid_write";
+const RELEASE_SAVEPOINT: &str = "release savepoint safegrid_write";
 
 /// The number the next version of grid `$1` gets: one more than the highest so far.
 const NEXT_GRID_VERSION: &str =
@@ -107,6 +120,59 @@ where
         let (layer, key) = label(changes);
         classify(e, layer, key)
     })
+}
+
+/// Applies each write of `writes` in its own savepoint of `tx`, in order (a write sees the
+/// writes before it that succeeded), and commits them all at once. The outcome of each write is
+/// returned in its place; the outer error is for the transaction itself, and then nothing is
+/// committed.
+///
+/// # Errors
+/// A savepoint statement or the commit failed (the connection or the database gave out).
+pub(super) async fn apply_group<DB>(
+    mut tx: Transaction<'_, DB>,
+    writes: &[Vec<Change>],
+    at: DateTime<Utc>,
+) -> StoreResult<Vec<StoreResult<()>>>
+where
+    DB: Database,
+    DB::Connection: SqlTx,
+{
+    let at = fmt_time(at);
+    let conn: &mut DB::Connection = &mut tx;
+    let mut outcomes = Vec::with_capacity(writes.len());
+    for changes in writes {
+        conn.execute(SAVEPOINT.into(), vec![]).await?;
+        let outcome = write_alone(conn, changes, &at).await;
+        // A failure that undid more than the savepoint (SQLite rolls the whole transaction
+        // back on some I/O errors) makes the rollback fail, and so the group.
+        if outcome.is_err() {
+            conn.execute(ROLLBACK_TO_SAVEPOINT.into(), vec![]).await?;
+        }
+        conn.execute(RELEASE_SAVEPOINT.into(), vec![]).await?;
+        outcomes.push(outcome);
+    }
+    tx.commit().await?;
+    Ok(outcomes)
+}
+
+/// Applies one write of a group and checks its references, so that nothing it broke is left
+/// for the commit to find.
+async fn write_alone<C: SqlTx>(conn: &mut C, changes: &[Change], at: &str) -> StoreResult<()> {
+    write(conn, changes, at).await?;
+    let mut layers: Vec<Layer> = changes.iter().map(Change::layer).collect();
+    layers.sort_unstable();
+    layers.dedup();
+    let (layer, key) = label(changes);
+    if conn
+        .references_hold(&layers)
+        .await
+        .map_err(|e| classify(e, layer, key))?
+    {
+        Ok(())
+    } else {
+        Err(broken_reference(layer, key))
+    }
 }
 
 /// Applies `changes` in order, runs of plain puts as multi-row statements.
@@ -326,6 +392,10 @@ mod tests {
         async fn fetch_int(&mut self, sql: String, args: Vec<Arg>) -> sqlx::Result<i64> {
             self.0.push((sql, args));
             Ok(0)
+        }
+
+        async fn references_hold(&mut self, _layers: &[Layer]) -> sqlx::Result<bool> {
+            Ok(true)
         }
     }
 

@@ -1,7 +1,8 @@
 //! The PostgreSQL + PostGIS store: [`PgStore`] owns the connection pool, the `migrations/postgres`
 //! schema and every PostGIS-specific piece of SQL of safegrid: connection setup, the PostGIS
 //! check and the read queries here (the long ones in `.sql` files beside), and in `write` what
-//! the write statements have of their own (geometry in, `jsonb`, `timestamptz`). It implements [`Store`] with exactly the semantics of
+//! the write statements have of their own (geometry in, `jsonb`, `timestamptz`, the early
+//! foreign-key check). It implements [`Store`] with exactly the semantics of
 //! [`SqliteStore`](super::SqliteStore): how a change is applied is the plan's (`store::plan`),
 //! the row encoding both share is in `row`.
 //!
@@ -23,7 +24,8 @@
 //! Writers take one transaction-scoped advisory lock, so batches apply one at a time as they do
 //! in SQLite: without it two concurrent batches could both compute the same next grid version.
 //! Foreign keys are `deferrable initially deferred`, so a missing parent or a still-referenced
-//! item surfaces at commit, where it maps to [`StoreError::Reference`].
+//! item surfaces at commit (or, for each write of a group, when the plan checks it), where it
+//! maps to [`StoreError::Reference`].
 //!
 //! Must not import the SQLite backend.
 
@@ -201,6 +203,14 @@ impl Store for PgStore {
 
     async fn apply(&self, changes: &[Change], at: DateTime<Utc>) -> StoreResult<()> {
         plan::apply(self.begin_write().await?, changes, at).await
+    }
+
+    async fn apply_group(
+        &self,
+        writes: &[Vec<Change>],
+        at: DateTime<Utc>,
+    ) -> StoreResult<Vec<StoreResult<()>>> {
+        plan::apply_group(self.begin_write().await?, writes, at).await
     }
 
     async fn find_token(&self, hash: &str) -> StoreResult<Option<TokenRecord>> {

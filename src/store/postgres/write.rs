@@ -2,6 +2,9 @@
 //! transaction. Geometry goes in through `ST_GeomFromGeoJSON` (made multi for the MultiPolygon
 //! columns), props are cast to `jsonb` and times to `timestamptz`.
 //!
+//! Foreign keys are `deferrable initially deferred`; [`SqlTx::references_hold`] checks the
+//! pending ones with `set constraints all immediate` and defers them again.
+//!
 //! Must not import the SQLite backend, and must not decide the order of steps (that is the
 //! plan's).
 
@@ -32,5 +35,20 @@ impl SqlTx for PgConnection {
 
     async fn fetch_int(&mut self, sql: String, args: Vec<Arg>) -> sqlx::Result<i64> {
         fetch_int_args(self, sql, args).await
+    }
+
+    async fn references_hold(&mut self, _layers: &[Layer]) -> sqlx::Result<bool> {
+        match sqlx::query("set constraints all immediate")
+            .execute(&mut *self)
+            .await
+        {
+            Ok(_) => {}
+            Err(sqlx::Error::Database(db)) if db.is_foreign_key_violation() => return Ok(false),
+            Err(e) => return Err(e),
+        }
+        sqlx::query("set constraints all deferred")
+            .execute(self)
+            .await?;
+        Ok(true)
     }
 }

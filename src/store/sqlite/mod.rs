@@ -1,8 +1,8 @@
 //! The embedded SQLite store: one file, WAL mode, `synchronous=FULL`, foreign keys on and a busy
 //! timeout, all set explicitly and checked at start (drivers' defaults differ between versions).
 //! Geometry is GeoJSON text. This folder holds SQLite's connection setup, its read queries and,
-//! in `write`, what its write statements have of their own (nothing: values go in as text);
-//! how a change is applied is the plan's (`store::plan`).
+//! in `write`, what its write statements have of their own (nothing but the early foreign-key
+//! check); how a change is applied is the plan's (`store::plan`).
 //!
 //! Writers begin with `begin immediate`: the write lock is taken up front (waiting out the busy
 //! timeout) rather than on the first write, where a second writer would fail at once with
@@ -96,6 +96,12 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// The pool, for tests of the schema.
+    #[cfg(test)]
+    fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
     /// A write transaction, holding SQLite's write lock.
     async fn begin_write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
         Ok(self.pool.begin_with("begin immediate").await?)
@@ -158,6 +164,14 @@ impl Store for SqliteStore {
 
     async fn apply(&self, changes: &[Change], at: DateTime<Utc>) -> StoreResult<()> {
         plan::apply(self.begin_write().await?, changes, at).await
+    }
+
+    async fn apply_group(
+        &self,
+        writes: &[Vec<Change>],
+        at: DateTime<Utc>,
+    ) -> StoreResult<Vec<StoreResult<()>>> {
+        plan::apply_group(self.begin_write().await?, writes, at).await
     }
 
     async fn find_token(&self, hash: &str) -> StoreResult<Option<TokenRecord>> {
