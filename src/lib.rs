@@ -21,8 +21,9 @@
 //! 1. [`domain`]: the nouns and their validation ([`domain::Item`], one type per layer).
 //! 2. [`spatial`]: the snapshot ([`spatial::snapshot`]), point location ([`spatial::locate`]),
 //!    the raster accelerator ([`spatial::raster`]), topology, measurement, coordinate systems.
-//! 3. [`store`]: the [`store::Store`] trait and its SQLite and PostGIS backends.
-//! 4. [`service`]: writes (checks, transaction, publish), tokens, the import pipeline
+//! 3. [`store`]: the [`store::Store`] trait, the one plan by which both backends apply a write
+//!    (or a group of them, committed at once), and each backend's own SQL.
+//! 4. [`service`]: writes (checks, group commit, publish), tokens, the import pipeline
 //!    ([`service::import`]) and the reports the API and the CLI share (coverage tables,
 //!    placement advice, camera health).
 //! 5. [`api`]: routes, extractors, problem+json errors, OpenAPI.

@@ -1,10 +1,19 @@
 //! Persistence behind one trait, [`Store`], with two backends chosen by the `DATABASE_URL`
 //! scheme: [`SqliteStore`] (embedded default) and [`PgStore`] (PostgreSQL + PostGIS).
 //!
-//! The store is the truth; the in-memory index is derived from it. Every write is one call to
-//! [`Store::apply`], which runs in one transaction: a failed batch leaves nothing behind.
+//! The store is the truth; the in-memory index is derived from it. A write is one call to
+//! [`Store::apply`], one transaction in which a failed batch leaves nothing behind, or one write
+//! among many of [`Store::apply_group`], which commits them all at once and each on its own.
 //! Only this module knows `sqlx`.
+//!
+//! Layout: this file holds the trait, [`Change`] and the errors; `plan` is the one way a change is
+//! applied (the order of steps, savepoints, what a failure means), generic over `SqlTx`, what each
+//! backend's SQL has of its own; `row` is the row encoding both share and the statements built from
+//! it; `sqlite/` and `postgres/` hold only their SQL and their connection setup.
+//!
+//! Must not import `service`, `api` or anything above it.
 
+mod plan;
 mod postgres;
 mod row;
 mod sqlite;
@@ -100,24 +109,32 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Whether no region exists yet (an empty database, to be seeded).
     async fn is_empty(&self) -> StoreResult<bool>;
 
-    /// Applies `changes` in one transaction. Grid changes close the current version and open a
-    /// new one at `at`.
+    /// Applies `changes` in one transaction, all or nothing (imports, seeding). Grid changes
+    /// close the current version and open a new one at `at`. Foreign keys are checked at
+    /// commit, so children may come before their parents.
     async fn apply(&self, changes: &[Change], at: DateTime<Utc>) -> StoreResult<()>;
 
-    /// Applies each write of `writes` on its own: a write that fails leaves nothing and gets
-    /// its error in the answer, the others are stored. The outer error is for a failure that
-    /// stored nothing at all.
+    /// Applies `writes` in one transaction with one commit (group commit: one fsync for all),
+    /// each write all or nothing in its own savepoint, in order. A write that fails (conflict,
+    /// not found, broken reference, constraint) is rolled back alone and its error is returned
+    /// in its place; the others commit. Each write's references are checked before the next
+    /// starts, so within one write children may come before their parents, across writes not.
+    /// All writes share the time `at`: grid writes open and close versions at it exactly as
+    /// [`Store::apply`] does.
+    ///
+    /// To use it, queue the writes that arrive while a commit is in flight, check each against
+    /// the snapshot the ones before it lead to, apply them together, and publish the snapshot
+    /// of those that came back `Ok` (a write checked against one that failed must be checked
+    /// again).
+    ///
+    /// # Errors
+    /// The outer error is a failure of the transaction itself (begin, a savepoint, commit);
+    /// then nothing was committed.
     async fn apply_group(
         &self,
         writes: &[Vec<Change>],
         at: DateTime<Utc>,
-    ) -> StoreResult<Vec<StoreResult<()>>> {
-        let mut outcomes = Vec::with_capacity(writes.len());
-        for write in writes {
-            outcomes.push(self.apply(write, at).await);
-        }
-        Ok(outcomes)
-    }
+    ) -> StoreResult<Vec<StoreResult<()>>>;
 
     /// The token with this hash, if any.
     async fn find_token(&self, hash: &str) -> StoreResult<Option<TokenRecord>>;

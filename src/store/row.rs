@@ -1,14 +1,27 @@
 //! Row encoding shared by both backends: an item is stored as its key, its geometry as GeoJSON
-//! text and its other fields as a JSON document.
+//! text and its other fields as a JSON document. Rows read back decode into domain items; items
+//! written encode into statements with numbered parameters and their [`Arg`]s, many of one
+//! layer into one multi-row upsert ([`upsert_rows_sql`]), in which each dialect only says how a
+//! bound text becomes a column value ([`Wrap`]); either backend runs them with
+//! [`execute_args`] and [`fetch_int_args`].
+//!
+//! Must not import a backend (`sqlite`, `postgres`) or the plan: this is the shape of a row, not
+//! when it is written.
 
+use std::fmt::Write as _;
 use std::str::FromStr;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use futures_util::future::BoxFuture;
 use geojson::JsonObject;
+use sqlx::query::Query;
+use sqlx::{
+    AssertSqlSafe, ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Row, Type,
+};
 
 use crate::domain::{
-    AnyItem, Building, Camera, Dataset, DomainError, DomainResult, Duty, Event, Grid, Item,
-    KeyArea, Layer, Obstacle, PatrolRoute, Region, Worker,
+    AnyItem, Building, Camera, Dataset, DomainError, DomainResult, Duty, Event, Grid, GridVersion,
+    Item, KeyArea, Layer, Obstacle, PatrolRoute, Region, Worker,
 };
 
 use super::{StoreError, StoreResult};
@@ -29,26 +42,6 @@ pub fn parse_time(s: &str) -> StoreResult<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| StoreError::Setup(format!("stored time `{s}` does not parse: {e}")))
-}
-
-/// Maps a unique violation to [`StoreError::Conflict`] and a foreign-key violation to
-/// [`StoreError::Reference`]; both drivers report them through the same `sqlx` predicates.
-#[must_use]
-pub fn classify(e: sqlx::Error, layer: Layer, key: &str) -> StoreError {
-    if let sqlx::Error::Database(db) = &e {
-        if db.is_unique_violation() {
-            return StoreError::Conflict {
-                layer,
-                key: key.to_owned(),
-            };
-        }
-        if db.is_foreign_key_violation() {
-            return StoreError::Reference(format!(
-                "{layer} `{key}`: a referenced parent is missing or the item is still referenced"
-            ));
-        }
-    }
-    StoreError::Database(e)
 }
 
 /// One stored item as the database returns it.
@@ -161,18 +154,8 @@ pub fn attach_assignments(data: &mut Dataset, rows: &[AssignmentRow]) -> StoreRe
     Ok(())
 }
 
-/// Rows per multi-row insert: well under SQLite's 32,766 bound parameters at 6 columns.
+/// Rows per multi-row upsert: well under SQLite's 32,766 bound parameters at 4 columns.
 pub const BATCH_ROWS: usize = 1_000;
-
-/// The extra, referenced columns of a layer's table beside key, geometry and props.
-#[must_use]
-pub fn link_columns(layer: Layer) -> &'static [&'static str] {
-    match layer {
-        Layer::Region => &["parent_code"],
-        Layer::Grid => &["community_code", "parent_code", "version"],
-        _ => &[],
-    }
-}
 
 /// Whether a layer's table has a geometry column.
 #[must_use]
@@ -180,52 +163,241 @@ pub fn has_geometry(layer: Layer) -> bool {
     layer != Layer::Worker
 }
 
-/// Values of the link columns of a region (parent code).
-#[must_use]
-pub fn region_parent(item: &AnyItem) -> Option<String> {
-    match item {
-        AnyItem::Region(r) => r.parent_code.clone(),
-        _ => None,
+/// A value bound to a statement parameter.
+#[derive(Debug, Clone)]
+pub enum Arg {
+    /// Text, or null.
+    Text(Option<String>),
+    /// An integer.
+    Int(i64),
+}
+
+impl Arg {
+    /// Text from a borrowed string.
+    #[must_use]
+    pub fn text(s: &str) -> Arg {
+        Arg::Text(Some(s.to_owned()))
     }
 }
 
-/// One step of applying a batch: a run of plain puts of one layer (written with multi-row
-/// statements), or one change written on its own (grids with their versions, workers with their
-/// assignments, and everything with a precondition).
-#[derive(Debug)]
-pub enum Step<'a> {
-    /// Puts of one layer.
-    Batch(crate::domain::Layer, Vec<&'a AnyItem>),
-    /// One change.
-    One(&'a super::Change),
+/// Binds `args` to `query` in order.
+fn bind_args<DB>(
+    mut query: Query<'static, DB, DB::Arguments>,
+    args: Vec<Arg>,
+) -> Query<'static, DB, DB::Arguments>
+where
+    DB: Database,
+    for<'t> Option<String>: Encode<'t, DB> + Type<DB>,
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+{
+    for arg in args {
+        query = match arg {
+            Arg::Text(text) => query.bind(text),
+            Arg::Int(n) => query.bind(n),
+        };
+    }
+    query
 }
 
-/// Splits a batch into [`Step`]s, keeping its order.
-#[must_use]
-pub fn plan(changes: &[super::Change]) -> Vec<Step<'_>> {
-    use super::Change;
-    let mut steps = Vec::new();
-    let mut i = 0;
-    while i < changes.len() {
-        if let Change::Put(first) = &changes[i]
-            && !matches!(first.layer(), Layer::Grid | Layer::Worker)
-        {
-            let layer = first.layer();
-            let run: Vec<&AnyItem> = changes[i..]
-                .iter()
-                .map_while(|c| match c {
-                    Change::Put(item) if item.layer() == layer => Some(item),
-                    _ => None,
-                })
-                .collect();
-            i += run.len();
-            steps.push(Step::Batch(layer, run));
-        } else {
-            steps.push(Step::One(&changes[i]));
-            i += 1;
+/// Runs `sql` with `args` bound to `$1`, `$2`, … on either backend. (A boxed future: an
+/// `async fn` generic over the executor is not `Send` for every lifetime of the connection.)
+pub fn execute_args<'c, E>(
+    executor: E,
+    sql: String,
+    args: Vec<Arg>,
+) -> BoxFuture<'c, sqlx::Result<()>>
+where
+    E: Executor<'c> + 'c,
+    <E::Database as Database>::Arguments: IntoArguments<E::Database>,
+    for<'t> Option<String>: Encode<'t, E::Database> + Type<E::Database>,
+    for<'t> i64: Encode<'t, E::Database> + Type<E::Database>,
+{
+    Box::pin(async move {
+        bind_args(sqlx::query(AssertSqlSafe(sql)), args)
+            .execute(executor)
+            .await?;
+        Ok(())
+    })
+}
+
+/// Runs `sql`, which returns one integer, with `args` bound to `$1`, `$2`, … on either backend.
+pub fn fetch_int_args<'c, E>(
+    executor: E,
+    sql: String,
+    args: Vec<Arg>,
+) -> BoxFuture<'c, sqlx::Result<i64>>
+where
+    E: Executor<'c> + 'c,
+    <E::Database as Database>::Arguments: IntoArguments<E::Database>,
+    for<'t> Option<String>: Encode<'t, E::Database> + Type<E::Database>,
+    for<'t> i64: Encode<'t, E::Database> + Type<E::Database> + Decode<'t, E::Database>,
+    usize: ColumnIndex<<E::Database as Database>::Row>,
+{
+    Box::pin(async move {
+        bind_args(sqlx::query(AssertSqlSafe(sql)), args)
+            .fetch_one(executor)
+            .await?
+            .try_get(0)
+    })
+}
+
+/// How a dialect makes a column's value of a bound text: the SQL before and after the
+/// placeholder (nothing in SQLite; `ST_GeomFromGeoJSON(…)` around geometry and a `::jsonb` cast
+/// after props in PostGIS).
+#[derive(Debug, Clone, Copy)]
+pub struct Wrap(pub &'static str, pub &'static str);
+
+impl Wrap {
+    /// The bound text as it is.
+    pub const NONE: Wrap = Wrap("", "");
+}
+
+/// `insert into {table} ({columns}) values (…), …` over `rows`, each row's values in column
+/// order, each placeholder wrapped as its column says; with `on conflict` on the first column
+/// updating the others when `upsert`.
+fn insert_sql(
+    table: &str,
+    columns: &[(&str, Wrap)],
+    rows: Vec<Vec<Arg>>,
+    upsert: bool,
+) -> (String, Vec<Arg>) {
+    let names: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
+    let mut sql = format!("insert into {table} ({}) values ", names.join(", "));
+    let mut args = Vec::with_capacity(rows.len() * columns.len());
+    for (i, row) in rows.into_iter().enumerate() {
+        sql.push_str(if i == 0 { "(" } else { ", (" });
+        for (j, (arg, (_, wrap))) in row.into_iter().zip(columns).enumerate() {
+            args.push(arg);
+            let sep = if j == 0 { "" } else { ", " };
+            let _ = write!(sql, "{sep}{}${}{}", wrap.0, args.len(), wrap.1);
         }
+        sql.push(')');
     }
-    steps
+    if upsert {
+        let sets: Vec<String> = names[1..]
+            .iter()
+            .map(|c| format!("{c} = excluded.{c}"))
+            .collect();
+        let _ = write!(
+            sql,
+            " on conflict ({}) do update set {}",
+            names[0],
+            sets.join(", ")
+        );
+    }
+    (sql, args)
+}
+
+/// The multi-row upsert of `items`, rows of one layer that are not grids, with distinct keys:
+/// key, geometry (but for workers) and props, and for regions their parent.
+#[must_use]
+pub fn upsert_rows_sql(
+    layer: Layer,
+    items: &[&AnyItem],
+    geometry: Wrap,
+    props: Wrap,
+) -> (String, Vec<Arg>) {
+    let mut columns = vec![(layer.key_field(), Wrap::NONE)];
+    if has_geometry(layer) {
+        columns.push(("geometry", geometry));
+    }
+    columns.push(("props", props));
+    if layer == Layer::Region {
+        columns.push(("parent_code", Wrap::NONE));
+    }
+    let rows = items
+        .iter()
+        .map(|item| {
+            let mut row = vec![Arg::text(item.key())];
+            if has_geometry(layer) {
+                row.push(Arg::Text(item.geometry_json()));
+            }
+            row.push(Arg::Text(Some(item.properties_json())));
+            if let AnyItem::Region(r) = item {
+                row.push(Arg::Text(r.parent_code.clone()));
+            }
+            row
+        })
+        .collect();
+    insert_sql(layer.table(), &columns, rows, true)
+}
+
+/// The upsert of a grid's row as `version`.
+#[must_use]
+pub fn upsert_grid_sql(
+    grid: &Grid,
+    version: i64,
+    geometry: Wrap,
+    props: Wrap,
+) -> (String, Vec<Arg>) {
+    let columns = [
+        ("code", Wrap::NONE),
+        ("community_code", Wrap::NONE),
+        ("parent_code", Wrap::NONE),
+        ("version", Wrap::NONE),
+        ("geometry", geometry),
+        ("props", props),
+    ];
+    let row = vec![
+        Arg::text(&grid.code),
+        Arg::text(grid.community_code()),
+        Arg::Text(grid.parent_code.clone()),
+        Arg::Int(version),
+        Arg::Text(grid.geometry().map(|g| g.to_string())),
+        Arg::Text(Some(serde_json::to_string(grid).unwrap_or_default())),
+    ];
+    insert_sql("grid", &columns, vec![row], true)
+}
+
+/// The multi-row insert of a worker's assignments (at least one).
+#[must_use]
+pub fn insert_assignments_sql(worker: &Worker) -> (String, Vec<Arg>) {
+    let columns = [
+        ("worker_id", Wrap::NONE),
+        ("grid_code", Wrap::NONE),
+        ("duty", Wrap::NONE),
+    ];
+    let rows = worker
+        .grids
+        .iter()
+        .map(|a| {
+            vec![
+                Arg::text(&worker.id),
+                Arg::text(&a.grid),
+                Arg::Text(Some(duty_name(a.duty))),
+            ]
+        })
+        .collect();
+    insert_sql("assignment", &columns, rows, false)
+}
+
+/// One stored grid version as the database returns it, times as RFC 3339 text.
+#[derive(Debug, sqlx::FromRow)]
+pub struct VersionRow {
+    pub key: String,
+    pub geometry: Option<String>,
+    pub props: String,
+    pub version: i64,
+    pub valid_from: String,
+    pub valid_to: Option<String>,
+}
+
+/// Decodes a grid version row.
+///
+/// # Errors
+/// [`StoreError::Corrupt`] or [`StoreError::Setup`] for data that no longer parses.
+pub fn decode_version(row: VersionRow) -> StoreResult<GridVersion> {
+    let grid = decode_grid(&LayerRow {
+        key: row.key,
+        geometry: row.geometry,
+        props: row.props,
+    })?;
+    Ok(GridVersion {
+        grid,
+        version: u32::try_from(row.version).unwrap_or(u32::MAX),
+        valid_from: parse_time(&row.valid_from)?,
+        valid_to: row.valid_to.as_deref().map(parse_time).transpose()?,
+    })
 }
 
 /// Builds a token record from its stored columns.

@@ -6,7 +6,7 @@
 //! `SAFEGRID_TEST_PG_URL` the PostgreSQL half is skipped with a note, unless `CI=true`, where
 //! that is an error.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -16,7 +16,7 @@ use futures_util::FutureExt;
 use geojson::Feature;
 use serde_json::{Value, json};
 
-use safegrid::domain::{AnyItem, Dataset, Duty, Item, Layer, Role};
+use safegrid::domain::{AnyItem, CameraStatus, Dataset, Duty, Item, Layer, Role};
 use safegrid::store::{Change, PgStore, SqliteStore, Store, StoreError, TokenRecord};
 
 use crate::common::{TestDb, pg_url, with_database};
@@ -28,14 +28,39 @@ where
     F: Fn(Arc<dyn Store>) -> Fut,
     Fut: Future<Output = ()>,
 {
+    on_both_backends_at(name, None, |store, _| body(store)).await;
+}
+
+/// [`on_both_backends`] with the URL of each store passed to `body` too, so that it can open
+/// the same database again: SQLite in a file of `CARGO_TARGET_TMPDIR` (removed afterwards)
+/// when `sqlite_file` names one, else in memory, which cannot be reopened.
+async fn on_both_backends_at<F, Fut>(name: &str, sqlite_file: Option<&str>, body: F)
+where
+    F: Fn(Arc<dyn Store>, String) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let sqlite_path = sqlite_file.map(|file| {
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+            "{file}-{:016x}.sqlite",
+            getrandom::u64().expect("random file name")
+        ))
+    });
     let sqlite = AssertUnwindSafe(async {
-        let store = SqliteStore::open("sqlite::memory:")
-            .await
-            .expect("open in-memory SQLite");
-        body(Arc::new(store)).await;
+        let url = sqlite_path
+            .as_ref()
+            .map_or_else(|| "sqlite::memory:".to_owned(), |p| p.display().to_string());
+        let store = SqliteStore::open(&url).await.expect("open SQLite");
+        body(Arc::new(store), url).await;
     })
     .catch_unwind()
     .await;
+    if let Some(path) = &sqlite_path {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = path.clone().into_os_string();
+            file.push(suffix);
+            std::fs::remove_file(file).ok();
+        }
+    }
 
     let pg = match pg_url() {
         None => {
@@ -47,7 +72,7 @@ where
             let outcome = AssertUnwindSafe(async {
                 let store = PgStore::open(&db.url).await.expect("open PgStore");
                 assert!(!store.postgis_version().is_empty());
-                body(Arc::new(store)).await;
+                body(Arc::new(store), db.url.clone()).await;
             })
             .catch_unwind()
             .await;
@@ -93,7 +118,20 @@ store_tests!(
     load_returns_what_was_written,
     later_put_of_a_key_in_one_batch_wins,
     tokens_are_found_by_hash,
+    one_failing_write_in_a_group_leaves_the_others_committed,
+    group_grid_writes_open_and_close_versions_as_single_writes_do,
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_groups_keep_every_acknowledged_write_after_reopening() {
+    let name = "concurrent_groups_keep_every_acknowledged_write_after_reopening";
+    on_both_backends_at(
+        name,
+        Some("concurrent-groups"),
+        bodies::concurrent_groups_keep_every_acknowledged_write_after_reopening,
+    )
+    .await;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures
@@ -165,6 +203,61 @@ fn camera(code: &str, lon: f64, lat: f64) -> AnyItem {
         json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
                "properties": {"code": code, "name": "人民路口", "azimuth_deg": 45.5, "range_m": 80.25, "kind": "fixed"}}),
     )
+}
+
+/// A camera at a fixed place with its name and status set.
+fn camera_as(code: &str, name: &str, status: CameraStatus) -> AnyItem {
+    let mut item = camera(code, 120.215, 29.215);
+    if let AnyItem::Camera(c) = &mut item {
+        c.name = name.into();
+        c.status = status;
+    }
+    item
+}
+
+/// What a write came to, by kind, for comparing outcomes.
+fn outcome_kind(result: &Result<(), StoreError>) -> &'static str {
+    match result {
+        Ok(()) => "ok",
+        Err(StoreError::Conflict { .. }) => "conflict",
+        Err(StoreError::NotFound { .. }) => "not found",
+        Err(StoreError::Reference(_)) => "reference",
+        Err(_) => "other",
+    }
+}
+
+/// The items a write puts, inserts or replaces.
+fn written_items(changes: &[Change]) -> Vec<AnyItem> {
+    changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::Insert(i) | Change::Replace(i) | Change::Put(i) => Some(i.clone()),
+            Change::Delete(..) => None,
+        })
+        .collect()
+}
+
+/// The statuses of camera `code` in its history, newest first.
+async fn statuses(store: &dyn Store, code: &str) -> Vec<CameraStatus> {
+    store
+        .camera_status_history(code, 100)
+        .await
+        .expect("status history")
+        .into_iter()
+        .map(|c| c.status)
+        .collect()
+}
+
+/// A grid version told by its number, name, valid from and valid to.
+type VersionSpan = (u32, String, DateTime<Utc>, Option<DateTime<Utc>>);
+
+/// The versions of grid `code`, oldest first.
+fn history(versions: &[safegrid::domain::GridVersion], code: &str) -> Vec<VersionSpan> {
+    versions
+        .iter()
+        .filter(|v| v.grid.code == code)
+        .map(|v| (v.version, v.grid.name.clone(), v.valid_from, v.valid_to))
+        .collect()
 }
 
 fn puts(items: Vec<AnyItem>) -> Vec<Change> {
@@ -774,6 +867,397 @@ mod bodies {
         assert_eq!(found.role, Role::Scheduler);
         assert!(store.insert_token(&token, t(1)).await.is_err());
         assert_eq!(store.token_count().await.expect("count"), 1);
+    }
+
+    pub async fn one_failing_write_in_a_group_leaves_the_others_committed(store: Arc<dyn Store>) {
+        let (c1, c2, c3) = (
+            "33078300001320000001",
+            "33078300001320000002",
+            "33078300001320000003",
+        );
+        let mut seed = puts(regions());
+        seed.push(Change::Put(grid(
+            GRID_A,
+            "第1网格",
+            &rect(120.21, 29.21, 120.22, 29.22),
+        )));
+        seed.push(Change::Put(camera(c1, 120.215, 29.215)));
+        seed.push(Change::Put(worker("w1", &[(GRID_A, "leader")])));
+        store.apply(&seed, t(0)).await.expect("seed");
+
+        let missing_grid = "330783001014099";
+        let other_village = "330783001015";
+        let other_grid = "330783001015001";
+        let writes = vec![
+            vec![Change::Insert(camera(c2, 120.216, 29.216))],
+            // A grid, then a camera that exists: the grid and its version go with the camera.
+            vec![
+                Change::Put(grid(GRID_B, "第2网格", &rect(120.22, 29.21, 120.23, 29.22))),
+                Change::Insert(camera(c1, 120.0, 29.0)),
+            ],
+            vec![Change::Replace(grid(
+                missing_grid,
+                "无",
+                &rect(120.21, 29.21, 120.22, 29.22),
+            ))],
+            vec![Change::Put(worker("w2", &[(missing_grid, "leader")]))],
+            // A new camera, then a conflict: the camera's status history row goes too.
+            vec![
+                Change::Put(camera(c3, 120.217, 29.217)),
+                Change::Insert(region(COUNTY, None, "东阳市")),
+            ],
+            vec![Change::Replace(grid(
+                GRID_A,
+                "第1网格（调整）",
+                &rect(120.21, 29.21, 120.23, 29.23),
+            ))],
+            // Still referenced by its village.
+            vec![Change::Delete(Layer::Region, TOWN.into())],
+            // Still served by w1: its open version stays open.
+            vec![Change::Delete(Layer::Grid, GRID_A.into())],
+            vec![],
+            // Within one write a child may come before its parent.
+            vec![
+                Change::Put(grid(
+                    other_grid,
+                    "第3网格",
+                    &rect(120.24, 29.21, 120.25, 29.22),
+                )),
+                Change::Put(region(other_village, Some(TOWN), "西街社区")),
+            ],
+            vec![Change::Replace(camera_as(
+                c1,
+                "人民路口",
+                CameraStatus::Offline,
+            ))],
+        ];
+        let results = store
+            .apply_group(&writes, t(10))
+            .await
+            .expect("the group commits");
+        let backend = store.backend();
+        let kinds: Vec<&str> = results.iter().map(outcome_kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                "ok",
+                "conflict",
+                "not found",
+                "reference",
+                "conflict",
+                "ok",
+                "reference",
+                "reference",
+                "ok",
+                "ok",
+                "ok"
+            ],
+            "{backend}: {results:?}"
+        );
+        assert!(
+            matches!(&results[1], Err(StoreError::Conflict { layer: Layer::Camera, key }) if key == c1),
+            "{backend}: {:?}",
+            results[1]
+        );
+        assert!(
+            matches!(&results[2], Err(StoreError::NotFound { layer: Layer::Grid, key }) if key == missing_grid),
+            "{backend}: {:?}",
+            results[2]
+        );
+
+        let data = store.load().await.expect("load");
+        let cameras: BTreeSet<&str> = data.cameras.iter().map(|c| c.code.as_str()).collect();
+        assert_eq!(cameras, BTreeSet::from([c1, c2]), "{backend}");
+        let first = data.cameras.iter().find(|c| c.code == c1).expect("c1");
+        assert_eq!((first.location.x(), first.location.y()), (120.215, 29.215));
+        assert_eq!(first.status, CameraStatus::Offline);
+        let grids: BTreeSet<&str> = data.grids.iter().map(|g| g.code.as_str()).collect();
+        assert_eq!(grids, BTreeSet::from([GRID_A, other_grid]), "{backend}");
+        let workers: Vec<&str> = data.workers.iter().map(|w| w.id.as_str()).collect();
+        assert_eq!(workers, ["w1"], "{backend}");
+        let regions: BTreeSet<&str> = data.regions.iter().map(|r| r.code.as_str()).collect();
+        assert_eq!(
+            regions,
+            BTreeSet::from([COUNTY, TOWN, VILLAGE, other_village]),
+            "{backend}"
+        );
+
+        // Versions only of the writes that committed.
+        let versions = store.grid_versions().await.expect("versions");
+        assert_eq!(
+            history(&versions, GRID_A),
+            [
+                (1, "第1网格".to_owned(), t(0), Some(t(10))),
+                (2, "第1网格（调整）".to_owned(), t(10), None)
+            ],
+            "{backend}"
+        );
+        assert_eq!(
+            history(&versions, other_grid),
+            [(1, "第3网格".to_owned(), t(10), None)],
+            "{backend}"
+        );
+        assert_eq!(versions.len(), 3, "{backend}: {versions:?}");
+
+        // Status history only of the writes that committed.
+        let store = store.as_ref();
+        assert_eq!(
+            statuses(store, c1).await,
+            [CameraStatus::Offline, CameraStatus::Online],
+            "{backend}"
+        );
+        assert_eq!(
+            statuses(store, c2).await,
+            [CameraStatus::Online],
+            "{backend}"
+        );
+        assert!(statuses(store, c3).await.is_empty(), "{backend}");
+    }
+
+    pub async fn group_grid_writes_open_and_close_versions_as_single_writes_do(
+        store: Arc<dyn Store>,
+    ) {
+        store.apply(&puts(regions()), t(0)).await.expect("regions");
+        // One script of grid writes, in groups on two grids and one write at a time on two
+        // others.
+        let script = |x: &str, y: &str| -> Vec<(DateTime<Utc>, Vec<Vec<Change>>)> {
+            let g = |code: &str, name: &str| grid(code, name, &rect(120.21, 29.21, 120.22, 29.22));
+            vec![
+                (
+                    t(10),
+                    vec![
+                        vec![Change::Insert(g(x, "甲"))],
+                        vec![Change::Insert(g(y, "乙"))],
+                        vec![Change::Insert(g(x, "甲又"))],
+                    ],
+                ),
+                (
+                    t(20),
+                    vec![
+                        vec![Change::Replace(g(x, "甲2"))],
+                        vec![Change::Delete(Layer::Grid, y.into())],
+                        // The delete before it in the group is seen.
+                        vec![Change::Replace(g(y, "乙2"))],
+                        vec![Change::Put(g(y, "乙3"))],
+                    ],
+                ),
+                (
+                    t(30),
+                    vec![
+                        vec![Change::Delete(Layer::Grid, x.into())],
+                        vec![Change::Put(g(x, "甲3"))],
+                        // Fails as a whole: x keeps version 3.
+                        vec![Change::Put(g(x, "甲4")), Change::Insert(g(y, "乙4"))],
+                    ],
+                ),
+            ]
+        };
+        let (x1, y1) = (GRID_A, GRID_B);
+        let (x2, y2) = ("330783001014003", "330783001014004");
+        let mut grouped = Vec::new();
+        for (at, writes) in script(x1, y1) {
+            let results = store.apply_group(&writes, at).await.expect("group commits");
+            grouped.extend(results.iter().map(outcome_kind));
+        }
+        let mut single = Vec::new();
+        for (at, writes) in script(x2, y2) {
+            for write in writes {
+                single.push(outcome_kind(&store.apply(&write, at).await));
+            }
+        }
+        let backend = store.backend();
+        assert_eq!(grouped, single, "{backend}");
+        assert_eq!(
+            grouped,
+            [
+                "ok",
+                "ok",
+                "conflict",
+                "ok",
+                "ok",
+                "not found",
+                "ok",
+                "ok",
+                "ok",
+                "conflict"
+            ],
+            "{backend}"
+        );
+        let versions = store.grid_versions().await.expect("versions");
+        assert_eq!(history(&versions, x1), history(&versions, x2), "{backend}");
+        assert_eq!(history(&versions, y1), history(&versions, y2), "{backend}");
+        assert_eq!(
+            history(&versions, x1),
+            [
+                (1, "甲".to_owned(), t(10), Some(t(20))),
+                (2, "甲2".to_owned(), t(20), Some(t(30))),
+                (3, "甲3".to_owned(), t(30), None)
+            ],
+            "{backend}"
+        );
+        assert_eq!(
+            history(&versions, y1),
+            [
+                (1, "乙".to_owned(), t(10), Some(t(20))),
+                (2, "乙3".to_owned(), t(20), None)
+            ],
+            "{backend}"
+        );
+        let data = store.load().await.expect("load");
+        let names: BTreeMap<&str, &str> = data
+            .grids
+            .iter()
+            .map(|g| (g.code.as_str(), g.name.as_str()))
+            .collect();
+        assert_eq!(
+            names,
+            BTreeMap::from([(x1, "甲3"), (y1, "乙3"), (x2, "甲3"), (y2, "乙3")]),
+            "{backend}"
+        );
+    }
+
+    /// Tasks racing with groups: per group, a camera of its own, a camera every task tries to
+    /// insert, a grid and a worker on it, and three writes that fail in different ways.
+    const TASKS: u64 = 4;
+    const GROUPS: u64 = 5;
+    const WANT: [&str; 7] = [
+        "ok",
+        "ok or conflict",
+        "ok",
+        "not found",
+        "reference",
+        "conflict",
+        "ok",
+    ];
+
+    fn racing_group(task: u64, group: u64) -> Vec<Vec<Change>> {
+        let n = task * GROUPS + group;
+        let grid_code = format!("330783001014{:03}", 100 + n);
+        vec![
+            vec![Change::Insert(camera_as(
+                &format!("3307830000132{n:07}"),
+                "own",
+                CameraStatus::Online,
+            ))],
+            vec![Change::Insert(camera_as(
+                &format!("3307830000133{group:07}"),
+                &format!("task {task}"),
+                CameraStatus::Online,
+            ))],
+            vec![Change::Put(grid(
+                &grid_code,
+                &format!("网格{n}"),
+                &rect(120.21, 29.21, 120.22, 29.22),
+            ))],
+            vec![Change::Replace(camera(
+                &format!("3307830000134{n:07}"),
+                120.2,
+                29.2,
+            ))],
+            vec![Change::Put(worker(
+                &format!("lost{n}"),
+                &[("330783001014999", "leader")],
+            ))],
+            vec![
+                Change::Put(camera_as(
+                    &format!("3307830000135{n:07}"),
+                    "lost",
+                    CameraStatus::Fault,
+                )),
+                Change::Insert(region(COUNTY, None, "重复的东阳市")),
+            ],
+            vec![Change::Put(worker(
+                &format!("w{n}"),
+                &[(&grid_code, "leader")],
+            ))],
+        ]
+    }
+
+    pub async fn concurrent_groups_keep_every_acknowledged_write_after_reopening(
+        store: Arc<dyn Store>,
+        url: String,
+    ) {
+        store.apply(&puts(regions()), t(0)).await.expect("regions");
+        let tasks: Vec<_> = (0..TASKS)
+            .map(|task| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let mut done = Vec::new();
+                    for group in 0..GROUPS {
+                        let writes = racing_group(task, group);
+                        let at = t(i64::try_from(group).expect("small") + 1);
+                        let results = store
+                            .apply_group(&writes, at)
+                            .await
+                            .expect("the group commits");
+                        assert_eq!(results.len(), writes.len());
+                        done.extend(writes.into_iter().zip(results));
+                    }
+                    done
+                })
+            })
+            .collect();
+        let mut done = Vec::new();
+        for task in tasks {
+            done.extend(task.await.expect("task finishes"));
+        }
+        let backend = store.backend();
+        drop(store);
+
+        let reopened = safegrid::store::open(&url).await.expect("store reopens");
+        let data = reopened.load().await.expect("load");
+        let stored = snapshot(&data);
+        let mut contested_wins: BTreeMap<String, usize> = BTreeMap::new();
+        for (i, (write, result)) in done.iter().enumerate() {
+            let kind = outcome_kind(result);
+            let want = WANT[i % WANT.len()];
+            assert!(
+                want.contains(kind),
+                "{backend}: write {i} is {result:?}, want {want}"
+            );
+            for (key, value) in snapshot_items(&written_items(write)) {
+                if result.is_ok() {
+                    assert_eq!(
+                        stored.get(&key),
+                        Some(&value),
+                        "{backend}: {key} was acknowledged"
+                    );
+                } else {
+                    assert_ne!(stored.get(&key), Some(&value), "{backend}: {key} failed");
+                }
+                if i % WANT.len() == 1 {
+                    *contested_wins.entry(key).or_default() += usize::from(result.is_ok());
+                }
+            }
+        }
+        let groups = usize::try_from(GROUPS).expect("small");
+        let tasks = usize::try_from(TASKS).expect("small");
+        assert_eq!(contested_wins.len(), groups, "{backend}");
+        assert!(
+            contested_wins.values().all(|&n| n == 1),
+            "{backend}: {contested_wins:?}"
+        );
+        assert_eq!(data.cameras.len(), tasks * groups + groups, "{backend}");
+        assert_eq!(data.grids.len(), tasks * groups, "{backend}");
+        assert_eq!(data.workers.len(), tasks * groups, "{backend}");
+        // One open version per grid, one history row per camera, none for the failed ones.
+        assert_eq!(data.grid_versions.len(), tasks * groups, "{backend}");
+        assert!(data.grid_versions.iter().all(|v| v.valid_to.is_none()));
+        for camera in &data.cameras {
+            assert_eq!(
+                statuses(reopened.as_ref(), &camera.code).await,
+                [CameraStatus::Online],
+                "{backend}: {}",
+                camera.code
+            );
+        }
+        for n in 0..TASKS * GROUPS {
+            let lost = format!("3307830000135{n:07}");
+            assert!(
+                statuses(reopened.as_ref(), &lost).await.is_empty(),
+                "{backend}"
+            );
+        }
     }
 }
 

@@ -1,0 +1,219 @@
+//! The embedded SQLite store: one file, WAL mode, `synchronous=FULL`, foreign keys on and a busy
+//! timeout, all set explicitly and checked at start (drivers' defaults differ between versions).
+//! Geometry is GeoJSON text. This folder holds SQLite's connection setup, its read queries and,
+//! in `write`, what its write statements have of their own (nothing but the early foreign-key
+//! check); how a change is applied is the plan's (`store::plan`).
+//!
+//! Writers begin with `begin immediate`: the write lock is taken up front (waiting out the busy
+//! timeout) rather than on the first write, where a second writer would fail at once with
+//! `SQLITE_BUSY` instead of waiting.
+//!
+//! Must not import the PostgreSQL backend.
+
+mod write;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{AssertSqlSafe, Sqlite, SqlitePool, Transaction};
+
+use crate::domain::{Dataset, GridVersion, Layer};
+
+use super::plan;
+use super::row::{
+    AssignmentRow, LayerRow, VersionRow, attach_assignments, decode_row, decode_version, fmt_time,
+    has_geometry, token_from_row,
+};
+use super::{CameraStatusChange, Change, Store, StoreError, StoreResult, TokenRecord};
+
+/// SQLite-backed [`Store`].
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database at `url` (`sqlite:PATH`, `sqlite::memory:` or a
+    /// plain path) and applies migrations.
+    ///
+    /// # Errors
+    /// Connection, pragma check or migration failures.
+    pub async fn open(url: &str) -> StoreResult<Self> {
+        let options = if url.starts_with("sqlite:") {
+            SqliteConnectOptions::from_str(url)?
+        } else {
+            SqliteConnectOptions::new().filename(url)
+        };
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        if !in_memory {
+            let path = options.get_filename();
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    StoreError::Setup(format!("cannot create {}: {e}", dir.display()))
+                })?;
+            }
+        }
+        let options = options
+            .create_if_missing(true)
+            .journal_mode(if in_memory {
+                SqliteJournalMode::Memory
+            } else {
+                SqliteJournalMode::Wal
+            })
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            // An in-memory database lives in one connection.
+            .max_connections(if in_memory { 1 } else { 4 })
+            .connect_with(options)
+            .await?;
+        let store = Self { pool };
+        store.check_pragmas(in_memory).await?;
+        sqlx::migrate!("migrations/sqlite").run(&store.pool).await?;
+        Ok(store)
+    }
+
+    async fn check_pragmas(&self, in_memory: bool) -> StoreResult<()> {
+        let journal: String = sqlx::query_scalar("pragma journal_mode")
+            .fetch_one(&self.pool)
+            .await?;
+        let fk: i64 = sqlx::query_scalar("pragma foreign_keys")
+            .fetch_one(&self.pool)
+            .await?;
+        let sync: i64 = sqlx::query_scalar("pragma synchronous")
+            .fetch_one(&self.pool)
+            .await?;
+        let want_journal = if in_memory { "memory" } else { "wal" };
+        if journal != want_journal || fk != 1 || sync != 2 {
+            return Err(StoreError::Setup(format!(
+                "SQLite pragmas are journal_mode={journal}, foreign_keys={fk}, synchronous={sync}; expected {want_journal}, 1, 2 (FULL)"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The pool, for tests of the schema.
+    #[cfg(test)]
+    fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// A write transaction, holding SQLite's write lock.
+    async fn begin_write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+        Ok(self.pool.begin_with("begin immediate").await?)
+    }
+
+    async fn load_layer(&self, layer: Layer, data: &mut Dataset) -> StoreResult<()> {
+        let geometry = if has_geometry(layer) {
+            "geometry"
+        } else {
+            "null"
+        };
+        let sql = format!(
+            "select {} as key, {geometry} as geometry, props from {}",
+            layer.key_field(),
+            layer.table()
+        );
+        let rows: Vec<LayerRow> = sqlx::query_as(AssertSqlSafe(sql))
+            .fetch_all(&self.pool)
+            .await?;
+        for row in &rows {
+            data.push(decode_row(layer, row)?);
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn load(&self) -> StoreResult<Dataset> {
+        let mut data = Dataset::default();
+        for layer in Layer::ALL {
+            self.load_layer(layer, &mut data).await?;
+        }
+        let assignments: Vec<AssignmentRow> =
+            sqlx::query_as("select worker_id, grid_code, duty from assignment")
+                .fetch_all(&self.pool)
+                .await?;
+        attach_assignments(&mut data, &assignments)?;
+        data.grid_versions = self.grid_versions().await?;
+        Ok(data)
+    }
+
+    async fn grid_versions(&self) -> StoreResult<Vec<GridVersion>> {
+        let rows: Vec<VersionRow> = sqlx::query_as(include_str!("grid_versions.sql"))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter().map(decode_version).collect()
+    }
+
+    async fn is_empty(&self) -> StoreResult<bool> {
+        let n: i64 = sqlx::query_scalar("select count(*) from region")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n == 0)
+    }
+
+    async fn apply(&self, changes: &[Change], at: DateTime<Utc>) -> StoreResult<()> {
+        plan::apply(self.begin_write().await?, changes, at).await
+    }
+
+    async fn apply_group(
+        &self,
+        writes: &[Vec<Change>],
+        at: DateTime<Utc>,
+    ) -> StoreResult<Vec<StoreResult<()>>> {
+        plan::apply_group(self.begin_write().await?, writes, at).await
+    }
+
+    async fn find_token(&self, hash: &str) -> StoreResult<Option<TokenRecord>> {
+        let row: Option<(String, String, String)> =
+            sqlx::query_as("select hash, name, role from api_token where hash = ?")
+                .bind(hash)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(token_from_row).transpose()
+    }
+
+    async fn insert_token(&self, token: &TokenRecord, at: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query("insert into api_token (hash, name, role, created_at) values (?, ?, ?, ?)")
+            .bind(&token.hash)
+            .bind(&token.name)
+            .bind(token.role.as_str())
+            .bind(fmt_time(at))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn token_count(&self) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar("select count(*) from api_token")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    async fn camera_status_history(
+        &self,
+        code: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<CameraStatusChange>> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "select status, changed_at from camera_status_change where code = ? order by id desc limit ?",
+        )
+        .bind(code)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|(status, at)| super::status_change(status, at))
+            .collect()
+    }
+}
