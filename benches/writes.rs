@@ -263,86 +263,83 @@ async fn postgis_intake(
     sqlx::query("analyze").execute(&pool).await?;
     let intake = {
         let (pool, points) = (pool.clone(), points.clone());
-        on_client_thread(move || async move {
-            let started = Instant::now();
-            let mut tasks = Vec::new();
-            for c in 0..CLIENTS {
-                let (pool, points) = (pool.clone(), points.clone());
-                tasks.push(tokio::spawn(async move {
-                    let mut latencies = Vec::new();
-                    for i in 0..PER_CLIENT {
-                        let p = points[(c * PER_CLIENT + i) % points.len()];
-                        let t = Instant::now();
-                        sqlx::query(
-                            "insert into ev (grid, geom, props)
-                             select (select code from grid where st_covers(geom, pt) order by code limit 1), pt, $3::jsonb
-                               from (select st_setsrid(st_point($1, $2), 4326) as pt) as q",
-                        )
-                        .bind(p.x)
-                        .bind(p.y)
-                        .bind(r#"{"category":"theft","status":"reported"}"#)
-                        .execute(&pool)
-                        .await
-                        .expect("insert");
-                        latencies.push(t.elapsed());
-                    }
-                    latencies
-                }));
+        pg_phase(move |k| {
+            let (pool, p) = (pool.clone(), points[k % points.len()]);
+            async move {
+                sqlx::query(
+                    "insert into ev (grid, geom, props)
+                     select (select code from grid where st_covers(geom, pt) order by code limit 1), pt, $3::jsonb
+                       from (select st_setsrid(st_point($1, $2), 4326) as pt) as q",
+                )
+                .bind(p.x)
+                .bind(p.y)
+                .bind(r#"{"category":"theft","status":"reported"}"#)
+                .execute(&pool)
+                .await
+                .expect("insert");
             }
-            let mut latencies = Vec::new();
-            for t in tasks {
-                latencies.extend(t.await.expect("client"));
-            }
-            let n = latencies.len();
-            Load::from_latencies(latencies, started.elapsed(), n)
         })
         .await
     };
     let cams = Arc::new(cams);
     let status = {
         let pool = pool.clone();
-        on_client_thread(move || async move {
-            let started = Instant::now();
-            let mut tasks = Vec::new();
-            for c in 0..CLIENTS {
-                let (pool, cams) = (pool.clone(), cams.clone());
-                tasks.push(tokio::spawn(async move {
-                    let mut latencies = Vec::new();
-                    for i in 0..PER_CLIENT {
-                        let k = c * PER_CLIENT + i;
-                        let code = &cams[k % cams.len()];
-                        let status = if (k / cams.len()).is_multiple_of(2) { "offline" } else { "online" };
-                        let t = Instant::now();
-                        let mut tx = pool.begin().await.expect("begin");
-                        sqlx::query("update camera set status = $2 where code = $1")
-                            .bind(code)
-                            .bind(status)
-                            .execute(&mut *tx)
-                            .await
-                            .expect("update");
-                        sqlx::query("insert into camera_status_change (code, status, changed_at) values ($1, $2, now())")
-                            .bind(code)
-                            .bind(status)
-                            .execute(&mut *tx)
-                            .await
-                            .expect("history");
-                        tx.commit().await.expect("commit");
-                        latencies.push(t.elapsed());
-                    }
-                    latencies
-                }));
+        pg_phase(move |k| {
+            let (pool, cams) = (pool.clone(), cams.clone());
+            async move {
+                let code = &cams[k % cams.len()];
+                let status = if (k / cams.len()).is_multiple_of(2) { "offline" } else { "online" };
+                let mut tx = pool.begin().await.expect("begin");
+                sqlx::query("update camera set status = $2 where code = $1")
+                    .bind(code)
+                    .bind(status)
+                    .execute(&mut *tx)
+                    .await
+                    .expect("update");
+                sqlx::query("insert into camera_status_change (code, status, changed_at) values ($1, $2, now())")
+                    .bind(code)
+                    .bind(status)
+                    .execute(&mut *tx)
+                    .await
+                    .expect("history");
+                tx.commit().await.expect("commit");
             }
-            let mut latencies = Vec::new();
-            for t in tasks {
-                latencies.extend(t.await.expect("client"));
-            }
-            let n = latencies.len();
-            Load::from_latencies(latencies, started.elapsed(), n)
         })
         .await
     };
     pool.close().await;
     Ok((intake, status))
+}
+
+/// `op(k)` for `k` in `0..CLIENTS × PER_CLIENT`, from [`CLIENTS`] tasks on the client thread.
+async fn pg_phase<F, Fut>(op: F) -> Load
+where
+    F: Fn(usize) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    on_client_thread(move || async move {
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for c in 0..CLIENTS {
+            let op = op.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut latencies = Vec::with_capacity(PER_CLIENT);
+                for i in 0..PER_CLIENT {
+                    let t = Instant::now();
+                    op(c * PER_CLIENT + i).await;
+                    latencies.push(t.elapsed());
+                }
+                latencies
+            }));
+        }
+        let mut latencies = Vec::new();
+        for t in tasks {
+            latencies.extend(t.await.expect("client"));
+        }
+        let n = latencies.len();
+        Load::from_latencies(latencies, started.elapsed(), n)
+    })
+    .await
 }
 
 /// `GET /api/v1/locate` from 8 connections while 16 others post events; the locate load.

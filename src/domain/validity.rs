@@ -426,6 +426,7 @@ mod tests {
 
     use super::super::work::Budget;
     use super::*;
+    use crate::sample::rng::Rng;
 
     fn ring(pts: &[(f64, f64)]) -> LineString {
         let mut c: Vec<Coord> = pts.iter().map(|&(x, y)| Coord { x, y }).collect();
@@ -437,49 +438,39 @@ mod tests {
         ring(&[(x, y), (x + side, y), (x + side, y + side), (x, y + side)])
     }
 
-    /// A deterministic generator (splitmix64), so failures replay.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^ (z >> 31)
-        }
-        /// A small integer in 0..n, as f64: a coarse lattice makes touching cases common.
-        fn grid(&mut self, n: u64) -> f64 {
-            #[expect(clippy::cast_precision_loss, reason = "n is small")]
-            let v = (self.next() % n) as f64;
-            v
-        }
+    /// The sample's deterministic generator, so a failure replays; small integers as f64 make
+    /// touching cases common.
+    fn grid(rng: &mut Rng, n: u64) -> f64 {
+        #[expect(clippy::cast_precision_loss, reason = "n is small")]
+        let v = (rng.next_u64() % n) as f64;
+        v
     }
 
     fn random_ring(rng: &mut Rng, x: f64, y: f64, size: u64) -> LineString {
-        let n = 3 + rng.next() % 4;
+        let n = 3 + rng.next_u64() % 4;
         let pts: Vec<(f64, f64)> = (0..n)
-            .map(|_| (x + rng.grid(size), y + rng.grid(size)))
+            .map(|_| (x + grid(rng, size), y + grid(rng, size)))
             .collect();
         ring(&pts)
     }
 
     fn random_area(rng: &mut Rng) -> MultiPolygon {
-        let parts = 1 + rng.next() % 3;
+        let parts = 1 + rng.next_u64() % 3;
         MultiPolygon(
             (0..parts)
                 .map(|_| {
-                    let holes = rng.next() % 3;
-                    let shell = if rng.next().is_multiple_of(4) {
+                    let holes = rng.next_u64() % 3;
+                    let shell = if rng.next_u64().is_multiple_of(4) {
                         random_ring(rng, 0.0, 0.0, 10)
                     } else {
-                        square(rng.grid(4), rng.grid(4), 4.0 + rng.grid(6))
+                        square(grid(rng, 4), grid(rng, 4), 4.0 + grid(rng, 6))
                     };
                     let holes = (0..holes)
                         .map(|_| {
-                            if rng.next().is_multiple_of(4) {
+                            if rng.next_u64().is_multiple_of(4) {
                                 random_ring(rng, 1.0, 1.0, 7)
                             } else {
-                                square(1.0 + rng.grid(6), 1.0 + rng.grid(6), 1.0 + rng.grid(3))
+                                square(1.0 + grid(rng, 6), 1.0 + grid(rng, 6), 1.0 + grid(rng, 3))
                             }
                         })
                         .collect();
@@ -491,7 +482,7 @@ mod tests {
 
     #[test]
     fn agrees_with_geo_on_random_areas_full_of_touching_cases() {
-        let mut rng = Rng(2026);
+        let mut rng = Rng::new(2026);
         let (mut valid, mut invalid, mut unjudged) = (0, 0, 0);
         for case in 0..20_000 {
             let area = random_area(&mut rng);

@@ -38,7 +38,7 @@ mod geom;
 mod partition;
 mod people;
 mod regions;
-mod rng;
+pub mod rng;
 #[cfg(test)]
 mod tests;
 

@@ -23,6 +23,7 @@ pub struct Rng {
 impl Rng {
     /// A generator for one fixed seed; each generation stage uses its own seed so that
     /// changing one stage does not reshuffle the others.
+    #[must_use]
     pub fn new(seed: u64) -> Self {
         let mut sm = seed;
         let s = [

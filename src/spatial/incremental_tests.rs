@@ -9,35 +9,17 @@ use crate::domain::{Building, Camera, CameraKind, CameraStatus, Dataset, Grid, G
 
 use super::Snapshot;
 use super::index::{LayerChange, LayerIndex};
-
-/// A deterministic generator (splitmix64), so a failure replays.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+use crate::sample::rng::Rng;
 
 /// A point in a 0.05° square near Dongyang.
 fn spot(rng: &mut Rng) -> Coord {
     Coord {
-        x: 120.2 + 0.05 * rng.unit(),
-        y: 29.2 + 0.05 * rng.unit(),
+        x: 120.2 + 0.05 * rng.f64(),
+        y: 29.2 + 0.05 * rng.f64(),
     }
 }
 
-fn building(id: u64, at: Coord) -> Building {
+fn building(id: usize, at: Coord) -> Building {
     Building {
         id: format!("B{id:04}"),
         address: String::new(),
@@ -55,7 +37,7 @@ fn keys<'a>(items: impl Iterator<Item = &'a Building>) -> Vec<String> {
 
 #[test]
 fn a_layer_index_after_random_changes_answers_as_one_built_from_scratch() {
-    let mut rng = Rng(7);
+    let mut rng = Rng::new(7);
     let mut index: LayerIndex<Building> = LayerIndex::new(Vec::new());
     let mut truth = std::collections::BTreeMap::<String, Building>::new();
     let mut pending = None;
@@ -144,9 +126,9 @@ fn triangle(a: Coord, s: f64) -> MultiPolygon {
     )])
 }
 
-fn grid(serial: u64, rng: &mut Rng) -> Grid {
+fn grid(serial: usize, rng: &mut Rng) -> Grid {
     let at = spot(rng);
-    let size = 0.001 + 0.01 * rng.unit();
+    let size = 0.001 + 0.01 * rng.f64();
     Grid {
         code: format!("330783001014{serial:03}"),
         name: String::new(),
@@ -156,22 +138,22 @@ fn grid(serial: u64, rng: &mut Rng) -> Grid {
         // Some micro-grids, which the raster leaves out.
         parent_code: (rng.below(10) == 0).then(|| "330783001014999".to_owned()),
         area: if rng.below(2) == 0 {
-            rect_area(at, size, size * (0.5 + rng.unit()))
+            rect_area(at, size, size * (0.5 + rng.f64()))
         } else {
             triangle(at, size)
         },
     }
 }
 
-fn camera(serial: u64, rng: &mut Rng) -> Camera {
+fn camera(serial: usize, rng: &mut Rng) -> Camera {
     let ptz = rng.below(4) == 0;
     Camera {
         code: format!("330783000013200{serial:05}"),
         name: String::new(),
         height_m: 6.0,
-        azimuth_deg: 360.0 * rng.unit(),
-        hfov_deg: 30.0 + 90.0 * rng.unit(),
-        range_m: 30.0 + 150.0 * rng.unit(),
+        azimuth_deg: 360.0 * rng.f64(),
+        hfov_deg: 30.0 + 90.0 * rng.f64(),
+        range_m: 30.0 + 150.0 * rng.f64(),
         tilt_deg: None,
         vfov_deg: None,
         kind: if ptz {
@@ -216,7 +198,7 @@ fn assert_rasters_exact(s: &Snapshot, rng: &mut Rng, step: usize) {
 
 #[test]
 fn patched_rasters_answer_exactly_after_random_grid_and_camera_changes() {
-    let mut rng = Rng(2026);
+    let mut rng = Rng::new(2026);
     let data = Dataset {
         grids: (0..40).map(|i| grid(i, &mut rng)).collect(),
         cameras: (0..60).map(|i| camera(i, &mut rng)).collect(),
@@ -283,7 +265,7 @@ fn patched_rasters_answer_exactly_after_random_grid_and_camera_changes() {
 
 #[test]
 fn a_camera_far_outside_the_raster_builds_it_anew_and_stays_exact() {
-    let mut rng = Rng(11);
+    let mut rng = Rng::new(11);
     let data = Dataset {
         cameras: (0..20).map(|i| camera(i, &mut rng)).collect(),
         ..Dataset::default()

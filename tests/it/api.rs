@@ -838,36 +838,25 @@ fn dense_ring(n: usize) -> Vec<[f64; 2]> {
 /// The probe's 99,990-vertex obstacle took 96 s to validate on the request thread, and as
 /// long again at every start-up. Now it is written, read back and loaded by a fresh service.
 async fn a_hundred_thousand_vertex_obstacle_is_written_and_loaded(app: &TestApp) {
-    let feature = json!({
-        "type": "Feature",
-        "properties": {"id": "OBIG", "kind": "building", "height_m": 12.0},
-        "geometry": {"type": "Polygon", "coordinates": [dense_ring(99_990)]}
-    });
-    let (status, _, body) = app
-        .call(
+    let post = |id: &str, ring: Vec<[f64; 2]>| {
+        let feature = json!({
+            "type": "Feature",
+            "properties": {"id": id, "kind": "building", "height_m": 12.0},
+            "geometry": {"type": "Polygon", "coordinates": [ring]}
+        });
+        app.call(
             "POST",
             "/api/v1/obstacles",
             Some(Role::Planner),
             Some(feature),
         )
-        .await;
+    };
+    let (status, _, body) = post("OBIG", dense_ring(99_990)).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     // Invalid at that size is still refused, with where.
     let mut bow = dense_ring(99_990);
     bow.swap(10, 50_000);
-    let feature = json!({
-        "type": "Feature",
-        "properties": {"id": "OBAD", "kind": "building"},
-        "geometry": {"type": "Polygon", "coordinates": [bow]}
-    });
-    let (status, _, problem) = app
-        .call(
-            "POST",
-            "/api/v1/obstacles",
-            Some(Role::Planner),
-            Some(feature),
-        )
-        .await;
+    let (status, _, problem) = post("OBAD", bow).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
     assert!(
         problem["detail"]
