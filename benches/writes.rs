@@ -262,9 +262,9 @@ async fn postgis_intake(
     .await?;
     sqlx::query("analyze").execute(&pool).await?;
     let intake = {
-        let (pool, points) = (pool.clone(), points.clone());
-        pg_phase(move |k| {
-            let (pool, p) = (pool.clone(), points[k % points.len()]);
+        let points = points.clone();
+        pg_phase(&db.url, move |pool, k| {
+            let p = points[k % points.len()];
             async move {
                 sqlx::query(
                     "insert into ev (grid, geom, props)
@@ -283,9 +283,8 @@ async fn postgis_intake(
     };
     let cams = Arc::new(cams);
     let status = {
-        let pool = pool.clone();
-        pg_phase(move |k| {
-            let (pool, cams) = (pool.clone(), cams.clone());
+        pg_phase(&db.url, move |pool, k| {
+            let cams = cams.clone();
             async move {
                 let code = &cams[k % cams.len()];
                 let status = if (k / cams.len()).is_multiple_of(2) { "offline" } else { "online" };
@@ -311,22 +310,30 @@ async fn postgis_intake(
     Ok((intake, status))
 }
 
-/// `op(k)` for `k` in `0..CLIENTS × PER_CLIENT`, from [`CLIENTS`] tasks on the client thread.
-async fn pg_phase<F, Fut>(op: F) -> Load
+/// `op(pool, k)` for `k` in `0..CLIENTS × PER_CLIENT`, from [`CLIENTS`] tasks on the client
+/// thread, over a pool of as many connections opened there (a pool serves the runtime that
+/// opened it).
+async fn pg_phase<F, Fut>(url: &str, op: F) -> Load
 where
-    F: Fn(usize) -> Fut + Clone + Send + Sync + 'static,
+    F: Fn(sqlx::PgPool, usize) -> Fut + Clone + Send + Sync + 'static,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
+    let url = url.to_owned();
     on_client_thread(move || async move {
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(CLIENTS as u32)
+            .connect(&url)
+            .await
+            .expect("PostgreSQL");
         let started = Instant::now();
         let mut tasks = Vec::new();
         for c in 0..CLIENTS {
-            let op = op.clone();
+            let (op, pool) = (op.clone(), pool.clone());
             tasks.push(tokio::spawn(async move {
                 let mut latencies = Vec::with_capacity(PER_CLIENT);
                 for i in 0..PER_CLIENT {
                     let t = Instant::now();
-                    op(c * PER_CLIENT + i).await;
+                    op(pool.clone(), c * PER_CLIENT + i).await;
                     latencies.push(t.elapsed());
                 }
                 latencies
@@ -337,7 +344,9 @@ where
             latencies.extend(t.await.expect("client"));
         }
         let n = latencies.len();
-        Load::from_latencies(latencies, started.elapsed(), n)
+        let load = Load::from_latencies(latencies, started.elapsed(), n);
+        pool.close().await;
+        load
     })
     .await
 }

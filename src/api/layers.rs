@@ -214,9 +214,29 @@ fn written(status: StatusCode, item: &AnyItem, report: &crate::service::WriteRep
     response
 }
 
-/// Parses and checks a Feature off the async threads, under the request's budget: checking a
-/// polygon of 100,000 vertices is work.
+/// Features with fewer positions than this are parsed and checked on the request's own thread:
+/// their validity check takes well under a millisecond, less than a hop to the blocking pool.
+const INLINE_POSITIONS: usize = 1_000;
+
+/// Number of positions in a GeoJSON geometry.
+fn positions(geometry: Option<&geojson::Geometry>) -> usize {
+    use geojson::Value;
+    match geometry.map(|g| &g.value) {
+        None => 0,
+        Some(Value::Point(_)) => 1,
+        Some(Value::MultiPoint(p) | Value::LineString(p)) => p.len(),
+        Some(Value::MultiLineString(l) | Value::Polygon(l)) => l.iter().map(Vec::len).sum(),
+        Some(Value::MultiPolygon(p)) => p.iter().flatten().map(Vec::len).sum(),
+        Some(Value::GeometryCollection(g)) => g.iter().map(|g| positions(Some(g))).sum(),
+    }
+}
+
+/// Parses and checks a Feature; a big one off the async threads, under the request's budget
+/// (checking a polygon of 100,000 vertices is work).
 async fn parse_feature(layer: Layer, feature: Feature) -> ApiResult<AnyItem> {
+    if positions(feature.geometry.as_ref()) < INLINE_POSITIONS {
+        return Ok(AnyItem::from_feature(layer, &feature)?);
+    }
     Ok(off_thread(move || AnyItem::from_feature(layer, &feature)).await??)
 }
 
