@@ -33,6 +33,8 @@
 //! # Units
 //! WGS84 longitude/latitude degrees (EPSG:4326, `[lon, lat]`) and metres throughout.
 
+/// Pure analytics over a snapshot (coverage, placement advice, grid division) and their caches.
+pub mod analysis;
 /// HTTP API: axum router, handlers, auth, problem+json errors, OpenAPI document.
 pub mod api;
 /// The command line's commands, one file per command or group, rendering what the service answers.
