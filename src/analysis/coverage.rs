@@ -4,8 +4,8 @@
 //!
 //! # Method
 //! Each camera's *visible polygon* is what [`crate::spatial::visibility`] gives: its footprint less the
-//! shadows of obstacles. The polygons are built once per snapshot ([`CameraShapes`], kept in
-//! the snapshot's [`CoverageCache`] until a camera or an obstacle changes) and reused by every
+//! shadows of obstacles. The polygons are built once ([`CameraShapes`], kept in a
+//! [`CoverageCache`] until a camera or an obstacle changes) and reused by every
 //! target.
 //!
 //! For one target, everything runs in one [`LocalFrame`] at the centre of its bounding box:
@@ -28,9 +28,18 @@
 //! Shares are percentages of the target's area (or length); `lost_points` is
 //! `share_if_all_online − share`, in percentage points.
 //!
-//! Layer-wide results ([`Snapshot::layer_coverage`]) are computed on every core (a shared work
-//! counter over the targets, `std::thread::scope`) and cached in the snapshot until a camera,
-//! an obstacle or the layer itself changes ([`CoverageCache::after_change`]).
+//! Layer-wide results ([`CoverageCache::layer_coverage`]) are computed on every core (a shared work
+//! counter over the targets, `std::thread::scope`) and kept in a [`CoverageCache`] until a
+//! camera, an obstacle or the layer itself changes.
+//!
+//! # The cache
+//! [`CoverageCache`] is owned here, not by the snapshot: the [`crate::service::Service`]
+//! holds one beside its current snapshot and every request passes it in (the API and the CLI
+//! through [`crate::service::Service::coverage_cache`]). Each result (the camera polygons, one
+//! table per layer) remembers the generations ([`crate::spatial::index::LayerIndex::generation`])
+//! of the layers it was computed from — cameras and obstacles, and the layer of the table's
+//! features — and is valid while the snapshot asked holds the same ones. Generations are unique
+//! in the process, so a stale or foreign result can never be taken for a fresh one.
 //!
 //! # Villages and towns from their parts
 //! A village's table row is assembled from the grid table (computed and cached first), a
@@ -56,9 +65,9 @@
 //! * Camera counts are the union of the parts' and the remainder's camera sets (a camera
 //!   counts where its piece of some part exceeds the sliver size).
 //! * Blind spots and seen ground are the parts' pieces side by side;
-//!   [`Snapshot::feature_coverage`] dissolves them for `GET /api/v1/coverage/{layer}/{key}`.
+//!   [`CoverageCache::feature_coverage`] dissolves them for `GET /api/v1/coverage/{layer}/{key}`.
 //!
-//! Pure: no I/O; rstar stays inside [`super::index`].
+//! Pure: no I/O; rstar stays inside [`crate::spatial::index`].
 //!
 //! # Units
 //! WGS84 `[lon, lat]` degrees for geometry in and out; square metres, metres and percent.

@@ -24,7 +24,7 @@
 //! - **Exact partition.** Every piece is the village intersected with half-planes, and the two
 //!   sides of each cut share the same line, so the pieces follow the village boundary exactly and
 //!   together cover it. Boolean operations snap to a fine integer grid (i_overlay), so overlaps
-//!   and gaps are floating-point slivers far below [`super::topology::AREA_TOLERANCE_M2`]; the
+//!   and gaps are floating-point slivers far below [`crate::spatial::topology::AREA_TOLERANCE_M2`]; the
 //!   village's corners are then restored exactly and the cut points shared by neighbours are
 //!   made identical ([`SNAP_DEG`]).
 //! - **Every building counts once.** Each building is assigned to one side at every cut (a
@@ -48,7 +48,7 @@
 //!
 //! # Units
 //! Coordinates in and out are WGS84 `[lon, lat]` degrees; lengths metres and areas square metres,
-//! measured in a [`LocalFrame`] at the village (see [`super::measure`]).
+//! measured in a [`LocalFrame`] at the village (see [`crate::spatial::measure`]).
 
 use std::f64::consts::PI;
 

@@ -49,7 +49,7 @@
 //! percent with its position on the lattice, and greedy favours the options that catch more
 //! cells than they cover; reporting those counts overstated gains by up to 10 %.
 //!
-//! Pure: no I/O; rstar stays inside [`super::index`].
+//! Pure: no I/O; rstar stays inside [`crate::spatial::index`].
 //!
 //! # Units
 //! WGS84 `[lon, lat]` degrees in and out; metres, square metres; azimuths in degrees clockwise

@@ -19,7 +19,6 @@ mod tiling;
 
 #[cfg(test)]
 mod incremental_tests;
-pub mod tiles;
 pub mod topology;
 pub mod visibility;
 
