@@ -11,7 +11,7 @@
 //! indexed with `Snapshot::build` as the service does at start.
 //!
 //! # What is measured
-//! - **safegrid, cold**: `Snapshot::layer_coverage(Grids)` on a fresh snapshot: every camera's
+//! - **safegrid, cold**: `CoverageCache::layer_coverage(Grids)` on a fresh snapshot: every camera's
 //!   visible polygon built, then every grid's figures (≥ 1 and ≥ 2 online cameras, if all
 //!   online, blind spots), on every core.
 //! - **safegrid, polygons cached**: the same after a grid change (camera polygons kept, the
@@ -44,10 +44,13 @@ use common::{Report, quantile};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use safegrid::analysis::coverage::{self, CameraShapes, CoverageCache, CoverageLayer, Target};
 use safegrid::domain::geometry::area_to_geojson;
 use safegrid::domain::{Dataset, Item, Layer};
 use safegrid::spatial::Snapshot;
-use safegrid::spatial::coverage::{CameraShapes, CoverageLayer, Target};
+
+/// One cache for the whole run, as a service holds one for all its snapshots.
+static CACHE: std::sync::LazyLock<CoverageCache> = std::sync::LazyLock::new(CoverageCache::default);
 use sqlx::Connection as _;
 
 /// Grids timed one by one.
@@ -98,10 +101,10 @@ fn single_sample(n: usize) -> Vec<usize> {
 fn measure_ours(sample: &Dataset) -> (Ours, Snapshot) {
     let snapshot = Snapshot::build(sample.clone(), 1);
     let t = Instant::now();
-    let (table, cached) = snapshot.layer_coverage(CoverageLayer::Grids);
+    let (table, cached) = CACHE.layer_coverage(&snapshot, CoverageLayer::Grids);
     let cold = t.elapsed();
     assert!(!cached);
-    let shapes_built = snapshot.camera_shapes().built_in;
+    let shapes_built = CACHE.camera_shapes(&snapshot).built_in;
     eprintln!(
         "safegrid cold: {:.2} s ({:.2} s camera polygons) for {} grids",
         cold.as_secs_f64(),
@@ -109,26 +112,28 @@ fn measure_ours(sample: &Dataset) -> (Ours, Snapshot) {
         table.rows.len()
     );
     let t = Instant::now();
-    let (_, cached) = snapshot.layer_coverage(CoverageLayer::Grids);
+    let (_, cached) = CACHE.layer_coverage(&snapshot, CoverageLayer::Grids);
     let cached_time = t.elapsed();
     assert!(cached);
     // A grid change keeps the camera polygons and drops the grid table.
     let after = snapshot.with_changes(&[], &[(Layer::Grid, "no-such-grid".to_owned())], None);
-    assert!(after.camera_shapes_ready());
+    assert!(CACHE.camera_shapes_ready(&after));
     let t = Instant::now();
-    let (again, cached) = after.layer_coverage(CoverageLayer::Grids);
+    let (again, cached) = CACHE.layer_coverage(&after, CoverageLayer::Grids);
     let polygons_cached = t.elapsed();
     assert!(!cached);
+    // The cache keeps one table per layer: put back the one of `snapshot`, measured on next.
+    let _ = CACHE.layer_coverage(&snapshot, CoverageLayer::Grids);
     eprintln!(
         "safegrid with polygons cached: {:.2} s",
         polygons_cached.as_secs_f64()
     );
     let grids: Vec<&safegrid::domain::Grid> = snapshot.grids.iter().collect();
-    let shapes: std::sync::Arc<CameraShapes> = snapshot.camera_shapes();
+    let shapes: std::sync::Arc<CameraShapes> = CACHE.camera_shapes(&snapshot);
     let mut single = Vec::new();
     for &i in &single_sample(grids.len()) {
         let t = Instant::now();
-        let c = snapshot.target_coverage_with(Target::Area(&grids[i].area), &shapes);
+        let c = coverage::target_coverage_with(&snapshot, Target::Area(&grids[i].area), &shapes);
         single.push(t.elapsed().as_secs_f64());
         std::hint::black_box(c);
     }
@@ -136,7 +141,7 @@ fn measure_ours(sample: &Dataset) -> (Ours, Snapshot) {
     let mut single_cold = Vec::new();
     for &i in &single_sample(grids.len()) {
         let t = Instant::now();
-        let c = fresh.target_coverage(Target::Area(&grids[i].area));
+        let c = coverage::target_coverage(&fresh, Target::Area(&grids[i].area));
         single_cold.push(t.elapsed().as_secs_f64());
         std::hint::black_box(c);
     }
@@ -154,7 +159,7 @@ fn measure_ours(sample: &Dataset) -> (Ours, Snapshot) {
     .into_iter()
     .map(|layer| {
         let t = Instant::now();
-        let (table, _) = snapshot.layer_coverage(layer);
+        let (table, _) = CACHE.layer_coverage(&snapshot, layer);
         let secs = t.elapsed().as_secs_f64();
         eprintln!(
             "safegrid {}: {secs:.2} s for {} ({} from parts)",
@@ -194,13 +199,13 @@ fn measure_ours(sample: &Dataset) -> (Ours, Snapshot) {
 /// overlay of the village polygon.
 fn villages_vs_direct(snapshot: &Snapshot, shapes: &CameraShapes) -> (usize, f64, f64) {
     let t = Instant::now();
-    let (table, _) = snapshot.layer_coverage(CoverageLayer::Villages);
+    let (table, _) = CACHE.layer_coverage(snapshot, CoverageLayer::Villages);
     let (mut n, mut points, mut rel) = (0, 0.0_f64, 0.0_f64);
     for row in table.rows.iter().step_by(VILLAGE_STEP) {
         let Some(region) = snapshot.regions.get(&row.key) else {
             continue;
         };
-        let direct = snapshot.target_coverage_with(Target::Area(&region.area), shapes);
+        let direct = coverage::target_coverage_with(snapshot, Target::Area(&region.area), shapes);
         let got = &row.coverage;
         n += 1;
         points = points
@@ -304,7 +309,7 @@ async fn postgis_in(url: &str, snapshot: &Snapshot) -> anyhow::Result<Theirs> {
     .execute(&mut conn)
     .await?;
     // The online cameras' visible polygons, exactly as safegrid uses them.
-    let shapes = snapshot.camera_shapes();
+    let shapes = CACHE.camera_shapes(snapshot);
     let (mut codes, mut geoms) = (Vec::new(), Vec::new());
     for (i, camera) in snapshot.cameras.iter().enumerate() {
         if let Some(s) = shapes.get(i).filter(|s| s.online) {

@@ -5,7 +5,7 @@
 //! markdown table on stdout and its progress on stderr.
 //!
 //! # What is measured
-//! - **largest village, k = 10**: `Snapshot::place_cameras` on the sample's largest
+//! - **largest village, k = 10**: `analysis::placement::place_cameras` on the sample's largest
 //!   village/community (about 45 km²), default fixed camera, with the default sites (along its
 //!   patrol routes), with the most sites allowed (a lattice of about 5,000), and weighted by
 //!   events; each the median of [`REPEATS`] runs.
@@ -26,10 +26,16 @@ use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use geo::{BoundingRect, Coord};
+use safegrid::analysis::coverage::CoverageCache;
+use safegrid::analysis::placement::{
+    MAX_SITES, Placement, PlacementRequest, Weight, place_cameras,
+};
 use safegrid::domain::RegionLevel;
 use safegrid::spatial::Snapshot;
 use safegrid::spatial::measure::LocalFrame;
-use safegrid::spatial::placement::{MAX_SITES, Placement, PlacementRequest, Weight};
+
+/// One cache for the whole run, as a service holds one for all its snapshots.
+static CACHE: std::sync::LazyLock<CoverageCache> = std::sync::LazyLock::new(CoverageCache::default);
 use safegrid::spatial::topology::area_m2;
 
 /// Runs of each village case; the median is shown.
@@ -42,7 +48,7 @@ fn main() {
     eprintln!("generating the sample…");
     let snapshot = Snapshot::build(safegrid::sample::generate().expect("the sample"), 1);
     let t = Instant::now();
-    let _ = snapshot.camera_shapes();
+    let _ = CACHE.camera_shapes(&snapshot);
     let shapes = t.elapsed();
     let mut table = Table::default();
     table.row(
@@ -129,7 +135,7 @@ fn sweep<'a>(
     for area in areas {
         let request = PlacementRequest::new(area.clone(), k);
         let t = Instant::now();
-        if let Ok(p) = snapshot.place_cameras(&request) {
+        if let Ok(p) = place_cameras(snapshot, &CACHE, &request) {
             times.push(t.elapsed().as_secs_f64());
             lazy += p.evaluations;
             plain += p.picks.len() * p.candidates_considered;
@@ -144,7 +150,7 @@ fn median_run(snapshot: &Snapshot, request: &PlacementRequest) -> (Duration, Pla
     let mut last = None;
     for _ in 0..REPEATS {
         let t = Instant::now();
-        let p = snapshot.place_cameras(request).expect("a placement");
+        let p = place_cameras(snapshot, &CACHE, request).expect("a placement");
         times.push(t.elapsed());
         last = Some(p);
     }
@@ -166,7 +172,7 @@ fn lattice(area: &geo::MultiPolygon, area_m2: f64) -> Vec<Coord> {
         while east < x1 {
             let (lon, lat) = frame.unproject([east, north]);
             let c = Coord { x: lon, y: lat };
-            if sites.len() < MAX_SITES && safegrid::spatial::locate::covers(area, c) {
+            if sites.len() < MAX_SITES && safegrid::spatial::geom::covers(area, c) {
                 sites.push(c);
             }
             east += step;

@@ -14,7 +14,7 @@
 //! same tiles for every layer and for both sides.
 //!
 //! # What is measured
-//! - **safegrid**: `spatial::tiles::encode_tile` in process on one thread, each tile timed on
+//! - **safegrid**: `tiles::encode_tile` in process on one thread, each tile timed on
 //!   its own; one warm-up pass, then [`PASSES`] passes. Rate = tiles / total time; p99 over
 //!   every timed tile.
 //! - **PostGIS**: per tile, on one connection,
@@ -46,7 +46,7 @@ use std::time::Instant;
 use geo::Coord;
 use safegrid::domain::{Dataset, Item, Layer};
 use safegrid::spatial::Snapshot;
-use safegrid::spatial::tiles::{CLUSTER_ZOOM, DETAIL_ZOOM, TileId, encode_tile, feature_id};
+use safegrid::tiles::{CLUSTER_ZOOM, DETAIL_ZOOM, TileId, encode_tile, feature_id};
 use sqlx::Connection as _;
 
 /// The layers compared.

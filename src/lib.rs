@@ -14,26 +14,37 @@
 //! atomically. Publishing costs what the write changed: the layer indexes are persistent and
 //! the rasters tiled ([`spatial::index`], `spatial::tiling`).
 //!
-//! Dependencies point one way: `api`/`cli → service → store/spatial → domain`. Only [`api`]
-//! knows axum, only [`store`] knows sqlx; [`domain`] and [`spatial`] are pure.
+//! The arrows: `api`/`cli` → `service` → `store`; `api`/`cli`/`service` → `analysis` →
+//! `spatial` → `domain`; `tiles` is used by `api` and reads `spatial` (and `analysis` results
+//! for an analysis layer). Nothing points back up, and no two files import each other. Only
+//! [`api`] knows axum, only [`store`] knows sqlx; [`domain`], [`spatial`], [`analysis`] and
+//! [`tiles`] are pure. The analyses' caches live in [`analysis`], keyed by the generations of
+//! the layers they read ([`analysis::coverage::CoverageCache`], held by the
+//! [`service::Service`]).
 //!
 //! ## Reading order
 //! 1. [`domain`]: the nouns and their validation ([`domain::Item`], one type per layer).
 //! 2. [`spatial`]: the snapshot ([`spatial::snapshot`]), point location ([`spatial::locate`]),
-//!    the raster accelerator ([`spatial::raster`]), topology, measurement, coordinate systems.
-//! 3. [`store`]: the [`store::Store`] trait, the one plan by which both backends apply a write
+//!    the raster accelerator ([`spatial::raster`]), shared geometry helpers
+//!    ([`spatial::geom`]), topology, measurement, coordinate systems.
+//! 3. [`analysis`]: camera coverage and its cache ([`analysis::coverage`]), placement advice
+//!    ([`analysis::placement`]) and grid division proposals ([`analysis::division`]).
+//! 4. [`tiles`]: vector tiles of every layer.
+//! 5. [`store`]: the [`store::Store`] trait, the one plan by which both backends apply a write
 //!    (or a group of them, committed at once), and each backend's own SQL.
-//! 4. [`service`]: writes (checks, group commit, publish), tokens, the import pipeline
+//! 6. [`service`]: writes (checks, group commit, publish), tokens, the import pipeline
 //!    ([`service::import`]) and the reports the API and the CLI share (coverage tables,
 //!    placement advice, camera health).
-//! 5. [`api`]: routes, extractors, problem+json errors, OpenAPI.
-//! 6. [`cli`], [`config`], [`console`] and `main.rs`: the commands, their flags, their
+//! 7. [`api`]: routes, extractors, problem+json errors, OpenAPI.
+//! 8. [`cli`], [`config`], [`console`] and `main.rs`: the commands, their flags, their
 //!    terminal renderings, and the thin binary.
-//! 7. [`io`] and [`sample`]: files in and out, the Dongyang sample.
+//! 9. [`io`] and [`sample`]: files in and out, the Dongyang sample.
 //!
 //! # Units
 //! WGS84 longitude/latitude degrees (EPSG:4326, `[lon, lat]`) and metres throughout.
 
+/// Pure analytics over a snapshot (coverage, placement advice, grid division) and their caches.
+pub mod analysis;
 /// HTTP API: axum router, handlers, auth, problem+json errors, OpenAPI document.
 pub mod api;
 /// The command line's commands, one file per command or group, rendering what the service answers.
@@ -55,3 +66,5 @@ pub mod service;
 pub mod spatial;
 /// Persistence behind one trait: SQLite (embedded default) and PostgreSQL + PostGIS.
 pub mod store;
+/// Mapbox Vector Tiles of every layer from the snapshot: tile ids, clipping, the MVT encoder.
+pub mod tiles;

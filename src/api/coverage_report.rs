@@ -1,4 +1,4 @@
-//! Coverage analytics over the HTTP API ([`crate::spatial::coverage`]):
+//! Coverage analytics over the HTTP API ([`crate::analysis::coverage`]):
 //!
 //! * `GET /api/v1/coverage?layer=grids|villages|towns|key-areas|patrol-routes` — one row per
 //!   feature (share seen by one and by two or more online cameras, the share were every camera
@@ -19,10 +19,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
 
+use crate::analysis::coverage::{CoverageCache, CoverageLayer};
 use crate::domain::DomainError;
 use crate::service::coverage_report::{self, CoverageTable, TableQuery, geometry_json, r2};
 use crate::spatial::Snapshot;
-use crate::spatial::coverage::CoverageLayer;
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
@@ -82,7 +82,8 @@ pub async fn coverage_table(State(state): State<AppState>, params: Params) -> Ap
         }
     };
     let snapshot = state.service.snapshot();
-    let table = blocking(move || CoverageTable::compute(&snapshot, &query)).await?;
+    let cache = state.service.coverage_cache().clone();
+    let table = blocking(move || CoverageTable::compute(&cache, &snapshot, &query)).await?;
     if !csv {
         return Ok(axum::Json(table.to_json()).into_response());
     }
@@ -125,25 +126,30 @@ pub async fn feature_coverage(
         }
     };
     let snapshot = state.service.snapshot();
+    let cache = state.service.coverage_cache().clone();
     let k = key.clone();
-    let body =
-        blocking(move || coverage_report::feature_report(&snapshot, layer, &k, include_seen))
-            .await?
-            .ok_or_else(|| {
-                ApiError::not_found(format!("{} `{key}` does not exist", layer.path()))
-            })?;
+    let body = blocking(move || {
+        coverage_report::feature_report(&cache, &snapshot, layer, &k, include_seen)
+    })
+    .await?
+    .ok_or_else(|| ApiError::not_found(format!("{} `{key}` does not exist", layer.path())))?;
     Ok(geojson_response(StatusCode::OK, &body))
 }
 
 /// Blind spots of the grids in `bbox`, at most `limit`, sorted by code.
-fn blind_spots_in(snapshot: &Snapshot, bbox: geo::Rect, limit: usize) -> (Vec<Value>, usize) {
+fn blind_spots_in(
+    cache: &CoverageCache,
+    snapshot: &Snapshot,
+    bbox: geo::Rect,
+    limit: usize,
+) -> (Vec<Value>, usize) {
     let grids = snapshot.grids.within(bbox);
     let matched = grids.len();
     let features = grids
         .iter()
         .take(limit)
         .filter_map(|g| {
-            let row = snapshot.feature_coverage(CoverageLayer::Grids, &g.code)?;
+            let row = cache.feature_coverage(snapshot, CoverageLayer::Grids, &g.code)?;
             let geometry = geometry_json(&row.coverage.blind)?;
             Some(
                 json!({"type": "Feature", "id": g.code, "geometry": geometry, "properties": {
@@ -176,7 +182,9 @@ pub async fn blind_spots(State(state): State<AppState>, params: Params) -> ApiRe
         ));
     }
     let snapshot = state.service.snapshot();
-    let (features, matched) = blocking(move || blind_spots_in(&snapshot, bbox, limit)).await?;
+    let cache = state.service.coverage_cache().clone();
+    let (features, matched) =
+        blocking(move || blind_spots_in(&cache, &snapshot, bbox, limit)).await?;
     let body = json!({
         "type": "FeatureCollection",
         "numberMatched": matched,

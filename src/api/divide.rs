@@ -1,5 +1,5 @@
 //! The grid division assistant (合理划分网格) over HTTP. `POST /api/v1/grids/divide` parses and
-//! checks the request, runs [`crate::spatial::divide`] on the current snapshot off the async
+//! checks the request, runs [`crate::analysis::division`] on the current snapshot off the async
 //! threads, and answers the proposal as a GeoJSON FeatureCollection; nothing is written.
 //! `POST /api/v1/grids/divide/accept` takes a proposal (as the planner adjusted it) and replaces
 //! the village's grids with it in one transaction ([`crate::service::division`]).
@@ -10,12 +10,12 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::analysis::division::{
+    DivideError, DivisionRequest, MAX_EVENT_WEIGHT, MAX_GRIDS, Proposal, Target,
+};
 use crate::domain::geometry::{area_to_geojson, parse_area};
 use crate::domain::{Duty, GridKind, Layer};
 use crate::service::division::{DivisionAccept, DivisionAssignment, DivisionGrid, DivisionReport};
-use crate::spatial::divide::{
-    DivideError, DivisionRequest, MAX_EVENT_WEIGHT, MAX_GRIDS, Proposal, Target,
-};
 
 use super::AppState;
 use super::bounded::off_thread;

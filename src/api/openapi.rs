@@ -6,13 +6,13 @@ use axum::response::{IntoResponse, Response};
 use schemars::{JsonSchema, SchemaGenerator};
 use serde_json::{Value, json};
 
-use crate::domain::{
-    Building, Camera, Event, Grid, KeyArea, Layer, Obstacle, PatrolRoute, Region, Worker,
-};
-use crate::spatial::divide::{CUT_DIRECTIONS, MAX_EVENT_WEIGHT, MAX_GRIDS};
-use crate::spatial::placement::{
+use crate::analysis::division::{CUT_DIRECTIONS, MAX_EVENT_WEIGHT, MAX_GRIDS};
+use crate::analysis::placement::{
     ALGORITHM, DEFAULT_SPACING_M, EVENT_EPSILON, FIXED_AZIMUTHS, MAX_CELLS, MAX_HEIGHT_M, MAX_K,
     MAX_RANGE_M as PLACEMENT_MAX_RANGE_M, MAX_SITES, MIN_CELL_M, SPACING_LIMITS_M, TARGET_CELLS,
+};
+use crate::domain::{
+    Building, Camera, Event, Grid, KeyArea, Layer, Obstacle, PatrolRoute, Region, Worker,
 };
 
 use super::layers::{DEFAULT_PAGE, MAX_PAGE};

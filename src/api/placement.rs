@@ -1,5 +1,5 @@
 //! `POST /api/v1/cameras/placement`: where `k` new cameras would add the most coverage to a
-//! grid, village, key area or drawn polygon ([`crate::spatial::placement`]). Nothing is written.
+//! grid, village, key area or drawn polygon ([`crate::analysis::placement`]). Nothing is written.
 //!
 //! The answer is a GeoJSON FeatureCollection the map draws as it is: for each proposed camera
 //! (in pick order, `rank` 1..k) a Point with `role: camera` and its visible polygon with
@@ -19,10 +19,10 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::json;
 
+use crate::analysis::placement::PlacementError;
 use crate::domain::Role;
 use crate::service::placement::{self, AdviceError, PlacementBody};
 use crate::spatial::crs::Crs;
-use crate::spatial::placement::PlacementError;
 
 use super::AppState;
 use super::bounded::off_thread;
@@ -76,7 +76,8 @@ pub async fn propose_placement(
     require_role(&caller)?;
     let crs = params.parse::<Crs>("crs")?.unwrap_or(Crs::Wgs84);
     let snapshot = state.service.snapshot();
+    let cache = state.service.coverage_cache().clone();
     // Thousands of sight-line tests and up to 50 polygon overlays: off the async threads.
-    let body = off_thread(move || placement::advise(&snapshot, body, crs)).await??;
+    let body = off_thread(move || placement::advise(&cache, &snapshot, body, crs)).await??;
     Ok(geojson_response(StatusCode::OK, &body))
 }

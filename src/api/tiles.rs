@@ -1,5 +1,5 @@
 //! Vector tiles of every layer with geometry: `GET /tiles/{layer}/{z}/{x}/{y}.mvt` (Mapbox
-//! Vector Tile 2.1, built from the current snapshot by [`crate::spatial::tiles`], never from the
+//! Vector Tile 2.1, built from the current snapshot by [`crate::tiles`], never from the
 //! database) and `GET /tiles/{layer}.json` (TileJSON 3.0.0).
 //!
 //! # Caching
@@ -34,7 +34,7 @@ use axum::routing::get;
 use serde_json::{Map, Value, json};
 
 use crate::domain::Layer;
-use crate::spatial::tiles::{
+use crate::tiles::{
     DETAIL_ZOOM, MAX_ZOOM, TileError, TileId, encode_tile, layer_bounds, layer_fields,
 };
 

@@ -16,11 +16,12 @@ pub(super) async fn coverage(
     store: Arc<dyn Store>,
     args: CoverageArgs,
 ) -> anyhow::Result<ExitCode> {
-    let snapshot = Service::start(store).await?.snapshot();
+    let service = Service::start(store).await?;
+    let (cache, snapshot) = (service.coverage_cache(), service.snapshot());
     if let Some(key) = &args.key {
         let layer = coverage_report::parse_layer(&args.layer)?;
         let Some(report) =
-            coverage_report::feature_report(&snapshot, layer, key, args.include_seen)
+            coverage_report::feature_report(cache, &snapshot, layer, key, args.include_seen)
         else {
             bail!("{} `{key}` does not exist", layer.path());
         };
@@ -34,7 +35,7 @@ pub(super) async fn coverage(
         args.limit,
         args.lost_over,
     )?;
-    let table = CoverageTable::compute(&snapshot, &query);
+    let table = CoverageTable::compute(cache, &snapshot, &query);
     match args.format.as_str() {
         "table" => print!("{}", crate::console::coverage_table(&table.to_json())),
         "json" => println!("{}", serde_json::to_string_pretty(&table.to_json())?),

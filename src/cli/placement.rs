@@ -63,8 +63,9 @@ pub(super) async fn placement(
         }),
         one_per_site: Some(!args.stack),
     };
-    let snapshot = Service::start(store).await?.snapshot();
-    let answer = placement::advise(&snapshot, body, crs)?;
+    let service = Service::start(store).await?;
+    let snapshot = service.snapshot();
+    let answer = placement::advise(service.coverage_cache(), &snapshot, body, crs)?;
     match args.format.as_str() {
         "table" => print!("{}", crate::console::placement(&answer)),
         "geojson" | "json" => println!("{}", serde_json::to_string_pretty(&answer)?),

@@ -3,7 +3,7 @@
 //! GeoJSON or CSV. The HTTP API (`/api/v1/coverage…`) and the CLI (`safegrid coverage`) both
 //! render through here, so they answer the same figures in the same columns.
 //!
-//! The figures come from [`crate::spatial::coverage`]; this module only chooses, orders and
+//! The figures come from [`crate::analysis::coverage`]; this module only chooses, orders and
 //! formats them. Computing a layer's table is CPU-heavy on a cold cache: callers on an async
 //! runtime run [`CoverageTable::compute`] off the async threads.
 //!
@@ -12,9 +12,9 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::analysis::coverage::{CoverageCache, CoverageLayer, FeatureCoverage, TargetCoverage};
 use crate::domain::{DomainError, KeyAreaCategory};
 use crate::spatial::Snapshot;
-use crate::spatial::coverage::{CoverageLayer, FeatureCoverage, TargetCoverage};
 
 /// Default `lost_over` threshold, percentage points.
 pub const DEFAULT_LOST_OVER: f64 = 10.0;
@@ -137,9 +137,9 @@ pub struct CoverageTable {
 impl CoverageTable {
     /// Computes (or takes from the snapshot's cache) the layer's coverage and builds the table.
     #[must_use]
-    pub fn compute(snapshot: &Snapshot, query: &TableQuery) -> Self {
+    pub fn compute(cache: &CoverageCache, snapshot: &Snapshot, query: &TableQuery) -> Self {
         let layer = query.layer;
-        let (table, cached) = snapshot.layer_coverage(layer);
+        let (table, cached) = cache.layer_coverage(snapshot, layer);
         let mut rows: Vec<&FeatureCoverage> = table
             .rows
             .iter()
@@ -241,12 +241,13 @@ impl CoverageTable {
 /// GeoJSON FeatureCollection; `None` when the feature does not exist.
 #[must_use]
 pub fn feature_report(
+    cache: &CoverageCache,
     snapshot: &Snapshot,
     layer: CoverageLayer,
     key: &str,
     include_seen: bool,
 ) -> Option<Value> {
-    let row = snapshot.feature_coverage(layer, key)?;
+    let row = cache.feature_coverage(snapshot, layer, key)?;
     let props = figures(layer, &row);
     let mut features = Vec::new();
     if let Some(g) = geometry_json(&row.coverage.blind) {

@@ -32,12 +32,12 @@ use std::collections::BTreeMap;
 
 use geo::{BooleanOps, BoundingRect, Intersects, MultiPolygon};
 
+use crate::analysis::division::{MAX_GRIDS, short_name};
 use crate::domain::codes::{check_grid_code, community_of_grid};
 use crate::domain::{
     AnyItem, Assignment, DomainError, Duty, Grid, GridKind, Item, Layer, RegionLevel,
 };
 use crate::spatial::Snapshot;
-use crate::spatial::divide::{MAX_GRIDS, short_name};
 use crate::spatial::measure::LocalFrame;
 use crate::spatial::topology::{AREA_TOLERANCE_M2, Gap, area_m2_in};
 use crate::store::Change;

@@ -28,6 +28,7 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use chrono::Utc;
 
+use crate::analysis::coverage::CoverageCache;
 use crate::domain::{AnyItem, DomainError, Item, Layer};
 use crate::spatial::Snapshot;
 use crate::spatial::index::LayerIndex;
@@ -112,6 +113,9 @@ pub struct Service {
     queue: Arc<commit::GroupQueue>,
     /// Wakes the compactor after a publish that left a layer due for compaction.
     compactor: Arc<tokio::sync::Notify>,
+    /// Camera polygons and coverage tables for every snapshot this service publishes, kept
+    /// while the layers they came from keep their generations.
+    coverage: Arc<CoverageCache>,
 }
 
 impl Service {
@@ -133,6 +137,7 @@ impl Service {
             writer,
             queue: Arc::default(),
             compactor,
+            coverage: Arc::default(),
         })
     }
 
@@ -146,6 +151,12 @@ impl Service {
     #[must_use]
     pub fn snapshot(&self) -> Arc<Snapshot> {
         self.snapshot.load_full()
+    }
+
+    /// The coverage cache every request shares (see [`crate::analysis::coverage::CoverageCache`]).
+    #[must_use]
+    pub fn coverage_cache(&self) -> &Arc<CoverageCache> {
+        &self.coverage
     }
 
     /// What a group commit needs of the service.

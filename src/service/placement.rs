@@ -3,7 +3,7 @@
 //! resolved against the current snapshot, and the answer as a GeoJSON FeatureCollection the map
 //! draws as it is. The HTTP API (`POST /api/v1/cameras/placement`) and the CLI
 //! (`safegrid placement`) both go through here. The algorithm is in
-//! [`crate::spatial::placement`].
+//! [`crate::analysis::placement`].
 //!
 //! # Units
 //! WGS84 `[lon, lat]` (input converted from the request's CRS); metres, square metres, degrees;
@@ -13,15 +13,16 @@ use geo::{BoundingRect, Coord, MultiPolygon};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::analysis::coverage::CoverageCache;
+use crate::analysis::placement::{
+    ALGORITHM, CameraSpec, DEFAULT_SPACING_M, MAX_K, MAX_SITES, Placement, PlacementError,
+    PlacementRequest, Weight, place_cameras,
+};
 use crate::domain::geometry::{area_to_geojson, check_position, parse_area};
 use crate::domain::{CameraKind, DomainError, RegionLevel};
 use crate::spatial::Snapshot;
 use crate::spatial::crs::{Crs, to_wgs84};
 use crate::spatial::index::{Spatial, rect_union};
-use crate::spatial::placement::{
-    ALGORITHM, CameraSpec, DEFAULT_SPACING_M, MAX_K, MAX_SITES, Placement, PlacementError,
-    PlacementRequest, Weight,
-};
 
 /// Why a placement request cannot be answered.
 #[derive(Debug, thiserror::Error)]
@@ -282,9 +283,14 @@ fn kind_name(kind: CameraKind) -> &'static str {
 ///
 /// # Errors
 /// As [`request`], and what the planner refuses ([`PlacementError`]).
-pub fn advise(snapshot: &Snapshot, body: PlacementBody, crs: Crs) -> Result<Value, AdviceError> {
+pub fn advise(
+    cache: &CoverageCache,
+    snapshot: &Snapshot,
+    body: PlacementBody,
+    crs: Crs,
+) -> Result<Value, AdviceError> {
     let (request, target) = request(snapshot, body, crs)?;
-    let placement = snapshot.place_cameras(&request)?;
+    let placement = place_cameras(snapshot, cache, &request)?;
     Ok(placement_json(&placement, &target, request.weight))
 }
 

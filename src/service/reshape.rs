@@ -20,7 +20,7 @@ use crate::spatial::shared_vertices::{apply_edits, vertex_edits};
 use crate::spatial::topology::area_m2_in;
 use crate::store::Change;
 
-use super::grid_edit::{EditReport, EditResult, frame_of, refused};
+use super::grid_edit::report::{EditReport, EditResult, frame_of, refused};
 use super::{Service, ServiceError, checks};
 
 /// The neighbours of `old` — siblings at its level and its own micro-grids — with the vertex

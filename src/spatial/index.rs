@@ -22,6 +22,7 @@
 
 use std::borrow::Cow;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use geo::{BoundingRect, Coord, Intersects, Rect};
 use rstar::primitives::{GeomWithData, Rectangle};
@@ -88,9 +89,17 @@ impl<T> Default for LayerIndex<T> {
             base: Arc::new(RTree::new()),
             delta: Arc::new(RTree::new()),
             changed: imbl::OrdMap::new(),
-            generation: 0,
+            generation: next_generation(),
         }
     }
+}
+
+/// The source of generations: one counter for the process, so that a generation names one
+/// state of one index and a cache keyed on it never mistakes two datasets for each other.
+static GENERATIONS: AtomicU64 = AtomicU64::new(1);
+
+fn next_generation() -> u64 {
+    GENERATIONS.fetch_add(1, Ordering::Relaxed)
 }
 
 /// A base R-tree built off the write path for the index as it was at `generation`.
@@ -165,7 +174,7 @@ impl<T: Spatial + KeyOf> LayerIndex<T> {
             base: Arc::new(RTree::bulk_load(entries)),
             delta: Arc::new(RTree::new()),
             changed: imbl::OrdMap::new(),
-            generation: 0,
+            generation: next_generation(),
         }
     }
 
@@ -216,7 +225,8 @@ impl<T: Spatial + KeyOf> LayerIndex<T> {
         self.by_key.is_empty()
     }
 
-    /// Increases with every change: caches of derived results key on it.
+    /// Increases with every change, and is unique in the process (no two indexes, even built
+    /// apart, share one): caches of derived results key on it.
     #[must_use]
     pub fn generation(&self) -> u64 {
         self.generation
@@ -289,7 +299,7 @@ impl<T: Spatial + KeyOf> LayerIndex<T> {
     #[must_use]
     pub fn with_changes(&self, changes: impl IntoIterator<Item = LayerChange<T>>) -> Self {
         let mut next = self.clone();
-        next.generation += 1;
+        next.generation = next_generation();
         let generation = next.generation;
         for change in changes {
             match change {

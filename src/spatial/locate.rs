@@ -20,13 +20,14 @@
 //! distances involved (under 20 km).
 
 use chrono::{DateTime, Utc};
-use geo::{Coord, MultiPolygon, Rect, coordinate_position::CoordPos};
+use geo::{Coord, MultiPolygon, Rect};
 use serde::Serialize;
 
 use crate::domain::{
     Camera, CameraKind, CameraStatus, Duty, Grid, GridKind, Region, RegionLevel, WorkerRole,
 };
 
+use super::geom::covers;
 use super::measure::{
     LocalFrame, angle_diff_deg, point_linestring_distance_m, point_rings_distance_m,
 };
@@ -37,77 +38,6 @@ use super::snapshot::Snapshot;
 pub const DEFAULT_ROUTE_WITHIN_M: f64 = 200.0;
 /// Largest accepted search distance for patrol routes, in metres.
 pub const MAX_ROUTE_WITHIN_M: f64 = 5_000.0;
-
-/// Whether the closed polygon covers `p` (inside or on its boundary): PostGIS `ST_Covers`.
-///
-/// A crossing-number test with an exact orientation predicate (geo's `RobustKernel`) for the
-/// edges that straddle the point's latitude, and exact comparisons for vertices and horizontal
-/// edges, so points on an edge or a vertex are decided exactly. It gives the same answer as
-/// `geo`'s `CoordinatePosition` (tested), several times faster on grid-sized polygons.
-#[must_use]
-pub fn covers(area: &MultiPolygon, p: Coord) -> bool {
-    ring_set_position(area, p) != CoordPos::Outside
-}
-
-/// Where `p` lies relative to a valid (multi)polygon: inside, on its boundary or outside.
-#[must_use]
-pub fn ring_set_position(area: &MultiPolygon, p: Coord) -> CoordPos {
-    for poly in &area.0 {
-        match ring_position(poly.exterior(), p) {
-            CoordPos::Outside => {}
-            CoordPos::OnBoundary => return CoordPos::OnBoundary,
-            CoordPos::Inside => {
-                let mut in_hole = false;
-                for hole in poly.interiors() {
-                    match ring_position(hole, p) {
-                        CoordPos::OnBoundary => return CoordPos::OnBoundary,
-                        CoordPos::Inside => in_hole = true,
-                        CoordPos::Outside => {}
-                    }
-                }
-                if !in_hole {
-                    return CoordPos::Inside;
-                }
-            }
-        }
-    }
-    CoordPos::Outside
-}
-
-/// Where `p` lies relative to a closed ring.
-#[expect(
-    clippy::float_cmp,
-    reason = "exact comparisons are the point: a vertex or horizontal edge through p"
-)]
-fn ring_position(ring: &geo::LineString, p: Coord) -> CoordPos {
-    use geo::kernels::{Kernel, Orientation, RobustKernel};
-    let mut inside = false;
-    for seg in ring.0.windows(2) {
-        let (a, b) = (seg[0], seg[1]);
-        if a == p {
-            return CoordPos::OnBoundary;
-        }
-        if (a.y > p.y) != (b.y > p.y) {
-            match RobustKernel::orient2d(a, b, p) {
-                Orientation::Collinear => return CoordPos::OnBoundary,
-                // The ray from `p` towards +x crosses the edge when `p` is left of the edge
-                // directed upwards.
-                o => {
-                    if (o == Orientation::CounterClockwise) == (b.y > a.y) {
-                        inside = !inside;
-                    }
-                }
-            }
-        } else if a.y == p.y && b.y == p.y && (a.x.min(b.x)..=a.x.max(b.x)).contains(&p.x) {
-            return CoordPos::OnBoundary;
-        }
-    }
-    if inside {
-        CoordPos::Inside
-    } else {
-        CoordPos::Outside
-    }
-}
 
 /// Whether `camera` sees `p` on the ground, obstacles aside: within its ground footprint
 /// (`near..=far` metres, [`Camera::ground_span_m`]) and, unless it is panoramic, within half its
@@ -509,6 +439,7 @@ mod tests {
     use super::*;
     use crate::domain::{CameraKind, CameraStatus};
     use geo::Point;
+    use geo::coordinate_position::CoordPos;
 
     fn camera(azimuth_deg: f64, hfov_deg: f64, range_m: f64, kind: CameraKind) -> Camera {
         Camera {

@@ -5,14 +5,12 @@
 //! Pure: no I/O, no `sqlx`, no `axum`. rstar types stay inside [`index`].
 
 pub mod camera_raster;
-pub mod coverage;
 pub mod crs;
-pub mod divide;
 pub mod edit;
+pub mod geom;
 pub mod index;
 pub mod locate;
 pub mod measure;
-pub mod placement;
 pub mod raster;
 pub mod search;
 pub mod shared_vertices;
@@ -21,7 +19,6 @@ mod tiling;
 
 #[cfg(test)]
 mod incremental_tests;
-pub mod tiles;
 pub mod topology;
 pub mod visibility;
 

@@ -408,7 +408,7 @@ impl Window<'_> {
             for run in touching.chunk_by(|x, y| x.1 == y.1) {
                 let rank = run[0].1;
                 let area = &top[rank as usize].1.area;
-                let state = match super::locate::ring_set_position(area, centre) {
+                let state = match super::geom::ring_set_position(area, centre) {
                     CoordPos::Inside => CENTRE_INSIDE,
                     CoordPos::Outside => CENTRE_OUTSIDE,
                     CoordPos::OnBoundary => CENTRE_ON_EDGE,

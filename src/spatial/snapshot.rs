@@ -17,7 +17,6 @@ use crate::domain::{
 use geo::Rect;
 
 use super::camera_raster::{CameraRaster, same_view};
-use super::coverage::CoverageCache;
 use super::index::{CompactedBase, KeyOf, LayerChange, LayerIndex, Spatial};
 use super::raster::GridRaster;
 
@@ -47,8 +46,6 @@ pub struct Snapshot {
     pub buildings: Arc<LayerIndex<Building>>,
     /// Footprints and walls that hide the ground from cameras (see [`super::visibility`]).
     pub obstacles: Arc<LayerIndex<Obstacle>>,
-    /// Camera polygons and coverage tables, built on first use (see [`super::coverage`]).
-    pub coverage_cache: Arc<CoverageCache>,
 }
 
 fn grid_workers(workers: &LayerIndex<Worker>) -> GridWorkers {
@@ -108,7 +105,6 @@ impl Snapshot {
             events: Arc::new(LayerIndex::new(data.events)),
             buildings: Arc::new(LayerIndex::new(data.buildings)),
             obstacles: Arc::new(LayerIndex::new(data.obstacles)),
-            coverage_cache: Arc::default(),
         }
     }
 
@@ -177,7 +173,6 @@ impl Snapshot {
         next.version += 1;
         let touched: std::collections::BTreeSet<Layer> =
             changes.iter().map(ItemChange::layer).collect();
-        next.coverage_cache = Arc::new(self.coverage_cache.after_change(&touched));
         macro_rules! changes {
             ($variant:ident, $layer:expr) => {
                 changes

@@ -93,8 +93,8 @@ use geo::{
 
 use crate::domain::{Camera, Obstacle, ObstacleShape};
 
+use super::geom::{covers, ring_set_position};
 use super::index::Spatial;
-use super::locate::{covers, ring_set_position};
 use super::measure::{LocalFrame, angle_diff_deg};
 use super::snapshot::Snapshot;
 

@@ -6,10 +6,10 @@
 //! camera online). Each area agrees within 0.5 %.
 
 use geo::{BoundingRect, Coord};
+use safegrid::analysis::coverage::{self, Target};
 use safegrid::domain::geometry::area_to_geojson;
 use safegrid::domain::{CameraStatus, Item};
 use safegrid::spatial::Snapshot;
-use safegrid::spatial::coverage::Target;
 
 use crate::common::new_pg_database;
 
@@ -54,7 +54,7 @@ async fn coverage_agrees_with_postgis_st_area_of_the_intersection() {
     grids.truncate(GRIDS);
     let ours: Vec<_> = grids
         .iter()
-        .map(|g| snapshot.target_coverage(Target::Area(&g.area)))
+        .map(|g| coverage::target_coverage(&snapshot, Target::Area(&g.area)))
         .collect();
     let offline_somewhere = ours.iter().any(|c| c.cameras_offline > 0);
     let overlapping = ours.iter().filter(|c| c.seen_2plus > 0.0).count();

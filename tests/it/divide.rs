@@ -366,9 +366,9 @@ both_backends!(
 /// 300 each) and its most concave villages, checked with the service's own topology checks.
 #[test]
 fn sample_villages_are_partitioned_without_gaps_or_overlaps() {
+    use safegrid::analysis::division::{DivisionRequest, Target};
     use safegrid::domain::RegionLevel;
     use safegrid::spatial::Snapshot;
-    use safegrid::spatial::divide::{DivisionRequest, Target};
 
     let snapshot = Snapshot::build(safegrid::sample::generate().expect("sample"), 1);
     let villages: Vec<_> = snapshot

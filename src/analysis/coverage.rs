@@ -3,9 +3,9 @@
 //! offline would add if they were back online.
 //!
 //! # Method
-//! Each camera's *visible polygon* is what [`super::visibility`] gives: its footprint less the
-//! shadows of obstacles. The polygons are built once per snapshot ([`CameraShapes`], kept in
-//! the snapshot's [`CoverageCache`] until a camera or an obstacle changes) and reused by every
+//! Each camera's *visible polygon* is what [`crate::spatial::visibility`] gives: its footprint less the
+//! shadows of obstacles. The polygons are built once ([`CameraShapes`], kept in a
+//! [`CoverageCache`] until a camera or an obstacle changes) and reused by every
 //! target.
 //!
 //! For one target, everything runs in one [`LocalFrame`] at the centre of its bounding box:
@@ -28,9 +28,18 @@
 //! Shares are percentages of the target's area (or length); `lost_points` is
 //! `share_if_all_online − share`, in percentage points.
 //!
-//! Layer-wide results ([`Snapshot::layer_coverage`]) are computed on every core (a shared work
-//! counter over the targets, `std::thread::scope`) and cached in the snapshot until a camera,
-//! an obstacle or the layer itself changes ([`CoverageCache::after_change`]).
+//! Layer-wide results ([`CoverageCache::layer_coverage`]) are computed on every core (a shared work
+//! counter over the targets, `std::thread::scope`) and kept in a [`CoverageCache`] until a
+//! camera, an obstacle or the layer itself changes.
+//!
+//! # The cache
+//! [`CoverageCache`] is owned here, not by the snapshot: the [`crate::service::Service`]
+//! holds one beside its current snapshot and every request passes it in (the API and the CLI
+//! through [`crate::service::Service::coverage_cache`]). Each result (the camera polygons, one
+//! table per layer) remembers the generations ([`crate::spatial::index::LayerIndex::generation`])
+//! of the layers it was computed from — cameras and obstacles, and the layer of the table's
+//! features — and is valid while the snapshot asked holds the same ones. Generations are unique
+//! in the process, so a stale or foreign result can never be taken for a fresh one.
 //!
 //! # Villages and towns from their parts
 //! A village's table row is assembled from the grid table (computed and cached first), a
@@ -56,15 +65,15 @@
 //! * Camera counts are the union of the parts' and the remainder's camera sets (a camera
 //!   counts where its piece of some part exceeds the sliver size).
 //! * Blind spots and seen ground are the parts' pieces side by side;
-//!   [`Snapshot::feature_coverage`] dissolves them for `GET /api/v1/coverage/{layer}/{key}`.
+//!   [`CoverageCache::feature_coverage`] dissolves them for `GET /api/v1/coverage/{layer}/{key}`.
 //!
-//! Pure: no I/O; rstar stays inside [`super::index`].
+//! Pure: no I/O; rstar stays inside [`crate::spatial::index`].
 //!
 //! # Units
 //! WGS84 `[lon, lat]` degrees for geometry in and out; square metres, metres and percent.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use geo::bool_ops::FillRule;
@@ -75,8 +84,8 @@ use geo::{
 
 use crate::domain::{CameraStatus, KeyAreaCategory, Layer, RegionLevel};
 
-use super::measure::LocalFrame;
-use super::snapshot::Snapshot;
+use crate::spatial::Snapshot;
+use crate::spatial::measure::LocalFrame;
 
 /// Overlay pieces smaller than this (m²) are rounding slivers, not coverage.
 const SLIVER_M2: f64 = 1e-4;
@@ -686,187 +695,129 @@ pub struct LayerCoverage {
     cameras: Vec<Vec<u32>>,
 }
 
-/// Coverage results kept with a snapshot: camera polygons and layer-wide tables, each built on
-/// first use. [`CoverageCache::after_change`] carries over what a change leaves valid.
-#[derive(Debug, Clone, Default)]
-pub struct CoverageCache {
-    shapes: OnceLock<Arc<CameraShapes>>,
-    layers: [OnceLock<Arc<LayerCoverage>>; 5],
+/// The generations of the layers a cached result was computed from: the cameras, the
+/// obstacles and (for a table) the layer of its features. A result is valid while the
+/// snapshot asked holds the same generations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    cameras: u64,
+    obstacles: u64,
+    layer: u64,
 }
 
-impl CoverageCache {
-    /// The cache for the snapshot after a change of `touched` layers: everything is dropped
-    /// when cameras or obstacles change, else the tables of the changed layers.
-    #[must_use]
-    pub fn after_change(&self, touched: &std::collections::BTreeSet<Layer>) -> Self {
-        if touched.contains(&Layer::Camera) || touched.contains(&Layer::Obstacle) {
-            return Self::default();
+impl Stamp {
+    fn shapes(snapshot: &Snapshot) -> Self {
+        Self {
+            cameras: snapshot.cameras.generation(),
+            obstacles: snapshot.obstacles.generation(),
+            layer: 0,
         }
-        let mut next = self.clone();
-        for layer in CoverageLayer::ALL {
-            if touched.contains(&layer.source()) {
-                next.layers[layer.slot()] = OnceLock::new();
+    }
+
+    fn table(snapshot: &Snapshot, layer: CoverageLayer) -> Self {
+        let source = match layer {
+            CoverageLayer::Grids => snapshot.grids.generation(),
+            CoverageLayer::Villages | CoverageLayer::Towns => snapshot.regions.generation(),
+            CoverageLayer::KeyAreas => snapshot.key_areas.generation(),
+            CoverageLayer::PatrolRoutes => snapshot.patrol_routes.generation(),
+        };
+        Self {
+            layer: source,
+            ..Self::shapes(snapshot)
+        }
+    }
+}
+
+/// One cached result: the latest one asked for, with the stamp it was computed for. The
+/// value is a `OnceLock` handed out under the lock and filled outside it, so that requests
+/// asking at once compute it once and a long computation blocks no other slot.
+#[derive(Debug)]
+struct Slot<T>(Mutex<Option<(Stamp, Cell<T>)>>);
+
+/// A result computed once, shared by the requests that asked for it at once.
+type Cell<T> = Arc<OnceLock<Arc<T>>>;
+
+impl<T> Default for Slot<T> {
+    fn default() -> Self {
+        Self(Mutex::new(None))
+    }
+}
+
+impl<T> Slot<T> {
+    /// The cell for `stamp`: the kept one when its stamp is `stamp`, else a new empty one that
+    /// replaces it.
+    fn cell(&self, stamp: Stamp) -> Cell<T> {
+        let mut kept = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        match kept.as_ref() {
+            Some((s, cell)) if *s == stamp => cell.clone(),
+            _ => {
+                let cell = Arc::new(OnceLock::new());
+                *kept = Some((stamp, cell.clone()));
+                cell
             }
         }
-        next
     }
+
+    /// The value computed for `stamp`, if there is one.
+    fn peek(&self, stamp: Stamp) -> Option<Arc<T>> {
+        let kept = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        match kept.as_ref() {
+            Some((s, cell)) if *s == stamp => cell.get().cloned(),
+            _ => None,
+        }
+    }
+}
+
+/// Camera polygons and layer-wide coverage tables, each built on first use and kept while
+/// the layers it was computed from keep their generations ([`crate::spatial::index::LayerIndex::generation`]).
+///
+/// One cache serves every snapshot of a service: the service holds it beside its current
+/// snapshot ([`crate::service::Service::coverage_cache`]) and every request passes it in.
+/// Each slot keeps only the latest result, so memory stays what one snapshot's results take.
+/// A change of the cameras or the obstacles invalidates everything; a change of a layer its
+/// own table (a village or town table only through the regions, as its parts only speed it
+/// up). Generations are unique in the process, so a cache can never mistake one dataset for
+/// another, even when it is handed snapshots built apart.
+#[derive(Debug, Default)]
+pub struct CoverageCache {
+    shapes: Slot<CameraShapes>,
+    layers: [Slot<LayerCoverage>; 5],
 }
 
 /// The features of a layer as (key, name, category, target).
 type Features<'a> = Vec<(&'a str, &'a str, Option<KeyAreaCategory>, Target<'a>)>;
 
-impl Snapshot {
-    /// Every camera's visible polygon, built on first use and kept until a camera or an
-    /// obstacle changes.
+impl CoverageCache {
+    /// Every camera's visible polygon in `snapshot`, built on first use and kept until a
+    /// camera or an obstacle changes.
     #[must_use]
-    pub fn camera_shapes(&self) -> Arc<CameraShapes> {
-        self.coverage_cache
-            .shapes
-            .get_or_init(|| Arc::new(CameraShapes::build(self)))
+    pub fn camera_shapes(&self, snapshot: &Snapshot) -> Arc<CameraShapes> {
+        self.shapes
+            .cell(Stamp::shapes(snapshot))
+            .get_or_init(|| Arc::new(CameraShapes::build(snapshot)))
             .clone()
     }
 
-    /// Whether the camera polygons are built already.
+    /// The camera polygons of `snapshot` when they are built already.
     #[must_use]
-    pub fn camera_shapes_ready(&self) -> bool {
-        self.coverage_cache.shapes.get().is_some()
+    pub fn ready_camera_shapes(&self, snapshot: &Snapshot) -> Option<Arc<CameraShapes>> {
+        self.shapes.peek(Stamp::shapes(snapshot))
     }
 
-    fn coverage_features(&self, layer: CoverageLayer) -> Features<'_> {
-        match layer {
-            CoverageLayer::Grids => self
-                .grids
-                .iter()
-                .map(|g| {
-                    (
-                        g.code.as_str(),
-                        g.name.as_str(),
-                        None,
-                        Target::Area(&g.area),
-                    )
-                })
-                .collect(),
-            CoverageLayer::Villages | CoverageLayer::Towns => {
-                let level = if layer == CoverageLayer::Towns {
-                    RegionLevel::Town
-                } else {
-                    RegionLevel::Village
-                };
-                self.regions
-                    .iter()
-                    .filter(|r| r.level() == level)
-                    .map(|r| {
-                        (
-                            r.code.as_str(),
-                            r.name.as_str(),
-                            None,
-                            Target::Area(&r.area),
-                        )
-                    })
-                    .collect()
-            }
-            CoverageLayer::KeyAreas => self
-                .key_areas
-                .iter()
-                .map(|k| {
-                    (
-                        k.id.as_str(),
-                        k.name.as_str(),
-                        Some(k.category),
-                        Target::Area(&k.area),
-                    )
-                })
-                .collect(),
-            CoverageLayer::PatrolRoutes => self
-                .patrol_routes
-                .iter()
-                .map(|r| (r.id.as_str(), r.name.as_str(), None, Target::Line(&r.line)))
-                .collect(),
-        }
-    }
-
-    fn coverage_feature(
-        &self,
-        layer: CoverageLayer,
-        key: &str,
-    ) -> Option<(String, Option<KeyAreaCategory>, Target<'_>)> {
-        match layer {
-            CoverageLayer::Grids => {
-                let g = self.grids.get(key)?;
-                Some((g.name.clone(), None, Target::Area(&g.area)))
-            }
-            CoverageLayer::Villages | CoverageLayer::Towns => {
-                let r = self.regions.get(key)?;
-                let level = if layer == CoverageLayer::Towns {
-                    RegionLevel::Town
-                } else {
-                    RegionLevel::Village
-                };
-                (r.level() == level).then(|| (r.name.clone(), None, Target::Area(&r.area)))
-            }
-            CoverageLayer::KeyAreas => {
-                let k = self.key_areas.get(key)?;
-                Some((k.name.clone(), Some(k.category), Target::Area(&k.area)))
-            }
-            CoverageLayer::PatrolRoutes => {
-                let r = self.patrol_routes.get(key)?;
-                Some((r.name.clone(), None, Target::Line(&r.line)))
-            }
-        }
-    }
-
-    /// Coverage of one target with prebuilt camera polygons.
+    /// Whether the camera polygons of `snapshot` are built already.
     #[must_use]
-    pub fn target_coverage_with(
-        &self,
-        target: Target<'_>,
-        shapes: &CameraShapes,
-    ) -> TargetCoverage {
-        self.cover_with(target, shapes).0
+    pub fn camera_shapes_ready(&self, snapshot: &Snapshot) -> bool {
+        self.ready_camera_shapes(snapshot).is_some()
     }
 
-    /// The shapes of the cameras whose reach meets `bbox`, with their positions.
-    fn candidates<'s>(&self, bbox: Rect, shapes: &'s CameraShapes) -> Vec<(u32, &'s CameraShape)> {
-        self.cameras
-            .slots_intersecting(bbox)
-            .filter_map(|i| shapes.get(i as usize).map(|s| (i, s)))
-            .collect()
-    }
-
-    /// Coverage of one target and the positions of the cameras that see part of it (none
-    /// listed for a route).
-    fn cover_with(&self, target: Target<'_>, shapes: &CameraShapes) -> (TargetCoverage, Vec<u32>) {
-        let candidates = target
-            .bbox()
-            .map(|b| self.candidates(b, shapes))
-            .unwrap_or_default();
-        match target {
-            Target::Area(a) => cover_area_indexed(a, &candidates),
-            Target::Line(l) => {
-                let refs: Vec<&CameraShape> = candidates.iter().map(|&(_, s)| s).collect();
-                (cover_line(l, &refs), Vec::new())
-            }
-        }
-    }
-
-    /// Coverage of one target. Uses the snapshot's camera polygons when they are built, else
+    /// Coverage of one target. Uses the cached camera polygons when they are built, else
     /// builds only the candidates' polygons (a cold single target does not wait for the city).
     #[must_use]
-    pub fn target_coverage(&self, target: Target<'_>) -> TargetCoverage {
-        if let Some(shapes) = self.coverage_cache.shapes.get() {
-            return self.target_coverage_with(target, shapes);
+    pub fn target_coverage(&self, snapshot: &Snapshot, target: Target<'_>) -> TargetCoverage {
+        match self.ready_camera_shapes(snapshot) {
+            Some(shapes) => target_coverage_with(snapshot, target, &shapes),
+            None => target_coverage(snapshot, target),
         }
-        let own: Vec<CameraShape> = target
-            .bbox()
-            .map(|b| {
-                self.cameras
-                    .slots_intersecting(b)
-                    .filter_map(|i| camera_shape(self, i as usize))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let candidates: Vec<&CameraShape> = own.iter().collect();
-        cover(target, &candidates)
     }
 
     /// Coverage of the feature of `layer` with `key` (from the layer's cached table when it
@@ -874,9 +825,14 @@ impl Snapshot {
     /// is); `None` when there is no such feature. A village's or town's blind spots and seen
     /// ground come dissolved into one MultiPolygon.
     #[must_use]
-    pub fn feature_coverage(&self, layer: CoverageLayer, key: &str) -> Option<FeatureCoverage> {
+    pub fn feature_coverage(
+        &self,
+        snapshot: &Snapshot,
+        layer: CoverageLayer,
+        key: &str,
+    ) -> Option<FeatureCoverage> {
         let region = matches!(layer, CoverageLayer::Villages | CoverageLayer::Towns);
-        if let Some(table) = self.coverage_cache.layers[layer.slot()].get() {
+        if let Some(table) = self.layers[layer.slot()].peek(Stamp::table(snapshot, layer)) {
             let mut row = table
                 .rows
                 .binary_search_by(|r| r.key.as_str().cmp(key))
@@ -887,20 +843,20 @@ impl Snapshot {
             }
             return Some(row);
         }
-        let (name, category, target) = self.coverage_feature(layer, key)?;
+        let (name, category, target) = coverage_feature(snapshot, layer, key)?;
         let below = layer
             .parts_layer()
-            .and_then(|b| self.coverage_cache.layers[b.slot()].get());
-        let assembled = match (below, target, self.coverage_cache.shapes.get()) {
+            .and_then(|b| self.layers[b.slot()].peek(Stamp::table(snapshot, b)));
+        let assembled = match (below, target, self.ready_camera_shapes(snapshot)) {
             (Some(below), Target::Area(area), Some(shapes)) => {
-                let parts = self.parts_of(below, layer, key);
-                assemble(area, &parts, shapes, |b| self.candidates(b, shapes))
+                let parts = parts_of(snapshot, &below, layer, key);
+                assemble(area, &parts, &shapes, |b| candidates(snapshot, b, &shapes))
             }
             _ => None,
         };
         let mut coverage = match assembled {
             Some((coverage, _)) => coverage,
-            None => self.target_coverage(target),
+            None => self.target_coverage(snapshot, target),
         };
         if region {
             dissolve(&mut coverage);
@@ -913,68 +869,37 @@ impl Snapshot {
         })
     }
 
-    /// The rows of `below` (the table of the layer below `layer`) that make up the feature
-    /// `code` of `layer`: the top-level grids of a village (micro-grids subdivide them), the
-    /// villages of a town, found by code prefix, with their areas.
-    fn parts_of<'a>(
-        &'a self,
-        below: &'a LayerCoverage,
-        layer: CoverageLayer,
-        code: &str,
-    ) -> Vec<Part<'a>> {
-        let first = below.rows.partition_point(|r| r.key.as_str() < code);
-        below.rows[first..]
-            .iter()
-            .zip(&below.cameras[first..])
-            .take_while(|(r, _)| r.key.starts_with(code))
-            .filter_map(|(row, cameras)| {
-                let area = match layer {
-                    CoverageLayer::Villages => self
-                        .grids
-                        .get(&row.key)
-                        .filter(|g| g.parent_code.is_none())
-                        .map(|g| &g.area),
-                    CoverageLayer::Towns => self
-                        .regions
-                        .get(&row.key)
-                        .filter(|r| r.level() == RegionLevel::Village)
-                        .map(|r| &r.area),
-                    _ => None,
-                }?;
-                Some(Part {
-                    area,
-                    coverage: &row.coverage,
-                    cameras,
-                })
-            })
-            .collect()
-    }
-
     /// Coverage of every feature of `layer`, and whether it came from the cache. Villages and
     /// towns are assembled from the table of the layer below (computed and cached first).
     #[must_use]
-    pub fn layer_coverage(&self, layer: CoverageLayer) -> (Arc<LayerCoverage>, bool) {
-        let slot = &self.coverage_cache.layers[layer.slot()];
-        if let Some(table) = slot.get() {
+    pub fn layer_coverage(
+        &self,
+        snapshot: &Snapshot,
+        layer: CoverageLayer,
+    ) -> (Arc<LayerCoverage>, bool) {
+        let cell = self.layers[layer.slot()].cell(Stamp::table(snapshot, layer));
+        if let Some(table) = cell.get() {
             return (table.clone(), true);
         }
-        let table = slot
+        let table = cell
             .get_or_init(|| {
                 let start = Instant::now();
-                let shapes = self.camera_shapes();
-                let below = layer.parts_layer().map(|b| self.layer_coverage(b).0);
-                let features = self.coverage_features(layer);
+                let shapes = self.camera_shapes(snapshot);
+                let below = layer
+                    .parts_layer()
+                    .map(|b| self.layer_coverage(snapshot, b).0);
+                let features = coverage_features(snapshot, layer);
                 let covered = parallel_map(features.len(), |i| {
                     let (key, _, _, target) = features[i];
                     if let (Some(below), Target::Area(area)) = (&below, target) {
-                        let parts = self.parts_of(below, layer, key);
+                        let parts = parts_of(snapshot, below, layer, key);
                         let assembled =
-                            assemble(area, &parts, &shapes, |b| self.candidates(b, &shapes));
+                            assemble(area, &parts, &shapes, |b| candidates(snapshot, b, &shapes));
                         if let Some((coverage, cameras)) = assembled {
                             return (coverage, cameras, true);
                         }
                     }
-                    let (coverage, cameras) = self.cover_with(target, &shapes);
+                    let (coverage, cameras) = cover_with(snapshot, target, &shapes);
                     (coverage, cameras, false)
                 });
                 let mut rows: Vec<(FeatureCoverage, Vec<u32>, bool)> = features
@@ -1003,6 +928,187 @@ impl Snapshot {
             .clone();
         (table, false)
     }
+}
+
+fn coverage_features(snapshot: &Snapshot, layer: CoverageLayer) -> Features<'_> {
+    match layer {
+        CoverageLayer::Grids => snapshot
+            .grids
+            .iter()
+            .map(|g| {
+                (
+                    g.code.as_str(),
+                    g.name.as_str(),
+                    None,
+                    Target::Area(&g.area),
+                )
+            })
+            .collect(),
+        CoverageLayer::Villages | CoverageLayer::Towns => {
+            let level = if layer == CoverageLayer::Towns {
+                RegionLevel::Town
+            } else {
+                RegionLevel::Village
+            };
+            snapshot
+                .regions
+                .iter()
+                .filter(|r| r.level() == level)
+                .map(|r| {
+                    (
+                        r.code.as_str(),
+                        r.name.as_str(),
+                        None,
+                        Target::Area(&r.area),
+                    )
+                })
+                .collect()
+        }
+        CoverageLayer::KeyAreas => snapshot
+            .key_areas
+            .iter()
+            .map(|k| {
+                (
+                    k.id.as_str(),
+                    k.name.as_str(),
+                    Some(k.category),
+                    Target::Area(&k.area),
+                )
+            })
+            .collect(),
+        CoverageLayer::PatrolRoutes => snapshot
+            .patrol_routes
+            .iter()
+            .map(|r| (r.id.as_str(), r.name.as_str(), None, Target::Line(&r.line)))
+            .collect(),
+    }
+}
+
+fn coverage_feature<'a>(
+    snapshot: &'a Snapshot,
+    layer: CoverageLayer,
+    key: &str,
+) -> Option<(String, Option<KeyAreaCategory>, Target<'a>)> {
+    match layer {
+        CoverageLayer::Grids => {
+            let g = snapshot.grids.get(key)?;
+            Some((g.name.clone(), None, Target::Area(&g.area)))
+        }
+        CoverageLayer::Villages | CoverageLayer::Towns => {
+            let r = snapshot.regions.get(key)?;
+            let level = if layer == CoverageLayer::Towns {
+                RegionLevel::Town
+            } else {
+                RegionLevel::Village
+            };
+            (r.level() == level).then(|| (r.name.clone(), None, Target::Area(&r.area)))
+        }
+        CoverageLayer::KeyAreas => {
+            let k = snapshot.key_areas.get(key)?;
+            Some((k.name.clone(), Some(k.category), Target::Area(&k.area)))
+        }
+        CoverageLayer::PatrolRoutes => {
+            let r = snapshot.patrol_routes.get(key)?;
+            Some((r.name.clone(), None, Target::Line(&r.line)))
+        }
+    }
+}
+
+/// Coverage of one target with prebuilt camera polygons.
+#[must_use]
+pub fn target_coverage_with(
+    snapshot: &Snapshot,
+    target: Target<'_>,
+    shapes: &CameraShapes,
+) -> TargetCoverage {
+    cover_with(snapshot, target, shapes).0
+}
+
+/// The shapes of the cameras whose reach meets `bbox`, with their positions.
+fn candidates<'s>(
+    snapshot: &Snapshot,
+    bbox: Rect,
+    shapes: &'s CameraShapes,
+) -> Vec<(u32, &'s CameraShape)> {
+    snapshot
+        .cameras
+        .slots_intersecting(bbox)
+        .filter_map(|i| shapes.get(i as usize).map(|s| (i, s)))
+        .collect()
+}
+
+/// Coverage of one target and the positions of the cameras that see part of it (none
+/// listed for a route).
+fn cover_with(
+    snapshot: &Snapshot,
+    target: Target<'_>,
+    shapes: &CameraShapes,
+) -> (TargetCoverage, Vec<u32>) {
+    let candidates = target
+        .bbox()
+        .map(|b| candidates(snapshot, b, shapes))
+        .unwrap_or_default();
+    match target {
+        Target::Area(a) => cover_area_indexed(a, &candidates),
+        Target::Line(l) => {
+            let refs: Vec<&CameraShape> = candidates.iter().map(|&(_, s)| s).collect();
+            (cover_line(l, &refs), Vec::new())
+        }
+    }
+}
+
+/// Coverage of one target with only the candidates' camera polygons built for it (no cache).
+#[must_use]
+pub fn target_coverage(snapshot: &Snapshot, target: Target<'_>) -> TargetCoverage {
+    let own: Vec<CameraShape> = target
+        .bbox()
+        .map(|b| {
+            snapshot
+                .cameras
+                .slots_intersecting(b)
+                .filter_map(|i| camera_shape(snapshot, i as usize))
+                .collect()
+        })
+        .unwrap_or_default();
+    let candidates: Vec<&CameraShape> = own.iter().collect();
+    cover(target, &candidates)
+}
+
+/// The rows of `below` (the table of the layer below `layer`) that make up the feature
+/// `code` of `layer`: the top-level grids of a village (micro-grids subdivide them), the
+/// villages of a town, found by code prefix, with their areas.
+fn parts_of<'a>(
+    snapshot: &'a Snapshot,
+    below: &'a LayerCoverage,
+    layer: CoverageLayer,
+    code: &str,
+) -> Vec<Part<'a>> {
+    let first = below.rows.partition_point(|r| r.key.as_str() < code);
+    below.rows[first..]
+        .iter()
+        .zip(&below.cameras[first..])
+        .take_while(|(r, _)| r.key.starts_with(code))
+        .filter_map(|(row, cameras)| {
+            let area = match layer {
+                CoverageLayer::Villages => snapshot
+                    .grids
+                    .get(&row.key)
+                    .filter(|g| g.parent_code.is_none())
+                    .map(|g| &g.area),
+                CoverageLayer::Towns => snapshot
+                    .regions
+                    .get(&row.key)
+                    .filter(|r| r.level() == RegionLevel::Village)
+                    .map(|r| &r.area),
+                _ => None,
+            }?;
+            Some(Part {
+                area,
+                coverage: &row.coverage,
+                cameras,
+            })
+        })
+        .collect()
 }
 
 /// A feature of the layer below a village or town, with its figures from that layer's table.
@@ -1544,12 +1650,27 @@ mod tests {
 
     #[test]
     fn layer_cache_survives_unrelated_changes_only() {
-        let mut set = std::collections::BTreeSet::new();
+        use crate::spatial::ItemChange;
         let cache = CoverageCache::default();
-        let _ = cache.shapes.set(Arc::new(CameraShapes::default()));
-        set.insert(Layer::Event);
-        assert!(cache.after_change(&set).shapes.get().is_some());
-        set.insert(Layer::Camera);
-        assert!(cache.after_change(&set).shapes.get().is_none());
+        let snapshot = Snapshot::default();
+        let _ = cache.camera_shapes(&snapshot);
+        let _ = cache.layer_coverage(&snapshot, CoverageLayer::Grids);
+        let events = snapshot.with_ordered(&[ItemChange::Delete(Layer::Event, "e".into())], None);
+        assert!(cache.camera_shapes_ready(&events));
+        assert!(cache.layer_coverage(&events, CoverageLayer::Grids).1);
+        let grids = events.with_ordered(&[ItemChange::Delete(Layer::Grid, "g".into())], None);
+        assert!(cache.camera_shapes_ready(&grids));
+        assert!(!cache.layer_coverage(&grids, CoverageLayer::Grids).1);
+        let cameras = grids.with_ordered(&[ItemChange::Delete(Layer::Camera, "c".into())], None);
+        assert!(!cache.camera_shapes_ready(&cameras));
+    }
+
+    #[test]
+    fn a_cache_never_takes_one_dataset_for_another() {
+        let cache = CoverageCache::default();
+        let one = Snapshot::default();
+        let _ = cache.camera_shapes(&one);
+        assert!(cache.camera_shapes_ready(&one));
+        assert!(!cache.camera_shapes_ready(&Snapshot::default()));
     }
 }

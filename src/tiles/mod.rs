@@ -2,7 +2,8 @@
 //! clipping to the buffered tile, snapping, ring winding, feature properties and a small
 //! protobuf encoder. The database is never asked: a tile is as fresh as the snapshot.
 //!
-//! Pure: no axum, no I/O. The API wraps [`encode_tile`], [`layer_fields`] and
+//! Pure: no axum, no I/O. Used by [`crate::api`] only; reads [`crate::spatial`] (the layer
+//! indexes). An analysis layer would read [`crate::analysis`] results; none is served yet. The API wraps [`encode_tile`], [`layer_fields`] and
 //! [`layer_bounds`] (`/tiles/{layer}/{z}/{x}/{y}.mvt` and `/tiles/{layer}.json`).
 //!
 //! # Pipeline, per feature
@@ -69,8 +70,8 @@ use crate::domain::{
     Region, RegionLevel,
 };
 
-use super::Snapshot;
-use super::index::{KeyOf, LayerIndex, Spatial, rect_union};
+use crate::spatial::Snapshot;
+use crate::spatial::index::{KeyOf, LayerIndex, Spatial, rect_union};
 
 /// Tile side in tile coordinate units.
 pub const EXTENT: u32 = 4096;
@@ -113,7 +114,7 @@ pub enum TileError {
 /// PostGIS `ST_TileEnvelope`.
 ///
 /// ```
-/// use safegrid::spatial::tiles::TileId;
+/// use safegrid::tiles::TileId;
 /// let t = TileId::containing(geo::Coord { x: 120.24, y: 29.29 }, 10);
 /// assert_eq!((t.z, t.x, t.y), (10, 854, 424));
 /// ```
@@ -919,7 +920,7 @@ const FNV_PRIME: u64 = 0x0100_0000_01b3;
 /// doc).
 ///
 /// ```
-/// use safegrid::spatial::tiles::feature_id;
+/// use safegrid::tiles::feature_id;
 /// assert_eq!(feature_id("a"), 0xaf63dc4c8601ec8c & ((1 << 53) - 1));
 /// ```
 #[must_use]

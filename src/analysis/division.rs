@@ -24,7 +24,7 @@
 //! - **Exact partition.** Every piece is the village intersected with half-planes, and the two
 //!   sides of each cut share the same line, so the pieces follow the village boundary exactly and
 //!   together cover it. Boolean operations snap to a fine integer grid (i_overlay), so overlaps
-//!   and gaps are floating-point slivers far below [`super::topology::AREA_TOLERANCE_M2`]; the
+//!   and gaps are floating-point slivers far below [`crate::spatial::topology::AREA_TOLERANCE_M2`]; the
 //!   village's corners are then restored exactly and the cut points shared by neighbours are
 //!   made identical ([`SNAP_DEG`]).
 //! - **Every building counts once.** Each building is assigned to one side at every cut (a
@@ -48,7 +48,7 @@
 //!
 //! # Units
 //! Coordinates in and out are WGS84 `[lon, lat]` degrees; lengths metres and areas square metres,
-//! measured in a [`LocalFrame`] at the village (see [`super::measure`]).
+//! measured in a [`LocalFrame`] at the village (see [`crate::spatial::measure`]).
 
 use std::f64::consts::PI;
 
@@ -58,8 +58,8 @@ use geo::{
 
 use crate::domain::{Region, RegionLevel};
 
-use super::measure::LocalFrame;
-use super::snapshot::Snapshot;
+use crate::spatial::Snapshot;
+use crate::spatial::measure::LocalFrame;
 
 /// Largest number of grids one proposal may have.
 pub const MAX_GRIDS: usize = 200;
@@ -241,7 +241,7 @@ pub struct Piece {
 /// # Examples
 /// ```
 /// use geo::{Coord, MultiPolygon, Rect};
-/// use safegrid::spatial::divide::{Site, divide};
+/// use safegrid::analysis::division::{Site, divide};
 ///
 /// let square = MultiPolygon(vec![
 ///     Rect::new(Coord { x: 120.0, y: 29.0 }, Coord { x: 120.01, y: 29.01 }).to_polygon(),
@@ -854,7 +854,7 @@ mod tests {
 
     use super::*;
     use crate::domain::{Building, Dataset, Grid, GridKind};
-    use crate::spatial::locate::covers;
+    use crate::spatial::geom::covers;
     use crate::spatial::topology::{AREA_TOLERANCE_M2, area_m2};
 
     const ORIGIN: (f64, f64) = (120.2417, 29.2896);

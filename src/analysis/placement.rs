@@ -14,7 +14,7 @@
 //!    camera whose range holds no cell centre sees nothing: targets of more than about
 //!    200,000 × (range/4)² m² (31 km² for 50 m cameras) get cells coarser than a quarter range.
 //! 2. **What is seen already.** Cells whose centre lies in the visible polygon (footprint less
-//!    obstacle shadows, [`super::visibility`]; the snapshot's cached [`CameraShapes`] when they
+//!    obstacle shadows, [`crate::spatial::visibility`]; the snapshot's cached [`CameraShapes`] when they
 //!    are built) of an *online* camera are covered and add nothing.
 //! 3. **Candidates.** Sites are the user's points, else points every `spacing_m` along the
 //!    patrol routes inside the target, else a square lattice of side `spacing_m` inside it
@@ -23,7 +23,7 @@
 //!    option per orientation: [`FIXED_AZIMUTHS`] azimuths 45° apart for a fixed camera, one
 //!    disc for a PTZ camera. An option sees the cells whose centre is within range, within
 //!    `hfov/2` of its azimuth, and not hidden by an obstacle — the exact sight-line test of
-//!    [`super::visibility::sight_blocked`], which agrees with the visible polygon.
+//!    [`crate::spatial::visibility::sight_blocked`], which agrees with the visible polygon.
 //! 4. **Greedy maximum coverage, lazily evaluated (CELF).** Pick the option whose uncovered
 //!    weight is largest, mark its cells covered, repeat `k` times (fewer when nothing more can
 //!    be gained). Gains are kept in a max-heap as upper bounds; the top entry is re-evaluated
@@ -49,7 +49,7 @@
 //! percent with its position on the lattice, and greedy favours the options that catch more
 //! cells than they cover; reporting those counts overstated gains by up to 10 %.
 //!
-//! Pure: no I/O; rstar stays inside [`super::index`].
+//! Pure: no I/O; rstar stays inside [`crate::spatial::index`].
 //!
 //! # Units
 //! WGS84 `[lon, lat]` degrees in and out; metres, square metres; azimuths in degrees clockwise
@@ -64,12 +64,12 @@ use geo::{BooleanOps, BoundingRect, Coord, LineString, MultiPolygon, Point, Rect
 use crate::domain::work::{Interrupted, checkpoint};
 use crate::domain::{Camera, CameraKind, CameraStatus, Obstacle};
 
-use super::coverage::{CameraShape, CameraShapes, cover_area, percent};
-use super::locate::covers;
-use super::measure::{LocalFrame, angle_diff_deg};
-use super::snapshot::Snapshot;
-use super::topology::area_m2;
-use super::visibility::sight_blocked;
+use super::coverage::{CameraShape, CameraShapes, CoverageCache, cover_area, percent};
+use crate::spatial::Snapshot;
+use crate::spatial::geom::covers;
+use crate::spatial::measure::{LocalFrame, angle_diff_deg};
+use crate::spatial::topology::area_m2;
+use crate::spatial::visibility::sight_blocked;
 
 /// About this many cells for a target (fewer for small targets: cells are never under 2 m).
 pub const TARGET_CELLS: usize = 20_000;
@@ -170,7 +170,7 @@ impl CameraSpec {
     }
 }
 
-/// A placement request, checked by [`Snapshot::place_cameras`].
+/// A placement request, checked by [`place_cameras`].
 #[derive(Debug, Clone)]
 pub struct PlacementRequest {
     /// The area to cover, WGS84.
@@ -397,7 +397,7 @@ fn gain_of(cells: &[u32], weights: &[f64], covered: &[bool]) -> f64 {
 ///
 /// # Examples
 /// ```
-/// use safegrid::spatial::placement::greedy;
+/// use safegrid::analysis::placement::greedy;
 ///
 /// // Three cells of weight 1; option 0 sees {0, 1}, option 1 sees {1, 2}, option 2 sees {2}.
 /// let mut covered = vec![false; 3];
@@ -731,13 +731,26 @@ fn check(request: &PlacementRequest) -> Result<(), PlacementError> {
     }
 }
 
+/// Proposes where `request.k` cameras would add the most covered weight in `snapshot` (see
+/// the module doc for the method and its guarantee); uses the camera polygons of `cache` when
+/// they are built, and builds none there.
+///
+/// # Errors
+/// A [`PlacementError`] naming the request field at fault.
+pub fn place_cameras(
+    snapshot: &Snapshot,
+    cache: &CoverageCache,
+    request: &PlacementRequest,
+) -> Result<Placement, PlacementError> {
+    snapshot.place_cameras_with(request, cache.ready_camera_shapes(snapshot).as_deref())
+}
+
 impl Snapshot {
-    /// Proposes where `request.k` cameras would add the most covered weight (see the module
-    /// doc for the method and its guarantee).
-    ///
-    /// # Errors
-    /// A [`PlacementError`] naming the request field at fault.
-    pub fn place_cameras(&self, request: &PlacementRequest) -> Result<Placement, PlacementError> {
+    fn place_cameras_with(
+        &self,
+        request: &PlacementRequest,
+        cached: Option<&CameraShapes>,
+    ) -> Result<Placement, PlacementError> {
         let start = Instant::now();
         check(request)?;
         let target = &request.target;
@@ -772,7 +785,7 @@ impl Snapshot {
 
         // What online cameras see already.
         let mut covered = vec![false; n];
-        let visible = self.online_visible(bbox);
+        let visible = self.online_visible(bbox, cached);
         let existing_cameras = Self::mark_seen(&cells, &visible, &mut covered);
         let covered_weight = |covered: &[bool]| -> f64 {
             covered
@@ -816,7 +829,7 @@ impl Snapshot {
             let here = cells.frame.project(site.x, site.y);
             let probe = spec.camera(site, 0.0);
             let (_, far) = probe.ground_span_m();
-            let obstacles: Vec<&Obstacle> = match super::index::Spatial::envelope(&probe) {
+            let obstacles: Vec<&Obstacle> = match crate::spatial::index::Spatial::envelope(&probe) {
                 Some(reach) if !self.obstacles.is_empty() => {
                     self.obstacles.intersecting(reach).collect()
                 }
@@ -932,9 +945,7 @@ impl Snapshot {
 
     /// The visible polygons (footprint less obstacle shadows) of the online cameras whose
     /// reach meets `bbox`: the snapshot's cached shapes when built, else computed here.
-    fn online_visible(&self, bbox: Rect) -> Vec<MultiPolygon> {
-        let cached = self.camera_shapes_ready().then(|| self.camera_shapes());
-        let cached: Option<&CameraShapes> = cached.as_deref();
+    fn online_visible(&self, bbox: Rect, cached: Option<&CameraShapes>) -> Vec<MultiPolygon> {
         self.cameras
             .slots_intersecting(bbox)
             .filter(|&i| {
@@ -1012,6 +1023,17 @@ impl Snapshot {
 )]
 mod tests {
     use super::*;
+
+    /// The advice with an empty cache, as a method so the cases read as before.
+    trait Advise {
+        fn place_cameras(&self, request: &PlacementRequest) -> Result<Placement, PlacementError>;
+    }
+
+    impl Advise for Snapshot {
+        fn place_cameras(&self, request: &PlacementRequest) -> Result<Placement, PlacementError> {
+            super::place_cameras(self, &CoverageCache::default(), request)
+        }
+    }
     use crate::domain::{Dataset, Event, EventStatus, ObstacleKind, ObstacleShape};
     use geo::Polygon;
 
@@ -1450,7 +1472,8 @@ mod tests {
             .max_by(|a, b| area_m2(&a.area).total_cmp(&area_m2(&b.area)))
             .expect("villages");
         let t = Instant::now();
-        let _ = snapshot.camera_shapes();
+        let cache = CoverageCache::default();
+        let _ = cache.camera_shapes(&snapshot);
         println!("camera polygons built in {:?}", t.elapsed());
         let report = |label: &str, p: &Placement| {
             assert_eq!(p.picks.len(), 10, "{label}");
@@ -1477,7 +1500,7 @@ mod tests {
             );
         };
         let mut request = PlacementRequest::new(village.area.clone(), 10);
-        let p = snapshot.place_cameras(&request).expect("placement");
+        let p = super::place_cameras(&snapshot, &cache, &request).expect("placement");
         report("default sites", &p);
         // The worst case: the most sites allowed, a lattice over the whole village.
         let bbox = village.area.bounding_rect().expect("box");
@@ -1499,7 +1522,7 @@ mod tests {
             north += step;
         }
         request.candidates = Some(sites);
-        let p = snapshot.place_cameras(&request).expect("placement");
+        let p = super::place_cameras(&snapshot, &cache, &request).expect("placement");
         report("lattice of the most sites", &p);
     }
 }
