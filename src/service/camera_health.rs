@@ -21,58 +21,9 @@ use crate::domain::{AnyItem, Camera, CameraStatus, Layer};
 use crate::spatial::topology::{AREA_TOLERANCE_M2, area_m2};
 use crate::store::{CameraStatusChange, Change};
 
+use super::camera_status::resolve_report;
+pub use super::camera_status::{MAX_BULK_REPORTS, StatusOutcome, StatusReport};
 use super::{Service, ServiceError, ServiceResult};
-
-/// Most reports one bulk request may carry.
-pub const MAX_BULK_REPORTS: usize = 200_000;
-
-/// One status report from a video platform.
-#[derive(Debug, Clone)]
-pub struct StatusReport {
-    /// The camera's device code.
-    pub code: String,
-    /// Its status.
-    pub status: CameraStatus,
-    /// When the platform saw it.
-    pub at: DateTime<Utc>,
-}
-
-/// What a status report did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(tag = "outcome", rename_all = "snake_case")]
-pub enum StatusOutcome {
-    /// The camera took the status; the history records it at the report's time.
-    Applied,
-    /// The camera already had this status: nothing changed.
-    Unchanged,
-    /// Older than the camera's last reported status (`last`): ignored.
-    Stale { last: DateTime<Utc> },
-    /// No camera has this code.
-    Unknown,
-    /// A later report of the same camera in the same bulk replaced it before it was stored: a
-    /// bulk is taken as one picture of the cameras, and the history keeps the state it leaves.
-    Superseded,
-}
-
-/// The camera after `report`, or why the report changes nothing.
-pub(super) fn resolve_report(
-    camera: Option<&Camera>,
-    report: &StatusReport,
-) -> Result<Camera, StatusOutcome> {
-    let camera = camera.ok_or(StatusOutcome::Unknown)?;
-    if let Some(last) = camera.status_since
-        && report.at < last
-    {
-        return Err(StatusOutcome::Stale { last });
-    }
-    if camera.status == report.status {
-        return Err(StatusOutcome::Unchanged);
-    }
-    let mut next = camera.clone();
-    next.status = report.status;
-    next.status_since = Some(report.at);
-    Ok(next)
-}
 
 /// Most history entries a health answer lists.
 pub const HISTORY_LIMIT: i64 = 200;

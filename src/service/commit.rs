@@ -22,7 +22,7 @@ use crate::domain::{AnyItem, Camera, Layer};
 use crate::spatial::{ItemChange, Snapshot};
 use crate::store::{Change, Store, StoreError};
 
-use super::camera_health::{StatusOutcome, StatusReport, resolve_report};
+use super::camera_status::{StatusOutcome, StatusReport, resolve_report};
 use super::{ServiceError, ServiceResult, WriteReport, checks, grid_gaps};
 
 /// A single write: a change, or a camera status report (resolved against the camera as the

@@ -12,6 +12,7 @@
 //! [`register_admin_token`](crate::service::register_admin_token).
 
 pub mod camera_health;
+mod camera_status;
 mod checks;
 mod commit;
 mod compactor;

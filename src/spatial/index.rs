@@ -301,29 +301,39 @@ impl<T: Spatial + KeyOf> LayerIndex<T> {
         let mut next = self.clone();
         next.generation = next_generation();
         let generation = next.generation;
+        // The delta is copied once and patched: its entry of a slot changed before goes, the
+        // slot's new envelope comes in.
+        let mut delta = (*self.delta).clone();
         for change in changes {
-            match change {
+            let (slot, item) = match change {
                 LayerChange::Put(item) => {
                     let slot = if let Some(&slot) = next.by_key.get(item.key_of().as_ref()) {
-                        next.slots.set(slot as usize, Some(Arc::new(item)));
                         slot
                     } else {
                         let slot = index_u32(next.slots.len());
                         next.by_key.insert(item.key_of().into_owned(), slot);
-                        next.slots.push_back(Some(Arc::new(item)));
+                        next.slots.push_back(None);
                         slot
                     };
-                    next.changed.insert(slot, generation);
+                    (slot, Some(Arc::new(item)))
                 }
-                LayerChange::Delete(key) => {
-                    if let Some(slot) = next.by_key.remove(&key) {
-                        next.slots.set(slot as usize, None);
-                        next.changed.insert(slot, generation);
-                    }
-                }
+                LayerChange::Delete(key) => match next.by_key.remove(&key) {
+                    Some(slot) => (slot, None),
+                    None => continue,
+                },
+            };
+            if next.changed.contains_key(&slot)
+                && let Some(old) = next.item(slot).and_then(Spatial::envelope)
+            {
+                delta.remove(&Entry::new(to_aabb(old), slot));
             }
+            if let Some(new) = item.as_ref().and_then(|i| i.envelope()) {
+                delta.insert(Entry::new(to_aabb(new), slot));
+            }
+            next.slots.set(slot as usize, item);
+            next.changed.insert(slot, generation);
         }
-        next.delta = Arc::new(next.delta_tree());
+        next.delta = Arc::new(delta);
         next
     }
 
