@@ -54,7 +54,7 @@
 mod common;
 
 use common::Report;
-use common::http::{Http, Load, on_client_thread};
+use common::http::{Http, IO_TIMEOUT, Load, on_client_thread};
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -89,8 +89,6 @@ const CONCURRENCY: [usize; 2] = [2, 8];
 const STARTUP_RUNS: usize = 3;
 /// Largest step between two arc vertices of a camera sector polygon, degrees.
 const ARC_STEP_DEG: f64 = 5.0;
-/// Time limit of any one HTTP exchange or PostgreSQL statement.
-const IO_TIMEOUT: Duration = Duration::from_mins(2);
 /// Set in the environment of the start-up child process: the SQLite URL to start from.
 const CHILD_ENV: &str = "SAFEGRID_BENCH_STARTUP_CHILD";
 

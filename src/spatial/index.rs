@@ -183,13 +183,6 @@ impl<T: Spatial + KeyOf> LayerIndex<T> {
         self.by_key.values().filter_map(|&slot| self.item(slot))
     }
 
-    /// Every item with its slot, in key order.
-    pub fn iter_slots(&self) -> impl Iterator<Item = (u32, &T)> + '_ {
-        self.by_key
-            .values()
-            .filter_map(|&slot| Some((slot, self.item(slot)?)))
-    }
-
     /// Items from the `offset`-th in key order, lazily.
     pub fn iter_from(&self, offset: usize) -> impl Iterator<Item = &T> + '_ {
         self.iter().skip(offset)
