@@ -27,7 +27,8 @@ use crate::spatial::Snapshot;
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::Params;
-use super::layers::{geojson_response, parse_bbox};
+use super::layers::geojson_response;
+use super::params::parse_bbox;
 
 /// Most grids whose blind spots one bbox request returns.
 pub const MAX_BLIND_SPOT_GRIDS: usize = 500;

@@ -4,7 +4,7 @@
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use geo::{Coord, Rect};
+use geo::Rect;
 use geojson::{Feature, JsonObject, JsonValue};
 use serde_json::json;
 
@@ -16,6 +16,7 @@ use super::AppState;
 use super::bounded::off_thread;
 use super::error::{ApiError, ApiResult};
 use super::extract::{AppJson, Caller, Params};
+use super::params::parse_bbox;
 
 /// Items per page when `limit` is not given.
 pub const DEFAULT_PAGE: usize = 100;
@@ -24,58 +25,6 @@ pub const MAX_PAGE: usize = 10_000;
 
 /// The media type of GeoJSON (RFC 7946).
 pub(super) const GEOJSON: &str = "application/geo+json";
-
-/// The comma-separated numbers of a `bbox` value, each finite.
-pub(super) fn bbox_numbers(raw: &str) -> ApiResult<Vec<f64>> {
-    let nums: Vec<f64> = raw
-        .split(',')
-        .map(|s| s.trim().parse::<f64>())
-        .collect::<Result<_, _>>()
-        .map_err(|e| ApiError::bad_request("bbox", format!("`{raw}`: {e}")))?;
-    if nums.iter().all(|v| v.is_finite()) {
-        Ok(nums)
-    } else {
-        Err(ApiError::bad_request(
-            "bbox",
-            format!("`{raw}`: every number must be finite"),
-        ))
-    }
-}
-
-/// The rectangle with these edges, checked: within lon/lat range, west before east, south
-/// before north.
-pub(super) fn lon_lat_rect(west: f64, south: f64, east: f64, north: f64) -> ApiResult<Rect> {
-    let lon = -180.0..=180.0;
-    let lat = -90.0..=90.0;
-    if !lon.contains(&west)
-        || !lon.contains(&east)
-        || !lat.contains(&south)
-        || !lat.contains(&north)
-        || west > east
-        || south > north
-    {
-        return Err(ApiError::bad_request(
-            "bbox",
-            "bbox must be minLon,minLat,maxLon,maxLat within lon/lat range, min before max",
-        ));
-    }
-    Ok(Rect::new(
-        Coord { x: west, y: south },
-        Coord { x: east, y: north },
-    ))
-}
-
-/// Parses `bbox=minLon,minLat,maxLon,maxLat`.
-pub(super) fn parse_bbox(raw: &str) -> ApiResult<Rect> {
-    let nums = bbox_numbers(raw)?;
-    let [west, south, east, north] = nums[..] else {
-        return Err(ApiError::bad_request(
-            "bbox",
-            "bbox needs four numbers: minLon,minLat,maxLon,maxLat",
-        ));
-    };
-    lon_lat_rect(west, south, east, north)
-}
 
 /// The page `offset..offset + limit` of `matches` (already in key order) as Features, and how
 /// many matched in all.
@@ -336,13 +285,26 @@ pub async fn grid_history(
 
 /// Builds the list/get/create/replace/delete routes of one layer.
 pub fn layer_routes(layer: Layer) -> axum::Router<AppState> {
-    use axum::routing::get;
-    let collection = get(move |State(s): State<AppState>, p: Params| list_items(layer, s, p)).post(
+    use axum::routing::{MethodRouter, get};
+    // Events are read from the store, where they are indexed for listing (`super::events`);
+    // every other layer from the snapshot.
+    let (list, read): (MethodRouter<AppState>, MethodRouter<AppState>) = if layer == Layer::Event {
+        (
+            get(super::events::list_events),
+            get(super::events::get_event),
+        )
+    } else {
+        (
+            get(move |State(s): State<AppState>, p: Params| list_items(layer, s, p)),
+            get(move |State(s): State<AppState>, Path(k): Path<String>| get_item(layer, s, k)),
+        )
+    };
+    let collection = list.post(
         move |State(s): State<AppState>, c: Caller, AppJson(f): AppJson<Feature>| {
             create_item(layer, s, c, f)
         },
     );
-    let item = get(move |State(s): State<AppState>, Path(k): Path<String>| get_item(layer, s, k))
+    let item = read
         .put(
             move |State(s): State<AppState>,
                   c: Caller,

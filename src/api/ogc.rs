@@ -17,7 +17,10 @@
 //!   in, which is what `/api/v1/cameras?bbox=` answers.
 //! - **limit**: default 10; above the maximum (10,000) the maximum applies, as 7.15.3 says
 //!   ("this SHALL NOT result in an error"); 0 or a non-integer is a 400.
-//! - **Paging** is by `offset` (declared in the API definition), with `next` and `prev` links.
+//! - **Paging** is by `offset` (declared in the API definition), with `next` and `prev` links,
+//!   except for events: they are listed by the store, newest report first, and page by a
+//!   `cursor` in the `next` link, with no total (`numberMatched`); they also take the filters
+//!   `category`, `status` and `grid` ([`super::events`]).
 //! - **Unknown query parameters** are a 400 (Req. 8, `/req/core/query-param-unknown`), as are
 //!   invalid values (Req. 9). `f=json` is accepted everywhere; `/ogc/api` also takes `f=html`.
 //! - **Links are absolute**, built from the request's `Host` (and `X-Forwarded-Proto: https`
@@ -41,22 +44,25 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use geo::{Intersects, Rect};
 use geojson::Feature;
 use geojson::feature::Id;
 use serde_json::{Value, json};
 
 use crate::domain::{
-    Building, Camera, Event, Grid, Item, KeyArea, Layer, Obstacle, PatrolRoute, Region, Worker,
+    Building, Camera, Event, EventStatus, Grid, Item, KeyArea, Layer, Obstacle, PatrolRoute,
+    Region, Worker,
 };
 use crate::spatial::Snapshot;
 use crate::spatial::index::{LayerIndex, Spatial, rect_hull};
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
+use super::events::{EVENT_FILTERS, EventSelection};
 use super::extract::Params;
-use super::layers::{GEOJSON, MAX_PAGE, bbox_numbers, geojson_response, lon_lat_rect, page_from};
+use super::layers::{GEOJSON, MAX_PAGE, geojson_response, page_from};
+use super::params::{Interval, bbox_numbers, parse_bbox_rects, parse_datetime, rfc3339};
 
 /// The conformance classes this server claims.
 pub const CONFORMANCE: [&str; 3] = [
@@ -158,111 +164,6 @@ fn check_params(params: &Params, allowed: &[&str]) -> ApiResult<()> {
     }
 }
 
-fn rfc3339(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
-}
-
-/// A time interval with both ends included; `None` is an open end.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Interval {
-    start: Option<DateTime<Utc>>,
-    end: Option<DateTime<Utc>>,
-}
-
-impl Interval {
-    fn instant(t: DateTime<Utc>) -> Self {
-        Self {
-            start: Some(t),
-            end: Some(t),
-        }
-    }
-
-    fn intersects(&self, other: &Interval) -> bool {
-        let before = |start: Option<DateTime<Utc>>, end: Option<DateTime<Utc>>| {
-            start.zip(end).is_none_or(|(s, e)| s <= e)
-        };
-        before(self.start, other.end) && before(other.start, self.end)
-    }
-
-    /// The smallest interval holding both.
-    fn hull(self, other: Interval) -> Interval {
-        Interval {
-            // `None` orders first, which is right for an open start.
-            start: self.start.min(other.start),
-            end: self.end.zip(other.end).map(|(a, b)| a.max(b)),
-        }
-    }
-
-    /// The `datetime` form: an instant, or `start/end` with `..` for an open end.
-    fn to_param(self) -> String {
-        let end = |t: Option<DateTime<Utc>>| t.map_or_else(|| "..".to_owned(), rfc3339);
-        match (self.start, self.end) {
-            (Some(s), Some(e)) if s == e => rfc3339(s),
-            (s, e) => format!("{}/{}", end(s), end(e)),
-        }
-    }
-}
-
-/// Parses `datetime`: an RFC 3339 instant, or an interval `start/end` whose open end is `..`
-/// or empty (Req. 25 D–F).
-fn parse_datetime(raw: &str) -> ApiResult<Interval> {
-    let instant = |s: &str| {
-        // An unencoded `+` of an offset arrives as a space; a date-time has no spaces.
-        let s = s.trim().replace(' ', "+");
-        DateTime::parse_from_rfc3339(&s)
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(|e| {
-                ApiError::bad_request(
-                    "datetime",
-                    format!("`{s}` is not an RFC 3339 date-time such as 2026-01-01T00:00:00Z: {e}"),
-                )
-            })
-    };
-    let end = |s: &str| match s.trim() {
-        "" | ".." => Ok(None),
-        s => instant(s).map(Some),
-    };
-    let Some((start, finish)) = raw.split_once('/') else {
-        return instant(raw).map(Interval::instant);
-    };
-    let interval = Interval {
-        start: end(start)?,
-        end: end(finish)?,
-    };
-    match (interval.start, interval.end) {
-        (None, None) => Err(ApiError::bad_request(
-            "datetime",
-            "an interval needs at least one end: `start/..`, `../end` or `start/end`",
-        )),
-        (Some(s), Some(e)) if s > e => Err(ApiError::bad_request(
-            "datetime",
-            format!("`{raw}`: the interval starts after it ends"),
-        )),
-        _ => Ok(interval),
-    }
-}
-
-/// Parses the OGC `bbox`: west,south,east,north, or six numbers with the heights (third and
-/// sixth) ignored. A west edge east of the east edge spans the antimeridian and gives two
-/// rectangles.
-fn parse_bbox(raw: &str) -> ApiResult<Vec<Rect>> {
-    let nums = bbox_numbers(raw)?;
-    let ([west, south, east, north] | [west, south, _, east, north, _]) = nums[..] else {
-        return Err(ApiError::bad_request(
-            "bbox",
-            "bbox needs four numbers (west,south,east,north) or six (with heights)",
-        ));
-    };
-    if west > east {
-        Ok(vec![
-            lon_lat_rect(west, south, 180.0, north)?,
-            lon_lat_rect(-180.0, south, east, north)?,
-        ])
-    } else {
-        Ok(vec![lon_lat_rect(west, south, east, north)?])
-    }
-}
-
 /// `limit`: an integer from 1; above [`MAX_PAGE`] the maximum applies (17-069r4, 7.15.3).
 fn parse_limit(params: &Params) -> ApiResult<usize> {
     let Some(raw) = params.raw("limit").map(str::trim) else {
@@ -297,7 +198,7 @@ impl ItemsQuery {
         check_params(params, &ITEMS_PARAMS)?;
         let (rects, bbox) = match params.raw("bbox") {
             Some(raw) => {
-                let rects = parse_bbox(raw)?;
+                let rects = parse_bbox_rects(raw)?;
                 let nums: Vec<String> =
                     bbox_numbers(raw)?.iter().map(ToString::to_string).collect();
                 (rects, Some(nums.join(",")))
@@ -636,8 +537,11 @@ async fn list_features(
     Path(id): Path<String>,
     params: Params,
 ) -> ApiResult<Response> {
-    let query = ItemsQuery::parse(&params)?;
     let layer = collection(&id)?;
+    if layer == Layer::Event {
+        return list_events(&state, &base, &params).await;
+    }
+    let query = ItemsQuery::parse(&params)?;
     let snapshot = state.service.snapshot();
     let times = Times::of(&snapshot, layer);
     let (matched, mut features) = on_layer!(snapshot, layer, select(&query, &times));
@@ -691,6 +595,51 @@ async fn list_features(
     ))
 }
 
+/// `GET /ogc/collections/events/items?bbox=&datetime=&category=&status=&grid=&limit=&cursor=`:
+/// the store's listing ([`super::events`]), newest report first, paged by a `cursor` in the
+/// `next` link (no `offset`, no `numberMatched`: both would cost a pass over every match).
+async fn list_events(state: &AppState, base: &str, params: &Params) -> ApiResult<Response> {
+    let mut allowed: Vec<&str> = EVENT_FILTERS.to_vec();
+    allowed.extend(["limit", "cursor", "f"]);
+    check_params(params, &allowed)?;
+    let selection = EventSelection::parse(params, parse_limit(params)?)?;
+    let page = super::events::select(&state.service, &selection).await?;
+    let path = format!("{base}/collections/{}/items", Layer::Event.path());
+    let (title, _) = describe(Layer::Event);
+    let mut links = vec![
+        link(
+            &selection.href(&path, selection.query.after),
+            "self",
+            GEOJSON,
+            "This page",
+        ),
+        link(
+            &format!("{base}/collections/{}", Layer::Event.path()),
+            "collection",
+            JSON,
+            title,
+        ),
+    ];
+    if let Some(next) = page.next {
+        links.push(link(
+            &selection.href(&path, Some(next)),
+            "next",
+            GEOJSON,
+            "Next page",
+        ));
+    }
+    Ok(geojson_response(
+        StatusCode::OK,
+        &json!({
+            "type": "FeatureCollection",
+            "features": page.features,
+            "links": links,
+            "timeStamp": rfc3339(Utc::now()),
+            "numberReturned": page.features.len(),
+        }),
+    ))
+}
+
 /// `GET /ogc/collections/{collectionId}/items/{featureId}`.
 async fn get_feature(
     State(state): State<AppState>,
@@ -701,10 +650,18 @@ async fn get_feature(
     check_params(&params, &["f"])?;
     let layer = collection(&id)?;
     let snapshot = state.service.snapshot();
-    let item = snapshot.get(layer, &feature_id).ok_or_else(|| {
-        ApiError::not_found(format!("collection `{id}` has no feature `{feature_id}`"))
-    })?;
-    let mut feature = item.to_feature();
+    let missing =
+        || ApiError::not_found(format!("collection `{id}` has no feature `{feature_id}`"));
+    let mut feature = if layer == Layer::Event {
+        // Events are read from the store (see `super::events`).
+        let event = state.service.store().event(&feature_id).await?;
+        event.ok_or_else(missing)?.to_feature()
+    } else {
+        snapshot
+            .get(layer, &feature_id)
+            .ok_or_else(missing)?
+            .to_feature()
+    };
     Times::of(&snapshot, layer).decorate(&mut feature);
     let href = format!("{base}/collections/{}", layer.path());
     let mut body = json!(feature);
@@ -806,7 +763,7 @@ pub fn api_document(base: &str) -> Value {
                 "parameters": [f_json], "responses": with(errors(false), ok("Collections"))}},
             "/collections/{collectionId}": {"get": {"operationId": "describeCollection", "summary": "One feature collection", "tags": ["Capabilities"],
                 "parameters": [collection_id, f_json], "responses": with(errors(true), ok("Collection"))}},
-            "/collections/{collectionId}/items": {"get": {"operationId": "getFeatures", "summary": "The features of a collection, in key order, paged by limit and offset", "tags": ["Data"],
+            "/collections/{collectionId}/items": {"get": {"operationId": "getFeatures", "summary": "The features of a collection, in key order, paged by limit and offset; events newest report first, paged by cursor", "tags": ["Data"],
                 "parameters": [
                     collection_id,
                     {"name": "bbox", "in": "query", "required": false, "style": "form", "explode": false,
@@ -819,8 +776,18 @@ pub fn api_document(base: &str) -> Value {
                      "description": format!("Features per page; larger values are served as {MAX_PAGE}."),
                      "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": DEFAULT_LIMIT}},
                     {"name": "offset", "in": "query", "required": false, "style": "form", "explode": false,
-                     "description": "Features to skip (the next and prev links carry it).",
+                     "description": "Features to skip (the next and prev links carry it). Not for events, which page by cursor.",
                      "schema": {"type": "integer", "minimum": 0, "default": 0}},
+                    {"name": "cursor", "in": "query", "required": false, "style": "form", "explode": false,
+                     "description": "Events only: where the page starts, as the next link gives it.",
+                     "schema": {"type": "string"}},
+                    {"name": "category", "in": "query", "required": false, "style": "form", "explode": false,
+                     "description": "Events only: exactly this category.", "schema": {"type": "string"}},
+                    {"name": "status", "in": "query", "required": false, "style": "form", "explode": false,
+                     "description": "Events only: exactly this status.",
+                     "schema": {"type": "string", "enum": EventStatus::ALL.map(EventStatus::as_str)}},
+                    {"name": "grid", "in": "query", "required": false, "style": "form", "explode": false,
+                     "description": "Events only: routed to this grid (its code) at intake.", "schema": {"type": "string"}},
                     f_json
                 ],
                 "responses": with(errors(true), ok("Features"))}},
@@ -951,108 +918,6 @@ fn api_html(document: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn t(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s)
-            .expect("test time")
-            .with_timezone(&Utc)
-    }
-
-    #[test]
-    fn datetime_takes_instants_and_closed_and_half_bounded_intervals() {
-        let a = t("2026-01-01T00:00:00Z");
-        let b = t("2026-02-01T00:00:00Z");
-        let cases = [
-            ("2026-01-01T00:00:00Z", Some(a), Some(a)),
-            ("2026-01-01T08:00:00+08:00", Some(a), Some(a)),
-            // An unencoded `+` arrives as a space.
-            ("2026-01-01T08:00:00 08:00", Some(a), Some(a)),
-            (
-                "2026-01-01T00:00:00Z/2026-02-01T00:00:00Z",
-                Some(a),
-                Some(b),
-            ),
-            ("../2026-02-01T00:00:00Z", None, Some(b)),
-            ("/2026-02-01T00:00:00Z", None, Some(b)),
-            ("2026-01-01T00:00:00Z/..", Some(a), None),
-            ("2026-01-01T00:00:00Z/", Some(a), None),
-        ];
-        for (raw, start, end) in cases {
-            let got = parse_datetime(raw).unwrap_or_else(|e| panic!("{raw}: {e:?}"));
-            assert_eq!(got, Interval { start, end }, "{raw}");
-        }
-        for bad in [
-            "",
-            "2026-01-01",
-            "yesterday",
-            "../..",
-            "/",
-            "2026-02-01T00:00:00Z/2026-01-01T00:00:00Z",
-            "2026-01-01T00:00:00Z/2026-02-01T00:00:00Z/..",
-        ] {
-            assert!(parse_datetime(bad).is_err(), "{bad} must be refused");
-        }
-    }
-
-    #[test]
-    fn datetime_canonical_form_parses_back_to_the_same_interval() {
-        for raw in [
-            "2026-01-01T08:00:00+08:00",
-            "../2026-02-01T00:00:00Z",
-            "2026-01-01T00:00:00.5Z/..",
-            "2026-01-01T00:00:00Z/2026-02-01T00:00:00Z",
-        ] {
-            let once = parse_datetime(raw).expect("parses");
-            assert_eq!(parse_datetime(&once.to_param()).expect("again"), once);
-        }
-    }
-
-    #[test]
-    fn intervals_intersect_with_open_ends_and_touching_bounds() {
-        let a = t("2026-01-01T00:00:00Z");
-        let b = t("2026-02-01T00:00:00Z");
-        let since_a = Interval {
-            start: Some(a),
-            end: None,
-        };
-        assert!(since_a.intersects(&Interval::instant(a)));
-        assert!(since_a.intersects(&Interval::instant(b)));
-        assert!(!Interval::instant(b).intersects(&Interval::instant(a)));
-        let until_a = Interval {
-            start: None,
-            end: Some(a),
-        };
-        assert!(until_a.intersects(&since_a), "they share the instant a");
-        assert!(!until_a.intersects(&Interval::instant(b)));
-        assert_eq!(
-            until_a.hull(Interval::instant(b)),
-            Interval {
-                start: None,
-                end: Some(b)
-            }
-        );
-    }
-
-    #[test]
-    fn bbox_takes_four_or_six_numbers_and_splits_at_the_antimeridian() {
-        let four = parse_bbox("120,29,121,30").expect("four");
-        let six = parse_bbox("120,29,-10,121,30,100").expect("six");
-        assert_eq!(four, six);
-        let across = parse_bbox("170,-10,-170,10").expect("antimeridian");
-        assert_eq!(across.len(), 2);
-        assert_eq!((across[0].min().x, across[0].max().x), (170.0, 180.0));
-        assert_eq!((across[1].min().x, across[1].max().x), (-180.0, -170.0));
-        for bad in [
-            "1,2,3",
-            "1,2,3,4,5",
-            "120,30,121,29",
-            "120,29,121,91",
-            "200,29,210,30",
-            "NaN,29,121,30",
-        ] {
-            assert!(parse_bbox(bad).is_err(), "{bad} must be refused");
-        }
-    }
 
     #[test]
     fn api_html_escapes_and_lists_every_operation() {

@@ -19,6 +19,48 @@ pub enum EventStatus {
     Closed,
 }
 
+impl EventStatus {
+    /// Every status, in workflow order.
+    pub const ALL: [EventStatus; 5] = [
+        EventStatus::Reported,
+        EventStatus::Claimed,
+        EventStatus::Assigned,
+        EventStatus::Resolved,
+        EventStatus::Closed,
+    ];
+
+    /// The status as it is written in JSON and stored.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventStatus::Reported => "reported",
+            EventStatus::Claimed => "claimed",
+            EventStatus::Assigned => "assigned",
+            EventStatus::Resolved => "resolved",
+            EventStatus::Closed => "closed",
+        }
+    }
+}
+
+impl std::str::FromStr for EventStatus {
+    type Err = DomainError;
+
+    fn from_str(s: &str) -> DomainResult<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| {
+                DomainError::new(
+                    "status",
+                    format!(
+                        "`{s}` is not an event status; use one of: {}",
+                        Self::ALL.map(Self::as_str).join(", ")
+                    ),
+                )
+            })
+    }
+}
+
 /// An event with its category, place, times and source.
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -65,4 +107,79 @@ impl Item for Event {
         }
         Ok(())
     }
+}
+
+/// Largest page of one event listing.
+pub const MAX_EVENT_PAGE: usize = 10_000;
+
+/// What an event listing asks for: filters (all optional, all must hold), where to resume and
+/// how many. Listings run newest report first (`reported_at`, then the store's sequence number),
+/// so that a cursor resumes exactly where the previous page ended, whatever is written
+/// meanwhile.
+///
+/// # Units
+/// `bbox` in WGS84 lon/lat degrees; every bound is inclusive.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EventQuery {
+    /// Boxes (more than one for a box across the antimeridian); an event in any of them matches.
+    pub bbox: Vec<geo::Rect>,
+    /// Reported at or after.
+    pub reported_from: Option<DateTime<Utc>>,
+    /// Reported at or before.
+    pub reported_to: Option<DateTime<Utc>>,
+    /// Exactly this category.
+    pub category: Option<String>,
+    /// Exactly this status.
+    pub status: Option<EventStatus>,
+    /// Routed to this grid at intake.
+    pub grid_code: Option<String>,
+    /// Resume after this event (the last of the previous page).
+    pub after: Option<EventCursor>,
+    /// Most events to return, `1..=`[`MAX_EVENT_PAGE`].
+    pub limit: usize,
+}
+
+/// Where an event listing resumes: the report time and store sequence number of the last event
+/// of the previous page. Written as `{unix microseconds}_{sequence}` in links.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventCursor {
+    /// The report time of the last event returned.
+    pub reported_at: DateTime<Utc>,
+    /// Its sequence number in the store.
+    pub seq: i64,
+}
+
+impl EventCursor {
+    /// The cursor as written in a link.
+    #[must_use]
+    pub fn to_token(self) -> String {
+        format!("{}_{}", self.reported_at.timestamp_micros(), self.seq)
+    }
+
+    /// Reads a cursor written by [`EventCursor::to_token`].
+    ///
+    /// # Errors
+    /// A [`DomainError`] on `cursor` for anything else.
+    pub fn parse(token: &str) -> DomainResult<Self> {
+        let bad = || {
+            DomainError::new(
+                "cursor",
+                format!("`{token}` is not a cursor of this listing; use the `next` link as given"),
+            )
+        };
+        let (micros, seq) = token.split_once('_').ok_or_else(bad)?;
+        let micros: i64 = micros.parse().map_err(|_| bad())?;
+        let seq: i64 = seq.parse().map_err(|_| bad())?;
+        let reported_at = DateTime::from_timestamp_micros(micros).ok_or_else(bad)?;
+        Ok(Self { reported_at, seq })
+    }
+}
+
+/// An event as a listing returns it, with where the listing resumes after it.
+#[derive(Debug, Clone)]
+pub struct ListedEvent {
+    /// The event.
+    pub event: Event,
+    /// The cursor that resumes after it.
+    pub cursor: EventCursor,
 }

@@ -21,7 +21,9 @@ mod sqlite;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::domain::{AnyItem, Dataset, DomainError, GridVersion, Layer, Role};
+use crate::domain::{
+    AnyItem, Dataset, DomainError, Event, EventQuery, GridVersion, Layer, ListedEvent, Role,
+};
 
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
@@ -135,6 +137,17 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         writes: &[Vec<Change>],
         at: DateTime<Utc>,
     ) -> StoreResult<Vec<StoreResult<()>>>;
+
+    /// The events `query` selects, newest report first, each with the cursor that resumes
+    /// after it. Every filter runs on an index (see the `event_columns` migrations).
+    async fn list_events(&self, query: &EventQuery) -> StoreResult<Vec<ListedEvent>>;
+
+    /// The event with this id.
+    async fn event(&self, id: &str) -> StoreResult<Option<Event>>;
+
+    /// The plan the database chooses for [`Store::list_events`] with `query`, as its `explain`
+    /// prints it: for operators and tests to check that each filter runs on an index.
+    async fn explain_events(&self, query: &EventQuery) -> StoreResult<String>;
 
     /// The token with this hash, if any.
     async fn find_token(&self, hash: &str) -> StoreResult<Option<TokenRecord>>;

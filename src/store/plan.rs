@@ -38,7 +38,8 @@ use sqlx::{Database, Transaction};
 use crate::domain::{AnyItem, Grid, Layer, Worker};
 
 use super::row::{
-    Arg, BATCH_ROWS, Wrap, fmt_time, insert_assignments_sql, upsert_grid_sql, upsert_rows_sql,
+    Arg, BATCH_ROWS, Dialect, Wrap, fmt_time, insert_assignments_sql, upsert_grid_sql,
+    upsert_rows_sql,
 };
 use super::{Change, StoreError, StoreResult};
 
@@ -70,6 +71,15 @@ pub(super) trait SqlTx: Send {
     /// Checks now the deferred foreign keys that writes of `layers` may have broken: `false`
     /// when one is broken. Afterwards foreign keys are deferred again.
     async fn references_hold(&mut self, layers: &[Layer]) -> sqlx::Result<bool>;
+}
+
+/// How `C` writes the columns of `layer`.
+fn dialect<C: SqlTx>(layer: Layer) -> Dialect {
+    Dialect {
+        geometry: C::geometry_in(layer),
+        props: C::PROPS_IN,
+        time: C::TIME_IN,
+    }
 }
 
 /// Each write of a group runs between these (one name: writes do not nest).
@@ -234,7 +244,7 @@ async fn upsert_rows<C: SqlTx>(conn: &mut C, layer: Layer, items: &[&AnyItem]) -
         .collect();
     unique.reverse();
     for chunk in unique.chunks(BATCH_ROWS) {
-        let (sql, args) = upsert_rows_sql(layer, chunk, C::geometry_in(layer), C::PROPS_IN);
+        let (sql, args) = upsert_rows_sql(layer, chunk, dialect::<C>(layer));
         conn.execute(sql, args).await.map_err(|e| {
             let first = chunk.first().map_or("", |i| i.key());
             classify(e, layer, first)

@@ -20,8 +20,9 @@ use sqlx::{
 };
 
 use crate::domain::{
-    AnyItem, Building, Camera, Dataset, DomainError, DomainResult, Duty, Event, Grid, GridVersion,
-    Item, KeyArea, Layer, Obstacle, PatrolRoute, Region, Worker,
+    AnyItem, Building, Camera, Dataset, DomainError, DomainResult, Duty, Event, EventCursor,
+    EventQuery, EventStatus, Grid, GridVersion, Item, KeyArea, Layer, ListedEvent, Obstacle,
+    PatrolRoute, Region, Worker,
 };
 
 use super::{StoreError, StoreResult};
@@ -92,6 +93,18 @@ pub fn decode_row(layer: Layer, row: &LayerRow) -> StoreResult<AnyItem> {
     };
     item.map_err(|source| StoreError::Corrupt {
         table: layer.table(),
+        key: row.key.clone(),
+        source,
+    })
+}
+
+/// Decodes an event row.
+///
+/// # Errors
+/// [`StoreError::Corrupt`].
+pub fn decode_event(row: &LayerRow) -> StoreResult<Event> {
+    decode::<Event>(row).map_err(|source| StoreError::Corrupt {
+        table: "event",
         key: row.key.clone(),
         source,
     })
@@ -170,6 +183,8 @@ pub enum Arg {
     Text(Option<String>),
     /// An integer.
     Int(i64),
+    /// A floating-point number.
+    Real(f64),
 }
 
 impl Arg {
@@ -180,23 +195,33 @@ impl Arg {
     }
 }
 
+/// Binds `args` in order to a `Query` or a `QueryAs` (both have `bind`).
+macro_rules! bind_all {
+    ($query:expr, $args:expr) => {{
+        let mut query = $query;
+        for arg in $args {
+            query = match arg {
+                Arg::Text(text) => query.bind(text),
+                Arg::Int(n) => query.bind(n),
+                Arg::Real(x) => query.bind(x),
+            };
+        }
+        query
+    }};
+}
+
 /// Binds `args` to `query` in order.
 fn bind_args<DB>(
-    mut query: Query<'static, DB, DB::Arguments>,
+    query: Query<'static, DB, DB::Arguments>,
     args: Vec<Arg>,
 ) -> Query<'static, DB, DB::Arguments>
 where
     DB: Database,
     for<'t> Option<String>: Encode<'t, DB> + Type<DB>,
     for<'t> i64: Encode<'t, DB> + Type<DB>,
+    for<'t> f64: Encode<'t, DB> + Type<DB>,
 {
-    for arg in args {
-        query = match arg {
-            Arg::Text(text) => query.bind(text),
-            Arg::Int(n) => query.bind(n),
-        };
-    }
-    query
+    bind_all!(query, args)
 }
 
 /// Runs `sql` with `args` bound to `$1`, `$2`, … on either backend. (A boxed future: an
@@ -211,6 +236,7 @@ where
     <E::Database as Database>::Arguments: IntoArguments<E::Database>,
     for<'t> Option<String>: Encode<'t, E::Database> + Type<E::Database>,
     for<'t> i64: Encode<'t, E::Database> + Type<E::Database>,
+    for<'t> f64: Encode<'t, E::Database> + Type<E::Database>,
 {
     Box::pin(async move {
         bind_args(sqlx::query(AssertSqlSafe(sql)), args)
@@ -231,6 +257,7 @@ where
     <E::Database as Database>::Arguments: IntoArguments<E::Database>,
     for<'t> Option<String>: Encode<'t, E::Database> + Type<E::Database>,
     for<'t> i64: Encode<'t, E::Database> + Type<E::Database> + Decode<'t, E::Database>,
+    for<'t> f64: Encode<'t, E::Database> + Type<E::Database>,
     usize: ColumnIndex<<E::Database as Database>::Row>,
 {
     Box::pin(async move {
@@ -288,22 +315,35 @@ fn insert_sql(
     (sql, args)
 }
 
+/// How one dialect turns bound texts into column values ([`Wrap`]s for geometry, props and
+/// times).
+#[derive(Debug, Clone, Copy)]
+pub struct Dialect {
+    /// Around a GeoJSON text bound for the geometry column.
+    pub geometry: Wrap,
+    /// Around a JSON text bound for `props`.
+    pub props: Wrap,
+    /// Around an RFC 3339 text bound for a time column.
+    pub time: Wrap,
+}
+
 /// The multi-row upsert of `items`, rows of one layer that are not grids, with distinct keys:
-/// key, geometry (but for workers) and props, and for regions their parent.
+/// key, geometry (but for workers) and props, for regions their parent, and for events the
+/// columns their listings filter on (see the `event_columns` migrations).
 #[must_use]
-pub fn upsert_rows_sql(
-    layer: Layer,
-    items: &[&AnyItem],
-    geometry: Wrap,
-    props: Wrap,
-) -> (String, Vec<Arg>) {
+pub fn upsert_rows_sql(layer: Layer, items: &[&AnyItem], dialect: Dialect) -> (String, Vec<Arg>) {
     let mut columns = vec![(layer.key_field(), Wrap::NONE)];
     if has_geometry(layer) {
-        columns.push(("geometry", geometry));
+        columns.push(("geometry", dialect.geometry));
     }
-    columns.push(("props", props));
+    columns.push(("props", dialect.props));
     if layer == Layer::Region {
         columns.push(("parent_code", Wrap::NONE));
+    }
+    if layer == Layer::Event {
+        columns.extend(
+            EVENT_COLUMNS.map(|(name, time)| (name, if time { dialect.time } else { Wrap::NONE })),
+        );
     }
     let rows = items
         .iter()
@@ -313,13 +353,170 @@ pub fn upsert_rows_sql(
                 row.push(Arg::Text(item.geometry_json()));
             }
             row.push(Arg::Text(Some(item.properties_json())));
-            if let AnyItem::Region(r) = item {
-                row.push(Arg::Text(r.parent_code.clone()));
+            match item {
+                AnyItem::Region(r) => row.push(Arg::Text(r.parent_code.clone())),
+                AnyItem::Event(e) => row.extend(event_column_args(e)),
+                _ => {}
             }
             row
         })
         .collect();
     insert_sql(layer.table(), &columns, rows, true)
+}
+
+/// The event columns beyond key, geometry and props, in order, and whether each is a time.
+const EVENT_COLUMNS: [(&str, bool); 8] = [
+    ("lon", false),
+    ("lat", false),
+    ("category", false),
+    ("status", false),
+    ("source", false),
+    ("occurred_at", true),
+    ("reported_at", true),
+    ("grid_code", false),
+];
+
+/// The values of [`EVENT_COLUMNS`] for `event`.
+fn event_column_args(event: &Event) -> [Arg; 8] {
+    [
+        Arg::Real(event.location.x()),
+        Arg::Real(event.location.y()),
+        Arg::text(&event.category),
+        Arg::text(event.status.as_str()),
+        Arg::text(&event.source),
+        Arg::Text(Some(fmt_time(event.occurred_at))),
+        Arg::Text(Some(fmt_time(event.reported_at))),
+        Arg::Text(event.grid_code.clone()),
+    ]
+}
+
+/// How one backend reads event rows for a listing: its select list (`seq`, `key`, `geometry`,
+/// `props` and `reported_at` as RFC 3339 text, the format of [`fmt_time`]) and its box test on
+/// the indexed geometry, given the placeholders of west, south, east and north.
+pub struct EventSql {
+    /// The columns of an [`EventRow`].
+    pub select: &'static str,
+    /// The indexed, possibly inexact, box test (the exact one on `lon` and `lat` is added).
+    pub in_box: fn(&str, &str, &str, &str) -> String,
+    /// How the backend writes a time.
+    pub time: Wrap,
+}
+
+/// The statement listing the events `q` selects, newest report first, and its arguments.
+#[must_use]
+pub fn list_events_sql(query: &EventQuery, sql: &EventSql) -> (String, Vec<Arg>) {
+    let mut args: Vec<Arg> = Vec::new();
+    let mut param = |arg: Arg| {
+        args.push(arg);
+        format!("${}", args.len())
+    };
+    let Wrap(t0, t1) = sql.time;
+    let mut clauses: Vec<String> = Vec::new();
+    if !query.bbox.is_empty() {
+        let boxes: Vec<String> = query
+            .bbox
+            .iter()
+            .map(|r| {
+                let west = param(Arg::Real(r.min().x));
+                let south = param(Arg::Real(r.min().y));
+                let east = param(Arg::Real(r.max().x));
+                let north = param(Arg::Real(r.max().y));
+                format!(
+                    "({} and lon between {west} and {east} and lat between {south} and {north})",
+                    (sql.in_box)(&west, &south, &east, &north)
+                )
+            })
+            .collect();
+        clauses.push(format!("({})", boxes.join(" or ")));
+    }
+    if let Some(from) = query.reported_from {
+        let p = param(Arg::Text(Some(fmt_time(from))));
+        clauses.push(format!("reported_at >= {t0}{p}{t1}"));
+    }
+    if let Some(to) = query.reported_to {
+        let p = param(Arg::Text(Some(fmt_time(to))));
+        clauses.push(format!("reported_at <= {t0}{p}{t1}"));
+    }
+    for (column, value) in [
+        ("category", query.category.as_deref()),
+        ("status", query.status.map(EventStatus::as_str)),
+        ("grid_code", query.grid_code.as_deref()),
+    ] {
+        if let Some(value) = value {
+            let p = param(Arg::text(value));
+            clauses.push(format!("{column} = {p}"));
+        }
+    }
+    if let Some(after) = query.after {
+        let t = param(Arg::Text(Some(fmt_time(after.reported_at))));
+        let n = param(Arg::Int(after.seq));
+        clauses.push(format!("(reported_at, seq) < ({t0}{t}{t1}, {n})"));
+    }
+    let limit = param(Arg::Int(i64::try_from(query.limit).unwrap_or(i64::MAX)));
+    let filter = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!(" where {}", clauses.join(" and "))
+    };
+    (
+        format!(
+            "select {} from event{filter} order by event.reported_at desc, event.seq desc limit {limit}",
+            sql.select
+        ),
+        args,
+    )
+}
+
+/// One event row of a listing.
+#[derive(Debug, sqlx::FromRow)]
+pub struct EventRow {
+    pub seq: i64,
+    pub key: String,
+    pub geometry: Option<String>,
+    pub props: String,
+    pub reported_at: String,
+}
+
+/// Decodes a listed event row.
+///
+/// # Errors
+/// [`StoreError::Corrupt`] or [`StoreError::Setup`] for data that no longer parses.
+pub fn decode_event_row(row: EventRow) -> StoreResult<ListedEvent> {
+    let reported_at = parse_time(&row.reported_at)?;
+    let layer_row = LayerRow {
+        key: row.key,
+        geometry: row.geometry,
+        props: row.props,
+    };
+    let event = decode_event(&layer_row)?;
+    Ok(ListedEvent {
+        event,
+        cursor: EventCursor {
+            reported_at,
+            seq: row.seq,
+        },
+    })
+}
+
+/// Runs `sql` with `args` bound and decodes its rows as `R`, on either backend.
+pub fn fetch_all_args<'c, E, R>(
+    executor: E,
+    sql: String,
+    args: Vec<Arg>,
+) -> BoxFuture<'c, sqlx::Result<Vec<R>>>
+where
+    E: Executor<'c> + 'c,
+    <E::Database as Database>::Arguments: IntoArguments<E::Database>,
+    for<'t> Option<String>: Encode<'t, E::Database> + Type<E::Database>,
+    for<'t> i64: Encode<'t, E::Database> + Type<E::Database>,
+    for<'t> f64: Encode<'t, E::Database> + Type<E::Database>,
+    R: for<'r> sqlx::FromRow<'r, <E::Database as Database>::Row> + Send + Unpin + 'c,
+{
+    Box::pin(async move {
+        bind_all!(sqlx::query_as(AssertSqlSafe(sql)), args)
+            .fetch_all(executor)
+            .await
+    })
 }
 
 /// The upsert of a grid's row as `version`.

@@ -3,11 +3,14 @@
 
 #![allow(dead_code)]
 
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use futures_util::FutureExt;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
@@ -15,7 +18,7 @@ use tower::ServiceExt;
 
 use safegrid::domain::{AnyItem, Layer, Role};
 use safegrid::service::{Service, hash_token};
-use safegrid::store::{self, Store, TokenRecord};
+use safegrid::store::{self, PgStore, SqliteStore, Store, TokenRecord};
 
 /// A throwaway PostgreSQL database.
 pub struct TestDb {
@@ -346,5 +349,81 @@ pub fn uniform(seed: u64) -> impl FnMut() -> f64 {
         state ^= state >> 7;
         state ^= state << 17;
         (state >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// Runs `body` on a fresh SQLite store, then on a fresh PostgreSQL database if one is
+/// configured. Both halves run even when the first fails, so one run reports both backends.
+pub async fn on_both_backends<F, Fut>(name: &str, body: F)
+where
+    F: Fn(Arc<dyn Store>) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    on_both_backends_at(name, None, |store, _| body(store)).await;
+}
+
+/// [`on_both_backends`] with the URL of each store passed to `body` too, so that it can open
+/// the same database again: SQLite in a file of `CARGO_TARGET_TMPDIR` (removed afterwards)
+/// when `sqlite_file` names one, else in memory, which cannot be reopened.
+pub async fn on_both_backends_at<F, Fut>(name: &str, sqlite_file: Option<&str>, body: F)
+where
+    F: Fn(Arc<dyn Store>, String) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let sqlite_path = sqlite_file.map(|file| {
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+            "{file}-{:016x}.sqlite",
+            getrandom::u64().expect("random file name")
+        ))
+    });
+    let sqlite = AssertUnwindSafe(async {
+        let url = sqlite_path
+            .as_ref()
+            .map_or_else(|| "sqlite::memory:".to_owned(), |p| p.display().to_string());
+        let store = SqliteStore::open(&url).await.expect("open SQLite");
+        body(Arc::new(store), url).await;
+    })
+    .catch_unwind()
+    .await;
+    if let Some(path) = &sqlite_path {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = path.clone().into_os_string();
+            file.push(suffix);
+            std::fs::remove_file(file).ok();
+        }
+    }
+
+    let pg = match pg_url() {
+        None => {
+            eprintln!("{name}: PostgreSQL half skipped (set SAFEGRID_TEST_PG_URL to run it)");
+            Ok(())
+        }
+        Some(url) => {
+            let db = TestDb::create(&url).await;
+            let outcome = AssertUnwindSafe(async {
+                let store = PgStore::open(&db.url).await.expect("open PgStore");
+                assert!(!store.postgis_version().is_empty());
+                body(Arc::new(store), db.url.clone()).await;
+            })
+            .catch_unwind()
+            .await;
+            db.drop_db().await;
+            outcome
+        }
+    };
+    match (sqlite, pg) {
+        (Ok(()), Ok(())) => {}
+        (Err(panic), Ok(())) => {
+            eprintln!("{name}: failed on SQLite only");
+            std::panic::resume_unwind(panic);
+        }
+        (Ok(()), Err(panic)) => {
+            eprintln!("{name}: failed on PostgreSQL only");
+            std::panic::resume_unwind(panic);
+        }
+        (Err(panic), Err(_)) => {
+            eprintln!("{name}: failed on both backends");
+            std::panic::resume_unwind(panic);
+        }
     }
 }

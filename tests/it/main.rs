@@ -11,6 +11,7 @@ mod coverage_agreement;
 mod coverage_report;
 mod divide;
 mod division_accept;
+mod events;
 mod grid_edit;
 mod ogc;
 mod placement;

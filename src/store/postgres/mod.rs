@@ -39,12 +39,13 @@ use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{AssertSqlSafe, PgConnection, PgPool, Postgres, Transaction};
 
-use crate::domain::{Dataset, GridVersion, Layer};
+use crate::domain::{Dataset, Event, EventQuery, GridVersion, Layer, ListedEvent};
 
 use super::plan;
 use super::row::{
-    AssignmentRow, LayerRow, VersionRow, attach_assignments, decode_row, decode_version, fmt_time,
-    has_geometry, token_from_row,
+    AssignmentRow, EventRow, EventSql, LayerRow, VersionRow, attach_assignments, decode_event,
+    decode_event_row, decode_row, decode_version, fetch_all_args, fmt_time, has_geometry,
+    list_events_sql, token_from_row,
 };
 use super::{CameraStatusChange, Change, Store, StoreError, StoreResult, TokenRecord};
 
@@ -61,6 +62,14 @@ const GEOJSON_OUT: &str = "ST_AsGeoJSON(geometry, 30)";
 const INSTALL_POSTGIS: &str = "install PostGIS on the database server (Debian/Ubuntu: `apt-get install postgresql-15-postgis-3`, \
      matching the server's major version) and make sure the connecting role may run `create extension postgis` \
      (or have a superuser run it once in this database)";
+
+/// How PostGIS reads listed events: the box test runs on the GiST index of `geometry`.
+const EVENT_SQL: EventSql = EventSql {
+    select: "seq, id as key, ST_AsGeoJSON(geometry, 30) as geometry, props::text as props, \
+             to_char(reported_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') as reported_at",
+    in_box: |w, s, e, n| format!("geometry && ST_MakeEnvelope({w}, {s}, {e}, {n}, 4326)"),
+    time: super::row::Wrap("", "::timestamptz"),
+};
 
 /// PostgreSQL + PostGIS-backed [`Store`].
 #[derive(Debug, Clone)]
@@ -211,6 +220,34 @@ impl Store for PgStore {
         at: DateTime<Utc>,
     ) -> StoreResult<Vec<StoreResult<()>>> {
         plan::apply_group(self.begin_write().await?, writes, at).await
+    }
+
+    async fn list_events(&self, query: &EventQuery) -> StoreResult<Vec<ListedEvent>> {
+        let (sql, args) = list_events_sql(query, &EVENT_SQL);
+        let rows: Vec<EventRow> = fetch_all_args(&self.pool, sql, args).await?;
+        rows.into_iter().map(decode_event_row).collect()
+    }
+
+    async fn explain_events(&self, query: &EventQuery) -> StoreResult<String> {
+        let (sql, args) = list_events_sql(query, &EVENT_SQL);
+        let rows: Vec<(String,)> =
+            fetch_all_args(&self.pool, format!("explain {sql}"), args).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(line,)| line)
+            .collect::<Vec<_>>()
+            .join("\n"))
+    }
+
+    async fn event(&self, id: &str) -> StoreResult<Option<Event>> {
+        let sql = format!(
+            "select id as key, {GEOJSON_OUT} as geometry, props::text as props from event where id = $1"
+        );
+        let row: Option<LayerRow> = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| decode_event(&row)).transpose()
     }
 
     async fn find_token(&self, hash: &str) -> StoreResult<Option<TokenRecord>> {

@@ -20,14 +20,27 @@ use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, Sqlite, SqlitePool, Transaction};
 
-use crate::domain::{Dataset, GridVersion, Layer};
+use crate::domain::{Dataset, Event, EventQuery, GridVersion, Layer, ListedEvent};
 
 use super::plan;
 use super::row::{
-    AssignmentRow, LayerRow, VersionRow, attach_assignments, decode_row, decode_version, fmt_time,
-    has_geometry, token_from_row,
+    AssignmentRow, EventRow, EventSql, LayerRow, VersionRow, attach_assignments, decode_event,
+    decode_event_row, decode_row, decode_version, fetch_all_args, fmt_time, has_geometry,
+    list_events_sql, token_from_row,
 };
 use super::{CameraStatusChange, Change, Store, StoreError, StoreResult, TokenRecord};
+
+/// How SQLite reads listed events: the box test runs on the R*Tree `event_space`.
+const EVENT_SQL: EventSql = EventSql {
+    select: "seq, id as key, geometry, props, reported_at",
+    in_box: |w, s, e, n| {
+        format!(
+            "seq in (select seq from event_space where max_lon >= {w} and min_lon <= {e} \
+             and max_lat >= {s} and min_lat <= {n})"
+        )
+    },
+    time: super::row::Wrap::NONE,
+};
 
 /// SQLite-backed [`Store`].
 #[derive(Debug, Clone)]
@@ -172,6 +185,32 @@ impl Store for SqliteStore {
         at: DateTime<Utc>,
     ) -> StoreResult<Vec<StoreResult<()>>> {
         plan::apply_group(self.begin_write().await?, writes, at).await
+    }
+
+    async fn list_events(&self, query: &EventQuery) -> StoreResult<Vec<ListedEvent>> {
+        let (sql, args) = list_events_sql(query, &EVENT_SQL);
+        let rows: Vec<EventRow> = fetch_all_args(&self.pool, sql, args).await?;
+        rows.into_iter().map(decode_event_row).collect()
+    }
+
+    async fn explain_events(&self, query: &EventQuery) -> StoreResult<String> {
+        let (sql, args) = list_events_sql(query, &EVENT_SQL);
+        let rows: Vec<(i64, i64, i64, String)> =
+            fetch_all_args(&self.pool, format!("explain query plan {sql}"), args).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(_, _, _, detail)| detail)
+            .collect::<Vec<_>>()
+            .join("\n"))
+    }
+
+    async fn event(&self, id: &str) -> StoreResult<Option<Event>> {
+        let row: Option<LayerRow> =
+            sqlx::query_as("select id as key, geometry, props from event where id = ?")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|row| decode_event(&row)).transpose()
     }
 
     async fn find_token(&self, hash: &str) -> StoreResult<Option<TokenRecord>> {

@@ -1,0 +1,238 @@
+//! Event reads: `GET /api/v1/events` (a listing filtered by box, report time, category,
+//! status and grid, newest report first, paged by cursor) and `GET /api/v1/events/{id}`. Both
+//! are answered by the store, where events live with an index for every filter: the layer grows
+//! by the hundred thousand a year, and the snapshot keeps of it only what maps and analyses
+//! need. OGC API Features serves the same listing (`super::ogc`). Writes go through the generic
+//! layer routes ([`super::layers`]).
+//!
+//! Paging is by cursor, not offset: a `next` link resumes after the last event returned (its
+//! report time and store sequence number), so a page costs what it returns however deep it is,
+//! and events reported meanwhile neither shift nor repeat what follows. No total is counted
+//! (`numberMatched` would cost a pass over every match).
+//!
+//! # Units
+//! `bbox` in WGS84 lon/lat degrees; `datetime` RFC 3339, on `reported_at`, both ends included.
+
+use std::fmt::Write as _;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use geojson::Feature;
+use serde_json::json;
+
+use crate::domain::{EventCursor, EventQuery, EventStatus, Item, Layer};
+use crate::service::Service;
+
+use super::AppState;
+use super::error::{ApiError, ApiResult};
+use super::extract::Params;
+use super::layers::{DEFAULT_PAGE, MAX_PAGE, geojson_response};
+use super::params::{bbox_numbers, parse_bbox_rects, parse_datetime};
+
+/// The filters an event listing takes, beside `limit` and `cursor`.
+pub(super) const EVENT_FILTERS: [&str; 5] = ["bbox", "datetime", "category", "status", "grid"];
+
+/// An event listing's selection, parsed, with each filter kept in a canonical form for the
+/// paging links.
+#[derive(Debug)]
+pub(super) struct EventSelection {
+    /// What the store is asked.
+    pub query: EventQuery,
+    /// `name=value` of each filter given, canonical, in [`EVENT_FILTERS`] order.
+    filters: Vec<(&'static str, String)>,
+}
+
+impl EventSelection {
+    /// Parses the filters and the cursor of `params`; `limit` is the caller's (the REST and
+    /// OGC listings bound it differently).
+    pub fn parse(params: &Params, limit: usize) -> ApiResult<Self> {
+        let mut query = EventQuery {
+            limit,
+            ..EventQuery::default()
+        };
+        let mut filters = Vec::new();
+        if let Some(raw) = params.raw("bbox") {
+            query.bbox = parse_bbox_rects(raw)?;
+            let nums: Vec<String> = bbox_numbers(raw)?.iter().map(ToString::to_string).collect();
+            filters.push(("bbox", nums.join(",")));
+        }
+        if let Some(raw) = params.raw("datetime") {
+            let interval = parse_datetime(raw)?;
+            query.reported_from = interval.start;
+            query.reported_to = interval.end;
+            filters.push(("datetime", interval.to_param()));
+        }
+        if let Some(category) = params.raw("category") {
+            query.category = Some(non_empty("category", category)?);
+            filters.push(("category", category.to_owned()));
+        }
+        if let Some(raw) = params.raw("status") {
+            let status: EventStatus = raw.parse().map_err(|_| {
+                ApiError::bad_request(
+                    "status",
+                    format!(
+                        "`{raw}` is not an event status; use one of: {}",
+                        EventStatus::ALL.map(EventStatus::as_str).join(", ")
+                    ),
+                )
+            })?;
+            query.status = Some(status);
+            filters.push(("status", status.as_str().to_owned()));
+        }
+        if let Some(grid) = params.raw("grid") {
+            query.grid_code = Some(non_empty("grid", grid)?);
+            filters.push(("grid", grid.to_owned()));
+        }
+        query.after = params
+            .raw("cursor")
+            .map(|raw| {
+                EventCursor::parse(raw).map_err(|e| ApiError::bad_request("cursor", e.reason))
+            })
+            .transpose()?;
+        Ok(Self { query, filters })
+    }
+
+    /// `path` with this selection's filters, its limit and `cursor` when given.
+    pub fn href(&self, path: &str, cursor: Option<EventCursor>) -> String {
+        let mut href = format!("{path}?limit={}", self.query.limit);
+        for (name, value) in &self.filters {
+            let _ = write!(href, "&{name}={}", encode(value));
+        }
+        if let Some(cursor) = cursor {
+            let _ = write!(href, "&cursor={}", cursor.to_token());
+        }
+        href
+    }
+}
+
+fn non_empty(name: &str, value: &str) -> ApiResult<String> {
+    if value.trim().is_empty() {
+        Err(ApiError::bad_request(
+            name,
+            format!("`{name}` must not be empty"),
+        ))
+    } else {
+        Ok(value.to_owned())
+    }
+}
+
+/// Percent-encodes what a query value may not hold as it is (RFC 3986 unreserved characters
+/// and `,` `:` stay; a category may be Chinese).
+fn encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~,:".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+/// One page of a listing: the events as Features, and the cursor of the next page when there
+/// is one.
+#[derive(Debug)]
+pub(super) struct EventPage {
+    pub features: Vec<Feature>,
+    pub next: Option<EventCursor>,
+}
+
+/// Asks the store for the page `selection` names (one event more than the limit, to know
+/// whether another page follows).
+pub(super) async fn select(service: &Service, selection: &EventSelection) -> ApiResult<EventPage> {
+    let limit = selection.query.limit;
+    let query = EventQuery {
+        limit: limit + 1,
+        ..selection.query.clone()
+    };
+    let mut listed = service.store().list_events(&query).await?;
+    let next = if listed.len() > limit {
+        listed.truncate(limit);
+        listed.last().map(|e| e.cursor)
+    } else {
+        None
+    };
+    Ok(EventPage {
+        features: listed.iter().map(|e| e.event.to_feature()).collect(),
+        next,
+    })
+}
+
+/// `GET /api/v1/events?bbox=&datetime=&category=&status=&grid=&limit=&cursor=`.
+pub(super) async fn list_events(
+    State(state): State<AppState>,
+    params: Params,
+) -> ApiResult<Response> {
+    if let Some(name) = params
+        .0
+        .keys()
+        .filter(|k| {
+            !EVENT_FILTERS.contains(&k.as_str()) && !["limit", "cursor"].contains(&k.as_str())
+        })
+        .min()
+    {
+        return Err(ApiError::bad_request(
+            name,
+            format!(
+                "unknown query parameter `{name}`; event listings take: {}, limit, cursor",
+                EVENT_FILTERS.join(", ")
+            ),
+        ));
+    }
+    let limit = params.parse::<usize>("limit")?.unwrap_or(DEFAULT_PAGE);
+    if limit == 0 || limit > MAX_PAGE {
+        return Err(ApiError::bad_request(
+            "limit",
+            format!("limit must be 1..={MAX_PAGE}"),
+        ));
+    }
+    let selection = EventSelection::parse(&params, limit)?;
+    let page = select(&state.service, &selection).await?;
+    let path = format!("/api/v1/{}", Layer::Event.path());
+    let mut links =
+        vec![json!({"rel": "self", "href": selection.href(&path, selection.query.after)})];
+    if let Some(next) = page.next {
+        links.push(json!({"rel": "next", "href": selection.href(&path, Some(next))}));
+    }
+    Ok(geojson_response(
+        StatusCode::OK,
+        &json!({
+            "type": "FeatureCollection",
+            "features": page.features,
+            "numberReturned": page.features.len(),
+            "links": links,
+        }),
+    ))
+}
+
+/// `GET /api/v1/events/{id}`.
+pub(super) async fn get_event(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let event = state
+        .service
+        .store()
+        .event(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("event `{id}` does not exist")))?;
+    Ok(geojson_response(StatusCode::OK, &json!(event.to_feature())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_encode_what_a_query_value_cannot_hold() {
+        assert_eq!(encode("theft"), "theft");
+        assert_eq!(encode("a b&c"), "a%20b%26c");
+        assert_eq!(encode("盗窃"), "%E7%9B%97%E7%AA%83");
+        assert_eq!(
+            encode("2026-01-01T00:00:00Z/.."),
+            "2026-01-01T00:00:00Z%2F.."
+        );
+    }
+}
