@@ -778,8 +778,8 @@ impl Snapshot {
                 self.events
                     .within(rect)
                     .into_iter()
-                    .filter(|e| self.holds(village, e.location.0))
-                    .map(|e| Site::event(e.location.0, request.event_weight)),
+                    .filter(|e| self.holds(village, e.location))
+                    .map(|e| Site::event(e.location, request.event_weight)),
             );
         }
         let events = sites.len() - buildings;

@@ -769,7 +769,7 @@ impl Snapshot {
             Weight::Events => {
                 let mut w = vec![EVENT_EPSILON; n];
                 for e in self.events.intersecting(bbox) {
-                    let p = e.location.0;
+                    let p = e.location;
                     if let Some(c) = cells.at(cells.frame.project(p.x, p.y)) {
                         w[c as usize] += 1.0;
                         events += 1;

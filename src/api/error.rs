@@ -151,6 +151,7 @@ impl From<ServiceError> for ApiError {
             }
             ServiceError::Random(random) => Self::internal(&random),
             ServiceError::Store(store) => Self::internal(&store),
+            ServiceError::Task(task) => Self::internal(&task),
         }
     }
 }

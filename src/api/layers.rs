@@ -80,7 +80,8 @@ fn page(
         Layer::Camera => page_of(&snapshot.cameras, bbox, offset, limit),
         Layer::PatrolRoute => page_of(&snapshot.patrol_routes, bbox, offset, limit),
         Layer::KeyArea => page_of(&snapshot.key_areas, bbox, offset, limit),
-        Layer::Event => page_of(&snapshot.events, bbox, offset, limit),
+        // Listed by the store (`super::events`): the snapshot does not hold them whole.
+        Layer::Event => (0, Vec::new()),
         Layer::Building => page_of(&snapshot.buildings, bbox, offset, limit),
         Layer::Obstacle => page_of(&snapshot.obstacles, bbox, offset, limit),
     }

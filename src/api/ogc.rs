@@ -51,7 +51,7 @@ use geojson::feature::Id;
 use serde_json::{Value, json};
 
 use crate::domain::{
-    Building, Camera, Event, EventStatus, Grid, Item, KeyArea, Layer, Obstacle, PatrolRoute,
+    Building, Camera, EventPoint, EventStatus, Grid, Item, KeyArea, Layer, Obstacle, PatrolRoute,
     Region, Worker,
 };
 use crate::spatial::Snapshot;
@@ -297,12 +297,6 @@ impl Served for Grid {
     }
 }
 
-impl Served for Event {
-    fn when(&self, _times: &Times) -> Option<Interval> {
-        Some(Interval::instant(self.reported_at))
-    }
-}
-
 /// A camera is indexed by the box of its range; the feature is its mount point.
 impl Served for Camera {
     fn bounds(&self) -> Option<Rect> {
@@ -314,9 +308,10 @@ impl Served for Camera {
     }
 }
 
-/// Calls `$f(index, args…)` with the typed index of `$layer`.
+/// Calls `$f(index, args…)` with the typed index of `$layer`; for events, whose index holds only
+/// what maps need of them, evaluates `$events` instead.
 macro_rules! on_layer {
-    ($snapshot:expr, $layer:expr, $f:ident($($arg:expr),*)) => {
+    ($snapshot:expr, $layer:expr, $f:ident($($arg:expr),*), events: $events:expr) => {
         match $layer {
             Layer::Region => $f($snapshot.regions.as_ref(), $($arg),*),
             Layer::Grid => $f($snapshot.grids.as_ref(), $($arg),*),
@@ -324,7 +319,7 @@ macro_rules! on_layer {
             Layer::Camera => $f($snapshot.cameras.as_ref(), $($arg),*),
             Layer::PatrolRoute => $f($snapshot.patrol_routes.as_ref(), $($arg),*),
             Layer::KeyArea => $f($snapshot.key_areas.as_ref(), $($arg),*),
-            Layer::Event => $f($snapshot.events.as_ref(), $($arg),*),
+            Layer::Event => $events,
             Layer::Building => $f($snapshot.buildings.as_ref(), $($arg),*),
             Layer::Obstacle => $f($snapshot.obstacles.as_ref(), $($arg),*),
         }
@@ -342,6 +337,19 @@ fn extent_of<T: Served>(index: &LayerIndex<T>, times: &Times) -> (Option<Rect>, 
         if let Some(t) = item.when(times) {
             time = Some(time.map_or(t, |a| a.hull(t)));
         }
+    }
+    (bbox, time)
+}
+
+/// The box around every event and the interval of their report times.
+fn event_extent(index: &LayerIndex<EventPoint>) -> (Option<Rect>, Option<Interval>) {
+    let mut bbox: Option<Rect> = None;
+    let mut time: Option<Interval> = None;
+    for e in index.iter() {
+        let b = Rect::new(e.location, e.location);
+        bbox = Some(bbox.map_or(b, |a| rect_hull(a, b)));
+        let t = Interval::instant(e.reported());
+        time = Some(time.map_or(t, |a| a.hull(t)));
     }
     (bbox, time)
 }
@@ -443,7 +451,12 @@ fn describe(layer: Layer) -> (&'static str, &'static str) {
 
 fn collection_json(snapshot: &Snapshot, layer: Layer, base: &str) -> Value {
     let times = Times::of(snapshot, layer);
-    let (bbox, interval) = on_layer!(snapshot, layer, extent_of(&times));
+    let (bbox, interval) = on_layer!(
+        snapshot,
+        layer,
+        extent_of(&times),
+        events: event_extent(&snapshot.events)
+    );
     let (title, description) = describe(layer);
     let href = format!("{base}/collections/{}", layer.path());
     let mut body = json!({
@@ -544,7 +557,9 @@ async fn list_features(
     let query = ItemsQuery::parse(&params)?;
     let snapshot = state.service.snapshot();
     let times = Times::of(&snapshot, layer);
-    let (matched, mut features) = on_layer!(snapshot, layer, select(&query, &times));
+    // Events are listed by the store and answered above.
+    let (matched, mut features) =
+        on_layer!(snapshot, layer, select(&query, &times), events: (0, Vec::new()));
     for feature in &mut features {
         times.decorate(feature);
     }

@@ -1,7 +1,7 @@
 //! Whole-layer transfer for the web map's upload and download buttons:
 //! `POST /api/v1/{layer}/import` takes a GeoJSON FeatureCollection, a CSV file or a zipped ESRI
-//! shapefile as the raw body and answers with a row-level report; `GET /api/v1/{layer}/export` downloads the layer from the
-//! in-memory snapshot. Both are thin shells: the import over [`crate::service::import`], the
+//! shapefile as the raw body and answers with a row-level report; `GET /api/v1/{layer}/export` downloads the layer, streamed
+//! ([`crate::service::export`]: events a page at a time from the store, the rest from the snapshot). Both are thin shells: the import over [`crate::service::import`], the
 //! pipeline the CLI's `import` runs too (a batch is written in one transaction, and only when
 //! every row is valid), the export over [`crate::io`]'s writers, as the CLI's `export`.
 //!
@@ -12,13 +12,14 @@
 //! as for the other formats.
 
 use axum::Router;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use crate::domain::{DomainError, Layer};
+use crate::io::export::ExportFormat;
 use crate::io::{self, IoError};
 use crate::service::import::{self, ImportError, ImportFile, ImportFormat, ImportRequest};
 use crate::spatial::crs::Crs;
@@ -69,45 +70,20 @@ fn upload_format(params: &Params, headers: &HeaderMap) -> ApiResult<ImportFormat
     }
 }
 
-/// The format of a download.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Download {
-    GeoJson,
-    Csv,
+/// The format of a download: the `format` parameter, GeoJSON by default.
+fn download_format(params: &Params) -> ApiResult<ExportFormat> {
+    params
+        .raw("format")
+        .map_or(Ok(ExportFormat::GeoJson), |raw| {
+            ExportFormat::parse(raw).map_err(|e| ApiError::bad_request("format", e.to_string()))
+        })
 }
 
-impl Download {
-    /// The `format` parameter: geojson (default) or csv.
-    fn of(params: &Params) -> ApiResult<Self> {
-        match params
-            .raw("format")
-            .map(ImportFormat::parse)
-            .transpose()
-            .map_err(file_problem)?
-        {
-            None | Some(ImportFormat::GeoJson) => Ok(Self::GeoJson),
-            Some(ImportFormat::Csv) => Ok(Self::Csv),
-            Some(ImportFormat::Shapefile | ImportFormat::Xlsx | ImportFormat::Osm) => {
-                Err(ApiError::bad_request(
-                    "format",
-                    "layers download as geojson or csv; shapefile, xlsx and osm are import formats (ogr2ogr turns the GeoJSON into a shapefile)",
-                ))
-            }
-        }
-    }
-
-    fn media_type(self) -> &'static str {
-        match self {
-            Self::GeoJson => GEOJSON,
-            Self::Csv => CSV,
-        }
-    }
-
-    fn extension(self) -> &'static str {
-        match self {
-            Self::GeoJson => "geojson",
-            Self::Csv => "csv",
-        }
+/// The media type of a download.
+fn media_type(format: ExportFormat) -> &'static str {
+    match format {
+        ExportFormat::GeoJson => GEOJSON,
+        ExportFormat::Csv => CSV,
     }
 }
 
@@ -201,17 +177,8 @@ async fn import_layer(
 /// `GET /api/v1/{layer}/export?format=geojson|csv` (default geojson): the whole layer as a
 /// download, from the snapshot.
 async fn export_layer(layer: Layer, state: AppState, params: Params) -> ApiResult<Response> {
-    let format = Download::of(&params)?;
-    let snapshot = state.service.snapshot();
-    let body = tokio::task::spawn_blocking(move || {
-        let features = snapshot.features(layer);
-        match format {
-            Download::Csv => io::csv::to_string(layer, &features),
-            Download::GeoJson => io::geojson_file::to_string(&features),
-        }
-    })
-    .await
-    .map_err(|e| ApiError::internal(&e))?;
+    let format = download_format(&params)?;
+    let pieces = crate::service::export::export(state.service.clone(), layer, format);
     let disposition = format!(
         "attachment; filename=\"{}.{}\"",
         layer.path(),
@@ -219,8 +186,8 @@ async fn export_layer(layer: Layer, state: AppState, params: Params) -> ApiResul
     );
     let mut response = (
         StatusCode::OK,
-        [(header::CONTENT_TYPE, format.media_type())],
-        body,
+        [(header::CONTENT_TYPE, media_type(format))],
+        Body::from_stream(pieces),
     )
         .into_response();
     if let Ok(value) = HeaderValue::from_str(&disposition) {

@@ -1,5 +1,5 @@
 //! `safegrid import` and `safegrid export`: a layer from a file, and a layer to standard
-//! output. The import runs [`crate::service::import`], the pipeline of the HTTP import too,
+//! output, written as it is read (events a page at a time). The import runs [`crate::service::import`], the pipeline of the HTTP import too,
 //! and renders its report as lines: warnings and bad rows (`FILE: line 7: reason`) to standard
 //! error, the outcome to standard output; a bad row exits 1 and imports nothing. Camera column
 //! maps can be kept as profiles ([`camera_import::Profile`], one JSON file each). Must not
@@ -9,15 +9,18 @@
 //! The file's coordinates are lon/lat degrees in `--crs` (default WGS84), converted to WGS84;
 //! exports are WGS84.
 
+use std::io::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::bail;
+use futures_util::TryStreamExt as _;
 
 use crate::config::ImportArgs;
 use crate::domain::Layer;
-use crate::io::{self, IoError, camera_import, shapefile};
+use crate::io::export::ExportFormat;
+use crate::io::{IoError, camera_import, shapefile};
 use crate::service::Service;
 use crate::service::import::{self, ImportError, ImportFile, ImportFormat, ImportRequest};
 use crate::spatial::crs::Crs;
@@ -137,13 +140,14 @@ pub(super) async fn export(
     format: &str,
 ) -> anyhow::Result<ExitCode> {
     let layer = Layer::parse(layer)?;
-    let service = Service::start(store).await?;
-    let features = service.snapshot().features(layer);
-    let text = match format {
-        "geojson" | "json" => io::geojson_file::to_string(&features),
-        "csv" => io::csv::to_string(layer, &features),
-        other => bail!("unknown format `{other}`: use geojson or csv"),
-    };
-    println!("{text}");
+    let format = ExportFormat::parse(format)?;
+    let service = Arc::new(Service::start(store).await?);
+    let mut pieces = std::pin::pin!(crate::service::export::export(service, layer, format));
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    while let Some(piece) = pieces.try_next().await? {
+        out.write_all(piece.as_bytes())?;
+    }
+    writeln!(out)?;
+    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }

@@ -30,7 +30,9 @@ mod worker;
 
 pub use building::Building;
 pub use camera::{Camera, CameraKind, CameraStatus};
-pub use event::{Event, EventCursor, EventQuery, EventStatus, ListedEvent, MAX_EVENT_PAGE};
+pub use event::{
+    Event, EventCursor, EventPoint, EventQuery, EventStatus, ListedEvent, MAX_EVENT_PAGE,
+};
 pub use grid::{Grid, GridKind, GridVersion};
 pub use item::{AnyItem, Item, Layer};
 pub use key_area::{KeyArea, KeyAreaCategory, KeyAreaStatus};

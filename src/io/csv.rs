@@ -128,8 +128,32 @@ fn parse_number(header: &str, cell: &str) -> Result<f64, DomainError> {
         .map_err(|_| DomainError::new(header, format!("`{cell}` is not a number")))
 }
 
-/// Writes features as CSV: key first, then `lon`/`lat` for points or `geometry` as GeoJSON,
-/// then every property (arrays and objects as JSON).
+/// How a CSV file holds geometry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CsvGeometry {
+    /// No geometry column.
+    None,
+    /// Points as `lon` and `lat` columns.
+    Point,
+    /// Any geometry as a `geometry` column of GeoJSON.
+    GeoJson,
+}
+
+/// The columns of an event export, in the order [`to_string`] gives them (the key, then the
+/// properties in name order), fixed so that an export written page by page has one header.
+pub const EVENT_COLUMNS: [&str; 8] = [
+    "id",
+    "category",
+    "description",
+    "grid_code",
+    "occurred_at",
+    "reported_at",
+    "source",
+    "status",
+];
+
+/// Writes features as CSV: key first, then every property (arrays and objects as JSON), then
+/// `lon`/`lat` for points or `geometry` as GeoJSON.
 #[must_use]
 pub fn to_string(layer: Layer, features: &[Feature]) -> String {
     let mut columns: Vec<String> = vec![layer.key_field().to_owned()];
@@ -146,44 +170,66 @@ pub fn to_string(layer: Layer, features: &[Feature]) -> String {
             Some(geojson::Value::Point(_))
         )
     });
-    let has_geometry = features.iter().any(|f| f.geometry.is_some());
-    let mut writer = ::csv::Writer::from_writer(Vec::new());
-    let mut header = columns.clone();
-    if has_geometry {
-        if points {
-            header.extend(["lon".to_owned(), "lat".to_owned()]);
-        } else {
-            header.push("geometry".to_owned());
-        }
+    let geometry = match (features.iter().any(|f| f.geometry.is_some()), points) {
+        (false, _) => CsvGeometry::None,
+        (true, true) => CsvGeometry::Point,
+        (true, false) => CsvGeometry::GeoJson,
+    };
+    let mut out = header(&columns, geometry);
+    out.push_str(&rows(&columns, geometry, features));
+    out
+}
+
+/// The header row of [`rows`].
+#[must_use]
+pub fn header(columns: &[impl AsRef<str>], geometry: CsvGeometry) -> String {
+    let mut header: Vec<&str> = columns.iter().map(AsRef::as_ref).collect();
+    match geometry {
+        CsvGeometry::None => {}
+        CsvGeometry::Point => header.extend(["lon", "lat"]),
+        CsvGeometry::GeoJson => header.push("geometry"),
     }
-    let mut rows = vec![header];
-    for f in features {
+    records([header])
+}
+
+/// One CSV row per feature: the values of `columns` (empty when missing), then its geometry
+/// as `geometry` says.
+#[must_use]
+pub fn rows(columns: &[impl AsRef<str>], geometry: CsvGeometry, features: &[Feature]) -> String {
+    records(features.iter().map(|f| {
         let props = f.properties.clone().unwrap_or_default();
         let mut row: Vec<String> = columns
             .iter()
-            .map(|c| match props.get(c) {
+            .map(|c| match props.get(c.as_ref()) {
                 None | Some(JsonValue::Null) => String::new(),
                 Some(JsonValue::String(s)) => s.clone(),
                 Some(other) => other.to_string(),
             })
             .collect();
-        if has_geometry {
-            match (&f.geometry, points) {
-                (Some(g), true) => {
-                    if let geojson::Value::Point(p) = &g.value {
-                        row.push(p.first().map(ToString::to_string).unwrap_or_default());
-                        row.push(p.get(1).map(ToString::to_string).unwrap_or_default());
-                    }
+        match (&f.geometry, geometry) {
+            (_, CsvGeometry::None) => {}
+            (Some(g), CsvGeometry::Point) => {
+                if let geojson::Value::Point(p) = &g.value {
+                    row.push(p.first().map(ToString::to_string).unwrap_or_default());
+                    row.push(p.get(1).map(ToString::to_string).unwrap_or_default());
                 }
-                (Some(g), false) => row.push(g.to_string()),
-                (None, _) => row.push(String::new()),
             }
+            (Some(g), CsvGeometry::GeoJson) => row.push(g.to_string()),
+            (None, _) => row.push(String::new()),
         }
-        rows.push(row);
-    }
+        row
+    }))
+}
+
+fn records<R, F>(rows: impl IntoIterator<Item = R>) -> String
+where
+    R: IntoIterator<Item = F>,
+    F: AsRef<[u8]>,
+{
+    let mut writer = ::csv::Writer::from_writer(Vec::new());
     for row in rows {
         // Writing into a Vec cannot fail for well-formed strings.
-        let _ = writer.write_record(&row);
+        let _ = writer.write_record(row);
     }
     writer
         .into_inner()

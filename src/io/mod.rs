@@ -6,6 +6,7 @@
 
 pub mod camera_import;
 pub mod csv;
+pub mod export;
 pub mod geojson_file;
 pub mod shapefile;
 

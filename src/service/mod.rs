@@ -18,6 +18,7 @@ mod commit;
 mod compactor;
 pub mod coverage_report;
 pub mod division;
+pub mod export;
 pub mod grid_edit;
 pub mod import;
 pub mod placement;
@@ -65,6 +66,9 @@ pub enum ServiceError {
     /// The store failed.
     #[error(transparent)]
     Store(StoreError),
+    /// Work handed to another thread did not come back (it panicked: a bug).
+    #[error("a background task failed: {0}")]
+    Task(String),
 }
 
 fn describe_overlaps(overlaps: &[Overlap]) -> String {
@@ -127,8 +131,7 @@ impl Service {
     /// # Errors
     /// Store failures.
     pub async fn start(store: Arc<dyn Store>) -> ServiceResult<Self> {
-        let data = store.load().await?;
-        let snapshot = Arc::new(ArcSwap::from_pointee(Snapshot::build(data, 1)));
+        let snapshot = Arc::new(ArcSwap::from_pointee(load(store.as_ref(), 1).await?));
         let writer = Arc::new(tokio::sync::Mutex::new(()));
         let compactor = Arc::new(tokio::sync::Notify::new());
         compactor::spawn(&snapshot, &writer, &compactor);
@@ -183,9 +186,8 @@ impl Service {
     /// Store failures.
     pub async fn reload(&self) -> ServiceResult<()> {
         let _guard = self.writer.lock().await;
-        let data = self.store.load().await?;
         let version = self.snapshot.load().version + 1;
-        self.publish(Arc::new(Snapshot::build(data, version)));
+        self.publish(Arc::new(load(self.store.as_ref(), version).await?));
         Ok(())
     }
 
@@ -297,6 +299,13 @@ impl Service {
         self.publish(next.clone());
         Ok(next)
     }
+}
+
+/// Reads every layer from `store` and indexes it as snapshot `version`.
+async fn load(store: &dyn Store, version: u64) -> ServiceResult<Snapshot> {
+    let data = store.load().await?;
+    let events = store.load_event_points().await?;
+    Ok(Snapshot::build_loaded(data, events, version))
 }
 
 /// Gaps left in the community (or parent grid) of the grid a write touched.

@@ -29,7 +29,7 @@ use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
 
 use crate::domain::{
-    Building, Camera, Event, Grid, GridVersion, Item, KeyArea, Obstacle, ObstacleShape,
+    Building, Camera, Event, EventPoint, Grid, GridVersion, Item, KeyArea, Obstacle, ObstacleShape,
     PatrolRoute, Region, Worker,
 };
 
@@ -429,6 +429,17 @@ impl Spatial for PatrolRoute {
 impl Spatial for Event {
     fn envelope(&self) -> Option<Rect> {
         Some(Rect::new(self.location.0, self.location.0))
+    }
+}
+/// Events are indexed by what the snapshot keeps of them, keyed by id.
+impl KeyOf for EventPoint {
+    fn key_of(&self) -> Cow<'_, str> {
+        Cow::Borrowed(&self.id)
+    }
+}
+impl Spatial for EventPoint {
+    fn envelope(&self) -> Option<Rect> {
+        Some(Rect::new(self.location, self.location))
     }
 }
 impl Spatial for Building {

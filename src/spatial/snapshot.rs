@@ -10,8 +10,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::domain::{
-    AnyItem, Building, Camera, Dataset, Duty, Event, Grid, GridVersion, KeyArea, Layer, Obstacle,
-    PatrolRoute, Region, Worker,
+    AnyItem, Building, Camera, Dataset, Duty, EventPoint, Grid, GridVersion, KeyArea, Layer,
+    Obstacle, PatrolRoute, Region, Worker,
 };
 
 use geo::Rect;
@@ -42,7 +42,9 @@ pub struct Snapshot {
     pub camera_raster: Arc<CameraRaster>,
     pub patrol_routes: Arc<LayerIndex<PatrolRoute>>,
     pub key_areas: Arc<LayerIndex<KeyArea>>,
-    pub events: Arc<LayerIndex<Event>>,
+    /// What reads need of each event (place, times, category, source, status); the events
+    /// themselves are read from the store.
+    pub events: Arc<LayerIndex<EventPoint>>,
     pub buildings: Arc<LayerIndex<Building>>,
     /// Footprints and walls that hide the ground from cameras (see [`super::visibility`]).
     pub obstacles: Arc<LayerIndex<Obstacle>>,
@@ -84,9 +86,20 @@ impl Snapshot {
             .unwrap_or(0)
     }
 
-    /// Indexes a whole dataset.
+    /// Indexes a whole dataset, events included (a generated sample, a test fixture).
     #[must_use]
-    pub fn build(data: Dataset, version: u64) -> Self {
+    pub fn build(mut data: Dataset, version: u64) -> Self {
+        let events = std::mem::take(&mut data.events)
+            .iter()
+            .map(EventPoint::from)
+            .collect();
+        Self::build_loaded(data, events, version)
+    }
+
+    /// Indexes what a store loads: every layer but events from `data`, and `events` as the
+    /// store keeps them for the index ([`crate::store::Store::load_event_points`]).
+    #[must_use]
+    pub fn build_loaded(data: Dataset, events: Vec<EventPoint>, version: u64) -> Self {
         let workers = LayerIndex::new(data.workers);
         let grids = LayerIndex::new(data.grids);
         let cameras = LayerIndex::new(data.cameras);
@@ -102,7 +115,7 @@ impl Snapshot {
             cameras: Arc::new(cameras),
             patrol_routes: Arc::new(LayerIndex::new(data.patrol_routes)),
             key_areas: Arc::new(LayerIndex::new(data.key_areas)),
-            events: Arc::new(LayerIndex::new(data.events)),
+            events: Arc::new(LayerIndex::new(events)),
             buildings: Arc::new(LayerIndex::new(data.buildings)),
             obstacles: Arc::new(LayerIndex::new(data.obstacles)),
         }
@@ -124,7 +137,8 @@ impl Snapshot {
         }
     }
 
-    /// The item of `layer` with `key`, as an [`AnyItem`].
+    /// The item of `layer` with `key`, as an [`AnyItem`]. Always `None` for events: the
+    /// snapshot keeps only what maps and analyses need of them (the store has them whole).
     #[must_use]
     pub fn get(&self, layer: Layer, key: &str) -> Option<AnyItem> {
         Some(match layer {
@@ -134,7 +148,7 @@ impl Snapshot {
             Layer::Camera => AnyItem::Camera(self.cameras.get(key)?.clone()),
             Layer::PatrolRoute => AnyItem::PatrolRoute(self.patrol_routes.get(key)?.clone()),
             Layer::KeyArea => AnyItem::KeyArea(self.key_areas.get(key)?.clone()),
-            Layer::Event => AnyItem::Event(self.events.get(key)?.clone()),
+            Layer::Event => return None,
             Layer::Building => AnyItem::Building(self.buildings.get(key)?.clone()),
             Layer::Obstacle => AnyItem::Obstacle(self.obstacles.get(key)?.clone()),
         })
@@ -228,7 +242,11 @@ impl Snapshot {
                         Arc::new(self.key_areas.with_changes(changes!(KeyArea, layer)));
                 }
                 Layer::Event => {
-                    next.events = Arc::new(self.events.with_changes(changes!(Event, layer)));
+                    let changes = changes!(Event, layer).into_iter().map(|c| match c {
+                        LayerChange::Put(event) => LayerChange::Put(EventPoint::from(&event)),
+                        LayerChange::Delete(key) => LayerChange::Delete(key),
+                    });
+                    next.events = Arc::new(self.events.with_changes(changes));
                 }
                 Layer::Building => {
                     next.buildings =
@@ -362,7 +380,8 @@ fn changed_boxes<T: Spatial + KeyOf>(
 }
 
 impl Snapshot {
-    /// Every item of `layer` as GeoJSON Features, sorted by key.
+    /// Every item of `layer` as GeoJSON Features, sorted by key; none for events, which are
+    /// read from the store.
     #[must_use]
     pub fn features(&self, layer: Layer) -> Vec<geojson::Feature> {
         use crate::domain::Item;
@@ -376,7 +395,7 @@ impl Snapshot {
             Layer::Camera => all(&self.cameras),
             Layer::PatrolRoute => all(&self.patrol_routes),
             Layer::KeyArea => all(&self.key_areas),
-            Layer::Event => all(&self.events),
+            Layer::Event => Vec::new(),
             Layer::Building => all(&self.buildings),
             Layer::Obstacle => all(&self.obstacles),
         }

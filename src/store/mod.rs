@@ -22,7 +22,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::domain::{
-    AnyItem, Dataset, DomainError, Event, EventQuery, GridVersion, Layer, ListedEvent, Role,
+    AnyItem, Dataset, DomainError, Event, EventPoint, EventQuery, GridVersion, Layer, ListedEvent,
+    Role,
 };
 
 pub use postgres::PgStore;
@@ -102,8 +103,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// `"sqlite"` or `"postgres"`.
     fn backend(&self) -> &'static str;
 
-    /// Loads every layer.
+    /// Loads every layer but events, which are many: see [`Store::load_event_points`].
     async fn load(&self) -> StoreResult<Dataset>;
+
+    /// What the in-memory index keeps of every event, in the order they were written (category
+    /// and source names shared). Read from columns, without decoding each event's document.
+    async fn load_event_points(&self) -> StoreResult<Vec<EventPoint>>;
 
     /// Every version of every grid, ordered by code then version.
     async fn grid_versions(&self) -> StoreResult<Vec<GridVersion>>;

@@ -10,6 +10,7 @@
 
 use std::fmt::Write as _;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use futures_util::future::BoxFuture;
@@ -21,8 +22,8 @@ use sqlx::{
 
 use crate::domain::{
     AnyItem, Building, Camera, Dataset, DomainError, DomainResult, Duty, Event, EventCursor,
-    EventQuery, EventStatus, Grid, GridVersion, Item, KeyArea, Layer, ListedEvent, Obstacle,
-    PatrolRoute, Region, Worker,
+    EventPoint, EventQuery, EventStatus, Grid, GridVersion, Item, KeyArea, Layer, ListedEvent,
+    Obstacle, PatrolRoute, Region, Worker,
 };
 
 use super::{StoreError, StoreResult};
@@ -465,6 +466,66 @@ pub fn list_events_sql(query: &EventQuery, sql: &EventSql) -> (String, Vec<Arg>)
         ),
         args,
     )
+}
+
+/// What the in-memory index keeps of one event, as both backends select it: times in whole
+/// seconds since the Unix epoch.
+#[derive(Debug, sqlx::FromRow)]
+pub struct EventPointRow {
+    pub id: String,
+    pub lon: f64,
+    pub lat: f64,
+    pub category: String,
+    pub status: String,
+    pub source: String,
+    pub occurred_at: i64,
+    pub reported_at: i64,
+}
+
+/// Builds [`EventPoint`]s from rows, sharing one allocation per category and source name.
+#[derive(Debug, Default)]
+pub struct EventPoints {
+    names: std::collections::HashMap<String, Arc<str>>,
+    /// The points built so far, in the order of their rows.
+    pub points: Vec<EventPoint>,
+}
+
+impl EventPoints {
+    fn name(&mut self, name: String) -> Arc<str> {
+        if let Some(shared) = self.names.get(&name) {
+            return shared.clone();
+        }
+        let shared: Arc<str> = name.as_str().into();
+        self.names.insert(name, shared.clone());
+        shared
+    }
+
+    /// Adds the point of `row`.
+    ///
+    /// # Errors
+    /// [`StoreError::Corrupt`] for an unknown status.
+    pub fn push(&mut self, row: EventPointRow) -> StoreResult<()> {
+        let status = row.status.parse().map_err(|source| StoreError::Corrupt {
+            table: "event",
+            key: row.id.clone(),
+            source,
+        })?;
+        let category = self.name(row.category);
+        let source = self.name(row.source);
+        self.points.push(EventPoint {
+            id: row.id.into(),
+            location: geo::Coord {
+                x: row.lon,
+                y: row.lat,
+            },
+            occurred_at: row.occurred_at,
+            reported_at: row.reported_at,
+            category,
+            source,
+            status,
+        });
+        Ok(())
+    }
 }
 
 /// One event row of a listing.

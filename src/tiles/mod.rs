@@ -65,7 +65,7 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use geo::{Coord, LineString, MultiPolygon, Rect};
 
 use crate::domain::{
-    Building, Camera, CameraKind, CameraStatus, Event, EventStatus, Grid, GridKind, KeyArea,
+    Building, Camera, CameraKind, CameraStatus, EventPoint, EventStatus, Grid, GridKind, KeyArea,
     KeyAreaCategory, KeyAreaStatus, Layer, Obstacle, ObstacleKind, ObstacleShape, PatrolRoute,
     Region, RegionLevel,
 };
@@ -1181,7 +1181,7 @@ impl TileItem for Obstacle {
     }
 }
 
-impl TileItem for Event {
+impl TileItem for EventPoint {
     const FIELDS: &'static [(&'static str, FieldType)] = &[
         ("id", S),
         ("category", S),
@@ -1190,7 +1190,7 @@ impl TileItem for Event {
         ("reported_at", S),
     ];
     fn shape(&self) -> Shape<'_> {
-        Shape::Point(self.location.0)
+        Shape::Point(self.location)
     }
     fn properties<'a>(&'a self, detail: bool, out: &mut Props<'a>) {
         if detail {
@@ -1203,10 +1203,10 @@ impl TileItem for Event {
         if detail {
             out.extend([
                 ("source", Value::Str(&self.source)),
-                ("reported_at", Value::Time(self.reported_at)),
+                ("reported_at", Value::Time(self.reported())),
             ]);
         } else {
-            out.push(("reported_at", Value::Date(self.reported_at.date_naive())));
+            out.push(("reported_at", Value::Date(self.reported().date_naive())));
         }
     }
 }
@@ -1397,7 +1397,7 @@ pub fn layer_fields(layer: Layer) -> Option<&'static [(&'static str, FieldType)]
         Layer::Camera => Camera::FIELDS,
         Layer::PatrolRoute => PatrolRoute::FIELDS,
         Layer::KeyArea => KeyArea::FIELDS,
-        Layer::Event => Event::FIELDS,
+        Layer::Event => EventPoint::FIELDS,
         Layer::Building => Building::FIELDS,
         Layer::Obstacle => Obstacle::FIELDS,
     })

@@ -568,3 +568,51 @@ async fn events_of_an_older_release_move_into_the_indexed_table() {
     drop(store);
     db.drop_db().await;
 }
+
+/// An export of more events than one page of the store holds comes out whole, newest report
+/// first, in both formats, and reads back as valid events.
+async fn exports_page_through_the_store_and_round_trip(app: &TestApp) {
+    let events = events(safegrid::service::export::EXPORT_PAGE * 2 + 345, 23);
+    write_events(app, &events).await;
+    let want = newest_first(&events, |_| true);
+
+    let (status, ctype, body) = app
+        .call("GET", "/api/v1/events/export?format=geojson", None, None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(ctype, "application/geo+json");
+    assert_eq!(body["type"], "FeatureCollection");
+    assert_eq!(ids(&body), want);
+
+    let (status, ctype, csv) = app
+        .call("GET", "/api/v1/events/export?format=csv", None, None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(ctype, "text/csv; charset=utf-8");
+    let csv = csv.as_str().expect("CSV text");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "id,category,description,grid_code,occurred_at,reported_at,source,status,lon,lat"
+    );
+    assert_eq!(lines.len(), want.len() + 1, "one header");
+    let csv_ids: Vec<&str> = lines[1..]
+        .iter()
+        .map(|l| l.split(',').next().unwrap_or_default())
+        .collect();
+    assert_eq!(csv_ids, want);
+
+    // The GeoJSON imports into an empty map as the same events.
+    let (status, _, report) = app
+        .call(
+            "POST",
+            "/api/v1/events/import?dry_run=true&format=geojson",
+            Some(Role::Admin),
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["valid"], json!(want.len()));
+    assert_eq!(report["bad"], json!([]));
+}
+both_backends!(export, exports_page_through_the_store_and_round_trip);

@@ -15,7 +15,7 @@ use futures_util::FutureExt;
 use geojson::Feature;
 use serde_json::{Value, json};
 
-use safegrid::domain::{AnyItem, CameraStatus, Dataset, Duty, Item, Layer, Role};
+use safegrid::domain::{AnyItem, CameraStatus, Dataset, Duty, EventPoint, Item, Layer, Role};
 use safegrid::store::{Change, PgStore, Store, StoreError, TokenRecord};
 
 use crate::common::{TestDb, on_both_backends, on_both_backends_at, pg_url, with_database};
@@ -212,6 +212,23 @@ fn snapshot(data: &Dataset) -> BTreeMap<String, Value> {
     add(&mut out, &data.events);
     add(&mut out, &data.buildings);
     out
+}
+
+/// Every layer as the store holds it: [`Store::load`] and the events it lists.
+async fn load_everything(store: &dyn Store) -> Dataset {
+    let mut data = store.load().await.expect("load");
+    let all = safegrid::domain::EventQuery {
+        limit: 10_000,
+        ..safegrid::domain::EventQuery::default()
+    };
+    data.events = store
+        .list_events(&all)
+        .await
+        .expect("events")
+        .into_iter()
+        .map(|e| e.event)
+        .collect();
+    data
 }
 
 fn snapshot_items(items: &[AnyItem]) -> BTreeMap<String, Value> {
@@ -741,15 +758,19 @@ mod bodies {
             .apply(&puts(items.clone()), t(0))
             .await
             .expect("write");
-        let data = store.load().await.expect("load");
+        let data = load_everything(store.as_ref()).await;
         assert_same(store.as_ref(), &snapshot(&data), &snapshot_items(&items));
         assert_eq!(data.grid_versions.len(), 2);
         assert!(!store.is_empty().await.expect("is_empty"));
+        // What the index keeps of an event is what was written of it.
+        let points = store.load_event_points().await.expect("event points");
+        let want: Vec<EventPoint> = data.events.iter().map(EventPoint::from).collect();
+        assert_eq!(points, want);
 
         // Writing what was loaded changes nothing.
         let reloaded: Vec<AnyItem> = data.clone().into_items();
         store.apply(&puts(reloaded), t(1)).await.expect("rewrite");
-        let again = store.load().await.expect("load");
+        let again = load_everything(store.as_ref()).await;
         assert_same(store.as_ref(), &snapshot(&again), &snapshot(&data));
     }
 

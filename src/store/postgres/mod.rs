@@ -36,16 +36,17 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use futures_util::TryStreamExt;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{AssertSqlSafe, PgConnection, PgPool, Postgres, Transaction};
 
-use crate::domain::{Dataset, Event, EventQuery, GridVersion, Layer, ListedEvent};
+use crate::domain::{Dataset, Event, EventPoint, EventQuery, GridVersion, Layer, ListedEvent};
 
 use super::plan;
 use super::row::{
-    AssignmentRow, EventRow, EventSql, LayerRow, VersionRow, attach_assignments, decode_event,
-    decode_event_row, decode_row, decode_version, fetch_all_args, fmt_time, has_geometry,
-    list_events_sql, token_from_row,
+    AssignmentRow, EventPointRow, EventPoints, EventRow, EventSql, LayerRow, VersionRow,
+    attach_assignments, decode_event, decode_event_row, decode_row, decode_version, fetch_all_args,
+    fmt_time, has_geometry, list_events_sql, token_from_row,
 };
 use super::{CameraStatusChange, Change, Store, StoreError, StoreResult, TokenRecord};
 
@@ -184,7 +185,7 @@ impl Store for PgStore {
             .begin_with("begin isolation level repeatable read, read only")
             .await?;
         let mut data = Dataset::default();
-        for layer in Layer::ALL {
+        for layer in Layer::ALL.into_iter().filter(|l| *l != Layer::Event) {
             load_layer(&mut tx, layer, &mut data).await?;
         }
         let assignments: Vec<AssignmentRow> = sqlx::query_as(
@@ -196,6 +197,21 @@ impl Store for PgStore {
         data.grid_versions = load_grid_versions(&mut tx).await?;
         tx.commit().await?;
         Ok(data)
+    }
+
+    async fn load_event_points(&self) -> StoreResult<Vec<EventPoint>> {
+        let mut points = EventPoints::default();
+        let mut rows = sqlx::query_as::<_, EventPointRow>(
+            "select id, lon, lat, category, status, source, \
+             floor(extract(epoch from occurred_at))::bigint as occurred_at, \
+             floor(extract(epoch from reported_at))::bigint as reported_at \
+             from event order by seq",
+        )
+        .fetch(&self.pool);
+        while let Some(row) = rows.try_next().await? {
+            points.push(row)?;
+        }
+        Ok(points.points)
     }
 
     async fn grid_versions(&self) -> StoreResult<Vec<GridVersion>> {

@@ -17,16 +17,17 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use futures_util::TryStreamExt;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, Sqlite, SqlitePool, Transaction};
 
-use crate::domain::{Dataset, Event, EventQuery, GridVersion, Layer, ListedEvent};
+use crate::domain::{Dataset, Event, EventPoint, EventQuery, GridVersion, Layer, ListedEvent};
 
 use super::plan;
 use super::row::{
-    AssignmentRow, EventRow, EventSql, LayerRow, VersionRow, attach_assignments, decode_event,
-    decode_event_row, decode_row, decode_version, fetch_all_args, fmt_time, has_geometry,
-    list_events_sql, token_from_row,
+    AssignmentRow, EventPointRow, EventPoints, EventRow, EventSql, LayerRow, VersionRow,
+    attach_assignments, decode_event, decode_event_row, decode_row, decode_version, fetch_all_args,
+    fmt_time, has_geometry, list_events_sql, token_from_row,
 };
 use super::{CameraStatusChange, Change, Store, StoreError, StoreResult, TokenRecord};
 
@@ -149,7 +150,7 @@ impl Store for SqliteStore {
 
     async fn load(&self) -> StoreResult<Dataset> {
         let mut data = Dataset::default();
-        for layer in Layer::ALL {
+        for layer in Layer::ALL.into_iter().filter(|l| *l != Layer::Event) {
             self.load_layer(layer, &mut data).await?;
         }
         let assignments: Vec<AssignmentRow> =
@@ -159,6 +160,20 @@ impl Store for SqliteStore {
         attach_assignments(&mut data, &assignments)?;
         data.grid_versions = self.grid_versions().await?;
         Ok(data)
+    }
+
+    async fn load_event_points(&self) -> StoreResult<Vec<EventPoint>> {
+        let mut points = EventPoints::default();
+        let mut rows = sqlx::query_as::<_, EventPointRow>(
+            "select id, lon, lat, category, status, source, \
+             unixepoch(occurred_at) as occurred_at, unixepoch(reported_at) as reported_at \
+             from event order by seq",
+        )
+        .fetch(&self.pool);
+        while let Some(row) = rows.try_next().await? {
+            points.push(row)?;
+        }
+        Ok(points.points)
     }
 
     async fn grid_versions(&self) -> StoreResult<Vec<GridVersion>> {
