@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::analysis::division::{
-    DivideError, DivisionRequest, MAX_EVENT_WEIGHT, MAX_GRIDS, Proposal, Target,
+    self, DivideError, DivisionRequest, MAX_EVENT_WEIGHT, MAX_GRIDS, Proposal, Target,
 };
 use crate::domain::geometry::{area_to_geojson, parse_area};
 use crate::domain::{Duty, GridKind, Layer};
@@ -168,9 +168,10 @@ pub async fn divide_village(
     let request = DivisionRequest::try_from(body)?;
     let snapshot = state.service.snapshot();
     // Up to a few hundred clips of the village polygon: CPU work, kept off the async threads.
-    let proposal = tokio::task::spawn_blocking(move || snapshot.propose_division(&request))
-        .await
-        .map_err(|e| ApiError::internal(&e))??;
+    let proposal =
+        tokio::task::spawn_blocking(move || division::propose_division(&snapshot, &request))
+            .await
+            .map_err(|e| ApiError::internal(&e))??;
     Ok(geojson_response(StatusCode::OK, &proposal_json(&proposal)))
 }
 
