@@ -14,6 +14,7 @@ use crate::analysis::division::{
     self, DivideError, DivisionRequest, MAX_EVENT_WEIGHT, MAX_GRIDS, Proposal, Target,
 };
 use crate::domain::geometry::{area_to_geojson, parse_area};
+use crate::domain::names::one_of;
 use crate::domain::{Duty, GridKind, Layer};
 use crate::service::division::{DivisionAccept, DivisionAssignment, DivisionGrid, DivisionReport};
 
@@ -236,10 +237,10 @@ fn division_grids(value: Value) -> ApiResult<Vec<DivisionGrid>> {
             };
             let kind = match props.get("kind") {
                 None | Some(Value::Null) => None,
-                Some(v) => Some(serde_json::from_value::<GridKind>(v.clone()).map_err(|_| {
+                Some(v) => Some(v.as_str().and_then(|s| s.parse().ok()).ok_or_else(|| {
                     ApiError::bad_request(
                         &at("kind"),
-                        format!("unknown kind {v}: use residential, village or dedicated"),
+                        format!("unknown kind {v}: use {}", one_of(&GridKind::NAMES)),
                     )
                 })?),
             };

@@ -60,7 +60,7 @@ pub(super) async fn token(
     role: &str,
     name: &str,
 ) -> anyhow::Result<ExitCode> {
-    let role = Role::parse(role)?;
+    let role: Role = role.parse()?;
     let token = issue_token(store.as_ref(), name, role).await?;
     println!("{token}");
     Ok(ExitCode::SUCCESS)

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::geometry::{no_point, parse_point, point_to_geojson};
 use super::item::item_fields;
+use super::names::string_enum;
 use super::{DomainError, DomainResult, Item, Layer};
 
 /// Workflow state: reported → claimed → assigned → resolved → closed.
@@ -18,6 +19,14 @@ pub enum EventStatus {
     Resolved,
     Closed,
 }
+
+string_enum!(EventStatus, "status" {
+    Reported => "reported",
+    Claimed => "claimed",
+    Assigned => "assigned",
+    Resolved => "resolved",
+    Closed => "closed",
+});
 
 /// An event with its category, place, times and source.
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]

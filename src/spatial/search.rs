@@ -6,6 +6,8 @@
 use geo::Rect;
 use serde::Serialize;
 
+use crate::domain::Item;
+
 use super::Snapshot;
 use super::index::{KeyOf, LayerIndex, Spatial};
 
@@ -41,10 +43,9 @@ fn rank(q: &str, key: &str, name: &str) -> Option<u8> {
     }
 }
 
-fn scan<T: Spatial + KeyOf>(
+fn scan<T: Item + Spatial + KeyOf>(
     hits: &mut Vec<SearchHit>,
     layer_order: u8,
-    layer: &'static str,
     index: &LayerIndex<T>,
     q: &str,
     name_of: impl Fn(&T) -> &str,
@@ -58,7 +59,7 @@ fn scan<T: Spatial + KeyOf>(
             continue;
         };
         hits.push(SearchHit {
-            layer,
+            layer: T::LAYER.path(),
             key: item.key_of().into_owned(),
             name: name.to_owned(),
             bbox: bbox(rect),
@@ -80,23 +81,12 @@ pub fn search(snapshot: &Snapshot, q: &str, limit: usize) -> Vec<SearchHit> {
         return Vec::new();
     }
     let mut hits = Vec::new();
-    scan(&mut hits, 0, "grids", &snapshot.grids, q, |g| &g.name);
-    scan(&mut hits, 1, "regions", &snapshot.regions, q, |r| &r.name);
-    scan(&mut hits, 2, "cameras", &snapshot.cameras, q, |c| &c.name);
-    scan(&mut hits, 3, "key-areas", &snapshot.key_areas, q, |k| {
-        &k.name
-    });
-    scan(
-        &mut hits,
-        4,
-        "patrol-routes",
-        &snapshot.patrol_routes,
-        q,
-        |p| &p.name,
-    );
-    scan(&mut hits, 5, "buildings", &snapshot.buildings, q, |b| {
-        &b.address
-    });
+    scan(&mut hits, 0, &snapshot.grids, q, |g| &g.name);
+    scan(&mut hits, 1, &snapshot.regions, q, |r| &r.name);
+    scan(&mut hits, 2, &snapshot.cameras, q, |c| &c.name);
+    scan(&mut hits, 3, &snapshot.key_areas, q, |k| &k.name);
+    scan(&mut hits, 4, &snapshot.patrol_routes, q, |p| &p.name);
+    scan(&mut hits, 5, &snapshot.buildings, q, |b| &b.address);
     hits.sort_by(|a, b| a.rank.cmp(&b.rank).then_with(|| a.key.cmp(&b.key)));
     hits.truncate(limit);
     hits

@@ -9,9 +9,9 @@
 //! [`crate::domain`].
 //!
 //! # Properties
-//! Named and valued as in the GeoJSON (`Item::to_feature`): enums by their serde names, dates
-//! as `YYYY-MM-DD`, times as RFC 3339 UTC strings, counts as unsigned integers, measures as
-//! doubles. Each layer lists a subset ([`layer_fields`]): the key, the name, kind/category/
+//! Named and valued as in the GeoJSON (`Item::to_feature`): enums by their names (`as_str`),
+//! dates as `YYYY-MM-DD`, times as RFC 3339 UTC strings, counts as unsigned integers, measures
+//! as doubles. Each layer lists a subset ([`layer_fields`]): the key, the name, kind/category/
 //! status and the numbers the map styles with; free text stays in the GeoJSON API.
 //! Below [`DETAIL_ZOOM`] the point layers (events, buildings, cameras) leave out what is unique
 //! per item (id, key, name, address, source, mount height) and events carry `reported_at` cut to
@@ -22,9 +22,8 @@
 use geo::{Coord, LineString, MultiPolygon, Rect};
 
 use crate::domain::{
-    Building, Camera, CameraKind, CameraStatus, Event, EventStatus, Grid, GridKind, KeyArea,
-    KeyAreaCategory, KeyAreaStatus, Layer, Obstacle, ObstacleKind, ObstacleShape, PatrolRoute,
-    Region, RegionLevel,
+    Building, Camera, CameraStatus, Event, Grid, KeyArea, Layer, Obstacle, ObstacleShape,
+    PatrolRoute, Region,
 };
 use crate::spatial::Snapshot;
 use crate::spatial::index::{KeyOf, LayerIndex, Spatial, rect_union};
@@ -81,68 +80,6 @@ pub trait TileItem: KeyOf + Spatial {
 
 use FieldType::{Number as N, String as S};
 
-fn grid_kind(k: GridKind) -> &'static str {
-    match k {
-        GridKind::Residential => "residential",
-        GridKind::Village => "village",
-        GridKind::Dedicated => "dedicated",
-    }
-}
-fn region_level(l: RegionLevel) -> &'static str {
-    match l {
-        RegionLevel::County => "county",
-        RegionLevel::Town => "town",
-        RegionLevel::Village => "village",
-    }
-}
-fn camera_kind(k: CameraKind) -> &'static str {
-    match k {
-        CameraKind::Fixed => "fixed",
-        CameraKind::Ptz => "ptz",
-    }
-}
-fn obstacle_kind(k: ObstacleKind) -> &'static str {
-    match k {
-        ObstacleKind::Building => "building",
-        ObstacleKind::Wall => "wall",
-        ObstacleKind::Fence => "fence",
-        ObstacleKind::Other => "other",
-    }
-}
-fn camera_status(s: CameraStatus) -> &'static str {
-    match s {
-        CameraStatus::Online => "online",
-        CameraStatus::Offline => "offline",
-        CameraStatus::Fault => "fault",
-    }
-}
-fn event_status(s: EventStatus) -> &'static str {
-    match s {
-        EventStatus::Reported => "reported",
-        EventStatus::Claimed => "claimed",
-        EventStatus::Assigned => "assigned",
-        EventStatus::Resolved => "resolved",
-        EventStatus::Closed => "closed",
-    }
-}
-fn key_area_category(c: KeyAreaCategory) -> &'static str {
-    match c {
-        KeyAreaCategory::UrbanVillage => "urban_village",
-        KeyAreaCategory::SchoolSurroundings => "school_surroundings",
-        KeyAreaCategory::UrbanRuralFringe => "urban_rural_fringe",
-        KeyAreaCategory::DisorderlySpot => "disorderly_spot",
-    }
-}
-fn key_area_status(s: KeyAreaStatus) -> &'static str {
-    match s {
-        KeyAreaStatus::Listed => "listed",
-        KeyAreaStatus::Rectifying => "rectifying",
-        KeyAreaStatus::Review => "review",
-        KeyAreaStatus::Delisted => "delisted",
-        KeyAreaStatus::Overdue => "overdue",
-    }
-}
-
 impl TileItem for Region {
     const FIELDS: &'static [(&'static str, FieldType)] =
         &[("code", S), ("name", S), ("level", S), ("parent_code", S)];
@@ -153,7 +90,7 @@ impl TileItem for Region {
         out.extend([
             ("code", Value::Str(&self.code)),
             ("name", Value::Str(&self.name)),
-            ("level", Value::Str(region_level(self.level()))),
+            ("level", Value::Str(self.level().as_str())),
         ]);
         if let Some(p) = &self.parent_code {
             out.push(("parent_code", Value::Str(p)));
@@ -177,7 +114,7 @@ impl TileItem for Grid {
         out.extend([
             ("code", Value::Str(&self.code)),
             ("name", Value::Str(&self.name)),
-            ("kind", Value::Str(grid_kind(self.kind))),
+            ("kind", Value::Str(self.kind.as_str())),
             ("households", Value::Uint(self.households.into())),
             ("population", Value::Uint(self.population.into())),
         ]);
@@ -214,8 +151,8 @@ impl TileItem for Camera {
             ]);
         }
         out.extend([
-            ("kind", Value::Str(camera_kind(self.kind))),
-            ("status", Value::Str(camera_status(self.status))),
+            ("kind", Value::Str(self.kind.as_str())),
+            ("status", Value::Str(self.status.as_str())),
             ("azimuth_deg", Value::Double(self.azimuth_deg)),
             ("hfov_deg", Value::Double(self.hfov_deg)),
             ("range_m", Value::Double(self.range_m)),
@@ -256,8 +193,8 @@ impl TileItem for KeyArea {
         out.extend([
             ("id", Value::Str(&self.id)),
             ("name", Value::Str(&self.name)),
-            ("category", Value::Str(key_area_category(self.category))),
-            ("status", Value::Str(key_area_status(self.status))),
+            ("category", Value::Str(self.category.as_str())),
+            ("status", Value::Str(self.status.as_str())),
             ("listed_date", Value::Date(self.listed_date)),
             ("deadline", Value::Date(self.deadline)),
         ]);
@@ -279,7 +216,7 @@ impl TileItem for Obstacle {
             ("name", Value::Str(&self.name)),
         ]);
         if let Some(kind) = self.kind {
-            out.push(("kind", Value::Str(obstacle_kind(kind))));
+            out.push(("kind", Value::Str(kind.as_str())));
         }
         if let Some(h) = self.height_m {
             out.push(("height_m", Value::Double(h)));
@@ -304,7 +241,7 @@ impl TileItem for Event {
         }
         out.extend([
             ("category", Value::Str(&self.category)),
-            ("status", Value::Str(event_status(self.status))),
+            ("status", Value::Str(self.status.as_str())),
         ]);
         if detail {
             out.extend([
@@ -560,61 +497,5 @@ mod tests {
             ["B000", "B003", "B063", "B064", "B065", "B150", "B199"]
         );
         assert!(in_slot_order(&index, std::iter::empty()).is_empty());
-    }
-
-    #[test]
-    fn enum_names_match_serde() {
-        fn serde_name<T: serde::Serialize>(v: T) -> String {
-            serde_json::to_value(v)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default()
-        }
-        for k in [
-            GridKind::Residential,
-            GridKind::Village,
-            GridKind::Dedicated,
-        ] {
-            assert_eq!(grid_kind(k), serde_name(k));
-        }
-        for l in [RegionLevel::County, RegionLevel::Town, RegionLevel::Village] {
-            assert_eq!(region_level(l), serde_name(l));
-        }
-        for k in [CameraKind::Fixed, CameraKind::Ptz] {
-            assert_eq!(camera_kind(k), serde_name(k));
-        }
-        for s in [
-            CameraStatus::Online,
-            CameraStatus::Offline,
-            CameraStatus::Fault,
-        ] {
-            assert_eq!(camera_status(s), serde_name(s));
-        }
-        for s in [
-            EventStatus::Reported,
-            EventStatus::Claimed,
-            EventStatus::Assigned,
-            EventStatus::Resolved,
-            EventStatus::Closed,
-        ] {
-            assert_eq!(event_status(s), serde_name(s));
-        }
-        for c in [
-            KeyAreaCategory::UrbanVillage,
-            KeyAreaCategory::SchoolSurroundings,
-            KeyAreaCategory::UrbanRuralFringe,
-            KeyAreaCategory::DisorderlySpot,
-        ] {
-            assert_eq!(key_area_category(c), serde_name(c));
-        }
-        for s in [
-            KeyAreaStatus::Listed,
-            KeyAreaStatus::Rectifying,
-            KeyAreaStatus::Review,
-            KeyAreaStatus::Delisted,
-            KeyAreaStatus::Overdue,
-        ] {
-            assert_eq!(key_area_status(s), serde_name(s));
-        }
     }
 }
