@@ -14,13 +14,13 @@
 //! hit counts on those can be compared one to one.
 //!
 //! # What is measured
-//! - **point→grid in process**: `Snapshot::grid_at` (the top-level grid by the shared-edge
+//! - **point→grid in process**: `spatial::locate::grid_at` (the top-level grid by the shared-edge
 //!   rule) on 1 and 2 threads (`std::thread::scope`), best of two runs. PostGIS: the same points
 //!   in a table, counted against `grid` (the store's own table and GiST index) with `ST_Covers`
 //!   under several plans (planner's choice, unindexed points, LATERAL per grid, LATERAL per
 //!   point with the lowest code, no parallel workers); the best plan is the baseline.
 //! - **point→cameras in process**: for each point, the cameras whose field of view holds it
-//!   (`Snapshot::cameras_seeing`: R-tree candidates + the sector test), counted as (point, camera) pairs. PostGIS:
+//!   (`spatial::locate::cameras_seeing`: R-tree candidates + the sector test), counted as (point, camera) pairs. PostGIS:
 //!   each camera's sector built here as a polygon (apex + an arc vertex every ≤5°, PTZ and 360°
 //!   cameras a 72-gon), metres→degrees with `LocalFrame::metres_to_degrees`, in a table with a
 //!   GiST index; pairs counted with `ST_Covers` under several plans. Both pair counts are
@@ -63,8 +63,8 @@ use std::time::{Duration, Instant};
 use geo::Coord;
 use safegrid::domain::{Camera, Dataset, Layer};
 use safegrid::service::Service;
-use safegrid::spatial::Snapshot;
 use safegrid::spatial::measure::LocalFrame;
+use safegrid::spatial::{Snapshot, locate};
 use safegrid::store::{self, Change};
 use sqlx::Connection as _;
 
@@ -357,8 +357,8 @@ fn throughput(points: &[Coord], threads: usize, f: impl Fn(Coord) -> usize + Syn
 }
 
 fn in_process(snapshot: &Snapshot, points: &[Coord]) -> InProcess {
-    let grid_of = |p: Coord| usize::from(snapshot.grid_at(p).is_some());
-    let cameras_of = |p: Coord| snapshot.cameras_seeing(p).count();
+    let grid_of = |p: Coord| usize::from(locate::grid_at(snapshot, p).is_some());
+    let cameras_of = |p: Coord| locate::cameras_seeing(snapshot, p).count();
     let (g1, grid_hits) = throughput(points, 1, grid_of);
     let (g2, _) = throughput(points, 2, grid_of);
     let (c1, camera_pairs) = throughput(points, 1, cameras_of);

@@ -86,6 +86,7 @@ use crate::domain::{CameraStatus, KeyAreaCategory, Layer, RegionLevel};
 
 use crate::spatial::Snapshot;
 use crate::spatial::measure::LocalFrame;
+use crate::spatial::visibility::camera_coverage;
 
 /// Overlay pieces smaller than this (m²) are rounding slivers, not coverage.
 const SLIVER_M2: f64 = 1e-4;
@@ -139,7 +140,7 @@ impl CameraShapes {
 
 fn camera_shape(snapshot: &Snapshot, i: usize) -> Option<CameraShape> {
     let camera = snapshot.cameras.item(u32::try_from(i).ok()?)?;
-    let coverage = snapshot.camera_coverage(camera);
+    let coverage = camera_coverage(snapshot, camera);
     CameraShape::new(camera.status == CameraStatus::Online, coverage.area)
 }
 

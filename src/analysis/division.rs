@@ -59,6 +59,7 @@ use geo::{
 use crate::domain::{Region, RegionLevel};
 
 use crate::spatial::Snapshot;
+use crate::spatial::locate::region_at;
 use crate::spatial::measure::LocalFrame;
 
 /// Largest number of grids one proposal may have.
@@ -704,116 +705,114 @@ pub fn short_name(name: &str) -> String {
     name.to_owned()
 }
 
-impl Snapshot {
-    /// Proposes a division of a village/community into grids balanced by households (and
-    /// optionally events), compact, and partitioning its boundary exactly; see the module doc.
-    ///
-    /// The village's buildings and events are those the shared-edge rule puts in it (a point on
-    /// the edge between two villages belongs to the lower code). Suggested codes continue after
-    /// the highest serial the village has used, current grids and retired versions alike, so
-    /// no code of the grid history is reused.
-    ///
-    /// # Errors
-    /// See [`DivideError`]: an unknown village, no buildings or households when households are
-    /// asked for, more grids than buildings, serials past 999.
-    pub fn propose_division(&self, request: &DivisionRequest) -> DivideResult<Proposal> {
-        let code = request.village.as_str();
-        if code.len() != 12 || !code.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(DivideError::NotAVillage(code.to_owned()));
+/// Proposes a division of a village/community into grids balanced by households (and
+/// optionally events), compact, and partitioning its boundary exactly; see the module doc.
+///
+/// The village's buildings and events are those the shared-edge rule puts in it (a point on
+/// the edge between two villages belongs to the lower code). Suggested codes continue after
+/// the highest serial the village has used, current grids and retired versions alike, so
+/// no code of the grid history is reused.
+///
+/// # Errors
+/// See [`DivideError`]: an unknown village, no buildings or households when households are
+/// asked for, more grids than buildings, serials past 999.
+pub fn propose_division(snapshot: &Snapshot, request: &DivisionRequest) -> DivideResult<Proposal> {
+    let code = request.village.as_str();
+    if code.len() != 12 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(DivideError::NotAVillage(code.to_owned()));
+    }
+    let village = snapshot
+        .regions
+        .get(code)
+        .filter(|r| r.level() == RegionLevel::Village)
+        .ok_or_else(|| DivideError::UnknownVillage(code.to_owned()))?;
+    let rect = village
+        .area
+        .bounding_rect()
+        .ok_or(DivideError::EmptyRegion)?;
+    let mut sites: Vec<Site> = snapshot
+        .buildings
+        .within(rect)
+        .into_iter()
+        .filter(|b| holds(snapshot, village, b.location.0))
+        .map(|b| Site::building(b.location.0, b.households, b.residents))
+        .collect();
+    let buildings = sites.len();
+    let households: u64 = sites.iter().map(|s| u64::from(s.households)).sum();
+    let k = match request.target {
+        Target::Grids(k) => k,
+        Target::HouseholdsPerGrid(_) if buildings == 0 => {
+            return Err(DivideError::NoBuildings(code.to_owned()));
         }
-        let village = self
-            .regions
-            .get(code)
-            .filter(|r| r.level() == RegionLevel::Village)
-            .ok_or_else(|| DivideError::UnknownVillage(code.to_owned()))?;
-        let rect = village
-            .area
-            .bounding_rect()
-            .ok_or(DivideError::EmptyRegion)?;
-        let mut sites: Vec<Site> = self
-            .buildings
-            .within(rect)
-            .into_iter()
-            .filter(|b| self.holds(village, b.location.0))
-            .map(|b| Site::building(b.location.0, b.households, b.residents))
-            .collect();
-        let buildings = sites.len();
-        let households: u64 = sites.iter().map(|s| u64::from(s.households)).sum();
-        let k = match request.target {
-            Target::Grids(k) => k,
-            Target::HouseholdsPerGrid(_) if buildings == 0 => {
-                return Err(DivideError::NoBuildings(code.to_owned()));
+        Target::HouseholdsPerGrid(_) if households == 0 => {
+            return Err(DivideError::NoHouseholds(code.to_owned()));
+        }
+        Target::HouseholdsPerGrid(per_grid) => {
+            let k = grids_for(households, per_grid);
+            if k > MAX_GRIDS {
+                return Err(DivideError::TooManyGridsForHouseholds {
+                    households,
+                    per_grid,
+                    k,
+                });
             }
-            Target::HouseholdsPerGrid(_) if households == 0 => {
-                return Err(DivideError::NoHouseholds(code.to_owned()));
-            }
-            Target::HouseholdsPerGrid(per_grid) => {
-                let k = grids_for(households, per_grid);
-                if k > MAX_GRIDS {
-                    return Err(DivideError::TooManyGridsForHouseholds {
-                        households,
-                        per_grid,
-                        k,
-                    });
-                }
-                k
-            }
-        };
-        if !(1..=MAX_GRIDS).contains(&k) {
-            return Err(DivideError::GridCount(k));
+            k
         }
-        if k > buildings {
-            return Err(DivideError::TooFewBuildings { k, buildings });
-        }
-        let highest = u32::from(self.highest_grid_serial(code));
-        if highest as usize + k > 999 {
-            return Err(DivideError::SerialsExhausted {
-                village: code.to_owned(),
-                highest,
-                k,
-            });
-        }
-        if request.event_weight > 0.0 {
-            sites.extend(
-                self.events
-                    .within(rect)
-                    .into_iter()
-                    .filter(|e| self.holds(village, e.location))
-                    .map(|e| Site::event(e.location, request.event_weight)),
-            );
-        }
-        let events = sites.len() - buildings;
-        let mut pieces = divide(&village.area, &sites, k)?;
-        // Number north to south, then west to east, as the sample's planners do.
-        let key = |p: &Piece| p.area.centroid().map_or((0.0, 0.0), |c| (c.y(), c.x()));
-        pieces.sort_by(|a, b| {
-            let (ka, kb) = (key(a), key(b));
-            kb.0.total_cmp(&ka.0).then(ka.1.total_cmp(&kb.1))
-        });
-        let short = short_name(&village.name);
-        let grids: Vec<ProposedGrid> = pieces
-            .into_iter()
-            .zip(highest + 1..)
-            .map(|(piece, serial)| ProposedGrid {
-                code: format!("{code}{serial:03}"),
-                name: format!("{short}第{serial}网格"),
-                piece,
-            })
-            .collect();
-        let summary = summarize(&grids, households, buildings, events);
-        Ok(Proposal {
+    };
+    if !(1..=MAX_GRIDS).contains(&k) {
+        return Err(DivideError::GridCount(k));
+    }
+    if k > buildings {
+        return Err(DivideError::TooFewBuildings { k, buildings });
+    }
+    let highest = u32::from(snapshot.highest_grid_serial(code));
+    if highest as usize + k > 999 {
+        return Err(DivideError::SerialsExhausted {
             village: code.to_owned(),
-            village_name: village.name.clone(),
-            grids,
-            summary,
+            highest,
+            k,
+        });
+    }
+    if request.event_weight > 0.0 {
+        sites.extend(
+            snapshot
+                .events
+                .within(rect)
+                .into_iter()
+                .filter(|e| holds(snapshot, village, e.location))
+                .map(|e| Site::event(e.location, request.event_weight)),
+        );
+    }
+    let events = sites.len() - buildings;
+    let mut pieces = divide(&village.area, &sites, k)?;
+    // Number north to south, then west to east, as the sample's planners do.
+    let key = |p: &Piece| p.area.centroid().map_or((0.0, 0.0), |c| (c.y(), c.x()));
+    pieces.sort_by(|a, b| {
+        let (ka, kb) = (key(a), key(b));
+        kb.0.total_cmp(&ka.0).then(ka.1.total_cmp(&kb.1))
+    });
+    let short = short_name(&village.name);
+    let grids: Vec<ProposedGrid> = pieces
+        .into_iter()
+        .zip(highest + 1..)
+        .map(|(piece, serial)| ProposedGrid {
+            code: format!("{code}{serial:03}"),
+            name: format!("{short}第{serial}网格"),
+            piece,
         })
-    }
+        .collect();
+    let summary = summarize(&grids, households, buildings, events);
+    Ok(Proposal {
+        village: code.to_owned(),
+        village_name: village.name.clone(),
+        grids,
+        summary,
+    })
+}
 
-    /// Whether the shared-edge rule puts `p` in `village`.
-    fn holds(&self, village: &Region, p: Coord) -> bool {
-        self.region_at(p, RegionLevel::Village)
-            .is_some_and(|r| r.code == village.code)
-    }
+/// Whether the shared-edge rule puts `p` in `village`.
+fn holds(snapshot: &Snapshot, village: &Region, p: Coord) -> bool {
+    region_at(snapshot, p, RegionLevel::Village).is_some_and(|r| r.code == village.code)
 }
 
 /// `round(households / per_grid)`, at least 1.
@@ -855,7 +854,7 @@ mod tests {
     use super::*;
     use crate::domain::{Building, Dataset, Grid, GridKind};
     use crate::spatial::geom::covers;
-    use crate::spatial::topology::{AREA_TOLERANCE_M2, area_m2};
+    use crate::spatial::topology::{AREA_TOLERANCE_M2, area_m2, gaps_in, sibling_overlaps};
 
     const ORIGIN: (f64, f64) = (120.2417, 29.2896);
 
@@ -1259,14 +1258,13 @@ mod tests {
     #[test]
     fn proposal_partitions_the_village_with_the_topology_checks_and_continues_serials() {
         let snapshot = village_snapshot(&["330783001014001", "330783001014007"]);
-        let proposal = snapshot
-            .propose_division(&request(Target::HouseholdsPerGrid(300)))
+        let proposal = propose_division(&snapshot, &request(Target::HouseholdsPerGrid(300)))
             .expect("proposes");
         let village = snapshot.regions.get("330783001014").expect("village");
         let in_village: Vec<&Building> = snapshot
             .buildings
             .iter()
-            .filter(|b| snapshot.holds(village, b.location.0))
+            .filter(|b| holds(&snapshot, village, b.location.0))
             .collect();
         assert_eq!(
             in_village.len(),
@@ -1310,9 +1308,9 @@ mod tests {
             (crate::domain::Layer::Grid, "330783001014007".to_owned()),
         ];
         let after = snapshot.with_changes(&items, &old, None);
-        assert_eq!(after.gaps_in("330783001014", None), Vec::new());
+        assert_eq!(gaps_in(&after, "330783001014", None), Vec::new());
         for g in after.grids.iter() {
-            assert_eq!(after.sibling_overlaps(g), Vec::new(), "{}", g.code);
+            assert_eq!(sibling_overlaps(&after, g), Vec::new(), "{}", g.code);
         }
         let s = &proposal.summary;
         assert!(s.max_households >= s.min_households && s.min_households > 0);
@@ -1331,11 +1329,14 @@ mod tests {
     fn proposal_errors_name_the_problem() {
         let snapshot = village_snapshot(&[]);
         let ask = |village: &str, target| {
-            snapshot.propose_division(&DivisionRequest {
-                village: village.into(),
-                target,
-                event_weight: 0.0,
-            })
+            propose_division(
+                &snapshot,
+                &DivisionRequest {
+                    village: village.into(),
+                    target,
+                    event_weight: 0.0,
+                },
+            )
         };
         assert_eq!(
             ask("330783001099", Target::Grids(2)),
@@ -1371,12 +1372,12 @@ mod tests {
             1,
         );
         assert_eq!(
-            empty.propose_division(&request(Target::HouseholdsPerGrid(300))),
+            propose_division(&empty, &request(Target::HouseholdsPerGrid(300))),
             Err(DivideError::NoBuildings("330783001014".into()))
         );
         let full = village_snapshot(&["330783001014998"]);
         assert!(matches!(
-            full.propose_division(&request(Target::Grids(2))),
+            propose_division(&full, &request(Target::Grids(2))),
             Err(DivideError::SerialsExhausted { highest: 998, .. })
         ));
     }

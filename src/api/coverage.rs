@@ -8,6 +8,7 @@ use axum::response::Response;
 use serde_json::json;
 
 use crate::domain::geometry::area_to_geojson;
+use crate::spatial::visibility;
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
@@ -34,9 +35,10 @@ pub async fn camera_coverage(
         .cloned()
         .ok_or_else(|| ApiError::not_found(format!("cameras `{code}` does not exist")))?;
     // Polygon overlay is CPU work of a few milliseconds: keep it off the async workers.
-    let coverage = tokio::task::spawn_blocking(move || snapshot.camera_coverage(&camera))
-        .await
-        .map_err(|e| ApiError::internal(&e))?;
+    let coverage =
+        tokio::task::spawn_blocking(move || visibility::camera_coverage(&snapshot, &camera))
+            .await
+            .map_err(|e| ApiError::internal(&e))?;
     let geometry = (!coverage.area.0.is_empty()).then(|| area_to_geojson(&coverage.area));
     let occluded_m2 = (coverage.footprint_m2 - coverage.area_m2).max(0.0);
     let body = json!({

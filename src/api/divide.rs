@@ -11,9 +11,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::analysis::division::{
-    DivideError, DivisionRequest, MAX_EVENT_WEIGHT, MAX_GRIDS, Proposal, Target,
+    self, DivideError, DivisionRequest, MAX_EVENT_WEIGHT, MAX_GRIDS, Proposal, Target,
 };
 use crate::domain::geometry::{area_to_geojson, parse_area};
+use crate::domain::names::one_of;
 use crate::domain::{Duty, GridKind, Layer};
 use crate::service::division::{DivisionAccept, DivisionAssignment, DivisionGrid, DivisionReport};
 
@@ -168,9 +169,10 @@ pub async fn divide_village(
     let request = DivisionRequest::try_from(body)?;
     let snapshot = state.service.snapshot();
     // Up to a few hundred clips of the village polygon: CPU work, kept off the async threads.
-    let proposal = tokio::task::spawn_blocking(move || snapshot.propose_division(&request))
-        .await
-        .map_err(|e| ApiError::internal(&e))??;
+    let proposal =
+        tokio::task::spawn_blocking(move || division::propose_division(&snapshot, &request))
+            .await
+            .map_err(|e| ApiError::internal(&e))??;
     Ok(geojson_response(StatusCode::OK, &proposal_json(&proposal)))
 }
 
@@ -235,10 +237,10 @@ fn division_grids(value: Value) -> ApiResult<Vec<DivisionGrid>> {
             };
             let kind = match props.get("kind") {
                 None | Some(Value::Null) => None,
-                Some(v) => Some(serde_json::from_value::<GridKind>(v.clone()).map_err(|_| {
+                Some(v) => Some(v.as_str().and_then(|s| s.parse().ok()).ok_or_else(|| {
                     ApiError::bad_request(
                         &at("kind"),
-                        format!("unknown kind {v}: use residential, village or dedicated"),
+                        format!("unknown kind {v}: use {}", one_of(&GridKind::NAMES)),
                     )
                 })?),
             };

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::geometry::check_position;
 use crate::spatial::crs::{Crs, to_wgs84};
-use crate::spatial::locate::{DEFAULT_ROUTE_WITHIN_M, MAX_ROUTE_WITHIN_M};
+use crate::spatial::locate::{self, DEFAULT_ROUTE_WITHIN_M, MAX_ROUTE_WITHIN_M};
 use crate::spatial::{LocateOptions, Location, Snapshot};
 
 use super::AppState;
@@ -69,7 +69,7 @@ pub async fn locate_point(State(state): State<AppState>, params: Params) -> ApiR
     let p = wgs84_point("lon,lat", crs, &[lon, lat])
         .map_err(|e| ApiError::bad_request("lon,lat", e.reason))?;
     let snapshot = state.service.snapshot();
-    Ok(axum::Json(snapshot.locate(p, options)).into_response())
+    Ok(axum::Json(locate::locate(&snapshot, p, options)).into_response())
 }
 
 /// A batch body: `{"points": [[lon, lat], ...]}` or a GeoJSON FeatureCollection of Points.
@@ -242,7 +242,7 @@ fn write_result(
             },
         ),
         Ok(p) if full => {
-            let location: Location = snapshot.locate(*p, options);
+            let location: Location = locate::locate(snapshot, *p, options);
             serde_json::to_writer(&mut *out, &location)
         }
         Ok(p) => serde_json::to_writer(&mut *out, &compact(snapshot, *p, options)),
@@ -254,8 +254,8 @@ fn write_result(
 }
 
 fn compact(snapshot: &Snapshot, p: Coord, options: LocateOptions) -> CompactHit<'_> {
-    let (town, village) = snapshot.regions_at(p);
-    let (grid, micro_grid) = snapshot.grid_codes_at(p, options.at);
+    let (town, village) = locate::regions_at(snapshot, p);
+    let (grid, micro_grid) = locate::grid_codes_at(snapshot, p, options.at);
     CompactHit {
         town,
         village,

@@ -239,7 +239,7 @@ async fn create_token(
     extract::AppJson(body): extract::AppJson<NewToken>,
 ) -> ApiResult<Response> {
     caller.require_admin()?;
-    let role = Role::parse(&body.role)?;
+    let role: Role = body.role.parse()?;
     if body.name.trim().is_empty() {
         return Err(ApiError::bad_request("name", "name must not be empty"));
     }

@@ -12,7 +12,8 @@ use crate::analysis::placement::{
     MAX_RANGE_M as PLACEMENT_MAX_RANGE_M, MAX_SITES, MIN_CELL_M, SPACING_LIMITS_M, TARGET_CELLS,
 };
 use crate::domain::{
-    Building, Camera, Event, Grid, KeyArea, Layer, Obstacle, PatrolRoute, Region, Worker,
+    Building, Camera, CameraKind, CameraStatus, Duty, Event, Grid, KeyArea, KeyAreaCategory, Layer,
+    Obstacle, PatrolRoute, Region, Role, Worker,
 };
 
 use super::layers::{DEFAULT_PAGE, MAX_PAGE};
@@ -228,7 +229,7 @@ pub fn document() -> Value {
                  "security": [{"bearer": []}],
                  "parameters": [{"name": "code", "in": "path", "required": true, "schema": {"type": "string"}}],
                  "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["status"], "additionalProperties": false,
-                     "properties": {"status": {"type": "string", "enum": ["online", "offline", "fault"]}}}}}},
+                     "properties": {"status": {"type": "string", "enum": CameraStatus::NAMES}}}}}},
                  "responses": {"200": {"description": "the camera's health after the report, as GET .../health"}, "400": problem(), "401": problem(), "403": problem(), "404": problem(), "422": problem()}}
     }));
     paths.insert("/api/v1/cameras/{code}/coverage".into(), json!({
@@ -257,7 +258,7 @@ pub fn document() -> Value {
                     "candidates": {"type": "array", "minItems": 1, "maxItems": MAX_SITES, "items": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}, "description": "candidate sites [[lon, lat], ...]; default: generated"},
                     "spacing_m": {"type": "number", "minimum": SPACING_LIMITS_M.0, "maximum": SPACING_LIMITS_M.1, "default": DEFAULT_SPACING_M},
                     "camera": {"type": "object", "additionalProperties": false, "properties": {
-                        "kind": {"type": "string", "enum": ["fixed", "ptz"], "default": "fixed"},
+                        "kind": {"type": "string", "enum": CameraKind::NAMES, "default": CameraKind::Fixed.as_str()},
                         "hfov_deg": {"type": "number", "exclusiveMinimum": 0, "maximum": 360, "default": 90},
                         "range_m": {"type": "number", "exclusiveMinimum": 0, "maximum": PLACEMENT_MAX_RANGE_M, "default": 50},
                         "height_m": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_HEIGHT_M, "default": 6}}},
@@ -275,7 +276,7 @@ pub fn document() -> Value {
         "get": {"operationId": "coverage_table", "summary": "Camera coverage of every feature of a layer: share of its area (routes: length) seen by at least one online camera and by two or more, the share were every camera online and the percentage points lost to offline cameras; worst first, with a summary. Computed once per snapshot and cached until a camera, an obstacle or the layer changes (`cached`, `computed_in_ms`)",
                 "parameters": [
                     {"name": "layer", "in": "query", "schema": coverage_layers.clone(), "description": "default grids; villages and towns are 12- and 9-digit regions"},
-                    {"name": "category", "in": "query", "schema": {"type": "string", "enum": ["urban_village", "school_surroundings", "urban_rural_fringe", "disorderly_spot"]}, "description": "key-areas only"},
+                    {"name": "category", "in": "query", "schema": {"type": "string", "enum": KeyAreaCategory::NAMES}, "description": "key-areas only"},
                     {"name": "sort", "in": "query", "schema": {"type": "string", "enum": ["worst", "lost", "key"], "default": "worst"}, "description": "worst: lowest share first; lost: most points lost first; key: by code/id"},
                     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1}, "description": "rows returned (the summary counts every row)"},
                     {"name": "lost_over", "in": "query", "schema": {"type": "number", "default": crate::service::coverage_report::DEFAULT_LOST_OVER}, "description": "summary.lost_over_count: features that lost more than this many percentage points to offline cameras"},
@@ -336,7 +337,7 @@ pub fn document() -> Value {
                     "grids": {"description": "a FeatureCollection (such as a proposal of /api/v1/grids/divide) or an array of Features; properties `code`, `name`, `kind` are read, others ignored", "oneOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]},
                     "assignments": {"type": "array", "items": {"type": "object", "required": ["worker", "grid", "duty"], "properties": {
                         "worker": {"type": "string"}, "grid": {"type": "string"},
-                        "duty": {"type": "string", "enum": ["leader", "full_time", "part_time", "police"]}}}}
+                        "duty": {"type": "string", "enum": Duty::NAMES}}}}
                 }
             }}}},
             "responses": {
@@ -349,7 +350,7 @@ pub fn document() -> Value {
     paths.insert("/api/v1/tokens".into(), json!({
         "post": {"operationId": "create_token", "summary": "Issue a bearer token with a role (admin only); shown once, stored hashed",
                  "security": [{"bearer": []}],
-                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["name", "role"], "properties": {"name": {"type": "string"}, "role": {"type": "string", "enum": ["admin", "planner", "scheduler", "rectification", "worker", "viewer"]}}}}}},
+                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["name", "role"], "properties": {"name": {"type": "string"}, "role": {"type": "string", "enum": Role::NAMES}}}}}},
                  "responses": {"201": {"description": "The token"}, "401": problem(), "403": problem()}}
     }));
     let layer_param = json!({"name": "layer", "in": "path", "required": true,

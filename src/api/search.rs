@@ -4,6 +4,8 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::spatial::search;
+
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::Params;
@@ -32,6 +34,6 @@ pub async fn search(State(state): State<AppState>, params: Params) -> ApiResult<
             format!("`limit` must be between 1 and {MAX_LIMIT}"),
         ));
     }
-    let results = state.service.snapshot().search(q, limit);
+    let results = search::search(&state.service.snapshot(), q, limit);
     Ok(axum::Json(json!({ "query": q, "results": results })).into_response())
 }

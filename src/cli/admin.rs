@@ -9,6 +9,7 @@ use anyhow::{Context, bail};
 
 use crate::domain::Role;
 use crate::service::{Service, issue_token};
+use crate::spatial::topology;
 use crate::store::{self, Store};
 
 /// `safegrid seed`: refuses a database that holds anything.
@@ -44,7 +45,7 @@ pub(super) async fn seed(store: &Arc<dyn Store>) -> anyhow::Result<()> {
 /// `safegrid check`: exits 2 when anything is found.
 pub(super) async fn check(store: Arc<dyn Store>) -> anyhow::Result<ExitCode> {
     let service = Service::start(store).await?;
-    let report = service.snapshot().check_all();
+    let report = topology::check_all(&service.snapshot());
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(if report.is_clean() {
         ExitCode::SUCCESS
@@ -59,7 +60,7 @@ pub(super) async fn token(
     role: &str,
     name: &str,
 ) -> anyhow::Result<ExitCode> {
-    let role = Role::parse(role)?;
+    let role: Role = role.parse()?;
     let token = issue_token(store.as_ref(), name, role).await?;
     println!("{token}");
     Ok(ExitCode::SUCCESS)

@@ -30,7 +30,7 @@ pub(super) async fn camera(
             }
         }
         CameraCommand::Status { code, status } => {
-            let status: CameraStatus = parse_word("status", &status, "online, offline or fault")?;
+            let status: CameraStatus = parse_word("status", &status, &CameraStatus::NAMES)?;
             let before = service.snapshot().cameras.get(&code).map(|c| c.status);
             let report = StatusReport {
                 code: code.clone(),

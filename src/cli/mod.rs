@@ -21,6 +21,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use crate::config::{Cli, Command};
+use crate::domain::names::one_of;
 use crate::store;
 
 /// Runs the command of `cli`; the exit code is the command's (`check` exits 2 on findings, a
@@ -72,14 +73,10 @@ fn redact(url: &str) -> String {
     }
 }
 
-/// Parses a command-line word as the serde name of `T` (`ptz`, `offline`).
-fn parse_word<T: serde::de::DeserializeOwned>(
-    flag: &str,
-    raw: &str,
-    known: &str,
-) -> anyhow::Result<T> {
-    serde_json::from_value(serde_json::json!(raw))
-        .map_err(|_| anyhow::anyhow!("{flag}: unknown value `{raw}`: use {known}"))
+/// Parses a command-line word as the name of `T` (`ptz`, `offline`), one of `names`.
+fn parse_word<T: std::str::FromStr>(flag: &str, raw: &str, names: &[&str]) -> anyhow::Result<T> {
+    raw.parse()
+        .map_err(|_| anyhow::anyhow!("{flag}: unknown value `{raw}`: use {}", one_of(names)))
 }
 
 #[cfg(test)]

@@ -41,7 +41,7 @@ pub(super) async fn placement(
         None => None,
     };
     let kind = match &args.kind {
-        Some(k) => Some(parse_word::<CameraKind>("--kind", k, "fixed or ptz")?),
+        Some(k) => Some(parse_word::<CameraKind>("--kind", k, &CameraKind::NAMES)?),
         None => None,
     };
     let body = PlacementBody {

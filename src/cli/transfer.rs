@@ -29,7 +29,7 @@ use crate::store::Store;
 /// `safegrid import LAYER FILE [--crs] [--dry-run] [--format] [--map] [--sheet] [--profile]
 /// [--save-profile]`.
 pub(super) async fn import(store: Arc<dyn Store>, args: ImportArgs) -> anyhow::Result<ExitCode> {
-    let layer = Layer::parse(&args.layer)?;
+    let layer: Layer = args.layer.parse()?;
     let path = args.file.as_path();
     let camera_options = args.map.is_some()
         || args.sheet.is_some()
@@ -139,7 +139,7 @@ pub(super) async fn export(
     layer: &str,
     format: &str,
 ) -> anyhow::Result<ExitCode> {
-    let layer = Layer::parse(layer)?;
+    let layer: Layer = layer.parse()?;
     let format = ExportFormat::parse(format)?;
     let service = Arc::new(Service::start(store).await?);
     let mut pieces = std::pin::pin!(crate::service::export::export(service, layer, format));

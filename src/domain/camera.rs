@@ -35,6 +35,7 @@ use serde::{Deserialize, Serialize};
 use super::codes::check_device_code;
 use super::geometry::{no_point, parse_point, point_to_geojson};
 use super::item::item_fields;
+use super::names::string_enum;
 use super::{DomainError, DomainResult, Item, Layer};
 
 /// Longest range accepted for one camera, in metres.
@@ -48,6 +49,11 @@ pub enum CameraKind {
     Ptz,
 }
 
+string_enum!(CameraKind, "kind" {
+    Fixed => "fixed",
+    Ptz => "ptz",
+});
+
 /// Operating status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -56,6 +62,12 @@ pub enum CameraStatus {
     Offline,
     Fault,
 }
+
+string_enum!(CameraStatus, "status" {
+    Online => "online",
+    Offline => "offline",
+    Fault => "fault",
+});
 
 /// A camera: where it stands, where it looks and how far it sees.
 ///

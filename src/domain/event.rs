@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::geometry::{no_point, parse_point, point_to_geojson};
 use super::item::item_fields;
+use super::names::string_enum;
 use super::{DomainError, DomainResult, Item, Layer};
 
 /// Workflow state: reported → claimed → assigned → resolved → closed.
@@ -19,47 +20,13 @@ pub enum EventStatus {
     Closed,
 }
 
-impl EventStatus {
-    /// Every status, in workflow order.
-    pub const ALL: [EventStatus; 5] = [
-        EventStatus::Reported,
-        EventStatus::Claimed,
-        EventStatus::Assigned,
-        EventStatus::Resolved,
-        EventStatus::Closed,
-    ];
-
-    /// The status as it is written in JSON and stored.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventStatus::Reported => "reported",
-            EventStatus::Claimed => "claimed",
-            EventStatus::Assigned => "assigned",
-            EventStatus::Resolved => "resolved",
-            EventStatus::Closed => "closed",
-        }
-    }
-}
-
-impl std::str::FromStr for EventStatus {
-    type Err = DomainError;
-
-    fn from_str(s: &str) -> DomainResult<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|v| v.as_str() == s)
-            .ok_or_else(|| {
-                DomainError::new(
-                    "status",
-                    format!(
-                        "`{s}` is not an event status; use one of: {}",
-                        Self::ALL.map(Self::as_str).join(", ")
-                    ),
-                )
-            })
-    }
-}
+string_enum!(EventStatus, "status" {
+    Reported => "reported",
+    Claimed => "claimed",
+    Assigned => "assigned",
+    Resolved => "resolved",
+    Closed => "closed",
+});
 
 /// An event with its category, place, times and source.
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::codes::{check_grid_code, community_of_grid};
 use super::geometry::{area_to_geojson, no_area, parse_area, read_area};
 use super::item::item_fields;
+use super::names::string_enum;
 use super::{DomainError, DomainResult, Item, Layer};
 
 /// What a grid is drawn around.
@@ -20,6 +21,12 @@ pub enum GridKind {
     /// Dedicated grid (专属网格) around an enterprise, school, market or park.
     Dedicated,
 }
+
+string_enum!(GridKind, "kind" {
+    Residential => "residential",
+    Village => "village",
+    Dedicated => "dedicated",
+});
 
 /// A grid: a polygon under one village/community with a 15-digit code.
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]

@@ -4,12 +4,16 @@ use geojson::{Feature, JsonObject, JsonValue};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::names::string_enum;
 use super::{
     Building, Camera, DomainError, DomainResult, Event, Grid, KeyArea, Obstacle, PatrolRoute,
     Region, Worker,
 };
 
 /// The layers of the map, in the order they depend on each other.
+///
+/// Named by the plural, kebab-case name of URLs and of the command line (`patrol-routes`),
+/// listed parents first; parsed from that name or from the table name (`patrol_route`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Layer {
     Region,
@@ -23,34 +27,24 @@ pub enum Layer {
     Obstacle,
 }
 
-impl Layer {
-    /// Every layer, parents first.
-    pub const ALL: [Layer; 9] = [
-        Layer::Region,
-        Layer::Grid,
-        Layer::Worker,
-        Layer::Camera,
-        Layer::PatrolRoute,
-        Layer::KeyArea,
-        Layer::Event,
-        Layer::Building,
-        Layer::Obstacle,
-    ];
+string_enum!(Layer, "layer", also Layer::table {
+    Region => "regions",
+    Grid => "grids",
+    Worker => "workers",
+    Camera => "cameras",
+    PatrolRoute => "patrol-routes",
+    KeyArea => "key-areas",
+    Event => "events",
+    Building => "buildings",
+    Obstacle => "obstacles",
+});
 
-    /// The plural, kebab-case name used in URLs and on the command line (`patrol-routes`).
+impl Layer {
+    /// The plural, kebab-case name used in URLs and on the command line (`patrol-routes`): its
+    /// [`Layer::as_str`], under the name that says where it is used.
     #[must_use]
-    pub fn path(self) -> &'static str {
-        match self {
-            Layer::Region => "regions",
-            Layer::Grid => "grids",
-            Layer::Worker => "workers",
-            Layer::Camera => "cameras",
-            Layer::PatrolRoute => "patrol-routes",
-            Layer::KeyArea => "key-areas",
-            Layer::Event => "events",
-            Layer::Building => "buildings",
-            Layer::Obstacle => "obstacles",
-        }
+    pub const fn path(self) -> &'static str {
+        self.as_str()
     }
 
     /// The singular, snake_case table name (`patrol_route`).
@@ -76,29 +70,6 @@ impl Layer {
             Layer::Region | Layer::Grid | Layer::Camera => "code",
             _ => "id",
         }
-    }
-
-    /// Parses a layer from its URL name or table name.
-    ///
-    /// # Errors
-    /// A [`DomainError`] listing the known layers.
-    pub fn parse(name: &str) -> DomainResult<Self> {
-        Layer::ALL
-            .into_iter()
-            .find(|l| l.path() == name || l.table() == name)
-            .ok_or_else(|| {
-                let known: Vec<_> = Layer::ALL.iter().map(|l| l.path()).collect();
-                DomainError::new(
-                    "layer",
-                    format!("unknown layer `{name}`; known: {}", known.join(", ")),
-                )
-            })
-    }
-}
-
-impl std::fmt::Display for Layer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.path())
     }
 }
 

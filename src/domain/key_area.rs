@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::geometry::{area_to_geojson, no_area, parse_area, read_area};
 use super::item::item_fields;
+use super::names::string_enum;
 use super::{DomainError, DomainResult, Item, Layer};
 
 /// What kind of place is being rectified.
@@ -22,6 +23,13 @@ pub enum KeyAreaCategory {
     DisorderlySpot,
 }
 
+string_enum!(KeyAreaCategory, "category" {
+    UrbanVillage => "urban_village",
+    SchoolSurroundings => "school_surroundings",
+    UrbanRuralFringe => "urban_rural_fringe",
+    DisorderlySpot => "disorderly_spot",
+});
+
 /// Where the rectification stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -32,6 +40,14 @@ pub enum KeyAreaStatus {
     Delisted,
     Overdue,
 }
+
+string_enum!(KeyAreaStatus, "status" {
+    Listed => "listed",
+    Rectifying => "rectifying",
+    Review => "review",
+    Delisted => "delisted",
+    Overdue => "overdue",
+});
 
 /// A key area: a polygon with a lead department, a responsible person and a deadline.
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]

@@ -6,6 +6,10 @@
 //! checks that need the rest of the map (overlaps, unknown parent codes) live in `spatial` and
 //! in the service.
 //!
+//! Each enum takes its names (as the JSON, the store, URLs and the command line spell them) from
+//! one list beside it: `as_str`, `FromStr`, `Display`, `ALL` and `NAMES` all come from that list
+//! ([`crate::domain::names`]).
+//!
 //! This module must not import `sqlx`, `axum` or anything that does I/O.
 //!
 //! # Units
@@ -20,6 +24,7 @@ pub mod geometry;
 mod grid;
 mod item;
 mod key_area;
+pub mod names;
 mod obstacle;
 mod patrol;
 mod region;

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::geometry::{
     area_to_geojson, line_to_geojson, no_area, parse_area, parse_line, read_area,
 };
+use super::names::string_enum;
 use super::{DomainError, DomainResult, Item, Layer};
 
 /// Tallest obstacle accepted, in metres.
@@ -31,6 +32,13 @@ pub enum ObstacleKind {
     /// Anything else that blocks the view.
     Other,
 }
+
+string_enum!(ObstacleKind, "kind" {
+    Building => "building",
+    Wall => "wall",
+    Fence => "fence",
+    Other => "other",
+});
 
 /// The geometry of an obstacle: an area (footprint) or a line (wall).
 #[derive(Debug, Clone, PartialEq)]

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::codes::check_region_code;
 use super::geometry::{area_to_geojson, no_area, parse_area, read_area};
 use super::item::item_fields;
+use super::names::string_enum;
 use super::{DomainError, DomainResult, Item, Layer};
 
 /// The level of a region, given by the length of its code.
@@ -19,6 +20,12 @@ pub enum RegionLevel {
     /// 12 digits: village (村) or community (社区).
     Village,
 }
+
+string_enum!(RegionLevel, "level" {
+    County => "county",
+    Town => "town",
+    Village => "village",
+});
 
 /// A region with its official code, name and boundary.
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]

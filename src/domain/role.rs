@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{DomainError, DomainResult, Layer};
+use super::Layer;
+use super::names::string_enum;
 
 /// What a token holder is allowed to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -22,48 +23,16 @@ pub enum Role {
     Viewer,
 }
 
+string_enum!(Role, "role" {
+    Admin => "admin",
+    Planner => "planner",
+    Scheduler => "scheduler",
+    Rectification => "rectification",
+    Worker => "worker",
+    Viewer => "viewer",
+});
+
 impl Role {
-    /// Every role.
-    pub const ALL: [Role; 6] = [
-        Role::Admin,
-        Role::Planner,
-        Role::Scheduler,
-        Role::Rectification,
-        Role::Worker,
-        Role::Viewer,
-    ];
-
-    /// The lowercase name.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Planner => "planner",
-            Role::Scheduler => "scheduler",
-            Role::Rectification => "rectification",
-            Role::Worker => "worker",
-            Role::Viewer => "viewer",
-        }
-    }
-
-    /// Parses a role name.
-    ///
-    /// # Errors
-    /// A [`DomainError`] listing the roles.
-    pub fn parse(s: &str) -> DomainResult<Self> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| {
-                DomainError::new(
-                    "role",
-                    format!(
-                        "unknown role `{s}`; known: admin, planner, scheduler, rectification, worker, viewer"
-                    ),
-                )
-            })
-    }
-
     /// Whether this role may create, replace or delete items of `layer`.
     #[must_use]
     pub fn may_write(self, layer: Layer) -> bool {
@@ -99,7 +68,7 @@ mod tests {
         assert!(Role::Planner.may_write(Layer::Grid));
         assert!(!Role::Worker.may_write(Layer::Grid));
         assert!(Role::Worker.may_write(Layer::Event));
-        assert_eq!(Role::parse("planner"), Ok(Role::Planner));
-        assert!(Role::parse("root").is_err());
+        assert_eq!("planner".parse(), Ok(Role::Planner));
+        assert!("root".parse::<Role>().is_err());
     }
 }

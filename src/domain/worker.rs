@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::codes::check_grid_code;
+use super::names::string_enum;
 use super::{DomainError, DomainResult, Item, Layer};
 
 /// A worker's role in the grid system.
@@ -21,6 +22,14 @@ pub enum WorkerRole {
     Volunteer,
 }
 
+string_enum!(WorkerRole, "role" {
+    FullTime => "full_time",
+    PartTime => "part_time",
+    PoliceLiaison => "police_liaison",
+    Cadre => "cadre",
+    Volunteer => "volunteer",
+});
+
 /// A worker's duty in one grid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -34,6 +43,13 @@ pub enum Duty {
     /// Police liaison (网格指导员/民警).
     Police,
 }
+
+string_enum!(Duty, "duty" {
+    Leader => "leader",
+    FullTime => "full_time",
+    PartTime => "part_time",
+    Police => "police",
+});
 
 /// One grid a worker serves, with the duty there.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]

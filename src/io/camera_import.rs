@@ -24,7 +24,7 @@ use geojson::{Feature, JsonObject, JsonValue};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::codes::check_camera_code;
-use crate::domain::{AnyItem, Camera, DomainError, Layer, Region};
+use crate::domain::{AnyItem, Camera, CameraKind, CameraStatus, DomainError, Layer, Region};
 use crate::spatial::crs::Crs;
 
 use super::{IoError, ParsedRow, geometry_to_wgs84};
@@ -402,25 +402,25 @@ fn number(header: &str, cell: &Cell) -> Result<f64, DomainError> {
 }
 
 /// `fixed` or `ptz` from English or Chinese names (枪机 → fixed; 球机, 云台, 半球 → ptz).
-fn kind_value(t: &str) -> Option<&'static str> {
+fn kind_value(t: &str) -> Option<CameraKind> {
     let t = t.trim().to_lowercase();
     if t.contains("球") || t.contains("云台") || ["ptz", "dome", "panning"].contains(&t.as_str())
     {
-        Some("ptz")
+        Some(CameraKind::Ptz)
     } else if t.contains("枪") || t.contains("固定") || ["fixed", "bullet"].contains(&t.as_str())
     {
-        Some("fixed")
+        Some(CameraKind::Fixed)
     } else {
         None
     }
 }
 
 /// `online`, `offline` or `fault` from English or Chinese (在线/正常, 离线, 故障/损坏).
-fn status_value(t: &str) -> Option<&'static str> {
+fn status_value(t: &str) -> Option<CameraStatus> {
     match t.trim().to_lowercase().as_str() {
-        "online" | "在线" | "正常" => Some("online"),
-        "offline" | "离线" => Some("offline"),
-        "fault" | "故障" | "损坏" => Some("fault"),
+        "online" | "在线" | "正常" => Some(CameraStatus::Online),
+        "offline" | "离线" => Some(CameraStatus::Offline),
+        "fault" | "故障" | "损坏" => Some(CameraStatus::Fault),
         _ => None,
     }
 }
@@ -464,7 +464,7 @@ fn parse_cells(
                 let v = kind_value(&t).ok_or_else(|| {
                     DomainError::new(&at, format!("`{t}`: use fixed/枪机 or ptz/球机/云台/半球"))
                 })?;
-                props.insert(field.into(), v.into());
+                props.insert(field.into(), v.as_str().into());
             }
             ("status", c) => {
                 let t = match c {
@@ -477,7 +477,7 @@ fn parse_cells(
                         format!("`{t}`: use online/在线, offline/离线 or fault/故障"),
                     )
                 })?;
-                props.insert(field.into(), v.into());
+                props.insert(field.into(), v.as_str().into());
             }
             (_, c) => {
                 props.insert(field.into(), JsonValue::from(number(&at, c)?));
@@ -505,14 +505,15 @@ fn camera_item(
         .entry("kind")
         .or_insert_with(|| {
             if hfov.is_some_and(|h| h >= 360.0) {
-                "ptz"
+                CameraKind::Ptz
             } else {
-                "fixed"
+                CameraKind::Fixed
             }
+            .as_str()
             .into()
         })
         .clone();
-    if kind == "ptz" {
+    if kind == CameraKind::Ptz.as_str() {
         props.entry("hfov_deg").or_insert_with(|| 360.0.into());
     }
     props
@@ -613,8 +614,8 @@ fn osm_feature(raw: &JsonValue, crs: Crs) -> Result<AnyItem, DomainError> {
     props.insert("name".into(), name.into());
     if let Some(t) = tag("camera:type") {
         let kind = match t.to_ascii_lowercase().as_str() {
-            "fixed" => "fixed",
-            "dome" | "panning" => "ptz",
+            "fixed" => CameraKind::Fixed,
+            "dome" | "panning" => CameraKind::Ptz,
             _ => {
                 return Err(DomainError::new(
                     "camera:type",
@@ -622,7 +623,7 @@ fn osm_feature(raw: &JsonValue, crs: Crs) -> Result<AnyItem, DomainError> {
                 ));
             }
         };
-        props.insert("kind".into(), kind.into());
+        props.insert("kind".into(), kind.as_str().into());
     }
     if let Some(d) = tag("camera:direction") {
         let deg = direction(&d).ok_or_else(|| {

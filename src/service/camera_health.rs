@@ -19,6 +19,7 @@ use geo::{BooleanOps, BoundingRect, MultiPolygon};
 
 use crate::domain::{AnyItem, Camera, CameraStatus, Layer};
 use crate::spatial::topology::{AREA_TOLERANCE_M2, area_m2};
+use crate::spatial::visibility;
 use crate::store::{CameraStatusChange, Change};
 
 use super::camera_status::resolve_report;
@@ -123,7 +124,7 @@ impl Service {
             .await?;
         let now = Utc::now();
         let availability = online_share(&history, now - Duration::days(AVAILABILITY_DAYS), now);
-        let seen = snapshot.camera_coverage(&camera).area;
+        let seen = visibility::camera_coverage(&snapshot, &camera).area;
         let grids = served_grids(&snapshot, &seen);
         Ok(CameraHealth {
             since: history.first().map(|c| c.at),

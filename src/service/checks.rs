@@ -5,6 +5,7 @@ use std::collections::HashSet;
 
 use crate::domain::{AnyItem, DomainError, Grid, Layer, Region, Worker};
 use crate::spatial::Snapshot;
+use crate::spatial::topology;
 use crate::store::Change;
 
 use super::{ServiceError, ServiceResult};
@@ -65,7 +66,7 @@ pub fn check_batch(snapshot: &Snapshot, items: &[AnyItem]) -> ServiceResult<()> 
 }
 
 fn check_overlaps(snapshot: &Snapshot, grid: &Grid) -> ServiceResult<()> {
-    let overlaps = snapshot.sibling_overlaps(grid);
+    let overlaps = topology::sibling_overlaps(snapshot, grid);
     if overlaps.is_empty() {
         Ok(())
     } else {

@@ -13,6 +13,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::analysis::coverage::{CoverageCache, CoverageLayer, FeatureCoverage, TargetCoverage};
+use crate::domain::names::one_of;
 use crate::domain::{DomainError, KeyAreaCategory};
 use crate::spatial::Snapshot;
 
@@ -89,10 +90,13 @@ impl TableQuery {
                     "category applies to layer=key-areas only",
                 ));
             }
-            Some(c) => Some(serde_json::from_value::<KeyAreaCategory>(json!(c)).map_err(|_| {
+            Some(c) => Some(c.parse::<KeyAreaCategory>().map_err(|_| {
                 DomainError::new(
                     "category",
-                    format!("unknown category `{c}`: use urban_village, school_surroundings, urban_rural_fringe or disorderly_spot"),
+                    format!(
+                        "unknown category `{c}`: use {}",
+                        one_of(&KeyAreaCategory::NAMES)
+                    ),
                 )
             })?),
         };
@@ -280,14 +284,6 @@ pub fn r2(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
 }
 
-/// The serde name of a key-area category (`school_surroundings`).
-fn category_name(c: KeyAreaCategory) -> String {
-    serde_json::to_value(c)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
 fn key_field(layer: CoverageLayer) -> &'static str {
     match layer {
         CoverageLayer::Grids | CoverageLayer::Villages | CoverageLayer::Towns => "code",
@@ -302,7 +298,7 @@ fn figures(layer: CoverageLayer, row: &FeatureCoverage) -> Map<String, Value> {
     m.insert(key_field(layer).into(), json!(row.key));
     m.insert("name".into(), json!(row.name));
     if let Some(cat) = row.category {
-        m.insert("category".into(), json!(category_name(cat)));
+        m.insert("category".into(), json!(cat.as_str()));
     }
     let (size, seen, seen2) = if layer.is_line() {
         ("length_m", "seen_m", "seen_2plus_m")

@@ -39,7 +39,7 @@ use crate::domain::{
 };
 use crate::spatial::Snapshot;
 use crate::spatial::measure::LocalFrame;
-use crate::spatial::topology::{AREA_TOLERANCE_M2, Gap, area_m2_in};
+use crate::spatial::topology::{self, AREA_TOLERANCE_M2, Gap, area_m2_in};
 use crate::store::Change;
 
 use super::grid_edit::{
@@ -166,7 +166,7 @@ impl Service {
         };
         let mut report = plan.report;
         report.committed = !dry_run;
-        report.gaps = next.gaps_in(&report.village, None);
+        report.gaps = topology::gaps_in(&next, &report.village, None);
         Ok(report)
     }
 }

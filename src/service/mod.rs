@@ -34,7 +34,8 @@ use crate::analysis::coverage::CoverageCache;
 use crate::domain::{AnyItem, DomainError, Item, Layer};
 use crate::spatial::Snapshot;
 use crate::spatial::index::LayerIndex;
-use crate::spatial::topology::{Gap, Overlap};
+use crate::spatial::locate;
+use crate::spatial::topology::{self, Gap, Overlap};
 use crate::store::{Change, Store, StoreError};
 
 pub use checks::check_batch as check_import;
@@ -204,11 +205,8 @@ impl Service {
         if let AnyItem::Event(event) = &mut item
             && event.grid_code.is_none()
         {
-            event.grid_code = self
-                .snapshot
-                .load()
-                .grid_at(event.location.0)
-                .map(|g| g.code.clone());
+            event.grid_code =
+                locate::grid_at(&self.snapshot.load(), event.location.0).map(|g| g.code.clone());
         }
         let report = self.write(Change::Insert(item.clone())).await?;
         Ok((item, report))
@@ -317,6 +315,6 @@ fn grid_gaps(next: &Snapshot, before: &Snapshot, change: &Change) -> Vec<Gap> {
         Change::Delete(Layer::Grid, key) => before.grids.get(key),
         _ => None,
     };
-    grid.map(|g| next.gaps_in(g.community_code(), g.parent_code.as_deref()))
+    grid.map(|g| topology::gaps_in(next, g.community_code(), g.parent_code.as_deref()))
         .unwrap_or_default()
 }

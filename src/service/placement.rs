@@ -271,13 +271,6 @@ fn r2(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
 }
 
-fn kind_name(kind: CameraKind) -> &'static str {
-    match kind {
-        CameraKind::Fixed => "fixed",
-        CameraKind::Ptz => "ptz",
-    }
-}
-
 /// Answers a request: resolves it, plans the placements and renders them. CPU-heavy
 /// (thousands of sight-line tests, up to `k` polygon overlays): keep it off async threads.
 ///
@@ -308,7 +301,7 @@ fn placement_json(p: &Placement, target: &Value, weight: Weight) -> Value {
             "hfov_deg": c.hfov_deg,
             "range_m": c.range_m,
             "height_m": c.height_m,
-            "kind": kind_name(c.kind),
+            "kind": c.kind.as_str(),
             "gain": (pick.gain * 1000.0).round() / 1000.0,
             "gain_m2": r2(pick.gain_m2),
             "gain_share": r2(pick.gain_share),

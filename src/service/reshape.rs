@@ -17,7 +17,7 @@ use crate::domain::{AnyItem, Grid, Item, Layer};
 use crate::spatial::Snapshot;
 use crate::spatial::edit::cleaned;
 use crate::spatial::shared_vertices::{apply_edits, vertex_edits};
-use crate::spatial::topology::area_m2_in;
+use crate::spatial::topology::{self, area_m2_in};
 use crate::store::Change;
 
 use super::grid_edit::report::{EditReport, EditResult, frame_of, refused};
@@ -62,7 +62,7 @@ pub fn clipped_to_siblings(
     grid: &Grid,
     ignore: &[&str],
 ) -> Option<MultiPolygon> {
-    let overlaps = snapshot.sibling_overlaps_ignoring(grid, ignore);
+    let overlaps = topology::sibling_overlaps_ignoring(snapshot, grid, ignore);
     if overlaps.is_empty() {
         return None;
     }
@@ -146,7 +146,7 @@ impl Service {
             .collect();
         let next = self.check_and_commit(&current, &changes, &written).await?;
         Ok(EditReport {
-            gaps: next.gaps_in(grid.community_code(), grid.parent_code.as_deref()),
+            gaps: topology::gaps_in(&next, grid.community_code(), grid.parent_code.as_deref()),
             areas_before_m2,
             areas_after_m2: written
                 .iter()

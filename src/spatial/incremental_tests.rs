@@ -9,6 +9,7 @@ use crate::domain::{Building, Camera, CameraKind, CameraStatus, Dataset, Grid, G
 
 use super::Snapshot;
 use super::index::{LayerChange, LayerIndex};
+use super::locate::{cameras_seeing, cameras_seeing_by_tree, grid_at, grid_at_by_tree};
 use crate::sample::rng::Rng;
 
 /// A point in a 0.05° square near Dongyang.
@@ -179,15 +180,14 @@ fn assert_rasters_exact(s: &Snapshot, rng: &mut Rng, step: usize) {
     points.extend(s.cameras.iter().map(|c| c.location.0));
     for p in points {
         assert_eq!(
-            s.grid_at(p).map(|g| g.code.as_str()),
-            s.grid_at_by_tree(p).map(|g| g.code.as_str()),
+            grid_at(s, p).map(|g| g.code.as_str()),
+            grid_at_by_tree(s, p).map(|g| g.code.as_str()),
             "step {step}: grid at ({}, {})",
             p.x,
             p.y
         );
-        let mut fast: Vec<&str> = s.cameras_seeing(p).map(|(c, _)| c.code.as_str()).collect();
-        let mut slow: Vec<&str> = s
-            .cameras_seeing_by_tree(p)
+        let mut fast: Vec<&str> = cameras_seeing(s, p).map(|(c, _)| c.code.as_str()).collect();
+        let mut slow: Vec<&str> = cameras_seeing_by_tree(s, p)
             .map(|(c, _)| c.code.as_str())
             .collect();
         fast.sort_unstable();
@@ -245,13 +245,14 @@ fn patched_rasters_answer_exactly_after_random_grid_and_camera_changes() {
             for _ in 0..200 {
                 let p = spot(&mut rng);
                 assert_eq!(
-                    s.grid_at(p).map(Item::key),
-                    fresh.grid_at(p).map(Item::key),
+                    grid_at(&s, p).map(Item::key),
+                    grid_at(&fresh, p).map(Item::key),
                     "step {step}"
                 );
-                let mut a: Vec<&str> = s.cameras_seeing(p).map(|(c, _)| c.code.as_str()).collect();
-                let mut b: Vec<&str> = fresh
-                    .cameras_seeing(p)
+                let mut a: Vec<&str> = cameras_seeing(&s, p)
+                    .map(|(c, _)| c.code.as_str())
+                    .collect();
+                let mut b: Vec<&str> = cameras_seeing(&fresh, p)
                     .map(|(c, _)| c.code.as_str())
                     .collect();
                 a.sort_unstable();
@@ -274,20 +275,24 @@ fn a_camera_far_outside_the_raster_builds_it_anew_and_stays_exact() {
     let mut far = camera(99, &mut rng);
     far.location = Point::new(121.5, 30.5);
     let s = s.with_changes(&[AnyItem::Camera(far.clone())], &[], None);
-    let seen: Vec<&str> = s
-        .cameras_seeing(Coord {
+    let seen: Vec<&str> = cameras_seeing(
+        &s,
+        Coord {
             x: 121.5001,
             y: 30.5,
-        })
-        .map(|(c, _)| c.code.as_str())
-        .collect();
-    let by_tree: Vec<&str> = s
-        .cameras_seeing_by_tree(Coord {
+        },
+    )
+    .map(|(c, _)| c.code.as_str())
+    .collect();
+    let by_tree: Vec<&str> = cameras_seeing_by_tree(
+        &s,
+        Coord {
             x: 121.5001,
             y: 30.5,
-        })
-        .map(|(c, _)| c.code.as_str())
-        .collect();
+        },
+    )
+    .map(|(c, _)| c.code.as_str())
+    .collect();
     assert_eq!(seen, by_tree);
     assert_rasters_exact(&s, &mut rng, 0);
 }

@@ -33,6 +33,7 @@ use super::measure::{
 };
 use super::raster::CellAnswer;
 use super::snapshot::Snapshot;
+use super::visibility::obstacles_hide;
 
 /// Default search distance for patrol routes near a point, in metres.
 pub const DEFAULT_ROUTE_WITHIN_M: f64 = 200.0;
@@ -42,7 +43,7 @@ pub const MAX_ROUTE_WITHIN_M: f64 = 5_000.0;
 /// Whether `camera` sees `p` on the ground, obstacles aside: within its ground footprint
 /// (`near..=far` metres, [`Camera::ground_span_m`]) and, unless it is panoramic, within half its
 /// field of view of its azimuth. A point at the camera itself is seen unless the camera has a
-/// blind zone under it. Returns the distance. [`Snapshot::cameras_seeing`] adds the obstacles.
+/// blind zone under it. Returns the distance. [`cameras_seeing`] adds the obstacles.
 #[must_use]
 pub fn camera_sees(camera: &Camera, p: Coord) -> Option<f64> {
     camera_sees_in(&LocalFrame::new(p.x, p.y), camera)
@@ -182,251 +183,256 @@ where
     hits.min_by(|a, b| code(a).cmp(code(b)))
 }
 
-impl Snapshot {
-    /// The top-level grid holding `p`, by the shared-edge rule; the fast path used for bulk
-    /// assignment.
-    #[must_use]
-    pub fn grid_at(&self, p: Coord) -> Option<&Grid> {
-        match self.grid_raster.at(p) {
-            CellAnswer::Empty => None,
-            CellAnswer::Whole(i) => self.grids.item(i),
-            // Candidates come in code order, so the first covering one has the lowest code.
-            CellAnswer::Mixed(cell) => cell
-                .candidates(p)
-                .filter_map(|(slot, local)| Some((self.grids.item(slot)?, local)))
-                .find(|&(grid, local)| local.unwrap_or_else(|| covers(&grid.area, p)))
-                .map(|(grid, _)| grid),
-        }
-    }
-
-    /// [`Snapshot::grid_at`] without the raster: R-tree candidates and exact tests only. The
-    /// reference the accelerator is tested against.
-    #[must_use]
-    pub fn grid_at_by_tree(&self, p: Coord) -> Option<&Grid> {
-        lowest(
-            self.grids
-                .candidates_at(p)
-                .filter(|g| g.parent_code.is_none() && covers(&g.area, p)),
-            |g| &g.code,
-        )
-    }
-
-    /// The current grid and micro-grid holding `p`.
-    #[must_use]
-    pub fn grids_at(&self, p: Coord) -> (Option<&Grid>, Option<&Grid>) {
-        let grid = self.grid_at(p);
-        let micro = grid.and_then(|g| {
-            lowest(
-                self.grids.candidates_at(p).filter(|m| {
-                    m.parent_code.as_deref() == Some(g.code.as_str()) && covers(&m.area, p)
-                }),
-                |m| &m.code,
-            )
-        });
-        (grid, micro)
-    }
-
-    /// The grid and micro-grid that held `p` at time `at`, from the version history.
-    #[must_use]
-    pub fn grids_at_time(&self, p: Coord, at: DateTime<Utc>) -> (Option<&Grid>, Option<&Grid>) {
-        let valid: Vec<&Grid> = self
-            .grid_history
-            .candidates_at(p)
-            .filter(|v| v.valid_at(at) && covers(&v.grid.area, p))
-            .map(|v| &v.grid)
-            .collect();
-        let grid = lowest(
-            valid.iter().copied().filter(|g| g.parent_code.is_none()),
-            |g| &g.code,
-        );
-        let micro = grid.and_then(|g| {
-            lowest(
-                valid
-                    .iter()
-                    .copied()
-                    .filter(|m| m.parent_code.as_deref() == Some(g.code.as_str())),
-                |m| &m.code,
-            )
-        });
-        (grid, micro)
-    }
-
-    /// Cameras whose field of view holds `p` and from which no obstacle hides it, with their
-    /// distance in metres, in no particular order (through the camera raster; the obstacle
-    /// test, [`Snapshot::sight_blocked`], only runs when obstacles exist and only for cameras
-    /// whose footprint holds the point).
-    pub fn cameras_seeing(&self, p: Coord) -> impl Iterator<Item = (&Camera, f64)> {
-        let frame = LocalFrame::new(p.x, p.y);
-        self.camera_raster
+/// The top-level grid holding `p`, by the shared-edge rule; the fast path used for bulk
+/// assignment.
+#[must_use]
+pub fn grid_at(snapshot: &Snapshot, p: Coord) -> Option<&Grid> {
+    match snapshot.grid_raster.at(p) {
+        CellAnswer::Empty => None,
+        CellAnswer::Whole(i) => snapshot.grids.item(i),
+        // Candidates come in code order, so the first covering one has the lowest code.
+        CellAnswer::Mixed(cell) => cell
             .candidates(p)
-            .iter()
-            .filter_map(|&i| self.cameras.item(i))
-            .filter_map(move |c| {
-                camera_sees_in(&frame, c)
-                    .filter(|_| !self.sight_blocked(c, p))
-                    .map(|d| (c, d))
-            })
+            .filter_map(|(slot, local)| Some((snapshot.grids.item(slot)?, local)))
+            .find(|&(grid, local)| local.unwrap_or_else(|| covers(&grid.area, p)))
+            .map(|(grid, _)| grid),
     }
+}
 
-    /// [`Snapshot::cameras_seeing`] without the raster: R-tree candidates and the exact test.
-    /// The reference the accelerator is tested against.
-    pub fn cameras_seeing_by_tree(&self, p: Coord) -> impl Iterator<Item = (&Camera, f64)> {
-        let frame = LocalFrame::new(p.x, p.y);
-        self.cameras.candidates_at(p).filter_map(move |c| {
+/// [`grid_at`] without the raster: R-tree candidates and exact tests only. The
+/// reference the accelerator is tested against.
+#[must_use]
+pub fn grid_at_by_tree(snapshot: &Snapshot, p: Coord) -> Option<&Grid> {
+    lowest(
+        snapshot
+            .grids
+            .candidates_at(p)
+            .filter(|g| g.parent_code.is_none() && covers(&g.area, p)),
+        |g| &g.code,
+    )
+}
+
+/// The current grid and micro-grid holding `p`.
+#[must_use]
+pub fn grids_at(snapshot: &Snapshot, p: Coord) -> (Option<&Grid>, Option<&Grid>) {
+    let grid = grid_at(snapshot, p);
+    let micro = grid.and_then(|g| {
+        lowest(
+            snapshot.grids.candidates_at(p).filter(|m| {
+                m.parent_code.as_deref() == Some(g.code.as_str()) && covers(&m.area, p)
+            }),
+            |m| &m.code,
+        )
+    });
+    (grid, micro)
+}
+
+/// The grid and micro-grid that held `p` at time `at`, from the version history.
+#[must_use]
+pub fn grids_at_time(
+    snapshot: &Snapshot,
+    p: Coord,
+    at: DateTime<Utc>,
+) -> (Option<&Grid>, Option<&Grid>) {
+    let valid: Vec<&Grid> = snapshot
+        .grid_history
+        .candidates_at(p)
+        .filter(|v| v.valid_at(at) && covers(&v.grid.area, p))
+        .map(|v| &v.grid)
+        .collect();
+    let grid = lowest(
+        valid.iter().copied().filter(|g| g.parent_code.is_none()),
+        |g| &g.code,
+    );
+    let micro = grid.and_then(|g| {
+        lowest(
+            valid
+                .iter()
+                .copied()
+                .filter(|m| m.parent_code.as_deref() == Some(g.code.as_str())),
+            |m| &m.code,
+        )
+    });
+    (grid, micro)
+}
+
+/// Cameras whose field of view holds `p` and from which no obstacle hides it, with their
+/// distance in metres, in no particular order (through the camera raster; the obstacle
+/// test, [`obstacles_hide`], only runs when obstacles exist and only for cameras
+/// whose footprint holds the point).
+pub fn cameras_seeing(snapshot: &Snapshot, p: Coord) -> impl Iterator<Item = (&Camera, f64)> {
+    let frame = LocalFrame::new(p.x, p.y);
+    snapshot
+        .camera_raster
+        .candidates(p)
+        .iter()
+        .filter_map(|&i| snapshot.cameras.item(i))
+        .filter_map(move |c| {
             camera_sees_in(&frame, c)
-                .filter(|_| !self.sight_blocked(c, p))
+                .filter(|_| !obstacles_hide(snapshot, c, p))
                 .map(|d| (c, d))
         })
-    }
+}
 
-    /// Codes of the grid and micro-grid holding `p`, now (`at = None`) or at a past time.
-    #[must_use]
-    pub fn grid_codes_at(
-        &self,
-        p: Coord,
-        at: Option<DateTime<Utc>>,
-    ) -> (Option<&str>, Option<&str>) {
-        let (grid, micro) = match at {
-            None => self.grids_at(p),
-            Some(at) => self.grids_at_time(p, at),
-        };
-        (
-            grid.map(|g| g.code.as_str()),
-            micro.map(|g| g.code.as_str()),
-        )
-    }
+/// [`cameras_seeing`] without the raster: R-tree candidates and the exact test.
+/// The reference the accelerator is tested against.
+pub fn cameras_seeing_by_tree(
+    snapshot: &Snapshot,
+    p: Coord,
+) -> impl Iterator<Item = (&Camera, f64)> {
+    let frame = LocalFrame::new(p.x, p.y);
+    snapshot.cameras.candidates_at(p).filter_map(move |c| {
+        camera_sees_in(&frame, c)
+            .filter(|_| !obstacles_hide(snapshot, c, p))
+            .map(|d| (c, d))
+    })
+}
 
-    /// The region of `level` holding `p`, by the shared-edge rule.
-    #[must_use]
-    pub fn region_at(&self, p: Coord, level: RegionLevel) -> Option<&Region> {
-        lowest(
-            self.regions
-                .candidates_at(p)
-                .filter(|r| r.level() == level && covers(&r.area, p)),
-            |r| &r.code,
-        )
-    }
+/// Codes of the grid and micro-grid holding `p`, now (`at = None`) or at a past time.
+#[must_use]
+pub fn grid_codes_at(
+    snapshot: &Snapshot,
+    p: Coord,
+    at: Option<DateTime<Utc>>,
+) -> (Option<&str>, Option<&str>) {
+    let (grid, micro) = match at {
+        None => grids_at(snapshot, p),
+        Some(at) => grids_at_time(snapshot, p, at),
+    };
+    (
+        grid.map(|g| g.code.as_str()),
+        micro.map(|g| g.code.as_str()),
+    )
+}
 
-    /// Codes of the town and village holding `p`.
-    #[must_use]
-    pub fn regions_at(&self, p: Coord) -> (Option<&str>, Option<&str>) {
-        (
-            self.region_at(p, RegionLevel::Town)
-                .map(|r| r.code.as_str()),
-            self.region_at(p, RegionLevel::Village)
-                .map(|r| r.code.as_str()),
-        )
-    }
+/// The region of `level` holding `p`, by the shared-edge rule.
+#[must_use]
+pub fn region_at(snapshot: &Snapshot, p: Coord, level: RegionLevel) -> Option<&Region> {
+    lowest(
+        snapshot
+            .regions
+            .candidates_at(p)
+            .filter(|r| r.level() == level && covers(&r.area, p)),
+        |r| &r.code,
+    )
+}
 
-    /// Everything at `p`.
-    #[must_use]
-    pub fn locate(&self, p: Coord, options: LocateOptions) -> Location {
-        let region = |level: RegionLevel| {
-            self.region_at(p, level).map(|r| RegionHit {
-                code: r.code.clone(),
+/// Codes of the town and village holding `p`.
+#[must_use]
+pub fn regions_at(snapshot: &Snapshot, p: Coord) -> (Option<&str>, Option<&str>) {
+    (
+        region_at(snapshot, p, RegionLevel::Town).map(|r| r.code.as_str()),
+        region_at(snapshot, p, RegionLevel::Village).map(|r| r.code.as_str()),
+    )
+}
+
+/// Everything at `p`.
+#[must_use]
+pub fn locate(snapshot: &Snapshot, p: Coord, options: LocateOptions) -> Location {
+    let region = |level: RegionLevel| {
+        region_at(snapshot, p, level).map(|r| RegionHit {
+            code: r.code.clone(),
+            name: r.name.clone(),
+        })
+    };
+    let (grid, micro_grid) = match options.at {
+        None => grids_at(snapshot, p),
+        Some(at) => grids_at_time(snapshot, p, at),
+    };
+    let mut cameras: Vec<CameraHit> = cameras_seeing(snapshot, p)
+        .map(|(c, d)| CameraHit {
+            code: c.code.clone(),
+            name: c.name.clone(),
+            kind: c.kind,
+            status: c.status,
+            distance_m: round_cm(d),
+        })
+        .collect();
+    cameras.sort_by(|a, b| {
+        a.distance_m
+            .total_cmp(&b.distance_m)
+            .then(a.code.cmp(&b.code))
+    });
+    let mut key_areas: Vec<KeyAreaHit> = snapshot
+        .key_areas
+        .candidates_at(p)
+        .filter(|k| covers(&k.area, p))
+        .map(|k| KeyAreaHit {
+            id: k.id.clone(),
+            name: k.name.clone(),
+            category: k.category,
+            status: k.status,
+        })
+        .collect();
+    key_areas.sort_by(|a, b| a.id.cmp(&b.id));
+    Location {
+        point: [p.x, p.y],
+        town: region(RegionLevel::Town),
+        village: region(RegionLevel::Village),
+        grid: grid.map(|g| grid_hit(snapshot, g, p)),
+        micro_grid: micro_grid.map(|g| grid_hit(snapshot, g, p)),
+        cameras,
+        key_areas,
+        patrol_routes: routes_near(snapshot, p, options.route_within_m),
+    }
+}
+
+fn grid_hit(snapshot: &Snapshot, g: &Grid, p: Coord) -> GridHit {
+    let workers = snapshot
+        .grid_workers
+        .get(&g.code)
+        .map(|ws| {
+            ws.iter()
+                .filter_map(|(id, duty)| {
+                    snapshot.workers.get(id).map(|w| WorkerHit {
+                        id: w.id.clone(),
+                        name: w.name.clone(),
+                        role: w.role,
+                        duty: *duty,
+                        phone: w.phone.clone(),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    GridHit {
+        code: g.code.clone(),
+        name: g.name.clone(),
+        kind: g.kind,
+        parent_code: g.parent_code.clone(),
+        edge_distance_m: round_cm(edge_distance_m(&g.area, p)),
+        workers,
+    }
+}
+
+fn routes_near(snapshot: &Snapshot, p: Coord, within_m: f64) -> Vec<RouteHit> {
+    let frame = LocalFrame::new(p.x, p.y);
+    let (dlon, dlat) = frame.metres_to_degrees(within_m);
+    let search = Rect::new(
+        Coord {
+            x: p.x - dlon,
+            y: p.y - dlat,
+        },
+        Coord {
+            x: p.x + dlon,
+            y: p.y + dlat,
+        },
+    );
+    let mut hits: Vec<RouteHit> = snapshot
+        .patrol_routes
+        .intersecting(search)
+        .filter_map(|r| {
+            let d = point_linestring_distance_m((p.x, p.y), &r.line.0);
+            (d <= within_m).then(|| RouteHit {
+                id: r.id.clone(),
                 name: r.name.clone(),
-            })
-        };
-        let (grid, micro_grid) = match options.at {
-            None => self.grids_at(p),
-            Some(at) => self.grids_at_time(p, at),
-        };
-        let mut cameras: Vec<CameraHit> = self
-            .cameras_seeing(p)
-            .map(|(c, d)| CameraHit {
-                code: c.code.clone(),
-                name: c.name.clone(),
-                kind: c.kind,
-                status: c.status,
+                team: r.team.clone(),
                 distance_m: round_cm(d),
             })
-            .collect();
-        cameras.sort_by(|a, b| {
-            a.distance_m
-                .total_cmp(&b.distance_m)
-                .then(a.code.cmp(&b.code))
-        });
-        let mut key_areas: Vec<KeyAreaHit> = self
-            .key_areas
-            .candidates_at(p)
-            .filter(|k| covers(&k.area, p))
-            .map(|k| KeyAreaHit {
-                id: k.id.clone(),
-                name: k.name.clone(),
-                category: k.category,
-                status: k.status,
-            })
-            .collect();
-        key_areas.sort_by(|a, b| a.id.cmp(&b.id));
-        Location {
-            point: [p.x, p.y],
-            town: region(RegionLevel::Town),
-            village: region(RegionLevel::Village),
-            grid: grid.map(|g| self.grid_hit(g, p)),
-            micro_grid: micro_grid.map(|g| self.grid_hit(g, p)),
-            cameras,
-            key_areas,
-            patrol_routes: self.routes_near(p, options.route_within_m),
-        }
-    }
-
-    fn grid_hit(&self, g: &Grid, p: Coord) -> GridHit {
-        let workers = self
-            .grid_workers
-            .get(&g.code)
-            .map(|ws| {
-                ws.iter()
-                    .filter_map(|(id, duty)| {
-                        self.workers.get(id).map(|w| WorkerHit {
-                            id: w.id.clone(),
-                            name: w.name.clone(),
-                            role: w.role,
-                            duty: *duty,
-                            phone: w.phone.clone(),
-                        })
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        GridHit {
-            code: g.code.clone(),
-            name: g.name.clone(),
-            kind: g.kind,
-            parent_code: g.parent_code.clone(),
-            edge_distance_m: round_cm(edge_distance_m(&g.area, p)),
-            workers,
-        }
-    }
-
-    fn routes_near(&self, p: Coord, within_m: f64) -> Vec<RouteHit> {
-        let frame = LocalFrame::new(p.x, p.y);
-        let (dlon, dlat) = frame.metres_to_degrees(within_m);
-        let search = Rect::new(
-            Coord {
-                x: p.x - dlon,
-                y: p.y - dlat,
-            },
-            Coord {
-                x: p.x + dlon,
-                y: p.y + dlat,
-            },
-        );
-        let mut hits: Vec<RouteHit> = self
-            .patrol_routes
-            .intersecting(search)
-            .filter_map(|r| {
-                let d = point_linestring_distance_m((p.x, p.y), &r.line.0);
-                (d <= within_m).then(|| RouteHit {
-                    id: r.id.clone(),
-                    name: r.name.clone(),
-                    team: r.team.clone(),
-                    distance_m: round_cm(d),
-                })
-            })
-            .collect();
-        hits.sort_by(|a, b| a.distance_m.total_cmp(&b.distance_m).then(a.id.cmp(&b.id)));
-        hits
-    }
+        })
+        .collect();
+    hits.sort_by(|a, b| a.distance_m.total_cmp(&b.distance_m).then(a.id.cmp(&b.id)));
+    hits
 }
 
 /// Rounds metres to centimetres for output.

@@ -2,6 +2,11 @@
 //! camera sectors and what obstacles hide from them, topology checks (overlaps and gaps), metric
 //! measurement and Chinese coordinate systems.
 //!
+//! `snapshot.rs` owns the data and how it changes; a question asked of it is a function of the
+//! module that answers it, taking the snapshot first ([`crate::spatial::locate::grid_at`],
+//! [`crate::spatial::topology::gaps_in`], [`crate::spatial::visibility::camera_coverage`]), and
+//! so are the analyses in [`crate::analysis`].
+//!
 //! Pure: no I/O, no `sqlx`, no `axum`. rstar types stay inside [`index`].
 
 pub mod camera_raster;

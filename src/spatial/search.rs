@@ -6,6 +6,8 @@
 use geo::Rect;
 use serde::Serialize;
 
+use crate::domain::Item;
+
 use super::Snapshot;
 use super::index::{KeyOf, LayerIndex, Spatial};
 
@@ -41,10 +43,9 @@ fn rank(q: &str, key: &str, name: &str) -> Option<u8> {
     }
 }
 
-fn scan<T: Spatial + KeyOf>(
+fn scan<T: Item + Spatial + KeyOf>(
     hits: &mut Vec<SearchHit>,
     layer_order: u8,
-    layer: &'static str,
     index: &LayerIndex<T>,
     q: &str,
     name_of: impl Fn(&T) -> &str,
@@ -58,7 +59,7 @@ fn scan<T: Spatial + KeyOf>(
             continue;
         };
         hits.push(SearchHit {
-            layer,
+            layer: T::LAYER.path(),
             key: item.key_of().into_owned(),
             name: name.to_owned(),
             bbox: bbox(rect),
@@ -71,30 +72,24 @@ fn bbox(r: Rect) -> [f64; 4] {
     [r.min().x, r.min().y, r.max().x, r.max().y]
 }
 
-impl Snapshot {
-    /// Items whose key or name matches `q` (trimmed; empty finds nothing), best first, at most
-    /// `limit`.
-    #[must_use]
-    pub fn search(&self, q: &str, limit: usize) -> Vec<SearchHit> {
-        let q = q.trim();
-        if q.is_empty() || limit == 0 {
-            return Vec::new();
-        }
-        let mut hits = Vec::new();
-        scan(&mut hits, 0, "grids", &self.grids, q, |g| &g.name);
-        scan(&mut hits, 1, "regions", &self.regions, q, |r| &r.name);
-        scan(&mut hits, 2, "cameras", &self.cameras, q, |c| &c.name);
-        scan(&mut hits, 3, "key-areas", &self.key_areas, q, |k| &k.name);
-        scan(&mut hits, 4, "patrol-routes", &self.patrol_routes, q, |p| {
-            &p.name
-        });
-        scan(&mut hits, 5, "buildings", &self.buildings, q, |b| {
-            &b.address
-        });
-        hits.sort_by(|a, b| a.rank.cmp(&b.rank).then_with(|| a.key.cmp(&b.key)));
-        hits.truncate(limit);
-        hits
+/// Items whose key or name matches `q` (trimmed; empty finds nothing), best first, at most
+/// `limit`.
+#[must_use]
+pub fn search(snapshot: &Snapshot, q: &str, limit: usize) -> Vec<SearchHit> {
+    let q = q.trim();
+    if q.is_empty() || limit == 0 {
+        return Vec::new();
     }
+    let mut hits = Vec::new();
+    scan(&mut hits, 0, &snapshot.grids, q, |g| &g.name);
+    scan(&mut hits, 1, &snapshot.regions, q, |r| &r.name);
+    scan(&mut hits, 2, &snapshot.cameras, q, |c| &c.name);
+    scan(&mut hits, 3, &snapshot.key_areas, q, |k| &k.name);
+    scan(&mut hits, 4, &snapshot.patrol_routes, q, |p| &p.name);
+    scan(&mut hits, 5, &snapshot.buildings, q, |b| &b.address);
+    hits.sort_by(|a, b| a.rank.cmp(&b.rank).then_with(|| a.key.cmp(&b.key)));
+    hits.truncate(limit);
+    hits
 }
 
 #[cfg(test)]

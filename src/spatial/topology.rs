@@ -18,6 +18,7 @@ use serde::Serialize;
 
 use crate::domain::Grid;
 
+use super::locate::grid_at;
 use super::measure::LocalFrame;
 use super::snapshot::Snapshot;
 
@@ -101,102 +102,101 @@ fn is_sibling(a: &Grid, b: &Grid) -> bool {
     a.code != b.code && a.community_code() == b.community_code() && a.parent_code == b.parent_code
 }
 
-impl Snapshot {
-    /// Siblings that `grid` overlaps by more than [`AREA_TOLERANCE_M2`], largest first.
-    #[must_use]
-    pub fn sibling_overlaps(&self, grid: &Grid) -> Vec<Overlap> {
-        self.sibling_overlaps_ignoring(grid, &[])
-    }
+/// Siblings that `grid` overlaps by more than [`AREA_TOLERANCE_M2`], largest first.
+#[must_use]
+pub fn sibling_overlaps(snapshot: &Snapshot, grid: &Grid) -> Vec<Overlap> {
+    sibling_overlaps_ignoring(snapshot, grid, &[])
+}
 
-    /// As [`Snapshot::sibling_overlaps`], leaving out the grids whose codes are in `ignore`
-    /// (the grid a candidate would replace).
-    #[must_use]
-    pub fn sibling_overlaps_ignoring(&self, grid: &Grid, ignore: &[&str]) -> Vec<Overlap> {
-        let Some(rect) = grid.area.bounding_rect() else {
-            return Vec::new();
-        };
-        let mut out: Vec<Overlap> = self
-            .grids
-            .intersecting(rect)
-            .filter(|other| {
-                is_sibling(grid, other)
-                    && !ignore.contains(&other.code.as_str())
-                    && other.area.intersects(&grid.area)
+/// As [`sibling_overlaps`], leaving out the grids whose codes are in `ignore`
+/// (the grid a candidate would replace).
+#[must_use]
+pub fn sibling_overlaps_ignoring(
+    snapshot: &Snapshot,
+    grid: &Grid,
+    ignore: &[&str],
+) -> Vec<Overlap> {
+    let Some(rect) = grid.area.bounding_rect() else {
+        return Vec::new();
+    };
+    let mut out: Vec<Overlap> = snapshot
+        .grids
+        .intersecting(rect)
+        .filter(|other| {
+            is_sibling(grid, other)
+                && !ignore.contains(&other.code.as_str())
+                && other.area.intersects(&grid.area)
+        })
+        .filter_map(|other| {
+            let part = grid.area.intersection(&other.area);
+            let area = area_m2(&part);
+            (area > AREA_TOLERANCE_M2).then(|| Overlap {
+                code: other.code.clone(),
+                area_m2: tenth(area),
+                area: part,
             })
-            .filter_map(|other| {
-                let part = grid.area.intersection(&other.area);
-                let area = area_m2(&part);
-                (area > AREA_TOLERANCE_M2).then(|| Overlap {
-                    code: other.code.clone(),
-                    area_m2: tenth(area),
-                    area: part,
-                })
-            })
-            .collect();
-        out.sort_by(|a, b| b.area_m2.total_cmp(&a.area_m2));
-        out
-    }
+        })
+        .collect();
+    out.sort_by(|a, b| b.area_m2.total_cmp(&a.area_m2));
+    out
+}
 
-    /// Parts of a community (or of a parent grid, for micro-grids) that its grids leave
-    /// uncovered, largest first. Empty when the community has no boundary on record.
-    #[must_use]
-    pub fn gaps_in(&self, community_code: &str, parent_code: Option<&str>) -> Vec<Gap> {
-        self.gaps_with(community_code, parent_code, None, &[])
-    }
+/// Parts of a community (or of a parent grid, for micro-grids) that its grids leave
+/// uncovered, largest first. Empty when the community has no boundary on record.
+#[must_use]
+pub fn gaps_in(snapshot: &Snapshot, community_code: &str, parent_code: Option<&str>) -> Vec<Gap> {
+    gaps_with(snapshot, community_code, parent_code, None, &[])
+}
 
-    /// As [`Snapshot::gaps_in`], as if `candidate` were saved (replacing the grid of its code)
-    /// and the grids whose codes are in `removed` were gone: what a write would leave, without
-    /// building the snapshot after it.
-    #[must_use]
-    pub fn gaps_with(
-        &self,
-        community_code: &str,
-        parent_code: Option<&str>,
-        candidate: Option<&Grid>,
-        removed: &[&str],
-    ) -> Vec<Gap> {
-        let container = match parent_code {
-            Some(parent) => self.grids.get(parent).map(|g| &g.area),
-            None => self.regions.get(community_code).map(|r| &r.area),
-        };
-        let Some(container) = container else {
-            return Vec::new();
-        };
-        let Some(rect) = container.bounding_rect() else {
-            return Vec::new();
-        };
-        let in_scope = |g: &Grid| {
-            g.community_code() == community_code && g.parent_code.as_deref() == parent_code
-        };
-        let replaced = candidate.map(|c| c.code.as_str());
-        let covered = self
-            .grids
-            .intersecting(rect)
-            .filter(|g| {
-                in_scope(g)
-                    && Some(g.code.as_str()) != replaced
-                    && !removed.contains(&g.code.as_str())
+/// As [`gaps_in`], as if `candidate` were saved (replacing the grid of its code)
+/// and the grids whose codes are in `removed` were gone: what a write would leave, without
+/// building the snapshot after it.
+#[must_use]
+pub fn gaps_with(
+    snapshot: &Snapshot,
+    community_code: &str,
+    parent_code: Option<&str>,
+    candidate: Option<&Grid>,
+    removed: &[&str],
+) -> Vec<Gap> {
+    let container = match parent_code {
+        Some(parent) => snapshot.grids.get(parent).map(|g| &g.area),
+        None => snapshot.regions.get(community_code).map(|r| &r.area),
+    };
+    let Some(container) = container else {
+        return Vec::new();
+    };
+    let Some(rect) = container.bounding_rect() else {
+        return Vec::new();
+    };
+    let in_scope =
+        |g: &Grid| g.community_code() == community_code && g.parent_code.as_deref() == parent_code;
+    let replaced = candidate.map(|c| c.code.as_str());
+    let covered = snapshot
+        .grids
+        .intersecting(rect)
+        .filter(|g| {
+            in_scope(g) && Some(g.code.as_str()) != replaced && !removed.contains(&g.code.as_str())
+        })
+        .chain(candidate.filter(|c| in_scope(c)))
+        .fold(MultiPolygon(Vec::new()), |acc, g| acc.union(&g.area));
+    let mut gaps: Vec<Gap> = container
+        .difference(&covered)
+        .0
+        .into_iter()
+        .filter_map(|poly| {
+            let part = MultiPolygon(vec![poly]);
+            let area = area_m2(&part);
+            let c = part.centroid()?;
+            (area > AREA_TOLERANCE_M2).then(|| Gap {
+                area_m2: tenth(area),
+                near: [c.x(), c.y()],
+                area: part,
             })
-            .chain(candidate.filter(|c| in_scope(c)))
-            .fold(MultiPolygon(Vec::new()), |acc, g| acc.union(&g.area));
-        let mut gaps: Vec<Gap> = container
-            .difference(&covered)
-            .0
-            .into_iter()
-            .filter_map(|poly| {
-                let part = MultiPolygon(vec![poly]);
-                let area = area_m2(&part);
-                let c = part.centroid()?;
-                (area > AREA_TOLERANCE_M2).then(|| Gap {
-                    area_m2: tenth(area),
-                    near: [c.x(), c.y()],
-                    area: part,
-                })
-            })
-            .collect();
-        gaps.sort_by(|a, b| b.area_m2.total_cmp(&a.area_m2));
-        gaps
-    }
+        })
+        .collect();
+    gaps.sort_by(|a, b| b.area_m2.total_cmp(&a.area_m2));
+    gaps
 }
 
 /// Problems found by a whole-database check.
@@ -223,39 +223,37 @@ impl CheckReport {
     }
 }
 
-impl Snapshot {
-    /// Checks every grid and camera.
-    #[must_use]
-    pub fn check_all(&self) -> CheckReport {
-        let mut report = CheckReport::default();
-        let mut scopes: Vec<(String, Option<String>)> = Vec::new();
-        for grid in self.grids.iter() {
-            for o in self.sibling_overlaps(grid) {
-                if grid.code < o.code {
-                    report.overlaps.push((grid.code.clone(), o.code, o.area_m2));
-                }
-            }
-            let scope = (grid.community_code().to_owned(), grid.parent_code.clone());
-            if !scopes.contains(&scope) {
-                scopes.push(scope);
+/// Checks every grid and camera.
+#[must_use]
+pub fn check_all(snapshot: &Snapshot) -> CheckReport {
+    let mut report = CheckReport::default();
+    let mut scopes: Vec<(String, Option<String>)> = Vec::new();
+    for grid in snapshot.grids.iter() {
+        for o in sibling_overlaps(snapshot, grid) {
+            if grid.code < o.code {
+                report.overlaps.push((grid.code.clone(), o.code, o.area_m2));
             }
         }
-        report.grids_without_worker = self
-            .grids_without_worker()
-            .map(|g| g.code.clone())
-            .collect();
-        for (community, parent) in &scopes {
-            let label = parent.clone().unwrap_or_else(|| community.clone());
-            for gap in self.gaps_in(community, parent.as_deref()) {
-                report.gaps.push((label.clone(), gap));
-            }
+        let scope = (grid.community_code().to_owned(), grid.parent_code.clone());
+        if !scopes.contains(&scope) {
+            scopes.push(scope);
         }
-        report.cameras_outside_grids = self
-            .cameras
-            .iter()
-            .filter(|c| self.grid_at(c.location.0).is_none())
-            .map(|c| c.code.clone())
-            .collect();
-        report
     }
+    report.grids_without_worker = snapshot
+        .grids_without_worker()
+        .map(|g| g.code.clone())
+        .collect();
+    for (community, parent) in &scopes {
+        let label = parent.clone().unwrap_or_else(|| community.clone());
+        for gap in gaps_in(snapshot, community, parent.as_deref()) {
+            report.gaps.push((label.clone(), gap));
+        }
+    }
+    report.cameras_outside_grids = snapshot
+        .cameras
+        .iter()
+        .filter(|c| grid_at(snapshot, c.location.0).is_none())
+        .map(|c| c.code.clone())
+        .collect();
+    report
 }

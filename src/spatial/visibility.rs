@@ -528,38 +528,36 @@ fn crosses(c: Coord, p: Coord, a: Coord, b: Coord) -> bool {
     RobustKernel::orient2d(c, p, a) != RobustKernel::orient2d(c, p, b)
 }
 
-impl Snapshot {
-    /// What `camera` sees, with this snapshot's obstacles.
-    #[must_use]
-    pub fn camera_coverage(&self, camera: &Camera) -> Coverage {
-        let candidates = camera
-            .envelope()
-            .map(|r| self.obstacles.intersecting(r).collect::<Vec<_>>())
-            .unwrap_or_default();
-        coverage(camera, candidates)
-    }
+/// What `camera` sees, with the obstacles of `snapshot`.
+#[must_use]
+pub fn camera_coverage(snapshot: &Snapshot, camera: &Camera) -> Coverage {
+    let candidates = camera
+        .envelope()
+        .map(|r| snapshot.obstacles.intersecting(r).collect::<Vec<_>>())
+        .unwrap_or_default();
+    coverage(camera, candidates)
+}
 
-    /// Whether this snapshot's obstacles hide `p` from `camera` (see [`sight_blocked`]).
-    #[must_use]
-    pub fn sight_blocked(&self, camera: &Camera, p: Coord) -> bool {
-        if self.obstacles.is_empty() {
-            return false;
-        }
-        let c = camera.location.0;
-        sight_blocked(
-            c,
-            camera.height_m,
-            p,
-            self.obstacles.intersecting(Rect::new(c, p)),
-        )
+/// Whether the obstacles of `snapshot` hide `p` from `camera` (see [`sight_blocked`]).
+#[must_use]
+pub fn obstacles_hide(snapshot: &Snapshot, camera: &Camera, p: Coord) -> bool {
+    if snapshot.obstacles.is_empty() {
+        return false;
     }
+    let c = camera.location.0;
+    sight_blocked(
+        c,
+        camera.height_m,
+        p,
+        snapshot.obstacles.intersecting(Rect::new(c, p)),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::{CameraKind, CameraStatus, ObstacleKind};
-    use crate::spatial::locate::camera_sees;
+    use crate::spatial::locate::{LocateOptions, camera_sees, cameras_seeing, locate};
     use geo::Point;
 
     const LON: f64 = 120.24;
@@ -1055,14 +1053,12 @@ mod tests {
         let snapshot = Snapshot::build(data, 1);
         let polygons: Vec<(String, MultiPolygon)> = [&fixed, &ptz]
             .iter()
-            .map(|c| (c.code.clone(), snapshot.camera_coverage(c).area))
+            .map(|c| (c.code.clone(), camera_coverage(&snapshot, c).area))
             .collect();
         // The PTZ camera (10 m) sees over the 2 m courtyard building's near wing (21 m to 31 m
         // out along the diagonal, s = 1.25) from 39 m on.
         let ptz_at = |east: f64, north: f64| {
-            snapshot
-                .cameras_seeing(at_m(east, north))
-                .any(|(c, _)| c.code == ptz.code)
+            cameras_seeing(&snapshot, at_m(east, north)).any(|(c, _)| c.code == ptz.code)
         };
         assert!(ptz_at(36.0, -36.0), "the far side of the courtyard");
         assert!(!ptz_at(23.0, -23.0), "the near side of the courtyard");
@@ -1070,7 +1066,7 @@ mod tests {
         for _ in 0..6000 {
             let (east, north) = (next() * 180.0 - 90.0, next() * 180.0 - 90.0);
             let p = at_m(east, north);
-            let location = snapshot.locate(p, crate::spatial::locate::LocateOptions::default());
+            let location = locate(&snapshot, p, LocateOptions::default());
             let located: Vec<&str> = location.cameras.iter().map(|c| c.code.as_str()).collect();
             for (code, area) in &polygons {
                 if outline_distance_m(area, Coord { x: east, y: north }) < 0.01 {

@@ -183,10 +183,9 @@ pub struct CameraStatusChange {
 
 /// A stored status change from its text columns.
 fn status_change(status: &str, at: &str) -> StoreResult<CameraStatusChange> {
-    let status =
-        serde_json::from_value(serde_json::Value::String(status.to_owned())).map_err(|_| {
-            StoreError::Setup(format!("unknown camera status `{status}` in the history"))
-        })?;
+    let status = status.parse().map_err(|_| {
+        StoreError::Setup(format!("unknown camera status `{status}` in the history"))
+    })?;
     Ok(CameraStatusChange {
         status,
         at: row::parse_time(at)?,

@@ -123,26 +123,15 @@ pub fn decode_grid(row: &LayerRow) -> StoreResult<Grid> {
     })
 }
 
-/// The duty name as stored.
-#[must_use]
-pub fn duty_name(duty: Duty) -> String {
-    match serde_json::to_value(duty) {
-        Ok(serde_json::Value::String(s)) => s,
-        _ => String::new(),
-    }
-}
-
 /// Parses a stored duty name.
 ///
 /// # Errors
 /// [`StoreError::Corrupt`].
 pub fn parse_duty(row: &AssignmentRow) -> StoreResult<Duty> {
-    serde_json::from_value(serde_json::Value::String(row.duty.clone())).map_err(|e| {
-        StoreError::Corrupt {
-            table: "assignment",
-            key: format!("{}/{}", row.worker_id, row.grid_code),
-            source: DomainError::new("duty", e.to_string()),
-        }
+    row.duty.parse().map_err(|source| StoreError::Corrupt {
+        table: "assignment",
+        key: format!("{}/{}", row.worker_id, row.grid_code),
+        source,
     })
 }
 
@@ -622,7 +611,7 @@ pub fn insert_assignments_sql(worker: &Worker) -> (String, Vec<Arg>) {
             vec![
                 Arg::text(&worker.id),
                 Arg::text(&a.grid),
-                Arg::Text(Some(duty_name(a.duty))),
+                Arg::text(a.duty.as_str()),
             ]
         })
         .collect();
@@ -665,7 +654,7 @@ pub fn decode_version(row: VersionRow) -> StoreResult<GridVersion> {
 pub fn token_from_row(
     (hash, name, role): (String, String, String),
 ) -> StoreResult<super::TokenRecord> {
-    let role = crate::domain::Role::parse(&role).map_err(|source| StoreError::Corrupt {
+    let role = role.parse().map_err(|source| StoreError::Corrupt {
         table: "api_token",
         key: name.clone(),
         source,

@@ -9,7 +9,7 @@ use geo::{BoundingRect, Coord};
 use safegrid::analysis::coverage::{self, Target};
 use safegrid::domain::geometry::area_to_geojson;
 use safegrid::domain::{CameraStatus, Item};
-use safegrid::spatial::Snapshot;
+use safegrid::spatial::{Snapshot, visibility};
 
 use crate::common::new_pg_database;
 
@@ -72,7 +72,7 @@ async fn coverage_agrees_with_postgis_st_area_of_the_intersection() {
         }) {
             continue;
         }
-        let area = snapshot.camera_coverage(camera).area;
+        let area = visibility::camera_coverage(&snapshot, camera).area;
         if area.0.is_empty() {
             continue;
         }

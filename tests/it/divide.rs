@@ -366,9 +366,9 @@ both_backends!(
 /// 300 each) and its most concave villages, checked with the service's own topology checks.
 #[test]
 fn sample_villages_are_partitioned_without_gaps_or_overlaps() {
-    use safegrid::analysis::division::{DivisionRequest, Target};
+    use safegrid::analysis::division::{self, DivisionRequest, Target};
     use safegrid::domain::RegionLevel;
-    use safegrid::spatial::Snapshot;
+    use safegrid::spatial::{Snapshot, topology};
 
     let snapshot = Snapshot::build(safegrid::sample::generate().expect("sample"), 1);
     let villages: Vec<_> = snapshot
@@ -407,7 +407,7 @@ fn sample_villages_are_partitioned_without_gaps_or_overlaps() {
             target: Target::HouseholdsPerGrid(300),
             event_weight: 0.0,
         };
-        let proposal = snapshot.propose_division(&request).expect("proposal");
+        let proposal = division::propose_division(&snapshot, &request).expect("proposal");
         let s = &proposal.summary;
         let households: u64 = proposal.grids.iter().map(|g| g.piece.households).sum();
         assert_eq!(households, s.households, "{}", village.code);
@@ -438,14 +438,14 @@ fn sample_villages_are_partitioned_without_gaps_or_overlaps() {
             .collect();
         let after = snapshot.with_changes(&new, &old, None);
         assert!(
-            after.gaps_in(&village.code, None).is_empty(),
+            topology::gaps_in(&after, &village.code, None).is_empty(),
             "{}: gaps",
             village.code
         );
         for g in &proposal.grids {
             let grid = after.grids.get(&g.code).expect("grid");
             assert!(
-                after.sibling_overlaps(grid).is_empty(),
+                topology::sibling_overlaps(&after, grid).is_empty(),
                 "{}: overlaps",
                 g.code
             );

@@ -262,7 +262,7 @@ async fn api_definition_is_openapi_30_in_json_and_html(app: &TestApp) {
     let snapshot = app.service.snapshot();
     for path in paths.keys() {
         for id in COLLECTIONS {
-            let layer = Layer::parse(id).expect("layer");
+            let layer: Layer = id.parse().expect("layer");
             let Some(feature) = snapshot.features(layer).into_iter().next() else {
                 continue;
             };
@@ -360,7 +360,7 @@ async fn collections_describe_every_layer_with_geometry(app: &TestApp) {
             assert_eq!(one[key], c[key], "{id}: {key}");
         }
         // The spatial extent holds every feature (Req. 16).
-        let layer = Layer::parse(id).expect("layer");
+        let layer: Layer = id.parse().expect("layer");
         let features = if layer == Layer::Event {
             let all = get_ok(app, "/api/v1/events?limit=10000", GEOJSON).await;
             serde_json::from_value(all["features"].clone()).expect("features")

@@ -4,7 +4,7 @@
 
 use geo::Coord;
 
-use safegrid::spatial::Snapshot;
+use safegrid::spatial::{Snapshot, locate};
 
 #[test]
 fn raster_grid_lookup_equals_tree_lookup_everywhere() {
@@ -42,8 +42,8 @@ fn raster_grid_lookup_equals_tree_lookup_everywhere() {
     }
     let mut found = 0;
     for p in &points {
-        let fast = snapshot.grid_at(*p).map(|g| g.code.as_str());
-        let slow = snapshot.grid_at_by_tree(*p).map(|g| g.code.as_str());
+        let fast = locate::grid_at(&snapshot, *p).map(|g| g.code.as_str());
+        let slow = locate::grid_at_by_tree(&snapshot, *p).map(|g| g.code.as_str());
         assert_eq!(fast, slow, "at ({}, {})", p.x, p.y);
         found += usize::from(fast.is_some());
     }
@@ -87,12 +87,10 @@ fn camera_raster_finds_exactly_the_cameras_the_tree_finds() {
     }
     let mut pairs = 0;
     for p in &points {
-        let mut fast: Vec<&str> = snapshot
-            .cameras_seeing(*p)
+        let mut fast: Vec<&str> = locate::cameras_seeing(&snapshot, *p)
             .map(|(c, _)| c.code.as_str())
             .collect();
-        let mut slow: Vec<&str> = snapshot
-            .cameras_seeing_by_tree(*p)
+        let mut slow: Vec<&str> = locate::cameras_seeing_by_tree(&snapshot, *p)
             .map(|(c, _)| c.code.as_str())
             .collect();
         fast.sort_unstable();

@@ -40,7 +40,7 @@ use crate::domain::{AnyItem, Assignment, DomainError, Duty, Grid, GridKind, Item
 use crate::spatial::Snapshot;
 use crate::spatial::edit::{MIN_SHARED_EDGE_M, shared_edge_m, split_by_line, union_all};
 use crate::spatial::measure::LocalFrame;
-use crate::spatial::topology::{AREA_TOLERANCE_M2, Gap, Overlap, area_m2, area_m2_in};
+use crate::spatial::topology::{self, AREA_TOLERANCE_M2, Gap, Overlap, area_m2, area_m2_in};
 use crate::store::Change;
 
 use super::reshape::{carried_neighbours, clipped_to_siblings};
@@ -182,7 +182,7 @@ impl Service {
             snapshot = std::sync::Arc::new(snapshot.with_changes(&puts, &[], None));
         }
         let removed: Vec<&str> = replaces.into_iter().collect();
-        let overlaps = snapshot.sibling_overlaps_ignoring(&grid, &removed);
+        let overlaps = topology::sibling_overlaps_ignoring(&snapshot, &grid, &removed);
         let clipped = clipped_to_siblings(&snapshot, &grid, &removed);
         errors.extend(overlaps.iter().map(|o| {
             DomainError::new(
@@ -190,7 +190,8 @@ impl Service {
                 format!("overlaps grid `{}` by {:.1} m²", o.code, o.area_m2),
             )
         }));
-        let gaps = snapshot.gaps_with(
+        let gaps = topology::gaps_with(
+            &snapshot,
             grid.community_code(),
             grid.parent_code.as_deref(),
             Some(&grid),
@@ -335,7 +336,7 @@ impl Service {
         let next = self.check_and_commit(&current, &changes, &grids).await?;
 
         Ok(EditReport {
-            gaps: next.gaps_in(village, old.parent_code.as_deref()),
+            gaps: topology::gaps_in(&next, village, old.parent_code.as_deref()),
             areas_before_m2: vec![(code.to_owned(), area_m2_in(&old.area, &frame))],
             areas_after_m2: areas_in(&grids, &frame),
             grids,
@@ -497,7 +498,11 @@ impl Service {
             .check_and_commit(&current, &changes, std::slice::from_ref(&merged))
             .await?;
         Ok(EditReport {
-            gaps: next.gaps_in(merged.community_code(), merged.parent_code.as_deref()),
+            gaps: topology::gaps_in(
+                &next,
+                merged.community_code(),
+                merged.parent_code.as_deref(),
+            ),
             areas_after_m2: areas_in(std::slice::from_ref(&merged), &frame),
             areas_before_m2,
             grids: vec![merged],
@@ -542,7 +547,7 @@ impl Service {
         }
         let next = current.with_changes(&puts, &deletes, None);
         for grid in written {
-            let overlaps = next.sibling_overlaps(grid);
+            let overlaps = topology::sibling_overlaps(&next, grid);
             if !overlaps.is_empty() {
                 return Err(ServiceError::Overlap {
                     code: grid.code.clone(),

@@ -1,0 +1,502 @@
+//! What each layer draws: the [`TileItem`] impl of every layer type (its shape and the
+//! properties its features carry, [`layer_fields`]), the camera clusters below
+//! [`CLUSTER_ZOOM`], and the entry points the API wraps: [`encode_tile`] (one layer's tile
+//! from the snapshot), [`layer_fields`] and [`layer_bounds`] (for the TileJSON).
+//!
+//! Step 1 of the pipeline (the candidates, in slot order) and the choice of what a feature
+//! carries live here; the geometry goes through [`super::clip`], the bytes through
+//! [`super::mvt`]. Reads [`crate::spatial`] (the snapshot's layer indexes) and
+//! [`crate::domain`].
+//!
+//! # Properties
+//! Named and valued as in the GeoJSON (`Item::to_feature`): enums by their names (`as_str`),
+//! dates as `YYYY-MM-DD`, times as RFC 3339 UTC strings, counts as unsigned integers, measures
+//! as doubles. Each layer lists a subset ([`layer_fields`]): the key, the name, kind/category/
+//! status and the numbers the map styles with; free text stays in the GeoJSON API.
+//! Below [`DETAIL_ZOOM`] the point layers (events, buildings, cameras) leave out what is unique
+//! per item (id, key, name, address, source, mount height) and events carry `reported_at` cut to
+//! its date (`2026-05-01`, a prefix of the full value, so string filters such as
+//! `[">=", ["get", "reported_at"], "2026-05-01"]` mean the same at every zoom). Every point is
+//! kept; the values table then holds a few hundred entries instead of one per point.
+
+use geo::{Coord, LineString, MultiPolygon, Rect};
+
+use crate::domain::{
+    Building, Camera, CameraStatus, EventPoint, Grid, KeyArea, Layer, Obstacle, ObstacleShape,
+    PatrolRoute, Region,
+};
+use crate::spatial::Snapshot;
+use crate::spatial::index::{KeyOf, LayerIndex, Spatial, rect_union};
+
+use super::clip::{Scratch, encode_area, encode_line, encode_point, snap};
+use super::id::{BUFFER, EXTENT, Projector, TileId};
+use super::mvt::{GeomType, GeomWriter, LayerWriter, Value, feature_id};
+
+/// From this zoom on, point layers carry every property (see the [module doc](self)).
+pub const DETAIL_ZOOM: u8 = 14;
+/// Below this zoom the cameras layer holds cluster points (see [`encode_camera_clusters`]).
+pub const CLUSTER_ZOOM: u8 = 13;
+/// Side of a cluster cell in tile units: 8 × 8 cells a tile, about 64 px on screen.
+pub const CLUSTER_CELL: u32 = EXTENT / 8;
+
+/// The type of a field, as TileJSON `vector_layers[].fields` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldType {
+    String,
+    Number,
+}
+
+impl FieldType {
+    /// `String` or `Number`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FieldType::String => "String",
+            FieldType::Number => "Number",
+        }
+    }
+}
+
+/// An item's geometry, borrowed.
+#[derive(Debug, Clone, Copy)]
+pub enum Shape<'a> {
+    Point(Coord),
+    Line(&'a LineString),
+    Area(&'a MultiPolygon),
+}
+
+/// Properties of one feature, in the order of [`TileItem::FIELDS`].
+pub type Props<'a> = Vec<(&'static str, Value<'a>)>;
+
+/// An item that can be drawn in a vector tile.
+pub trait TileItem: KeyOf + Spatial {
+    /// Every field a feature may carry, with its type.
+    const FIELDS: &'static [(&'static str, FieldType)];
+    /// The geometry to draw.
+    fn shape(&self) -> Shape<'_>;
+    /// The properties; `detail` is false on the point layers below [`DETAIL_ZOOM`].
+    fn properties<'a>(&'a self, detail: bool, out: &mut Props<'a>);
+}
+
+use FieldType::{Number as N, String as S};
+
+impl TileItem for Region {
+    const FIELDS: &'static [(&'static str, FieldType)] =
+        &[("code", S), ("name", S), ("level", S), ("parent_code", S)];
+    fn shape(&self) -> Shape<'_> {
+        Shape::Area(&self.area)
+    }
+    fn properties<'a>(&'a self, _: bool, out: &mut Props<'a>) {
+        out.extend([
+            ("code", Value::Str(&self.code)),
+            ("name", Value::Str(&self.name)),
+            ("level", Value::Str(self.level().as_str())),
+        ]);
+        if let Some(p) = &self.parent_code {
+            out.push(("parent_code", Value::Str(p)));
+        }
+    }
+}
+
+impl TileItem for Grid {
+    const FIELDS: &'static [(&'static str, FieldType)] = &[
+        ("code", S),
+        ("name", S),
+        ("kind", S),
+        ("households", N),
+        ("population", N),
+        ("parent_code", S),
+    ];
+    fn shape(&self) -> Shape<'_> {
+        Shape::Area(&self.area)
+    }
+    fn properties<'a>(&'a self, _: bool, out: &mut Props<'a>) {
+        out.extend([
+            ("code", Value::Str(&self.code)),
+            ("name", Value::Str(&self.name)),
+            ("kind", Value::Str(self.kind.as_str())),
+            ("households", Value::Uint(self.households.into())),
+            ("population", Value::Uint(self.population.into())),
+        ]);
+        if let Some(p) = &self.parent_code {
+            out.push(("parent_code", Value::Str(p)));
+        }
+    }
+}
+
+impl TileItem for Camera {
+    const FIELDS: &'static [(&'static str, FieldType)] = &[
+        ("code", S),
+        ("name", S),
+        ("kind", S),
+        ("status", S),
+        ("azimuth_deg", N),
+        ("hfov_deg", N),
+        ("range_m", N),
+        ("height_m", N),
+        // Cluster points below CLUSTER_ZOOM carry only these.
+        ("point_count", N),
+        ("online", N),
+        ("offline", N),
+        ("fault", N),
+    ];
+    fn shape(&self) -> Shape<'_> {
+        Shape::Point(self.location.0)
+    }
+    fn properties<'a>(&'a self, detail: bool, out: &mut Props<'a>) {
+        if detail {
+            out.extend([
+                ("code", Value::Str(&self.code)),
+                ("name", Value::Str(&self.name)),
+            ]);
+        }
+        out.extend([
+            ("kind", Value::Str(self.kind.as_str())),
+            ("status", Value::Str(self.status.as_str())),
+            ("azimuth_deg", Value::Double(self.azimuth_deg)),
+            ("hfov_deg", Value::Double(self.hfov_deg)),
+            ("range_m", Value::Double(self.range_m)),
+        ]);
+        if detail {
+            out.push(("height_m", Value::Double(self.height_m)));
+        }
+    }
+}
+
+impl TileItem for PatrolRoute {
+    const FIELDS: &'static [(&'static str, FieldType)] = &[("id", S), ("name", S), ("team", S)];
+    fn shape(&self) -> Shape<'_> {
+        Shape::Line(&self.line)
+    }
+    fn properties<'a>(&'a self, _: bool, out: &mut Props<'a>) {
+        out.extend([
+            ("id", Value::Str(&self.id)),
+            ("name", Value::Str(&self.name)),
+            ("team", Value::Str(&self.team)),
+        ]);
+    }
+}
+
+impl TileItem for KeyArea {
+    const FIELDS: &'static [(&'static str, FieldType)] = &[
+        ("id", S),
+        ("name", S),
+        ("category", S),
+        ("status", S),
+        ("listed_date", S),
+        ("deadline", S),
+    ];
+    fn shape(&self) -> Shape<'_> {
+        Shape::Area(&self.area)
+    }
+    fn properties<'a>(&'a self, _: bool, out: &mut Props<'a>) {
+        out.extend([
+            ("id", Value::Str(&self.id)),
+            ("name", Value::Str(&self.name)),
+            ("category", Value::Str(self.category.as_str())),
+            ("status", Value::Str(self.status.as_str())),
+            ("listed_date", Value::Date(self.listed_date)),
+            ("deadline", Value::Date(self.deadline)),
+        ]);
+    }
+}
+
+impl TileItem for Obstacle {
+    const FIELDS: &'static [(&'static str, FieldType)] =
+        &[("id", S), ("name", S), ("kind", S), ("height_m", N)];
+    fn shape(&self) -> Shape<'_> {
+        match &self.shape {
+            ObstacleShape::Area(area) => Shape::Area(area),
+            ObstacleShape::Wall(line) => Shape::Line(line),
+        }
+    }
+    fn properties<'a>(&'a self, _: bool, out: &mut Props<'a>) {
+        out.extend([
+            ("id", Value::Str(&self.id)),
+            ("name", Value::Str(&self.name)),
+        ]);
+        if let Some(kind) = self.kind {
+            out.push(("kind", Value::Str(kind.as_str())));
+        }
+        if let Some(h) = self.height_m {
+            out.push(("height_m", Value::Double(h)));
+        }
+    }
+}
+
+/// An event as the snapshot keeps it ([`EventPoint`]).
+impl TileItem for EventPoint {
+    const FIELDS: &'static [(&'static str, FieldType)] = &[
+        ("id", S),
+        ("category", S),
+        ("status", S),
+        ("source", S),
+        ("reported_at", S),
+    ];
+    fn shape(&self) -> Shape<'_> {
+        Shape::Point(self.location)
+    }
+    fn properties<'a>(&'a self, detail: bool, out: &mut Props<'a>) {
+        if detail {
+            out.push(("id", Value::Str(&self.id)));
+        }
+        out.extend([
+            ("category", Value::Str(&self.category)),
+            ("status", Value::Str(self.status.as_str())),
+        ]);
+        if detail {
+            out.extend([
+                ("source", Value::Str(&self.source)),
+                ("reported_at", Value::Time(self.reported())),
+            ]);
+        } else {
+            out.push(("reported_at", Value::Date(self.reported().date_naive())));
+        }
+    }
+}
+
+impl TileItem for Building {
+    const FIELDS: &'static [(&'static str, FieldType)] = &[
+        ("id", S),
+        ("address", S),
+        ("households", N),
+        ("residents", N),
+    ];
+    fn shape(&self) -> Shape<'_> {
+        Shape::Point(self.location.0)
+    }
+    fn properties<'a>(&'a self, detail: bool, out: &mut Props<'a>) {
+        if detail {
+            out.extend([
+                ("id", Value::Str(&self.id)),
+                ("address", Value::Str(&self.address)),
+            ]);
+        }
+        out.extend([
+            ("households", Value::Uint(self.households.into())),
+            ("residents", Value::Uint(self.residents.into())),
+        ]);
+    }
+}
+
+/// The items of `hits` (slots of `index`) in slot order.
+///
+/// The R-tree yields items in tree order, which jumps about the layer: on a low-zoom tile of
+/// 60,000 events nearly every item and key read missed the cache. Visiting them in slot order
+/// (key order for what was loaded, then arrival order) streams through memory instead and
+/// makes a tile's bytes independent of the trees' shape; a bit set over the slots sorts in
+/// O(hits + slots / 64).
+fn in_slot_order<T: Spatial + KeyOf>(
+    index: &LayerIndex<T>,
+    hits: impl Iterator<Item = u32>,
+) -> Vec<&T> {
+    let mut bits = vec![0u64; index.slot_count().div_ceil(64)];
+    let mut n = 0;
+    for slot in hits {
+        let i = slot as usize;
+        bits[i / 64] |= 1 << (i % 64);
+        n += 1;
+    }
+    let mut out = Vec::with_capacity(n);
+    for (w, &word) in bits.iter().enumerate() {
+        let mut word = word;
+        while word != 0 {
+            let b = word.trailing_zeros();
+            if let Some(item) = u32::try_from(w * 64).ok().and_then(|s| index.item(s + b)) {
+                out.push(item);
+            }
+            word &= word - 1;
+        }
+    }
+    out
+}
+
+/// Encodes one layer's tile: a `Tile` message with one layer named `name`, or an empty vector
+/// when no feature reaches the tile.
+#[must_use]
+pub fn encode_layer<T: TileItem>(index: &LayerIndex<T>, name: &str, tile: TileId) -> Vec<u8> {
+    let proj = Projector::new(tile);
+    let detail = tile.z >= DETAIL_ZOOM;
+    let mut layer = LayerWriter::new(name);
+    let mut geom = GeomWriter::default();
+    let mut scratch = Scratch::default();
+    let mut props: Props<'_> = Vec::with_capacity(T::FIELDS.len());
+    let hits = in_slot_order(index, index.slots_intersecting(tile.lonlat_bounds(BUFFER)));
+    // About 30 bytes a point feature: grow once or twice, not twenty times.
+    layer.reserve(hits.len() * 32);
+    for item in hits {
+        geom.clear();
+        let kind = match item.shape() {
+            Shape::Point(c) => {
+                encode_point(c, proj, &mut geom);
+                GeomType::Point
+            }
+            Shape::Line(line) => {
+                encode_line(line, proj, &mut scratch, &mut geom);
+                GeomType::LineString
+            }
+            Shape::Area(area) => {
+                encode_area(area, proj, &mut scratch, &mut geom);
+                GeomType::Polygon
+            }
+        };
+        if geom.commands().is_empty() {
+            continue;
+        }
+        props.clear();
+        item.properties(detail, &mut props);
+        let id = (detail || kind != GeomType::Point).then(|| feature_id(&item.key_of()));
+        layer.feature(id, kind, geom.commands(), &props);
+    }
+    layer.finish()
+}
+
+/// The tile of `layer`: `None` for a layer without geometry (workers); an empty vector when no
+/// feature reaches the tile. The MVT layer is named after the layer's URL name (`grids`,
+/// `patrol-routes`).
+#[must_use]
+pub fn encode_tile(snapshot: &Snapshot, layer: Layer, tile: TileId) -> Option<Vec<u8>> {
+    let name = layer.path();
+    Some(match layer {
+        Layer::Worker => return None,
+        Layer::Region => encode_layer(&snapshot.regions, name, tile),
+        Layer::Grid => encode_layer(&snapshot.grids, name, tile),
+        Layer::Camera if tile.z < CLUSTER_ZOOM => {
+            encode_camera_clusters(&snapshot.cameras, name, tile)
+        }
+        Layer::Camera => encode_layer(&snapshot.cameras, name, tile),
+        Layer::PatrolRoute => encode_layer(&snapshot.patrol_routes, name, tile),
+        Layer::KeyArea => encode_layer(&snapshot.key_areas, name, tile),
+        Layer::Event => encode_layer(&snapshot.events, name, tile),
+        Layer::Building => encode_layer(&snapshot.buildings, name, tile),
+        Layer::Obstacle => encode_layer(&snapshot.obstacles, name, tile),
+    })
+}
+
+/// The cameras of a tile below [`CLUSTER_ZOOM`] as cluster points, as map users expect when
+/// zoomed out (count bubbles instead of 20,000 dots): the tile is cut into cells of
+/// [`CLUSTER_CELL`] units, and each cell holding cameras becomes one point at their mean
+/// position with `point_count` and the counts by status (`online`, `offline`, `fault`).
+/// A camera counts in the one tile whose square (without the buffer) holds it, so the counts of
+/// all tiles of a zoom add up to the layer. Cells are aligned to the tile, so a cluster never
+/// straddles a tile edge. Features are in cell order (row by row) and carry no id.
+#[must_use]
+pub fn encode_camera_clusters(index: &LayerIndex<Camera>, name: &str, tile: TileId) -> Vec<u8> {
+    #[derive(Default, Clone, Copy)]
+    struct Cell {
+        x: f64,
+        y: f64,
+        count: u64,
+        by_status: [u64; 3],
+    }
+    let side = (EXTENT / CLUSTER_CELL) as usize;
+    let mut cells = vec![Cell::default(); side * side];
+    let proj = Projector::new(tile);
+    let extent = f64::from(EXTENT);
+    for camera in index.intersecting(tile.lonlat_bounds(0)) {
+        let [x, y] = proj.project(camera.location.0);
+        if !(0.0..extent).contains(&x) || !(0.0..extent).contains(&y) {
+            continue;
+        }
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "x and y are in 0..EXTENT, checked above"
+        )]
+        let at = (y as u32 / CLUSTER_CELL) as usize * side + (x as u32 / CLUSTER_CELL) as usize;
+        let cell = &mut cells[at];
+        cell.x += x;
+        cell.y += y;
+        cell.count += 1;
+        cell.by_status[match camera.status {
+            CameraStatus::Online => 0,
+            CameraStatus::Offline => 1,
+            CameraStatus::Fault => 2,
+        }] += 1;
+    }
+    let mut layer = LayerWriter::new(name);
+    let mut geom = GeomWriter::default();
+    for cell in cells.iter().filter(|c| c.count > 0) {
+        let n = cell.count as f64;
+        geom.clear();
+        geom.points(&[snap([cell.x / n, cell.y / n])]);
+        let props: Props<'_> = vec![
+            ("point_count", Value::Uint(cell.count)),
+            ("online", Value::Uint(cell.by_status[0])),
+            ("offline", Value::Uint(cell.by_status[1])),
+            ("fault", Value::Uint(cell.by_status[2])),
+        ];
+        layer.feature(None, GeomType::Point, geom.commands(), &props);
+    }
+    layer.finish()
+}
+
+/// The fields features of `layer` may carry, `None` for a layer without geometry.
+#[must_use]
+pub fn layer_fields(layer: Layer) -> Option<&'static [(&'static str, FieldType)]> {
+    Some(match layer {
+        Layer::Worker => return None,
+        Layer::Region => Region::FIELDS,
+        Layer::Grid => Grid::FIELDS,
+        Layer::Camera => Camera::FIELDS,
+        Layer::PatrolRoute => PatrolRoute::FIELDS,
+        Layer::KeyArea => KeyArea::FIELDS,
+        Layer::Event => EventPoint::FIELDS,
+        Layer::Building => Building::FIELDS,
+        Layer::Obstacle => Obstacle::FIELDS,
+    })
+}
+
+fn bounds_of<T: TileItem>(index: &LayerIndex<T>) -> Option<Rect> {
+    use geo::BoundingRect;
+    rect_union(index.iter().filter_map(|it| match it.shape() {
+        Shape::Point(c) => Some(Rect::new(c, c)),
+        Shape::Line(l) => l.bounding_rect(),
+        Shape::Area(a) => a.bounding_rect(),
+    }))
+}
+
+/// The lon/lat box of every geometry of `layer`; `None` when it has no geometry or no items.
+#[must_use]
+pub fn layer_bounds(snapshot: &Snapshot, layer: Layer) -> Option<Rect> {
+    match layer {
+        Layer::Worker => None,
+        Layer::Region => bounds_of(&snapshot.regions),
+        Layer::Grid => bounds_of(&snapshot.grids),
+        Layer::Camera => bounds_of(&snapshot.cameras),
+        Layer::PatrolRoute => bounds_of(&snapshot.patrol_routes),
+        Layer::KeyArea => bounds_of(&snapshot.key_areas),
+        Layer::Event => bounds_of(&snapshot.events),
+        Layer::Building => bounds_of(&snapshot.buildings),
+        Layer::Obstacle => bounds_of(&snapshot.obstacles),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hits_come_back_in_slot_order() {
+        use crate::domain::Building;
+        let items: Vec<Building> = (0..200)
+            .map(|i| Building {
+                id: format!("B{i:03}"),
+                address: String::new(),
+                households: 1,
+                residents: 1,
+                location: geo::Point::new(120.0, 29.0),
+            })
+            .collect();
+        let index = LayerIndex::new(items);
+        let got: Vec<String> = in_slot_order(&index, [150u32, 3, 64, 199, 0, 63, 65].into_iter())
+            .into_iter()
+            .map(|b| b.id.clone())
+            .collect();
+        assert_eq!(
+            got,
+            ["B000", "B003", "B063", "B064", "B065", "B150", "B199"]
+        );
+        assert!(in_slot_order(&index, std::iter::empty()).is_empty());
+    }
+}
