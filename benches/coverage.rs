@@ -116,7 +116,7 @@ fn measure_ours(sample: &Dataset) -> (Ours, Snapshot) {
     let cached_time = t.elapsed();
     assert!(cached);
     // A grid change keeps the camera polygons and drops the grid table.
-    let after = snapshot.with_changes(&[], &[(Layer::Grid, "no-such-grid".to_owned())], None);
+    let after = snapshot.with_changes(&[], &[(Layer::Grid, "no-such-grid".to_owned())]);
     assert!(CACHE.camera_shapes_ready(&after));
     let t = Instant::now();
     let (again, cached) = CACHE.layer_coverage(&after, CoverageLayer::Grids);

@@ -1656,13 +1656,13 @@ mod tests {
         let snapshot = Snapshot::default();
         let _ = cache.camera_shapes(&snapshot);
         let _ = cache.layer_coverage(&snapshot, CoverageLayer::Grids);
-        let events = snapshot.with_ordered(&[ItemChange::Delete(Layer::Event, "e".into())], None);
+        let events = snapshot.with_ordered(&[ItemChange::Delete(Layer::Event, "e".into())]);
         assert!(cache.camera_shapes_ready(&events));
         assert!(cache.layer_coverage(&events, CoverageLayer::Grids).1);
-        let grids = events.with_ordered(&[ItemChange::Delete(Layer::Grid, "g".into())], None);
+        let grids = events.with_ordered(&[ItemChange::Delete(Layer::Grid, "g".into())]);
         assert!(cache.camera_shapes_ready(&grids));
         assert!(!cache.layer_coverage(&grids, CoverageLayer::Grids).1);
-        let cameras = grids.with_ordered(&[ItemChange::Delete(Layer::Camera, "c".into())], None);
+        let cameras = grids.with_ordered(&[ItemChange::Delete(Layer::Camera, "c".into())]);
         assert!(!cache.camera_shapes_ready(&cameras));
     }
 

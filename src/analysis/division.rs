@@ -1307,7 +1307,7 @@ mod tests {
             (crate::domain::Layer::Grid, "330783001014001".to_owned()),
             (crate::domain::Layer::Grid, "330783001014007".to_owned()),
         ];
-        let after = snapshot.with_changes(&items, &old, None);
+        let after = snapshot.with_changes(&items, &old);
         assert_eq!(gaps_in(&after, "330783001014", None), Vec::new());
         for g in after.grids.iter() {
             assert_eq!(sibling_overlaps(&after, g), Vec::new(), "{}", g.code);

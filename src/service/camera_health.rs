@@ -189,7 +189,7 @@ impl Service {
             .map(|(c, _)| AnyItem::Camera(c))
             .collect();
         let changes: Vec<Change> = items.iter().cloned().map(Change::Put).collect();
-        let next = current.with_changes(&items, &[], None);
+        let next = current.with_changes(&items, &[]);
         self.commit(&changes, next).await?;
         Ok(outcomes)
     }

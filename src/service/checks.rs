@@ -55,7 +55,7 @@ pub fn check_batch(snapshot: &Snapshot, items: &[AnyItem]) -> ServiceResult<()> 
         check_references(snapshot, item, &in_batch)?;
     }
     if items.iter().any(|i| matches!(i, AnyItem::Grid(_))) {
-        let after = snapshot.with_changes(items, &[], None);
+        let after = snapshot.with_changes(items, &[]);
         for item in items {
             if let AnyItem::Grid(grid) = item {
                 check_overlaps(&after, grid)?;

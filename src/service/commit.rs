@@ -13,7 +13,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use arc_swap::ArcSwap;
-use chrono::Utc;
 use tokio::sync::{Notify, oneshot};
 
 use std::collections::HashMap;
@@ -23,7 +22,7 @@ use crate::spatial::{ItemChange, Snapshot};
 use crate::store::{Change, Store, StoreError};
 
 use super::camera_status::{StatusOutcome, StatusReport, resolve_report};
-use super::{ServiceError, ServiceResult, WriteReport, checks, grid_gaps};
+use super::{ServiceError, ServiceResult, WriteReport, checks, commit_time, grid_gaps};
 
 /// A single write: a change, or a camera status report (resolved against the camera as the
 /// group finds it, so that it never writes back fields an edit of the group changed).
@@ -192,7 +191,7 @@ impl Committer {
                 _ => {}
             }
             if matches!(change.layer(), Layer::Region | Layer::Grid) {
-                checked = Arc::new(checked.with_ordered(&[item_change(&change)], None));
+                checked = Arc::new(checked.with_ordered(&[item_change(&change)]));
             }
             accepted.push((q, change));
         }
@@ -200,7 +199,8 @@ impl Committer {
             return;
         }
         let writes: Vec<Vec<Change>> = accepted.iter().map(|(_, c)| vec![c.clone()]).collect();
-        let outcomes = match self.store.apply_group(&writes, Utc::now()).await {
+        let at = commit_time();
+        let outcomes = match self.store.apply_group(&writes, at).await {
             Ok(outcomes) => outcomes,
             Err(e) => {
                 tracing::error!(error = %e, writes = writes.len(), "group commit failed");
@@ -223,19 +223,12 @@ impl Committer {
         if stored.is_empty() {
             return;
         }
-        let history = if stored.iter().any(|(_, c)| c.layer() == Layer::Grid) {
-            match self.store.grid_versions().await {
-                Ok(h) => Some(h),
-                Err(e) => {
-                    tracing::error!(error = %e, "grid history not reloaded after a commit");
-                    None
-                }
-            }
-        } else {
-            None
-        };
         let changes: Vec<ItemChange> = stored.iter().map(|(_, c)| item_change(c)).collect();
-        let next = Arc::new(current.with_ordered(&changes, history));
+        let next = Arc::new(
+            current
+                .with_ordered(&changes)
+                .with_grid_history(&changes, at),
+        );
         self.publish(next.clone());
         for (q, change) in stored {
             let outcome = match q.write {

@@ -159,7 +159,7 @@ impl Service {
         let current = self.snapshot.load_full();
         let plan = plan(&current, &request)?;
         let next = if dry_run {
-            std::sync::Arc::new(current.with_changes(&plan.puts(), &plan.deletes(), None))
+            std::sync::Arc::new(current.with_changes(&plan.puts(), &plan.deletes()))
         } else {
             self.check_and_commit(&current, &plan.changes, &plan.report.grids)
                 .await?

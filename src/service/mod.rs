@@ -32,10 +32,9 @@ use chrono::Utc;
 
 use crate::analysis::coverage::CoverageCache;
 use crate::domain::{AnyItem, DomainError, Item, Layer};
-use crate::spatial::Snapshot;
-use crate::spatial::index::LayerIndex;
 use crate::spatial::locate;
 use crate::spatial::topology::{self, Gap, Overlap};
+use crate::spatial::{ItemChange, Snapshot};
 use crate::store::{Change, Store, StoreError};
 
 pub use checks::check_batch as check_import;
@@ -257,14 +256,15 @@ impl Service {
         let current = self.snapshot.load_full();
         checks::check_batch(&current, &items)?;
         let changes: Vec<Change> = items.iter().cloned().map(Change::Put).collect();
-        self.store.apply(&changes, Utc::now()).await?;
-        // Publish from what was just committed; only grid history comes back from the store.
-        let history = if items.iter().any(|i| i.layer() == Layer::Grid) {
-            Some(self.store.grid_versions().await?)
-        } else {
-            None
-        };
-        self.publish(Arc::new(current.with_changes(&items, &[], history)));
+        let at = commit_time();
+        self.store.apply(&changes, at).await?;
+        // Publish from what was just committed, the grid history moved on as the store did.
+        let changes: Vec<ItemChange> = changes.iter().map(commit::item_change).collect();
+        self.publish(Arc::new(
+            current
+                .with_ordered(&changes)
+                .with_grid_history(&changes, at),
+        ));
         Ok(n)
     }
 
@@ -286,17 +286,23 @@ impl Service {
     }
 
     /// Commits `changes` in one transaction (grid changes open and close versions), then
-    /// publishes `next`, the snapshot they lead to, with the grid history as the store now
-    /// has it. The caller holds the writer lock and has checked `changes` against `next`.
-    async fn commit(&self, changes: &[Change], mut next: Snapshot) -> ServiceResult<Arc<Snapshot>> {
-        self.store.apply(changes, Utc::now()).await?;
-        if changes.iter().any(|c| c.layer() == Layer::Grid) {
-            next.grid_history = Arc::new(LayerIndex::new(self.store.grid_versions().await?));
-        }
-        let next = Arc::new(next);
+    /// publishes `next`, the snapshot they lead to, with the grid history moved on as the store
+    /// moved it. The caller holds the writer lock and has checked `changes` against `next`.
+    async fn commit(&self, changes: &[Change], next: Snapshot) -> ServiceResult<Arc<Snapshot>> {
+        let at = commit_time();
+        self.store.apply(changes, at).await?;
+        let changes: Vec<ItemChange> = changes.iter().map(commit::item_change).collect();
+        let next = Arc::new(next.with_grid_history(&changes, at));
         self.publish(next.clone());
         Ok(next)
     }
+}
+
+/// The time a commit is stamped with: now, to the microsecond, which is what both stores keep
+/// of a time, so that the grid history published from memory is the one a restart loads.
+fn commit_time() -> chrono::DateTime<Utc> {
+    use chrono::SubsecRound as _;
+    Utc::now().trunc_subsecs(6)
 }
 
 /// Reads every layer from `store` and indexes it as snapshot `version`.

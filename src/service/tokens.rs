@@ -89,9 +89,17 @@ async fn insert(store: &dyn Store, token: &str, name: &str, role: Role) -> Servi
     Ok(())
 }
 
-/// A new server-assigned id for an item of `layer`, e.g. `E-3f9a0c1b2d4e`.
+/// A new server-assigned id for an item of `layer`, e.g. `W-3f9a0c1b2d4e`; an event's starts
+/// with the time in milliseconds, e.g. `E-19af3c2b5e1-8c01d2f4`, so that ids of new events sort
+/// after older ones and each lands at the end of the store's id index rather than at a random
+/// page of it (at millions of events, random keys cost a page read per insert). The 32 random
+/// bits keep ids drawn in one millisecond apart.
 #[must_use]
 pub fn new_id(layer: Layer) -> String {
+    if layer == Layer::Event {
+        let ms = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0);
+        return format!("E-{ms:011x}-{}", random_hex(4));
+    }
     let prefix = match layer {
         Layer::Worker => "W",
         Layer::PatrolRoute => "R",
@@ -107,6 +115,21 @@ pub fn new_id(layer: Layer) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn event_ids_sort_by_time_and_differ_within_one_millisecond() {
+        let ids: Vec<String> = (0..1_000).map(|_| new_id(Layer::Event)).collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        let by_time: Vec<&str> = ids.iter().map(|id| &id[..13]).collect();
+        assert!(by_time.is_sorted(), "the time part never goes back");
+        sorted.dedup();
+        assert_eq!(sorted.len(), ids.len(), "no two alike");
+        assert!(
+            ids.iter()
+                .all(|id| id.len() == 22 && crate::domain::codes::check_id(id).is_ok())
+        );
+    }
 
     #[test]
     fn tokens_are_random_and_hashes_stable() {

@@ -227,7 +227,7 @@ fn patched_rasters_answer_exactly_after_random_grid_and_camera_changes() {
                 )),
             }
         }
-        s = s.with_changes(&puts, &deletes, None);
+        s = s.with_changes(&puts, &deletes);
         if step % 150 == 0 {
             for layer in s.layers_to_compact() {
                 s = s.with_compaction(s.compact(layer));
@@ -274,7 +274,7 @@ fn a_camera_far_outside_the_raster_builds_it_anew_and_stays_exact() {
     let s = Snapshot::build(data, 1);
     let mut far = camera(99, &mut rng);
     far.location = Point::new(121.5, 30.5);
-    let s = s.with_changes(&[AnyItem::Camera(far.clone())], &[], None);
+    let s = s.with_changes(&[AnyItem::Camera(far.clone())], &[]);
     let seen: Vec<&str> = cameras_seeing(
         &s,
         Coord {
@@ -295,4 +295,54 @@ fn a_camera_far_outside_the_raster_builds_it_anew_and_stays_exact() {
     .collect();
     assert_eq!(seen, by_tree);
     assert_rasters_exact(&s, &mut rng, 0);
+}
+
+fn worker(id: usize, grids: &[(usize, crate::domain::Duty)]) -> crate::domain::Worker {
+    crate::domain::Worker {
+        id: format!("W{id:03}"),
+        name: format!("网格员{id}"),
+        role: crate::domain::WorkerRole::FullTime,
+        phone: None,
+        grids: grids
+            .iter()
+            .map(|&(g, duty)| crate::domain::Assignment {
+                grid: format!("330783001014{g:03}"),
+                duty,
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn grid_workers_patched_by_random_worker_changes_are_those_built_from_scratch() {
+    use crate::domain::Duty;
+    let duties = [Duty::Leader, Duty::FullTime, Duty::PartTime];
+    let mut rng = Rng::new(11);
+    let mut s = Snapshot::default();
+    for step in 0..2_000 {
+        let n = 1 + rng.below(4);
+        let mut puts = Vec::new();
+        let mut deletes = Vec::new();
+        for _ in 0..n {
+            let id = rng.below(80);
+            if rng.below(5) == 0 {
+                deletes.push((Layer::Worker, format!("W{id:03}")));
+            } else {
+                let grids: Vec<(usize, Duty)> = (0..rng.below(4))
+                    .map(|_| (1 + rng.below(12), duties[rng.below(3)]))
+                    .collect();
+                puts.push(AnyItem::Worker(worker(id, &grids)));
+            }
+        }
+        s = s.with_changes(&puts, &deletes);
+        let fresh = Snapshot::build(
+            Dataset {
+                workers: s.workers.iter().cloned().collect(),
+                ..Dataset::default()
+            },
+            0,
+        );
+        assert_eq!(*s.grid_workers, *fresh.grid_workers, "step {step}");
+    }
+    assert!(!s.grid_workers.is_empty());
 }

@@ -231,6 +231,15 @@ impl<T: Spatial + KeyOf> LayerIndex<T> {
         self.item(self.slot_of(key)?)
     }
 
+    /// The items whose key starts with `prefix`, in key order (for versioned keys such as
+    /// `code@version`).
+    pub fn with_key_prefix<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = &'a T> + 'a {
+        self.by_key
+            .range(prefix.to_owned()..)
+            .take_while(move |(k, _)| k.starts_with(prefix))
+            .filter_map(|(_, &slot)| self.item(slot))
+    }
+
     /// Whether some key starts with `prefix` (for versioned keys such as `code@version`).
     #[must_use]
     pub fn has_key_prefix(&self, prefix: &str) -> bool {

@@ -6,8 +6,9 @@
 //! the tiles the item touches ([`super::tiling`]). A reader therefore never sees half a change,
 //! and a write costs what it changes.
 
-use std::collections::HashMap;
 use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
 
 use crate::domain::{
     AnyItem, Building, Camera, Dataset, Duty, EventPoint, Grid, GridVersion, KeyArea, Layer,
@@ -20,8 +21,9 @@ use super::camera_raster::{CameraRaster, same_view};
 use super::index::{CompactedBase, KeyOf, LayerChange, LayerIndex, Spatial};
 use super::raster::GridRaster;
 
-/// Workers of one grid: (worker key, duty).
-pub type GridWorkers = HashMap<String, Vec<(String, Duty)>>;
+/// Grid code → the workers of the grid: (worker key, duty), in key order. Persistent, so that
+/// a worker's write patches the grids it leaves and joins without copying the map.
+pub type GridWorkers = imbl::HashMap<String, Vec<(String, Duty)>>;
 
 /// Every layer, indexed. Cheap to clone (all `Arc`s).
 #[derive(Debug, Clone, Default)]
@@ -51,7 +53,7 @@ pub struct Snapshot {
 }
 
 fn grid_workers(workers: &LayerIndex<Worker>) -> GridWorkers {
-    let mut map: GridWorkers = HashMap::new();
+    let mut map: GridWorkers = imbl::HashMap::new();
     for w in workers.iter() {
         for a in &w.grids {
             map.entry(a.grid.clone())
@@ -60,6 +62,24 @@ fn grid_workers(workers: &LayerIndex<Worker>) -> GridWorkers {
         }
     }
     map
+}
+
+/// `map` with worker `id`'s assignments as `old` had them taken out and as `new` has them put
+/// in, each grid's list kept in key order: what [`grid_workers`] would build afresh.
+fn patch_grid_workers(map: &mut GridWorkers, id: &str, old: Option<&Worker>, new: Option<&Worker>) {
+    for a in old.into_iter().flat_map(|w| &w.grids) {
+        if let Some(list) = map.get_mut(&a.grid) {
+            list.retain(|(w, _)| w != id);
+            if list.is_empty() {
+                map.remove(&a.grid);
+            }
+        }
+    }
+    for a in new.into_iter().flat_map(|w| &w.grids) {
+        let list = map.entry(a.grid.clone()).or_default();
+        let at = list.partition_point(|(w, _)| w.as_str() <= id);
+        list.insert(at, (id.to_owned(), a.duty));
+    }
 }
 
 impl Snapshot {
@@ -158,12 +178,7 @@ impl Snapshot {
     /// history replaced by `history` when given: [`Snapshot::with_ordered`] with the puts
     /// first.
     #[must_use]
-    pub fn with_changes(
-        &self,
-        items: &[AnyItem],
-        deleted: &[(Layer, String)],
-        history: Option<Vec<GridVersion>>,
-    ) -> Self {
+    pub fn with_changes(&self, items: &[AnyItem], deleted: &[(Layer, String)]) -> Self {
         let ordered: Vec<ItemChange> = items
             .iter()
             .cloned()
@@ -174,15 +189,16 @@ impl Snapshot {
                     .map(|(l, k)| ItemChange::Delete(*l, k.clone())),
             )
             .collect();
-        self.with_ordered(&ordered, history)
+        self.with_ordered(&ordered)
     }
 
-    /// A new snapshot with `changes` applied in order (a later change of the same key wins),
-    /// and grid history replaced by `history` when given. Each layer index takes the changes
-    /// at the cost of what they change ([`LayerIndex::with_changes`]), and the rasters rebuild
-    /// only the tiles the changed items touch; nothing else is copied.
+    /// A new snapshot with `changes` applied in order (a later change of the same key wins).
+    /// Each layer index takes the changes at the cost of what they change
+    /// ([`LayerIndex::with_changes`]), and the rasters rebuild only the tiles the changed items
+    /// touch; nothing else is copied. The grid history is left as it is: a committed write moves
+    /// it on with [`Snapshot::with_grid_history`].
     #[must_use]
-    pub fn with_ordered(&self, changes: &[ItemChange], history: Option<Vec<GridVersion>>) -> Self {
+    pub fn with_ordered(&self, changes: &[ItemChange]) -> Self {
         let mut next = self.clone();
         next.version += 1;
         let touched: std::collections::BTreeSet<Layer> =
@@ -217,8 +233,25 @@ impl Snapshot {
                     }
                 }
                 Layer::Worker => {
-                    next.workers = Arc::new(self.workers.with_changes(changes!(Worker, layer)));
-                    next.grid_workers = Arc::new(grid_workers(&next.workers));
+                    let changes = changes!(Worker, layer);
+                    next.workers = Arc::new(self.workers.with_changes(changes.iter().cloned()));
+                    let mut map = (*self.grid_workers).clone();
+                    let keys: std::collections::BTreeSet<String> = changes
+                        .iter()
+                        .map(|c| match c {
+                            LayerChange::Put(w) => w.id.clone(),
+                            LayerChange::Delete(key) => key.clone(),
+                        })
+                        .collect();
+                    for key in &keys {
+                        patch_grid_workers(
+                            &mut map,
+                            key,
+                            self.workers.get(key),
+                            next.workers.get(key),
+                        );
+                    }
+                    next.grid_workers = Arc::new(map);
                 }
                 Layer::Camera => {
                     let changes = changes!(Camera, layer);
@@ -258,10 +291,61 @@ impl Snapshot {
                 }
             }
         }
-        if let Some(history) = history {
-            next.grid_history = Arc::new(LayerIndex::new(history));
-        }
         next
+    }
+
+    /// This snapshot with the grid history moved on as the store moves it for `changes`
+    /// committed at `at` (`store::plan`): a grid put closes the grid's open version at `at`
+    /// and opens the next version, a copy of the grid, from `at`; a grid delete closes the
+    /// open version. Costs what the changes touch, not the history's length.
+    #[must_use]
+    pub fn with_grid_history(&self, changes: &[ItemChange], at: DateTime<Utc>) -> Self {
+        let mut history = (*self.grid_history).clone();
+        let mut touched = false;
+        for change in changes {
+            let (code, put) = match change {
+                ItemChange::Put(AnyItem::Grid(g)) => (g.code.as_str(), Some(g)),
+                ItemChange::Delete(Layer::Grid, code) => (code.as_str(), None),
+                _ => continue,
+            };
+            touched = true;
+            let prefix = format!("{code}@");
+            let (open, last) = history
+                .with_key_prefix(&prefix)
+                .fold((None, 0), |(open, _), v| {
+                    (
+                        if v.valid_to.is_none() {
+                            Some(v.clone())
+                        } else {
+                            open
+                        },
+                        v.version,
+                    )
+                });
+            let mut versions = Vec::with_capacity(2);
+            if let Some(open) = open {
+                versions.push(LayerChange::Put(GridVersion {
+                    valid_to: Some(at),
+                    ..open
+                }));
+            }
+            if let Some(grid) = put {
+                versions.push(LayerChange::Put(GridVersion {
+                    grid: grid.clone(),
+                    version: last + 1,
+                    valid_from: at,
+                    valid_to: None,
+                }));
+            }
+            history = history.with_changes(versions);
+        }
+        if !touched {
+            return self.clone();
+        }
+        Self {
+            grid_history: Arc::new(history),
+            ..self.clone()
+        }
     }
 
     /// Layers whose index has changed enough since its base that a compaction would pay.

@@ -436,7 +436,7 @@ fn sample_villages_are_partitioned_without_gaps_or_overlaps() {
                 )
             })
             .collect();
-        let after = snapshot.with_changes(&new, &old, None);
+        let after = snapshot.with_changes(&new, &old);
         assert!(
             topology::gaps_in(&after, &village.code, None).is_empty(),
             "{}: gaps",

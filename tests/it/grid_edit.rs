@@ -4,8 +4,8 @@
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use safegrid::domain::Role;
 use safegrid::domain::geometry::parse_area;
+use safegrid::domain::{Item as _, Role};
 use safegrid::spatial::measure::LocalFrame;
 use safegrid::spatial::topology::area_m2_in;
 
@@ -385,6 +385,35 @@ async fn split_by_a_north_south_line_retires_the_grid_and_carries_workers(app: &
     assert!((merged - whole).abs() < 1.0, "{merged} vs {whole}");
     assert_eq!(body["features"][0]["properties"]["households"], 100);
     assert_eq!(next_code(app).await, format!("{VILLAGE}006"));
+
+    // A delete closes the open version too.
+    let (status, _, body) = app
+        .call(
+            "DELETE",
+            &format!("/api/v1/grids/{MICRO_A}"),
+            Some(Role::Planner),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // The history the service moved on in memory after every write (put, split, merge,
+    // delete) is, version for version and to the microsecond, the one the store keeps.
+    let stored = app.service.store().grid_versions().await.expect("versions");
+    let published: Vec<_> = app
+        .service
+        .snapshot()
+        .grid_history
+        .iter()
+        .cloned()
+        .collect();
+    assert_eq!(published.len(), stored.len());
+    for (p, s) in published.iter().zip(&stored) {
+        assert_eq!(
+            (&p.grid.code, p.version, p.valid_from, p.valid_to),
+            (&s.grid.code, s.version, s.valid_from, s.valid_to)
+        );
+        assert_eq!(p.grid.to_feature(), s.grid.to_feature(), "{}", p.grid.code);
+    }
 }
 both_backends!(
     split_grid,

@@ -179,7 +179,7 @@ impl Service {
         }
         if !carried.is_empty() {
             let puts: Vec<AnyItem> = carried.iter().cloned().map(AnyItem::Grid).collect();
-            snapshot = std::sync::Arc::new(snapshot.with_changes(&puts, &[], None));
+            snapshot = std::sync::Arc::new(snapshot.with_changes(&puts, &[]));
         }
         let removed: Vec<&str> = replaces.into_iter().collect();
         let overlaps = topology::sibling_overlaps_ignoring(&snapshot, &grid, &removed);
@@ -545,7 +545,7 @@ impl Service {
                 Change::Delete(l, k) => deletes.push((*l, k.clone())),
             }
         }
-        let next = current.with_changes(&puts, &deletes, None);
+        let next = current.with_changes(&puts, &deletes);
         for grid in written {
             let overlaps = topology::sibling_overlaps(&next, grid);
             if !overlaps.is_empty() {
