@@ -1,5 +1,5 @@
-//! The database's upkeep: `seed` (the Dongyang sample into an empty database; `serve` seeds
-//! through [`seed`] too), `check` (the whole database's findings as JSON) and `token` (issue
+//! The database's upkeep: `seed` (the Dongyang sample, or a synthetic province, into an empty
+//! database, through [`crate::service::seed`]; `serve` seeds the sample through [`seed`] too), `check` (the whole database's findings as JSON) and `token` (issue
 //! one, printed once). Must not import axum or sqlx.
 
 use std::process::ExitCode;
@@ -7,35 +7,49 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 
+use crate::config::SeedScale;
 use crate::domain::Role;
-use crate::service::{Service, issue_token};
+use crate::domain::progress::Progress;
+use crate::sample::province::ProvinceScale;
+use crate::service::{issue_token, seed};
 use crate::spatial::topology;
-use crate::store::{self, Store};
+use crate::store::Store;
 
-/// `safegrid seed`: refuses a database that holds anything.
-pub(super) async fn seed_empty(store: &Arc<dyn Store>) -> anyhow::Result<ExitCode> {
+/// `safegrid seed [--scale county|province]`: refuses a database that holds anything.
+pub(super) async fn seed_empty(
+    store: &Arc<dyn Store>,
+    scale: SeedScale,
+) -> anyhow::Result<ExitCode> {
     if !store.is_empty().await? {
         bail!("the database is not empty; seed only fills an empty one");
     }
-    seed(store).await?;
+    match scale {
+        SeedScale::County => seed(store).await?,
+        SeedScale::Province => {
+            let started = std::time::Instant::now();
+            let progress = Arc::new(Progress::new());
+            let reporter = super::progress::Reporter::start(progress.clone());
+            let items =
+                seed::seed_province(store.as_ref(), ProvinceScale::PROVINCE, &progress).await?;
+            drop(reporter);
+            tracing::info!(
+                items,
+                total_s = started.elapsed().as_secs(),
+                "seeded the synthetic province"
+            );
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 
 /// Generates the Dongyang sample and writes it in one transaction.
 pub(super) async fn seed(store: &Arc<dyn Store>) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
-    let data = crate::sample::generate().context("generating the Dongyang sample")?;
-    let generated = started.elapsed();
-    let items = data.into_items();
-    let n = items.len();
-    let changes: Vec<store::Change> = items.into_iter().map(store::Change::Put).collect();
-    store
-        .apply(&changes, chrono::Utc::now())
+    let items = seed::seed_sample(store.as_ref())
         .await
-        .context("writing the sample")?;
+        .context("seeding the Dongyang sample")?;
     tracing::info!(
-        items = n,
-        generate_ms = generated.as_millis(),
+        items,
         total_ms = started.elapsed().as_millis(),
         "seeded the Dongyang sample"
     );
@@ -44,7 +58,7 @@ pub(super) async fn seed(store: &Arc<dyn Store>) -> anyhow::Result<()> {
 
 /// `safegrid check`: exits 2 when anything is found.
 pub(super) async fn check(store: Arc<dyn Store>) -> anyhow::Result<ExitCode> {
-    let service = Service::start(store).await?;
+    let service = super::start_service(store).await?;
     let report = topology::check_all(&service.snapshot());
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(if report.is_clean() {

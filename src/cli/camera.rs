@@ -9,7 +9,6 @@ use anyhow::{Context as _, bail};
 
 use crate::config::CameraCommand;
 use crate::domain::CameraStatus;
-use crate::service::Service;
 use crate::service::camera_health::StatusReport;
 use crate::store::Store;
 
@@ -19,7 +18,7 @@ pub(super) async fn camera(
     store: Arc<dyn Store>,
     action: CameraCommand,
 ) -> anyhow::Result<ExitCode> {
-    let service = Service::start(store).await?;
+    let service = super::start_service(store).await?;
     match action {
         CameraCommand::Health { code, format } => {
             let health = service.camera_health(&code).await?.to_json();

@@ -8,7 +8,6 @@ use std::sync::Arc;
 use anyhow::bail;
 
 use crate::config::CoverageArgs;
-use crate::service::Service;
 use crate::service::coverage_report::{self, CoverageTable, TableQuery};
 use crate::store::Store;
 
@@ -16,7 +15,7 @@ pub(super) async fn coverage(
     store: Arc<dyn Store>,
     args: CoverageArgs,
 ) -> anyhow::Result<ExitCode> {
-    let service = Service::start(store).await?;
+    let service = super::start_service(store).await?;
     let (cache, snapshot) = (service.coverage_cache(), service.snapshot());
     if let Some(key) = &args.key {
         let layer = coverage_report::parse_layer(&args.layer)?;

@@ -13,6 +13,7 @@ mod admin;
 mod camera;
 mod coverage;
 mod placement;
+mod progress;
 mod serve;
 mod transfer;
 
@@ -22,6 +23,8 @@ use anyhow::Context;
 
 use crate::config::{Cli, Command};
 use crate::domain::names::one_of;
+use crate::domain::progress::Progress;
+use crate::service::Service;
 use crate::store;
 
 /// Runs the command of `cli`; the exit code is the command's (`check` exits 2 on findings, a
@@ -48,7 +51,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             web.basemap_url = basemap_url.filter(|url| !url.trim().is_empty());
             serve::serve(store, bind, admin_token, no_seed, web).await
         }
-        Command::Seed => admin::seed_empty(&store).await,
+        Command::Seed { scale } => admin::seed_empty(&store, scale).await,
         Command::Import(args) => transfer::import(store, args).await,
         Command::Export { layer, format } => transfer::export(store, &layer, &format).await,
         Command::Check => admin::check(store).await,
@@ -57,6 +60,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Camera { action } => camera::camera(store, action).await,
         Command::Token { role, name } => admin::token(&store, &role, &name).await,
     }
+}
+
+/// Loads the store into a running service, showing how far the loading has come (a bar in a
+/// terminal, log lines otherwise): a province's database takes a while.
+async fn start_service(store: std::sync::Arc<dyn store::Store>) -> anyhow::Result<Service> {
+    let progress = std::sync::Arc::new(Progress::new());
+    let _reporter = progress::Reporter::start(progress.clone());
+    Ok(Service::start_with(store, &progress).await?)
 }
 
 /// Hides a password in a database URL before printing it.

@@ -14,7 +14,6 @@ use anyhow::{Context, bail};
 
 use crate::config::PlacementArgs;
 use crate::domain::CameraKind;
-use crate::service::Service;
 use crate::service::placement::{self, CameraBody, PlacementBody, TargetBody};
 use crate::spatial::crs::Crs;
 use crate::store::Store;
@@ -63,7 +62,7 @@ pub(super) async fn placement(
         }),
         one_per_site: Some(!args.stack),
     };
-    let service = Service::start(store).await?;
+    let service = super::start_service(store).await?;
     let snapshot = service.snapshot();
     let answer = placement::advise(service.coverage_cache(), &snapshot, body, crs)?;
     match args.format.as_str() {

@@ -11,7 +11,7 @@ use anyhow::Context;
 
 use crate::api::{self, WebOptions};
 use crate::domain::{Layer, Role};
-use crate::service::{Service, issue_token, register_admin_token};
+use crate::service::{issue_token, register_admin_token};
 use crate::store::Store;
 
 use super::admin::seed;
@@ -40,7 +40,7 @@ pub(super) async fn serve(
         None => {}
     }
     let started = std::time::Instant::now();
-    let service = Arc::new(Service::start(store).await?);
+    let service = Arc::new(super::start_service(store).await?);
     let snapshot = service.snapshot();
     tracing::info!(
         load_ms = started.elapsed().as_millis(),

@@ -21,7 +21,6 @@ use crate::config::ImportArgs;
 use crate::domain::Layer;
 use crate::io::export::ExportFormat;
 use crate::io::{IoError, camera_import, shapefile};
-use crate::service::Service;
 use crate::service::import::{self, ImportError, ImportFile, ImportFormat, ImportRequest};
 use crate::spatial::crs::Crs;
 use crate::store::Store;
@@ -85,7 +84,7 @@ pub(super) async fn import(store: Arc<dyn Store>, args: ImportArgs) -> anyhow::R
         let saved = camera_import::save_profile(&args.profile_dir, name, &profile)?;
         eprintln!("saved profile {name} as {}", saved.display());
     }
-    let service = Service::start(store).await?;
+    let service = super::start_service(store).await?;
     let reviewed = parsed.review(&service.snapshot());
     let warned = reviewed.report();
     for d in &warned.duplicates {
@@ -141,7 +140,7 @@ pub(super) async fn export(
 ) -> anyhow::Result<ExitCode> {
     let layer: Layer = layer.parse()?;
     let format = ExportFormat::parse(format)?;
-    let service = Arc::new(Service::start(store).await?);
+    let service = Arc::new(super::start_service(store).await?);
     let mut pieces = std::pin::pin!(crate::service::export::export(service, layer, format));
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     while let Some(piece) = pieces.try_next().await? {

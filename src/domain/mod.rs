@@ -27,6 +27,7 @@ mod key_area;
 pub mod names;
 mod obstacle;
 mod patrol;
+pub mod progress;
 mod region;
 mod role;
 pub mod validity;

@@ -14,7 +14,7 @@ use super::events::Hotspot;
 use super::geom::{bearing_deg, blob, circle, destination, distance_m, normalize_deg, sample_in};
 use super::people::{SampleBuilding, person_name};
 use super::rng::{Cumulative, Rng};
-use super::{City, DedicatedUse, SampleError, SampleResult, Setting};
+use super::{City, DedicatedUse, SampleError, SampleResult, Setting, Variant};
 use crate::domain::{
     Camera, CameraKind, CameraStatus, KeyArea, KeyAreaCategory, KeyAreaStatus, PatrolRoute,
     TimeWindow,
@@ -28,7 +28,6 @@ const SEED_ROUTES: u64 = 0x5AFE_0204;
 /// Schools in all, the dedicated school grids included.
 const SCHOOLS: usize = 80;
 /// Cameras in all, school rings included.
-const CAMERAS: usize = 20_000;
 /// Radius of a school-surroundings key area, metres.
 const SCHOOL_BUFFER_M: f64 = 200.0;
 /// The city centre of Dongyang (吴宁/江北), WGS84.
@@ -49,8 +48,12 @@ pub(crate) struct School {
 }
 
 /// Places the schools: one in each dedicated school grid, the rest mostly in the city.
-pub(super) fn schools(city: &City, buildings: &[SampleBuilding]) -> SampleResult<Vec<School>> {
-    let mut rng = Rng::new(SEED_SCHOOLS);
+pub(super) fn schools(
+    city: &City,
+    buildings: &[SampleBuilding],
+    variant: &Variant,
+) -> SampleResult<Vec<School>> {
+    let mut rng = variant.rng(SEED_SCHOOLS);
     let mut out: Vec<School> = Vec::new();
     for &g in &city.top {
         if city.meta[g].dedicated != Some(DedicatedUse::School) {
@@ -107,8 +110,9 @@ pub(super) fn key_areas(
     city: &City,
     schools: &[School],
     buildings: &[SampleBuilding],
+    variant: &Variant,
 ) -> Vec<KeyArea> {
-    let mut rng = Rng::new(SEED_KEY_AREAS);
+    let mut rng = variant.rng(SEED_KEY_AREAS);
     let mut out = Vec::new();
     let town_of = |g: usize| &city.towns[city.villages[city.meta[g].village].town];
     for s in schools {
@@ -316,8 +320,8 @@ struct Edge {
 }
 
 /// Cameras along grid edges (streets), denser in the city, plus rings around schools.
-pub(super) fn cameras(city: &City, schools: &[School]) -> Vec<Camera> {
-    let mut rng = Rng::new(SEED_CAMERAS);
+pub(super) fn cameras(city: &City, schools: &[School], variant: &Variant) -> Vec<Camera> {
+    let mut rng = variant.rng(SEED_CAMERAS);
     let mut edges = Vec::new();
     let mut weights = Vec::new();
     for &g in &city.top {
@@ -337,7 +341,7 @@ pub(super) fn cameras(city: &City, schools: &[School]) -> Vec<Camera> {
     }
     let table = Cumulative::new(weights);
     let mut per_village = vec![0u32; city.villages.len()];
-    let mut out = Vec::with_capacity(CAMERAS);
+    let mut out = Vec::with_capacity(variant.cameras);
 
     // School rings first in the plan, but numbered after the street cameras.
     let mut rings = Vec::new();
@@ -352,9 +356,9 @@ pub(super) fn cameras(city: &City, schools: &[School]) -> Vec<Camera> {
             }
         }
     }
-    let street_target = CAMERAS.saturating_sub(rings.len());
+    let street_target = variant.cameras.saturating_sub(rings.len());
     let mut attempts = 0;
-    while out.len() < street_target && attempts < CAMERAS * 10 {
+    while out.len() < street_target && attempts < variant.cameras * 10 {
         attempts += 1;
         let Some(e) = table.draw(&mut rng).and_then(|i| edges.get(i)) else {
             break;
@@ -472,8 +476,12 @@ fn window(days: &[u8], start: &str, end: &str) -> TimeWindow {
 }
 
 /// Patrol routes: loops around urban blocks and tours of a town's hotspots.
-pub(super) fn patrol_routes(city: &City, hotspots: &[Hotspot]) -> Vec<PatrolRoute> {
-    let mut rng = Rng::new(SEED_ROUTES);
+pub(super) fn patrol_routes(
+    city: &City,
+    hotspots: &[Hotspot],
+    variant: &Variant,
+) -> Vec<PatrolRoute> {
+    let mut rng = variant.rng(SEED_ROUTES);
     let mut out = Vec::new();
     for (ti, town) in city.towns.iter().enumerate() {
         let communities = city

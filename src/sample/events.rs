@@ -15,15 +15,14 @@ use geo::{Coord, InteriorPoint};
 use super::devices::{School, as_of};
 use super::geom::offset;
 use super::people::SampleBuilding;
-use super::rng::{Cumulative, Rng};
-use super::{City, Setting, local_time};
+use super::rng::Cumulative;
+use super::{City, Setting, Variant, local_time};
 use crate::domain::{Event, EventStatus, KeyArea, KeyAreaCategory};
 
 const SEED_HOTSPOTS: u64 = 0x5AFE_0301;
 const SEED_EVENTS: u64 = 0x5AFE_0302;
 
 const HOTSPOTS: usize = 200;
-const EVENTS: usize = 100_000;
 /// Share of events at random buildings rather than at a hotspot.
 const BACKGROUND: f64 = 0.2;
 
@@ -80,8 +79,9 @@ pub(super) fn hotspots(
     buildings: &[SampleBuilding],
     schools: &[School],
     key_areas: &[KeyArea],
+    variant: &Variant,
 ) -> Vec<Hotspot> {
-    let mut rng = Rng::new(SEED_HOTSPOTS);
+    let mut rng = variant.rng(SEED_HOTSPOTS);
     let table = Cumulative::new(buildings.iter().map(|b| match city.meta[b.grid].setting {
         Setting::StreetCommunity => 4.0,
         Setting::StreetVillage | Setting::TownCommunity => 2.5,
@@ -192,8 +192,9 @@ pub(super) fn events(
     city: &City,
     buildings: &[SampleBuilding],
     hotspots: &[Hotspot],
+    variant: &Variant,
 ) -> Vec<Event> {
-    let mut rng = Rng::new(SEED_EVENTS);
+    let mut rng = variant.rng(SEED_EVENTS);
     let (Some(first), Some(last)) = (NaiveDate::from_ymd_opt(2025, 11, 1), as_of()) else {
         return Vec::new();
     };
@@ -203,8 +204,8 @@ pub(super) fn events(
     let Some(now) = last.succ_opt().and_then(|d| local_time(d, 0, 0, 0)) else {
         return Vec::new();
     };
-    let mut out: Vec<Event> = Vec::with_capacity(EVENTS);
-    while out.len() < EVENTS {
+    let mut out: Vec<Event> = Vec::with_capacity(variant.events);
+    while out.len() < variant.events {
         // Where.
         let spot = if rng.chance(BACKGROUND) {
             None

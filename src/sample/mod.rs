@@ -37,6 +37,7 @@ mod events;
 mod geom;
 mod partition;
 mod people;
+pub mod province;
 mod regions;
 pub mod rng;
 #[cfg(test)]
@@ -104,16 +105,44 @@ pub type SampleResult<T> = Result<T, SampleError>;
 /// # Errors
 /// A [`SampleError`] if the embedded data or a generation rule is broken.
 pub fn generate() -> SampleResult<Dataset> {
+    generate_variant(&Variant::DONGYANG)
+}
+
+/// One run of the generator: the seeds of every stage mixed with `salt` (0 keeps the sample's
+/// own), and the number of cameras and events to draw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Variant {
+    salt: u64,
+    cameras: usize,
+    events: usize,
+}
+
+impl Variant {
+    /// The Dongyang sample.
+    pub(crate) const DONGYANG: Variant = Variant {
+        salt: 0,
+        cameras: 20_000,
+        events: 100_000,
+    };
+
+    /// The generator of a stage whose own seed is `seed`.
+    fn rng(&self, seed: u64) -> rng::Rng {
+        rng::Rng::new(seed ^ self.salt)
+    }
+}
+
+/// The sample as `variant` draws it.
+pub(crate) fn generate_variant(variant: &Variant) -> SampleResult<Dataset> {
     let data = load()?;
-    let mut city = regions::build(&data)?;
-    let buildings = people::buildings(&mut city)?;
-    let schools = devices::schools(&city, &buildings)?;
-    let key_areas = devices::key_areas(&city, &schools, &buildings);
-    let cameras = devices::cameras(&city, &schools);
-    let hotspots = events::hotspots(&city, &buildings, &schools, &key_areas);
-    let patrol_routes = devices::patrol_routes(&city, &hotspots);
-    let events = events::events(&city, &buildings, &hotspots);
-    let workers = people::workers(&city);
+    let mut city = regions::build(&data, variant)?;
+    let buildings = people::buildings(&mut city, variant)?;
+    let schools = devices::schools(&city, &buildings, variant)?;
+    let key_areas = devices::key_areas(&city, &schools, &buildings, variant);
+    let cameras = devices::cameras(&city, &schools, variant);
+    let hotspots = events::hotspots(&city, &buildings, &schools, &key_areas, variant);
+    let patrol_routes = devices::patrol_routes(&city, &hotspots, variant);
+    let events = events::events(&city, &buildings, &hotspots, variant);
+    let workers = people::workers(&city, variant);
 
     let grid_versions = city
         .grids

@@ -10,7 +10,7 @@ use geo::{Contains, Coord};
 
 use super::geom::sample_in_bbox;
 use super::rng::Rng;
-use super::{City, SampleError, SampleResult, Setting};
+use super::{City, SampleError, SampleResult, Setting, Variant};
 use crate::domain::{Assignment, Building, Duty, Worker, WorkerRole};
 
 const SEED_BUILDINGS: u64 = 0x5AFE_0101;
@@ -30,8 +30,8 @@ impl SampleBuilding {
 }
 
 /// Places the buildings and fills in every grid's households and population.
-pub(super) fn buildings(city: &mut City) -> SampleResult<Vec<SampleBuilding>> {
-    let mut rng = Rng::new(SEED_BUILDINGS);
+pub(super) fn buildings(city: &mut City, variant: &Variant) -> SampleResult<Vec<SampleBuilding>> {
+    let mut rng = variant.rng(SEED_BUILDINGS);
     let mut out = Vec::with_capacity(110_000);
     let mut house_no = vec![0u32; city.villages.len()];
     for ti in 0..city.top.len() {
@@ -120,8 +120,8 @@ fn phone(rng: &mut Rng) -> String {
 }
 
 /// Workers for every grid, then police liaisons over runs of grids.
-pub(super) fn workers(city: &City) -> Vec<Worker> {
-    let mut rng = Rng::new(SEED_WORKERS);
+pub(super) fn workers(city: &City, variant: &Variant) -> Vec<Worker> {
+    let mut rng = variant.rng(SEED_WORKERS);
     let mut out = Vec::new();
     let person = |rng: &mut Rng, role: WorkerRole, grids: Vec<Assignment>| Worker {
         id: String::new(),

@@ -13,8 +13,8 @@ use super::geom::{Locator, offset, sample_in};
 use super::partition::partition;
 use super::rng::Rng;
 use super::{
-    City, DedicatedUse, GridMeta, RealData, SampleError, SampleResult, Setting, Town, Village,
-    local_time,
+    City, DedicatedUse, GridMeta, RealData, SampleError, SampleResult, Setting, Town, Variant,
+    Village, local_time,
 };
 use crate::domain::{Grid, GridKind};
 
@@ -35,16 +35,16 @@ const LOCATOR_CELL_DEG: f64 = 0.005;
 const TRIES: usize = 2_000;
 
 /// Builds the county, towns, villages and grids.
-pub(super) fn build(data: &RealData) -> SampleResult<City> {
+pub(super) fn build(data: &RealData, variant: &Variant) -> SampleResult<City> {
     let mut towns = towns(data)?;
     let seats: Vec<Coord> = towns.iter().map(|t| t.seat).collect();
     let areas = partition("county", &data.county, &seats)?;
     for (t, a) in towns.iter_mut().zip(areas) {
         t.area = a;
     }
-    let villages = villages(data, &towns)?;
-    let (mut grids, mut meta) = grids(&villages)?;
-    let mut rng = Rng::new(SEED_SPECIAL);
+    let villages = villages(data, &towns, variant)?;
+    let (mut grids, mut meta) = grids(&villages, variant)?;
+    let mut rng = variant.rng(SEED_SPECIAL);
     mark_dedicated(&mut rng, &mut grids, &mut meta);
     micro_grids(&mut rng, &villages, &mut grids, &mut meta)?;
 
@@ -127,8 +127,8 @@ pub(super) fn short_village_name(name: &str) -> String {
     name.to_owned()
 }
 
-fn villages(data: &RealData, towns: &[Town]) -> SampleResult<Vec<Village>> {
-    let mut rng = Rng::new(SEED_VILLAGES);
+fn villages(data: &RealData, towns: &[Town], variant: &Variant) -> SampleResult<Vec<Village>> {
+    let mut rng = variant.rng(SEED_VILLAGES);
     let mut out = Vec::with_capacity(data.villages.len());
     for (ti, town) in towns.iter().enumerate() {
         let rows: Vec<_> = data
@@ -205,8 +205,8 @@ fn rect_of(area: &MultiPolygon) -> Rect {
         .unwrap_or_else(|| Rect::new(Coord { x: 0.0, y: 0.0 }, Coord { x: 0.0, y: 0.0 }))
 }
 
-fn grids(villages: &[Village]) -> SampleResult<(Vec<Grid>, Vec<GridMeta>)> {
-    let mut rng = Rng::new(SEED_GRIDS);
+fn grids(villages: &[Village], variant: &Variant) -> SampleResult<(Vec<Grid>, Vec<GridMeta>)> {
+    let mut rng = variant.rng(SEED_GRIDS);
     let valid_from = date(2025, 7, 1)?;
     let mut grids = Vec::new();
     let mut meta = Vec::new();

@@ -23,6 +23,7 @@ pub mod grid_edit;
 pub mod import;
 pub mod placement;
 pub mod reshape;
+pub mod seed;
 mod tokens;
 
 use std::sync::Arc;
@@ -31,6 +32,7 @@ use arc_swap::ArcSwap;
 use chrono::Utc;
 
 use crate::analysis::coverage::CoverageCache;
+use crate::domain::progress::Progress;
 use crate::domain::{AnyItem, DomainError, Item, Layer};
 use crate::spatial::locate;
 use crate::spatial::topology::{self, Gap, Overlap};
@@ -131,7 +133,18 @@ impl Service {
     /// # Errors
     /// Store failures.
     pub async fn start(store: Arc<dyn Store>) -> ServiceResult<Self> {
-        let snapshot = Arc::new(ArcSwap::from_pointee(load(store.as_ref(), 1).await?));
+        Self::start_with(store, &Progress::new()).await
+    }
+
+    /// [`Service::start`], saying in `progress` where the loading is (a province's store takes
+    /// a while).
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn start_with(store: Arc<dyn Store>, progress: &Progress) -> ServiceResult<Self> {
+        let snapshot = Arc::new(ArcSwap::from_pointee(
+            load(store.as_ref(), 1, progress).await?,
+        ));
         let writer = Arc::new(tokio::sync::Mutex::new(()));
         let compactor = Arc::new(tokio::sync::Notify::new());
         compactor::spawn(&snapshot, &writer, &compactor);
@@ -187,7 +200,9 @@ impl Service {
     pub async fn reload(&self) -> ServiceResult<()> {
         let _guard = self.writer.lock().await;
         let version = self.snapshot.load().version + 1;
-        self.publish(Arc::new(load(self.store.as_ref(), version).await?));
+        self.publish(Arc::new(
+            load(self.store.as_ref(), version, &Progress::new()).await?,
+        ));
         Ok(())
     }
 
@@ -305,11 +320,17 @@ fn commit_time() -> chrono::DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
 }
 
-/// Reads every layer from `store` and indexes it as snapshot `version`.
-async fn load(store: &dyn Store, version: u64) -> ServiceResult<Snapshot> {
+/// Reads every layer from `store` and indexes it as snapshot `version`, stage by stage in
+/// `progress`. The index is built off the async threads.
+async fn load(store: &dyn Store, version: u64, progress: &Progress) -> ServiceResult<Snapshot> {
+    progress.stage("loading layers", 0);
     let data = store.load().await?;
-    let events = store.load_event_points().await?;
-    Ok(Snapshot::build_loaded(data, events, version))
+    progress.stage("loading events", store.event_count().await?);
+    let events = store.load_event_points(progress).await?;
+    progress.stage("building the index", 0);
+    tokio::task::spawn_blocking(move || Snapshot::build_loaded(data, events, version))
+        .await
+        .map_err(|e| ServiceError::Task(e.to_string()))
 }
 
 /// Gaps left in the community (or parent grid) of the grid a write touched.

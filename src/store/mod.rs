@@ -21,6 +21,7 @@ mod sqlite;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use crate::domain::progress::Progress;
 use crate::domain::{
     AnyItem, Dataset, DomainError, Event, EventPoint, EventQuery, GridVersion, Layer, ListedEvent,
     Role,
@@ -107,8 +108,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn load(&self) -> StoreResult<Dataset>;
 
     /// What the in-memory index keeps of every event, in the order they were written (category
-    /// and source names shared). Read from columns, without decoding each event's document.
-    async fn load_event_points(&self) -> StoreResult<Vec<EventPoint>>;
+    /// and source names shared). Read from columns, without decoding each event's document;
+    /// `progress` counts the events read.
+    async fn load_event_points(&self, progress: &Progress) -> StoreResult<Vec<EventPoint>>;
+
+    /// How many events are stored.
+    async fn event_count(&self) -> StoreResult<u64>;
 
     /// Every version of every grid, ordered by code then version.
     async fn grid_versions(&self) -> StoreResult<Vec<GridVersion>>;

@@ -15,7 +15,7 @@
 //! 5. a delete: the row, and for a grid its open version closed at `at`.
 //!
 //! A run of plain `Put`s of one layer (an import) is written as multi-row upserts of at most
-//! [`BATCH_ROWS`] rows; of several rows with one key the last wins, as it would one by one.
+//! [`batch_rows`] rows; of several rows with one key the last wins, as it would one by one.
 //!
 //! Two ways to commit, both holding the backend's writer lock for the whole transaction:
 //! - [`apply`]: one batch, all or nothing. Foreign keys are checked at commit (they are
@@ -38,7 +38,7 @@ use sqlx::{Database, Transaction};
 use crate::domain::{AnyItem, Grid, Layer, Worker};
 
 use super::row::{
-    Arg, BATCH_ROWS, Dialect, Wrap, fmt_time, insert_assignments_sql, upsert_grid_sql,
+    Arg, Dialect, Wrap, batch_rows, fmt_time, insert_assignments_sql, upsert_grid_sql,
     upsert_rows_sql,
 };
 use super::{Change, StoreError, StoreResult};
@@ -232,7 +232,7 @@ fn steps(changes: &[Change]) -> Vec<Step<'_>> {
     steps
 }
 
-/// Upserts rows of one layer, [`BATCH_ROWS`] to a statement. Only the last of several items
+/// Upserts rows of one layer, [`batch_rows`] to a statement. Only the last of several items
 /// with one key is written: PostgreSQL refuses to touch a row twice in one statement.
 async fn upsert_rows<C: SqlTx>(conn: &mut C, layer: Layer, items: &[&AnyItem]) -> StoreResult<()> {
     let mut seen = HashSet::new();
@@ -243,7 +243,7 @@ async fn upsert_rows<C: SqlTx>(conn: &mut C, layer: Layer, items: &[&AnyItem]) -
         .copied()
         .collect();
     unique.reverse();
-    for chunk in unique.chunks(BATCH_ROWS) {
+    for chunk in unique.chunks(batch_rows(layer)) {
         let (sql, args) = upsert_rows_sql(layer, chunk, dialect::<C>(layer));
         conn.execute(sql, args).await.map_err(|e| {
             let first = chunk.first().map_or("", |i| i.key());
@@ -462,7 +462,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_run_of_puts_is_written_a_thousand_rows_a_statement_the_last_of_a_key_winning() {
+    async fn a_run_of_puts_is_written_in_statements_of_bounded_rows_the_last_of_a_key_winning() {
         let mut changes: Vec<Change> = (0..1_500)
             .map(|i| Change::Put(camera(&format!("3307830000132{i:07}"), 120.0)))
             .collect();
@@ -472,10 +472,13 @@ mod tests {
             .await
             .expect("applies");
         let rows: Vec<usize> = tx.0.iter().map(|(_, args)| args.len() / 3).collect();
-        assert_eq!(rows, [1_000, 500]);
+        let per = batch_rows(Layer::Camera);
+        assert!((100..1_000).contains(&per), "{per}");
+        assert_eq!(rows.iter().sum::<usize>(), 1_500);
+        assert!(rows[..rows.len() - 1].iter().all(|&n| n == per), "{rows:?}");
         // The first key is written once, with its last geometry, in the last statement.
         let first = Arg::text("33078300001320000000");
-        let (_, last) = &tx.0[1];
+        let (_, last) = tx.0.last().expect("statements");
         let at = last
             .iter()
             .position(|a| matches!((a, &first), (Arg::Text(a), Arg::Text(b)) if a == b))

@@ -18,6 +18,7 @@ mod placement;
 mod postgis_agreement;
 mod raster_exact;
 mod reshape;
+mod seed;
 mod shapefile;
 mod shutdown;
 mod store;

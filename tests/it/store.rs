@@ -763,7 +763,18 @@ mod bodies {
         assert_eq!(data.grid_versions.len(), 2);
         assert!(!store.is_empty().await.expect("is_empty"));
         // What the index keeps of an event is what was written of it.
-        let points = store.load_event_points().await.expect("event points");
+        let progress = safegrid::domain::progress::Progress::new();
+        progress.stage("loading events", store.event_count().await.expect("count"));
+        let points = store
+            .load_event_points(&progress)
+            .await
+            .expect("event points");
+        let counted = progress.state();
+        assert_eq!(
+            (counted.done, counted.total),
+            (1, 1),
+            "the one event, counted"
+        );
         let want: Vec<EventPoint> = data.events.iter().map(EventPoint::from).collect();
         assert_eq!(points, want);
 

@@ -40,6 +40,7 @@ use futures_util::TryStreamExt;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{AssertSqlSafe, PgConnection, PgPool, Postgres, Transaction};
 
+use crate::domain::progress::Progress;
 use crate::domain::{Dataset, Event, EventPoint, EventQuery, GridVersion, Layer, ListedEvent};
 
 use super::plan;
@@ -199,7 +200,14 @@ impl Store for PgStore {
         Ok(data)
     }
 
-    async fn load_event_points(&self) -> StoreResult<Vec<EventPoint>> {
+    async fn event_count(&self) -> StoreResult<u64> {
+        let n: i64 = sqlx::query_scalar("select count(*) from event")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn load_event_points(&self, progress: &Progress) -> StoreResult<Vec<EventPoint>> {
         let mut points = EventPoints::default();
         let mut rows = sqlx::query_as::<_, EventPointRow>(
             "select id, lon, lat, category, status, source, \
@@ -210,6 +218,7 @@ impl Store for PgStore {
         .fetch(&self.pool);
         while let Some(row) = rows.try_next().await? {
             points.push(row)?;
+            progress.advance(1);
         }
         Ok(points.points)
     }
