@@ -323,14 +323,28 @@ fn commit_time() -> chrono::DateTime<Utc> {
 /// Reads every layer from `store` and indexes it as snapshot `version`, stage by stage in
 /// `progress`. The index is built off the async threads.
 async fn load(store: &dyn Store, version: u64, progress: &Progress) -> ServiceResult<Snapshot> {
-    progress.stage("loading layers", 0);
-    let data = store.load().await?;
-    progress.stage("loading events", store.event_count().await?);
-    let events = store.load_event_points(progress).await?;
+    // The layers and the events load side by side; the events, by far the most rows, are
+    // counted.
+    progress.stage("loading (events counted)", store.event_count().await?);
+    let started = std::time::Instant::now();
+    let ((data, layers_took), (events, events_took)) =
+        tokio::join!(async { (store.load().await, started.elapsed()) }, async {
+            (store.load_event_points(progress).await, started.elapsed())
+        },);
+    let (data, events) = (data?, events?);
     progress.stage("building the index", 0);
-    tokio::task::spawn_blocking(move || Snapshot::build_loaded(data, events, version))
-        .await
-        .map_err(|e| ServiceError::Task(e.to_string()))
+    let built = std::time::Instant::now();
+    let snapshot =
+        tokio::task::spawn_blocking(move || Snapshot::build_loaded(data, events, version))
+            .await
+            .map_err(|e| ServiceError::Task(e.to_string()))?;
+    tracing::info!(
+        layers_ms = layers_took.as_millis(),
+        events_ms = events_took.as_millis(),
+        index_ms = built.elapsed().as_millis(),
+        "loaded the store"
+    );
+    Ok(snapshot)
 }
 
 /// Gaps left in the community (or parent grid) of the grid a write touched.

@@ -120,6 +120,21 @@ impl Snapshot {
     /// store keeps them for the index ([`crate::store::Store::load_event_points`]).
     #[must_use]
     pub fn build_loaded(data: Dataset, events: Vec<EventPoint>, version: u64) -> Self {
+        // The events are most of a big store: their index builds on a thread of its own while
+        // this one builds the rest.
+        std::thread::scope(|scope| {
+            let events = scope.spawn(|| LayerIndex::new(events));
+            let mut snapshot = Self::build_layers(data, version);
+            match events.join() {
+                Ok(events) => snapshot.events = Arc::new(events),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+            snapshot
+        })
+    }
+
+    /// Every layer of `data` indexed, events aside.
+    fn build_layers(data: Dataset, version: u64) -> Self {
         let workers = LayerIndex::new(data.workers);
         let grids = LayerIndex::new(data.grids);
         let cameras = LayerIndex::new(data.cameras);
@@ -135,7 +150,7 @@ impl Snapshot {
             cameras: Arc::new(cameras),
             patrol_routes: Arc::new(LayerIndex::new(data.patrol_routes)),
             key_areas: Arc::new(LayerIndex::new(data.key_areas)),
-            events: Arc::new(LayerIndex::new(events)),
+            events: Arc::default(),
             buildings: Arc::new(LayerIndex::new(data.buildings)),
             obstacles: Arc::new(LayerIndex::new(data.obstacles)),
         }

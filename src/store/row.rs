@@ -476,20 +476,6 @@ pub fn list_events_sql(query: &EventQuery, sql: &EventSql) -> (String, Vec<Arg>)
     )
 }
 
-/// What the in-memory index keeps of one event, as both backends select it: times in whole
-/// seconds since the Unix epoch.
-#[derive(Debug, sqlx::FromRow)]
-pub struct EventPointRow {
-    pub id: String,
-    pub lon: f64,
-    pub lat: f64,
-    pub category: String,
-    pub status: String,
-    pub source: String,
-    pub occurred_at: i64,
-    pub reported_at: i64,
-}
-
 /// Builds [`EventPoint`]s from rows, sharing one allocation per category and source name.
 #[derive(Debug, Default)]
 pub struct EventPoints {
@@ -499,40 +485,97 @@ pub struct EventPoints {
 }
 
 impl EventPoints {
-    fn name(&mut self, name: String) -> Arc<str> {
-        if let Some(shared) = self.names.get(&name) {
+    fn name(&mut self, name: &str) -> Arc<str> {
+        if let Some(shared) = self.names.get(name) {
             return shared.clone();
         }
-        let shared: Arc<str> = name.as_str().into();
-        self.names.insert(name, shared.clone());
+        let shared: Arc<str> = name.into();
+        self.names.insert(name.to_owned(), shared.clone());
         shared
     }
 
-    /// Adds the point of `row`.
+    /// Adds the point of `row`, whose columns are, in order, `id`, `lon`, `lat`, `category`,
+    /// `status`, `source` and the times `occurred_at` and `reported_at` in whole seconds since
+    /// the Unix epoch; its text is read in place (a province loads ten million rows).
     ///
     /// # Errors
-    /// [`StoreError::Corrupt`] for an unknown status.
-    pub fn push(&mut self, row: EventPointRow) -> StoreResult<()> {
-        let status = row.status.parse().map_err(|source| StoreError::Corrupt {
+    /// [`StoreError::Corrupt`] for an unknown status, [`StoreError::Database`] for a column of
+    /// the wrong type.
+    pub fn push<R>(&mut self, row: &R) -> StoreResult<()>
+    where
+        R: Row,
+        usize: ColumnIndex<R>,
+        for<'r> &'r str: Decode<'r, R::Database> + Type<R::Database>,
+        for<'r> f64: Decode<'r, R::Database> + Type<R::Database>,
+        for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
+    {
+        let id: &str = row.try_get(0)?;
+        let status: &str = row.try_get(4)?;
+        let status = status.parse().map_err(|source| StoreError::Corrupt {
             table: "event",
-            key: row.id.clone(),
+            key: id.to_owned(),
             source,
         })?;
-        let category = self.name(row.category);
-        let source = self.name(row.source);
+        let category = self.name(row.try_get(3)?);
+        let source = self.name(row.try_get(5)?);
         self.points.push(EventPoint {
-            id: row.id.into(),
+            id: id.into(),
             location: geo::Coord {
-                x: row.lon,
-                y: row.lat,
+                x: row.try_get(1)?,
+                y: row.try_get(2)?,
             },
-            occurred_at: row.occurred_at,
-            reported_at: row.reported_at,
+            occurred_at: row.try_get(6)?,
+            reported_at: row.try_get(7)?,
             category,
             source,
             status,
         });
         Ok(())
+    }
+}
+
+impl EventPoints {
+    /// Adds the points of `packed`, records separated by `\x1e` and fields by `\x1f`: id, lon,
+    /// lat, status, occurred_at, reported_at (whole seconds since the Unix epoch), source and
+    /// category (see `sqlite/event_points.sql`). Answers how many; `None`, with nothing added,
+    /// when a record does not parse (a category or source holding a separator): read those
+    /// rows one by one then.
+    pub fn push_packed(&mut self, packed: &str) -> Option<usize> {
+        let before = self.points.len();
+        for record in packed.split('\x1e') {
+            if self.push_record(record).is_none() {
+                self.points.truncate(before);
+                return None;
+            }
+        }
+        Some(self.points.len() - before)
+    }
+
+    fn push_record(&mut self, record: &str) -> Option<()> {
+        let mut f = record.splitn(8, '\x1f');
+        let id = f.next()?;
+        let lon: f64 = f.next()?.parse().ok()?;
+        let lat: f64 = f.next()?.parse().ok()?;
+        let status = f.next()?.parse().ok()?;
+        let occurred_at: i64 = f.next()?.parse().ok()?;
+        let reported_at: i64 = f.next()?.parse().ok()?;
+        let source = f.next()?;
+        let category = f.next()?;
+        if category.contains('\x1f') {
+            return None;
+        }
+        let source = self.name(source);
+        let category = self.name(category);
+        self.points.push(EventPoint {
+            id: id.into(),
+            location: geo::Coord { x: lon, y: lat },
+            occurred_at,
+            reported_at,
+            category,
+            source,
+            status,
+        });
+        Some(())
     }
 }
 

@@ -45,9 +45,9 @@ use crate::domain::{Dataset, Event, EventPoint, EventQuery, GridVersion, Layer, 
 
 use super::plan;
 use super::row::{
-    AssignmentRow, EventPointRow, EventPoints, EventRow, EventSql, LayerRow, VersionRow,
-    attach_assignments, decode_event, decode_event_row, decode_row, decode_version, fetch_all_args,
-    fmt_time, has_geometry, list_events_sql, token_from_row,
+    AssignmentRow, EventPoints, EventRow, EventSql, LayerRow, VersionRow, attach_assignments,
+    decode_event, decode_event_row, decode_row, decode_version, fetch_all_args, fmt_time,
+    has_geometry, list_events_sql, token_from_row,
 };
 use super::{CameraStatusChange, Change, Store, StoreError, StoreResult, TokenRecord};
 
@@ -209,7 +209,8 @@ impl Store for PgStore {
 
     async fn load_event_points(&self, progress: &Progress) -> StoreResult<Vec<EventPoint>> {
         let mut points = EventPoints::default();
-        let mut rows = sqlx::query_as::<_, EventPointRow>(
+        // The columns EventPoints::push reads, in its order.
+        let mut rows = sqlx::query(
             "select id, lon, lat, category, status, source, \
              floor(extract(epoch from occurred_at))::bigint as occurred_at, \
              floor(extract(epoch from reported_at))::bigint as reported_at \
@@ -217,7 +218,7 @@ impl Store for PgStore {
         )
         .fetch(&self.pool);
         while let Some(row) = rows.try_next().await? {
-            points.push(row)?;
+            points.push(&row)?;
             progress.advance(1);
         }
         Ok(points.points)

@@ -17,18 +17,20 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use futures_util::TryStreamExt;
+use futures_util::{StreamExt as _, TryStreamExt};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, Sqlite, SqlitePool, Transaction};
 
 use crate::domain::progress::Progress;
-use crate::domain::{Dataset, Event, EventPoint, EventQuery, GridVersion, Layer, ListedEvent};
+use crate::domain::{
+    AnyItem, Dataset, Event, EventPoint, EventQuery, GridVersion, Layer, ListedEvent,
+};
 
 use super::plan;
 use super::row::{
-    AssignmentRow, EventPointRow, EventPoints, EventRow, EventSql, LayerRow, VersionRow,
-    attach_assignments, decode_event, decode_event_row, decode_row, decode_version, fetch_all_args,
-    fmt_time, has_geometry, list_events_sql, token_from_row,
+    AssignmentRow, EventPoints, EventRow, EventSql, LayerRow, VersionRow, attach_assignments,
+    decode_event, decode_event_row, decode_row, decode_version, fetch_all_args, fmt_time,
+    has_geometry, list_events_sql, token_from_row,
 };
 use super::{CameraStatusChange, Change, Store, StoreError, StoreResult, TokenRecord};
 
@@ -43,6 +45,12 @@ const EVENT_SQL: EventSql = EventSql {
     },
     time: super::row::Wrap::NONE,
 };
+
+/// Sequence numbers of events read in one packed text at start-up.
+const EVENT_CHUNK: u16 = 8_192;
+
+/// Rows a query may read ahead of its reader.
+const ROW_BUFFER: usize = 4_096;
 
 /// SQLite-backed [`Store`].
 #[derive(Debug, Clone)]
@@ -80,7 +88,11 @@ impl SqliteStore {
             })
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(Duration::from_secs(10))
+            // Rows cross from the connection's thread to the reader through a bounded channel;
+            // at the default 50 the two threads woke each other for nearly every row, and
+            // start-up over 10 million events spent a third of its time switching between them.
+            .row_buffer_size(ROW_BUFFER);
         let pool = SqlitePoolOptions::new()
             // An in-memory database lives in one connection.
             .max_connections(if in_memory { 1 } else { 4 })
@@ -122,25 +134,50 @@ impl SqliteStore {
         Ok(self.pool.begin_with("begin immediate").await?)
     }
 
-    async fn load_layer(&self, layer: Layer, data: &mut Dataset) -> StoreResult<()> {
-        let geometry = if has_geometry(layer) {
-            "geometry"
-        } else {
-            "null"
-        };
-        let sql = format!(
-            "select {} as key, {geometry} as geometry, props from {}",
-            layer.key_field(),
-            layer.table()
-        );
-        let rows: Vec<LayerRow> = sqlx::query_as(AssertSqlSafe(sql))
-            .fetch_all(&self.pool)
-            .await?;
-        for row in &rows {
-            data.push(decode_row(layer, row)?);
+    /// Reads the events with seq in `[start, end)` one row at a time into `points`: for a chunk
+    /// whose packed text does not parse. Answers how many.
+    async fn push_event_rows(
+        &self,
+        points: &mut EventPoints,
+        start: i64,
+        end: i64,
+    ) -> StoreResult<usize> {
+        let before = points.points.len();
+        // The columns EventPoints::push reads, in its order.
+        let mut rows = sqlx::query(
+            "select id, lon, lat, category, status, source, \
+             unixepoch(occurred_at) as occurred_at, unixepoch(reported_at) as reported_at \
+             from event where seq >= $1 and seq < $2 order by seq",
+        )
+        .bind(start)
+        .bind(end)
+        .fetch(&self.pool);
+        while let Some(row) = rows.try_next().await? {
+            points.push(&row)?;
         }
-        Ok(())
+        Ok(points.points.len() - before)
     }
+}
+
+/// Every item of `layer`.
+async fn load_layer(pool: &SqlitePool, layer: Layer) -> StoreResult<Vec<AnyItem>> {
+    let geometry = if has_geometry(layer) {
+        "geometry"
+    } else {
+        "null"
+    };
+    let sql = format!(
+        "select {} as key, {geometry} as geometry, props from {}",
+        layer.key_field(),
+        layer.table()
+    );
+    let rows: Vec<LayerRow> = sqlx::query_as(AssertSqlSafe(sql)).fetch_all(pool).await?;
+    rows.iter().map(|row| decode_row(layer, row)).collect()
+}
+
+/// The outcome of a loading task; a task that panicked is a setup failure.
+fn joined<T>(outcome: Result<StoreResult<T>, tokio::task::JoinError>) -> StoreResult<T> {
+    outcome.map_err(|e| StoreError::Setup(format!("a loading task failed: {e}")))?
 }
 
 #[async_trait]
@@ -149,17 +186,33 @@ impl Store for SqliteStore {
         "sqlite"
     }
 
+    /// Loads the layers side by side, each on a connection and a task of its own, so that the
+    /// decoding of a big layer (a province's million cameras, its buildings) runs on every core.
     async fn load(&self) -> StoreResult<Dataset> {
+        let tasks: Vec<_> = Layer::ALL
+            .into_iter()
+            .filter(|l| *l != Layer::Event)
+            .map(|layer| {
+                let pool = self.pool.clone();
+                tokio::spawn(async move { load_layer(&pool, layer).await })
+            })
+            .collect();
+        let versions = {
+            let store = self.clone();
+            tokio::spawn(async move { store.grid_versions().await })
+        };
         let mut data = Dataset::default();
-        for layer in Layer::ALL.into_iter().filter(|l| *l != Layer::Event) {
-            self.load_layer(layer, &mut data).await?;
+        for task in tasks {
+            for item in joined(task.await)? {
+                data.push(item);
+            }
         }
         let assignments: Vec<AssignmentRow> =
             sqlx::query_as("select worker_id, grid_code, duty from assignment")
                 .fetch_all(&self.pool)
                 .await?;
         attach_assignments(&mut data, &assignments)?;
-        data.grid_versions = self.grid_versions().await?;
+        data.grid_versions = joined(versions.await)?;
         Ok(data)
     }
 
@@ -171,16 +224,49 @@ impl Store for SqliteStore {
     }
 
     async fn load_event_points(&self, progress: &Progress) -> StoreResult<Vec<EventPoint>> {
+        let (first, last): (Option<i64>, Option<i64>) =
+            sqlx::query_as("select min(seq), max(seq) from event")
+                .fetch_one(&self.pool)
+                .await?;
+        let (Some(first), Some(last)) = (first, last) else {
+            return Ok(Vec::new());
+        };
+        // Chunks of seq, packed by SQLite into one text each (`event_points.sql`), two read at
+        // a time on two connections and parsed in order. A chunk that does not parse is read
+        // again row by row, once the reads ahead of it are dropped (an in-memory database has
+        // a single connection).
         let mut points = EventPoints::default();
-        let mut rows = sqlx::query_as::<_, EventPointRow>(
-            "select id, lon, lat, category, status, source, \
-             unixepoch(occurred_at) as occurred_at, unixepoch(reported_at) as reported_at \
-             from event order by seq",
-        )
-        .fetch(&self.pool);
-        while let Some(row) = rows.try_next().await? {
-            points.push(row)?;
-            progress.advance(1);
+        let mut from = first;
+        while from <= last {
+            let mut redo = None;
+            let chunks = (from..=last)
+                .step_by(usize::from(EVENT_CHUNK))
+                .map(|start| (start, start.saturating_add(i64::from(EVENT_CHUNK))));
+            let mut packed = futures_util::stream::iter(chunks)
+                .map(|(start, end)| async move {
+                    let text: Option<String> = sqlx::query_scalar(include_str!("event_points.sql"))
+                        .bind(start)
+                        .bind(end)
+                        .fetch_one(&self.pool)
+                        .await?;
+                    Ok::<_, StoreError>((start, end, text))
+                })
+                .buffered(2);
+            while let Some((start, end, text)) = packed.try_next().await? {
+                match text.map(|t| points.push_packed(&t)) {
+                    Some(Some(n)) => progress.advance(n as u64),
+                    Some(None) => {
+                        redo = Some((start, end));
+                        break;
+                    }
+                    None => {}
+                }
+            }
+            drop(packed);
+            let Some((start, end)) = redo else { break };
+            let n = self.push_event_rows(&mut points, start, end).await?;
+            progress.advance(n as u64);
+            from = end;
         }
         Ok(points.points)
     }
