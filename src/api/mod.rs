@@ -2,6 +2,7 @@
 //! Only this module knows axum. Handlers are thin: parse, call the service or the snapshot,
 //! render.
 
+mod answer;
 mod bounded;
 mod camera_health;
 mod coverage;
