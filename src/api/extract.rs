@@ -138,6 +138,24 @@ impl Caller {
         }
     }
 
+    /// Requires a token with one of the roles `allowed` to ask for `what`; `who` names them
+    /// for the caller.
+    ///
+    /// # Errors
+    /// 401 without a token, 403 with a role not allowed.
+    pub fn require_any(&self, allowed: &[Role], what: &str, who: &str) -> Result<Role, ApiError> {
+        match self.role {
+            None => Err(ApiError::unauthorized(format!(
+                "{what} needs a bearer token ({who})"
+            ))),
+            Some(role) if allowed.contains(&role) => Ok(role),
+            Some(role) => Err(ApiError::forbidden(format!(
+                "role `{}` may not ask for {what}; {who}",
+                role.as_str()
+            ))),
+        }
+    }
+
     /// Requires the admin role.
     ///
     /// # Errors

@@ -1,6 +1,7 @@
 //! The checks that several endpoints' requests share, each turning a raw query value into a
-//! checked one or a 400 naming the parameter: any `FromStr` value ([`parse_opt`]), a page size
-//! within its bounds ([`page_limit`]), `bbox` (as `/api/v1` lists take it, and as OGC API Features does,
+//! checked one or a 400 naming the parameter: any `FromStr` value ([`parse_opt`],
+//! [`parse_required`]), a page size within its bounds ([`page_limit`]), the input coordinate
+//! system ([`parse_crs`]), `bbox` (as `/api/v1` lists take it, and as OGC API Features does,
 //! across the antimeridian too) and `datetime` (an RFC 3339 instant or interval, OGC API
 //! Features Req. 25).
 //!
@@ -12,6 +13,8 @@ use std::str::FromStr;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use geo::{Coord, Rect};
+
+use crate::spatial::crs::Crs;
 
 use super::error::{ApiError, ApiResult};
 
@@ -31,6 +34,18 @@ where
     .transpose()
 }
 
+/// Parses the value of the required query parameter `name`.
+///
+/// # Errors
+/// A 400 naming the parameter when it is missing or malformed.
+pub(super) fn parse_required<T: FromStr>(name: &str, raw: Option<&str>) -> ApiResult<T>
+where
+    T::Err: Display,
+{
+    parse_opt(name, raw)?
+        .ok_or_else(|| ApiError::bad_request(name, format!("query parameter `{name}` is required")))
+}
+
 /// A page size: `limit` parsed, `default` when not given.
 ///
 /// # Errors
@@ -45,6 +60,14 @@ pub(super) fn page_limit(raw: Option<&str>, default: usize, max: usize) -> ApiRe
             format!("limit must be 1..={max}"),
         ))
     }
+}
+
+/// The coordinate system input positions are in: `crs`, WGS84 when not given.
+///
+/// # Errors
+/// A 400 naming `crs` for an unknown name.
+pub(super) fn parse_crs(raw: Option<&str>) -> ApiResult<Crs> {
+    Ok(parse_opt("crs", raw)?.unwrap_or(Crs::Wgs84))
 }
 
 /// A time as links and bodies write it: RFC 3339 UTC, fractional seconds only when there are.
