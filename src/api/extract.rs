@@ -96,19 +96,6 @@ impl Params {
             .filter(|k| !allowed.contains(k))
             .min()
     }
-
-    /// Parses a required parameter.
-    ///
-    /// # Errors
-    /// A 400 naming the parameter when missing or malformed.
-    pub fn require<T: std::str::FromStr>(&self, name: &str) -> Result<T, ApiError>
-    where
-        T::Err: std::fmt::Display,
-    {
-        self.parse(name)?.ok_or_else(|| {
-            ApiError::bad_request(name, format!("query parameter `{name}` is required"))
-        })
-    }
 }
 
 /// Who is calling: the role of the bearer token, if one was sent.
