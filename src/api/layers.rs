@@ -20,7 +20,7 @@ use super::AppState;
 use super::answer::{FeaturePage, Link, geojson, json};
 // Until every module imports them from `answer`.
 pub(super) use super::answer::GEOJSON;
-pub(super) use super::answer::geojson_response;
+use super::answer::geojson_response;
 use super::bounded::off_thread;
 use super::error::{ApiError, ApiResult};
 use super::extract::{AppJson, AppQuery, Caller};
