@@ -39,12 +39,20 @@ pub(super) fn geojson(answer: &impl Serialize) -> ApiResult<Response> {
     Ok(geojson_response(StatusCode::OK, &to_value(answer)?))
 }
 
+/// `answer` as a JSON answer with `status`.
+///
+/// # Errors
+/// As [`to_value`].
+pub(super) fn json_with(status: StatusCode, answer: &impl Serialize) -> ApiResult<Response> {
+    Ok((status, axum::Json(to_value(answer)?)).into_response())
+}
+
 /// `answer` as a 200 JSON answer.
 ///
 /// # Errors
 /// As [`to_value`].
 pub(super) fn json(answer: &impl Serialize) -> ApiResult<Response> {
-    Ok(axum::Json(to_value(answer)?).into_response())
+    json_with(StatusCode::OK, answer)
 }
 
 /// A link of a listing: `self`, `next`, `prev`, `collection`; OGC API Features gives each its

@@ -143,6 +143,19 @@ impl Caller {
         }
     }
 
+    /// Who is calling, for `/api/v1/me`.
+    ///
+    /// # Errors
+    /// 401 without a token.
+    pub fn require_identity(&self) -> Result<(Role, &str), ApiError> {
+        match (self.role, self.name.as_deref()) {
+            (Some(role), Some(name)) => Ok((role, name)),
+            _ => Err(ApiError::unauthorized(
+                "send `Authorization: Bearer <token>` to see who you are",
+            )),
+        }
+    }
+
     /// Requires the admin role.
     ///
     /// # Errors

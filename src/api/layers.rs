@@ -17,10 +17,7 @@ use crate::spatial::index::LayerIndex;
 use crate::spatial::topology::Gap;
 
 use super::AppState;
-use super::answer::{FeaturePage, Link, geojson, json};
-// Until every module imports them from `answer`.
-pub(super) use super::answer::GEOJSON;
-use super::answer::geojson_response;
+use super::answer::{FeaturePage, Link, geojson, geojson_response, json};
 use super::bounded::off_thread;
 use super::error::{ApiError, ApiResult};
 use super::extract::{AppJson, AppQuery, Caller};
