@@ -2,20 +2,22 @@
 //! availability over the last 30 days, the grids it serves) and
 //! `POST /api/v1/cameras/{code}/status` (a status report from a device platform or a health
 //! monitor; roles that may write cameras), and `POST /api/v1/cameras/status`, the cheap single
-//! and bulk feed for video platforms. The rules are in [`crate::service::camera_health`].
+//! and bulk feed for video platforms. The rules are in [`crate::service::camera_health`]: the
+//! bodies are checked here into [`StatusReport`]s (a feed into a `FeedRequest` of at most
+//! [`MAX_BULK_REPORTS`]).
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use crate::domain::{CameraStatus, Layer};
 use crate::service::camera_health::{MAX_BULK_REPORTS, StatusOutcome, StatusReport};
 
 use super::AppState;
+use super::answer::json;
 use super::error::{ApiError, ApiResult};
 use super::extract::{AppJson, Caller};
 
@@ -38,6 +40,26 @@ pub struct StatusBody {
     at: Option<DateTime<Utc>>,
 }
 
+impl StatusBody {
+    /// The report of the camera `code`, at `now` when the body gives no time.
+    fn report(self, code: String, now: DateTime<Utc>) -> StatusReport {
+        StatusReport {
+            code,
+            status: self.status,
+            at: self.at.unwrap_or(now),
+        }
+    }
+}
+
+/// What a report did, with what names it: the camera's health or its code.
+#[derive(Debug, Serialize)]
+struct Reported<T> {
+    #[serde(flatten)]
+    about: T,
+    #[serde(flatten)]
+    outcome: StatusOutcome,
+}
+
 /// `POST /api/v1/cameras/{code}/status` with `{"status": "online" | "offline" | "fault",
 /// "at"?}`: answers the camera's health after the report, with the report's `outcome`.
 pub async fn set_camera_status(
@@ -47,18 +69,13 @@ pub async fn set_camera_status(
     AppJson(body): AppJson<StatusBody>,
 ) -> ApiResult<Response> {
     caller.require_write(Layer::Camera)?;
-    let report = StatusReport {
-        code: code.clone(),
-        status: body.status,
-        at: body.at.unwrap_or_else(Utc::now),
-    };
+    let report = body.report(code.clone(), Utc::now());
     let outcome = state.service.report_status(report).await?;
     let health = state.service.camera_health(&code).await?;
-    let mut answer = health.to_json();
-    if let (Value::Object(map), Value::Object(o)) = (&mut answer, json!(outcome)) {
-        map.extend(o);
-    }
-    Ok(Json(answer).into_response())
+    json(&Reported {
+        about: health.to_json(),
+        outcome,
+    })
 }
 
 /// One report of a bulk body.
@@ -79,11 +96,70 @@ pub enum FeedBody {
     One(ReportBody),
 }
 
-fn report_of(body: ReportBody, now: DateTime<Utc>) -> StatusReport {
-    StatusReport {
-        code: body.code,
-        status: body.status,
-        at: body.at.unwrap_or(now),
+/// A status feed, checked: at most [`MAX_BULK_REPORTS`] reports, each with its time.
+#[derive(Debug)]
+enum FeedRequest {
+    One(StatusReport),
+    Many(Vec<StatusReport>),
+}
+
+impl FeedRequest {
+    /// The feed of `body`, reports without a time taken at `now`.
+    fn check(body: FeedBody, now: DateTime<Utc>) -> ApiResult<Self> {
+        let report = |r: ReportBody| {
+            let body = StatusBody {
+                status: r.status,
+                at: r.at,
+            };
+            body.report(r.code, now)
+        };
+        match body {
+            FeedBody::One(r) => Ok(Self::One(report(r))),
+            FeedBody::Many { reports } if reports.len() > MAX_BULK_REPORTS => {
+                Err(ApiError::bad_request(
+                    "reports",
+                    format!(
+                        "{} reports exceed the limit of {MAX_BULK_REPORTS} per request",
+                        reports.len()
+                    ),
+                )
+                .with_status(StatusCode::PAYLOAD_TOO_LARGE))
+            }
+            FeedBody::Many { reports } => Ok(Self::Many(reports.into_iter().map(report).collect())),
+        }
+    }
+}
+
+/// The code a single report was about.
+#[derive(Debug, Serialize)]
+struct Code {
+    code: String,
+}
+
+/// The answer to a bulk feed: the counts per outcome, and one outcome per report, in order.
+#[derive(Debug, Serialize)]
+struct FeedCounts {
+    count: usize,
+    applied: usize,
+    unchanged: usize,
+    stale: usize,
+    unknown: usize,
+    superseded: usize,
+    outcomes: Vec<StatusOutcome>,
+}
+
+impl FeedCounts {
+    fn new(outcomes: Vec<StatusOutcome>) -> Self {
+        let count = |want: fn(&StatusOutcome) -> bool| outcomes.iter().filter(|o| want(o)).count();
+        Self {
+            count: outcomes.len(),
+            applied: count(|o| *o == StatusOutcome::Applied),
+            unchanged: count(|o| *o == StatusOutcome::Unchanged),
+            stale: count(|o| matches!(o, StatusOutcome::Stale { .. })),
+            unknown: count(|o| *o == StatusOutcome::Unknown),
+            superseded: count(|o| *o == StatusOutcome::Superseded),
+            outcomes,
+        }
     }
 }
 
@@ -98,44 +174,18 @@ pub async fn report_statuses(
     AppJson(body): AppJson<FeedBody>,
 ) -> ApiResult<Response> {
     caller.require_write(Layer::Camera)?;
-    let now = Utc::now();
-    match body {
-        FeedBody::One(report) => {
-            let report = report_of(report, now);
+    match FeedRequest::check(body, Utc::now())? {
+        FeedRequest::One(report) => {
             let code = report.code.clone();
             let outcome = state.service.report_status(report).await?;
-            let mut answer = json!({"code": code});
-            if let (Value::Object(map), Value::Object(o)) = (&mut answer, json!(outcome)) {
-                map.extend(o);
-            }
-            Ok(Json(answer).into_response())
+            json(&Reported {
+                about: Code { code },
+                outcome,
+            })
         }
-        FeedBody::Many { reports } => {
-            if reports.len() > MAX_BULK_REPORTS {
-                return Err(ApiError::bad_request(
-                    "reports",
-                    format!(
-                        "{} reports exceed the limit of {MAX_BULK_REPORTS} per request",
-                        reports.len()
-                    ),
-                )
-                .with_status(StatusCode::PAYLOAD_TOO_LARGE));
-            }
-            let reports: Vec<StatusReport> =
-                reports.into_iter().map(|r| report_of(r, now)).collect();
+        FeedRequest::Many(reports) => {
             let outcomes = state.service.report_statuses(&reports).await?;
-            let count =
-                |want: fn(&StatusOutcome) -> bool| outcomes.iter().filter(|o| want(o)).count();
-            Ok(Json(json!({
-                "count": outcomes.len(),
-                "applied": count(|o| *o == StatusOutcome::Applied),
-                "unchanged": count(|o| *o == StatusOutcome::Unchanged),
-                "stale": count(|o| matches!(o, StatusOutcome::Stale { .. })),
-                "unknown": count(|o| *o == StatusOutcome::Unknown),
-                "superseded": count(|o| *o == StatusOutcome::Superseded),
-                "outcomes": outcomes,
-            }))
-            .into_response())
+            json(&FeedCounts::new(outcomes))
         }
     }
 }

@@ -1,8 +1,9 @@
-//! The grid division assistant (合理划分网格) over HTTP. `POST /api/v1/grids/divide` parses and
-//! checks the request, runs [`crate::analysis::division`] on the current snapshot off the async
-//! threads, and answers the proposal as a GeoJSON FeatureCollection; nothing is written.
-//! `POST /api/v1/grids/divide/accept` takes a proposal (as the planner adjusted it) and replaces
-//! the village's grids with it in one transaction ([`crate::service::division`]).
+//! The grid division assistant (合理划分网格) over HTTP. `POST /api/v1/grids/divide` checks a
+//! [`DivisionBody`] into a [`DivisionRequest`], runs [`crate::analysis::division`] on the
+//! current snapshot off the async threads, and answers the proposal as a GeoJSON
+//! FeatureCollection; nothing is written. `POST /api/v1/grids/divide/accept` checks a proposal
+//! (as the planner adjusted it, an [`AcceptBody`]) into a [`DivisionAccept`] and replaces the
+//! village's grids with it in one transaction ([`crate::service::division`]).
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -19,11 +20,12 @@ use crate::domain::{Duty, GridKind, Layer};
 use crate::service::division::{DivisionAccept, DivisionAssignment, DivisionGrid, DivisionReport};
 
 use super::AppState;
+use super::answer::geojson_response;
 use super::bounded::off_thread;
 use super::error::{ApiError, ApiResult};
-use super::extract::{AppJson, Caller, Params};
+use super::extract::{AppJson, AppQuery, Caller};
 use super::grid_edit::{edit_error, gap_json};
-use super::layers::geojson_response;
+use super::params::parse_opt;
 
 /// The request body, before its fields are checked against each other.
 #[derive(Debug, Deserialize)]
@@ -310,33 +312,55 @@ fn division_json(r: &DivisionReport) -> Value {
     })
 }
 
+/// The query of `POST /api/v1/grids/divide/accept`.
+#[derive(Debug, Deserialize)]
+pub struct AcceptQuery {
+    /// `true` for the report without writing; `false` (the default) writes.
+    dry_run: Option<String>,
+}
+
+/// A division to accept, checked: each grid's geometry parsed and checked (off the async
+/// threads: a village's grids are many polygons), and whether to write it.
+#[derive(Debug)]
+struct AcceptRequest {
+    accept: DivisionAccept,
+    dry_run: bool,
+}
+
+impl AcceptRequest {
+    async fn check(query: AcceptQuery, body: AcceptBody) -> ApiResult<Self> {
+        let dry_run = parse_opt("dry_run", query.dry_run.as_deref())?.unwrap_or(false);
+        let accept = DivisionAccept {
+            village: body.village,
+            grids: off_thread(move || division_grids(body.grids)).await??,
+            assignments: body.assignments.map(|list| {
+                list.into_iter()
+                    .map(|a| DivisionAssignment {
+                        worker: a.worker,
+                        grid: a.grid,
+                        duty: a.duty,
+                    })
+                    .collect()
+            }),
+        };
+        Ok(Self { accept, dry_run })
+    }
+}
+
 /// `POST /api/v1/grids/divide/accept[?dry_run=true]` (planner or admin): replaces every
 /// top-level grid of the village by the grids given, in one transaction; with `dry_run`, the
 /// same report without writing. Overlapping new grids are refused (400).
 pub async fn accept_division(
     State(state): State<AppState>,
     caller: Caller,
-    params: Params,
+    AppQuery(query): AppQuery<AcceptQuery>,
     AppJson(body): AppJson<AcceptBody>,
 ) -> ApiResult<Response> {
     caller.require_write(Layer::Grid)?;
-    let dry_run = params.parse::<bool>("dry_run")?.unwrap_or(false);
-    let request = DivisionAccept {
-        village: body.village,
-        grids: off_thread(move || division_grids(body.grids)).await??,
-        assignments: body.assignments.map(|list| {
-            list.into_iter()
-                .map(|a| DivisionAssignment {
-                    worker: a.worker,
-                    grid: a.grid,
-                    duty: a.duty,
-                })
-                .collect()
-        }),
-    };
+    let request = AcceptRequest::check(query, body).await?;
     let report = state
         .service
-        .accept_division(request, dry_run)
+        .accept_division(request.accept, request.dry_run)
         .await
         .map_err(edit_error)?;
     Ok(geojson_response(StatusCode::OK, &division_json(&report)))

@@ -16,46 +16,64 @@
 use std::fmt::Write as _;
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use geojson::Feature;
-use serde_json::json;
 
 use crate::domain::{EventCursor, EventQuery, EventStatus, Item, Layer};
 use crate::service::Service;
 
 use super::AppState;
+use super::answer::{FeaturePage, Link, geojson};
 use super::error::{ApiError, ApiResult};
 use super::extract::Params;
-use super::layers::{DEFAULT_PAGE, MAX_PAGE, geojson_response};
-use super::params::{bbox_numbers, parse_bbox_rects, parse_datetime};
+use super::layers::{DEFAULT_PAGE, MAX_PAGE};
+use super::params::{page_limit, parse_bbox_filter, parse_datetime};
 
-/// The filters an event listing takes, beside `limit` and `cursor`.
-pub(super) const EVENT_FILTERS: [&str; 5] = ["bbox", "datetime", "category", "status", "grid"];
+/// The query parameters an event listing takes: its filters, `limit` and `cursor`.
+pub(super) const LISTING_PARAMS: [&str; 7] = [
+    "bbox", "datetime", "category", "status", "grid", "limit", "cursor",
+];
 
-/// An event listing's selection, parsed, with each filter kept in a canonical form for the
-/// paging links.
+/// An event listing's selection, checked, with each filter kept in a canonical form for the
+/// paging links. The raw request is the query string as it came ([`Params`]): a name the
+/// listing does not know is refused.
 #[derive(Debug)]
 pub(super) struct EventSelection {
     /// What the store is asked.
     pub query: EventQuery,
-    /// `name=value` of each filter given, canonical, in [`EVENT_FILTERS`] order.
+    /// `name=value` of each filter given, canonical, in the order of [`LISTING_PARAMS`].
     filters: Vec<(&'static str, String)>,
 }
 
 impl EventSelection {
+    /// The selection of `GET /api/v1/events`: unknown names refused, `limit` within
+    /// `1..=`[`MAX_PAGE`] ([`DEFAULT_PAGE`] when not given), then the filters and the cursor.
+    pub fn check(params: &Params) -> ApiResult<Self> {
+        if let Some(name) = params.unknown(&LISTING_PARAMS) {
+            return Err(ApiError::bad_request(
+                name,
+                format!(
+                    "unknown query parameter `{name}`; event listings take: {}",
+                    LISTING_PARAMS.join(", ")
+                ),
+            ));
+        }
+        let limit = page_limit(params.raw("limit"), DEFAULT_PAGE, MAX_PAGE)?;
+        Self::with_limit(params, limit)
+    }
+
     /// Parses the filters and the cursor of `params`; `limit` is the caller's (the REST and
     /// OGC listings bound it differently).
-    pub fn parse(params: &Params, limit: usize) -> ApiResult<Self> {
+    pub fn with_limit(params: &Params, limit: usize) -> ApiResult<Self> {
         let mut query = EventQuery {
             limit,
             ..EventQuery::default()
         };
         let mut filters = Vec::new();
         if let Some(raw) = params.raw("bbox") {
-            query.bbox = parse_bbox_rects(raw)?;
-            let nums: Vec<String> = bbox_numbers(raw)?.iter().map(ToString::to_string).collect();
-            filters.push(("bbox", nums.join(",")));
+            let (rects, canonical) = parse_bbox_filter(raw)?;
+            query.bbox = rects;
+            filters.push(("bbox", canonical));
         }
         if let Some(raw) = params.raw("datetime") {
             let interval = parse_datetime(raw)?;
@@ -165,46 +183,17 @@ pub(super) async fn list_events(
     State(state): State<AppState>,
     params: Params,
 ) -> ApiResult<Response> {
-    if let Some(name) = params
-        .0
-        .keys()
-        .filter(|k| {
-            !EVENT_FILTERS.contains(&k.as_str()) && !["limit", "cursor"].contains(&k.as_str())
-        })
-        .min()
-    {
-        return Err(ApiError::bad_request(
-            name,
-            format!(
-                "unknown query parameter `{name}`; event listings take: {}, limit, cursor",
-                EVENT_FILTERS.join(", ")
-            ),
-        ));
-    }
-    let limit = params.parse::<usize>("limit")?.unwrap_or(DEFAULT_PAGE);
-    if limit == 0 || limit > MAX_PAGE {
-        return Err(ApiError::bad_request(
-            "limit",
-            format!("limit must be 1..={MAX_PAGE}"),
-        ));
-    }
-    let selection = EventSelection::parse(&params, limit)?;
+    let selection = EventSelection::check(&params)?;
     let page = select(&state.service, &selection).await?;
     let path = format!("/api/v1/{}", Layer::Event.path());
-    let mut links =
-        vec![json!({"rel": "self", "href": selection.href(&path, selection.query.after)})];
+    let mut links = vec![Link::plain(
+        "self",
+        selection.href(&path, selection.query.after),
+    )];
     if let Some(next) = page.next {
-        links.push(json!({"rel": "next", "href": selection.href(&path, Some(next))}));
+        links.push(Link::plain("next", selection.href(&path, Some(next))));
     }
-    Ok(geojson_response(
-        StatusCode::OK,
-        &json!({
-            "type": "FeatureCollection",
-            "features": page.features,
-            "numberReturned": page.features.len(),
-            "links": links,
-        }),
-    ))
+    geojson(&FeaturePage::new(page.features, None).with_links(links))
 }
 
 /// `GET /api/v1/events/{id}`.
@@ -218,7 +207,7 @@ pub(super) async fn get_event(
         .event(&id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("event `{id}` does not exist")))?;
-    Ok(geojson_response(StatusCode::OK, &json!(event.to_feature())))
+    geojson(&event.to_feature())
 }
 
 #[cfg(test)]

@@ -1,5 +1,7 @@
-//! Extractors whose rejections also leave as problem+json: JSON bodies, query strings and the
-//! bearer token of the caller.
+//! Extractors of raw requests, whose rejections also leave as problem+json: JSON bodies
+//! ([`AppJson`]), query strings (as a struct of the parameters an endpoint takes,
+//! [`AppQuery`], or as they came, [`Params`], where unknown names are refused) and the bearer
+//! token of the caller ([`Caller`], with the role checks).
 
 use std::collections::HashMap;
 
@@ -7,6 +9,7 @@ use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use axum::http::header;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use crate::domain::{Layer, Role};
 use crate::service::hash_token;
@@ -30,7 +33,30 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for AppJson<T> {
     }
 }
 
-/// The raw query parameters; handlers parse each one and name it in errors.
+/// A query string as `T`: a struct of the parameters an endpoint takes, each an
+/// `Option<String>`, parsed by the endpoint's check so that an error names its parameter with
+/// the same words everywhere ([`super::params`]). As with [`Params`], a parameter given twice
+/// keeps its last value and unknown parameters are ignored.
+#[derive(Debug)]
+pub struct AppQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for AppQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Params(params) = Params::from_request_parts(parts, state).await?;
+        let object = params
+            .into_iter()
+            .map(|(name, value)| (name, Value::String(value)))
+            .collect();
+        serde_json::from_value(Value::Object(object))
+            .map(Self)
+            .map_err(|e| ApiError::bad_request("query", e.to_string()))
+    }
+}
+
+/// The raw query parameters, for the endpoints that refuse names they do not know (the event
+/// listings, OGC API Features).
 #[derive(Debug)]
 pub struct Params(pub HashMap<String, String>);
 
@@ -59,26 +85,16 @@ impl Params {
     where
         T::Err: std::fmt::Display,
     {
-        self.raw(name)
-            .map(|v| {
-                v.trim().parse::<T>().map_err(|e| {
-                    ApiError::bad_request(name, format!("`{name}={v}` does not parse: {e}"))
-                })
-            })
-            .transpose()
+        super::params::parse_opt(name, self.raw(name))
     }
 
-    /// Parses a required parameter.
-    ///
-    /// # Errors
-    /// A 400 naming the parameter when missing or malformed.
-    pub fn require<T: std::str::FromStr>(&self, name: &str) -> Result<T, ApiError>
-    where
-        T::Err: std::fmt::Display,
-    {
-        self.parse(name)?.ok_or_else(|| {
-            ApiError::bad_request(name, format!("query parameter `{name}` is required"))
-        })
+    /// The first (in byte order) parameter whose name is not in `allowed`.
+    pub fn unknown(&self, allowed: &[&str]) -> Option<&str> {
+        self.0
+            .keys()
+            .map(String::as_str)
+            .filter(|k| !allowed.contains(k))
+            .min()
     }
 }
 
@@ -106,6 +122,37 @@ impl Caller {
                 "role `{}` may not change {layer}",
                 role.as_str()
             ))),
+        }
+    }
+
+    /// Requires a token with one of the roles `allowed` to ask for `what`; `who` names them
+    /// for the caller.
+    ///
+    /// # Errors
+    /// 401 without a token, 403 with a role not allowed.
+    pub fn require_any(&self, allowed: &[Role], what: &str, who: &str) -> Result<Role, ApiError> {
+        match self.role {
+            None => Err(ApiError::unauthorized(format!(
+                "{what} needs a bearer token ({who})"
+            ))),
+            Some(role) if allowed.contains(&role) => Ok(role),
+            Some(role) => Err(ApiError::forbidden(format!(
+                "role `{}` may not ask for {what}; {who}",
+                role.as_str()
+            ))),
+        }
+    }
+
+    /// Who is calling, for `/api/v1/me`.
+    ///
+    /// # Errors
+    /// 401 without a token.
+    pub fn require_identity(&self) -> Result<(Role, &str), ApiError> {
+        match (self.role, self.name.as_deref()) {
+            (Some(role), Some(name)) => Ok((role, name)),
+            _ => Err(ApiError::unauthorized(
+                "send `Authorization: Bearer <token>` to see who you are",
+            )),
         }
     }
 

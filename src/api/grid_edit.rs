@@ -2,14 +2,16 @@
 //! `POST /api/v1/grids/{code}/reshape` (with topological editing),
 //! `POST /api/v1/grids/{code}/split`, `POST /api/v1/grids/merge` and
 //! `GET /api/v1/grids/next-code?village=`. All five need a role that may change grids
-//! (planner, admin). The rules are in [`crate::service::grid_edit`].
+//! (planner, admin). Each request is checked here (a grid Feature and how to check it, a
+//! reshaped grid, a split line, a village code); the rules are in
+//! [`crate::service::grid_edit`].
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use geojson::{Feature, JsonValue};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::domain::geometry::{area_to_geojson, parse_line};
@@ -19,10 +21,12 @@ use crate::service::grid_edit::{EditReport, GridCheck, SplitRequest};
 use crate::spatial::topology::Gap;
 
 use super::AppState;
+use super::answer::{geojson_response, json};
 use super::bounded::off_thread;
 use super::error::{ApiError, ApiResult};
-use super::extract::{AppJson, Caller, Params};
-use super::layers::geojson_response;
+use super::extract::{AppJson, AppQuery, Caller};
+use super::layers::fill_key;
+use super::params::{parse_opt, parse_required};
 
 /// The routes of this module.
 pub fn routes() -> axum::Router<AppState> {
@@ -70,38 +74,66 @@ fn check_json(check: &GridCheck) -> JsonValue {
     })
 }
 
+/// A check of a grid, checked: the Feature, and the members that say how to check it, taken
+/// out of it.
+#[derive(Debug)]
+struct CheckRequest {
+    feature: Feature,
+    /// The grid the Feature would replace.
+    replaces: Option<String>,
+    /// Carry vertex edits on shared boundaries into the neighbours (default false).
+    carry_shared: bool,
+}
+
+impl TryFrom<Feature> for CheckRequest {
+    type Error = ApiError;
+
+    fn try_from(mut feature: Feature) -> ApiResult<Self> {
+        let replaces = match take_member(&mut feature, "replaces") {
+            None | Some(JsonValue::Null) => None,
+            Some(JsonValue::String(code)) => Some(code),
+            Some(other) => {
+                return Err(ApiError::bad_request(
+                    "replaces",
+                    format!("`replaces` must be a grid code string, got {other}"),
+                ));
+            }
+        };
+        let carry_shared = match take_member(&mut feature, "carry_shared") {
+            None | Some(JsonValue::Null) => false,
+            Some(JsonValue::Bool(b)) => b,
+            Some(other) => {
+                return Err(ApiError::bad_request(
+                    "carry_shared",
+                    format!("`carry_shared` must be true or false, got {other}"),
+                ));
+            }
+        };
+        Ok(Self {
+            feature,
+            replaces,
+            carry_shared,
+        })
+    }
+}
+
 /// `POST /api/v1/grids/check` with a grid Feature and an optional top-level
 /// `"replaces": "<code>"`: what saving it would do, without writing. Always 200 for a
 /// Feature, with `valid: false` and the reasons when a save would be refused.
 async fn check_grid(
     State(state): State<AppState>,
     caller: Caller,
-    AppJson(mut feature): AppJson<Feature>,
+    AppJson(feature): AppJson<Feature>,
 ) -> ApiResult<Response> {
     caller.require_write(Layer::Grid)?;
-    let replaces = match take_member(&mut feature, "replaces") {
-        None | Some(JsonValue::Null) => None,
-        Some(JsonValue::String(code)) => Some(code),
-        Some(other) => {
-            return Err(ApiError::bad_request(
-                "replaces",
-                format!("`replaces` must be a grid code string, got {other}"),
-            ));
-        }
-    };
-    let carry_shared = match take_member(&mut feature, "carry_shared") {
-        None | Some(JsonValue::Null) => false,
-        Some(JsonValue::Bool(b)) => b,
-        Some(other) => {
-            return Err(ApiError::bad_request(
-                "carry_shared",
-                format!("`carry_shared` must be true or false, got {other}"),
-            ));
-        }
-    };
+    let request = CheckRequest::try_from(feature)?;
     let service = state.service.clone();
     let check = off_thread(move || {
-        check_json(&service.check_grid(&feature, replaces.as_deref(), carry_shared))
+        check_json(&service.check_grid(
+            &request.feature,
+            request.replaces.as_deref(),
+            request.carry_shared,
+        ))
     })
     .await?;
     Ok(axum::Json(check).into_response())
@@ -116,6 +148,32 @@ fn take_member(feature: &mut Feature, name: &str) -> Option<JsonValue> {
         .or_else(|| feature.properties.as_mut().and_then(|p| p.remove(name)))
 }
 
+/// The query of `POST /api/v1/grids/{code}/reshape`.
+#[derive(Debug, Deserialize)]
+pub struct ReshapeQuery {
+    /// Carry vertex edits on shared boundaries into the neighbours (`true`, the default, or
+    /// `false`).
+    carry_shared: Option<String>,
+}
+
+/// A reshape, checked: the new grid, its code filled in from the URL.
+#[derive(Debug)]
+struct ReshapeRequest {
+    grid: Grid,
+    carry_shared: bool,
+}
+
+impl ReshapeRequest {
+    /// Checks the query, then the grid (off the async threads: it may be a big polygon).
+    async fn check(code: &str, query: ReshapeQuery, mut feature: Feature) -> ApiResult<Self> {
+        let carry_shared =
+            parse_opt("carry_shared", query.carry_shared.as_deref())?.unwrap_or(true);
+        fill_key(Layer::Grid, code, &mut feature);
+        let grid = off_thread(move || Grid::from_feature(&feature)).await??;
+        Ok(Self { grid, carry_shared })
+    }
+}
+
 /// `POST /api/v1/grids/{code}/reshape[?carry_shared=false]` with the grid's Feature, as for
 /// `PUT /api/v1/grids/{code}`; vertex edits on shared boundaries are carried into the
 /// neighbours in the same transaction unless `carry_shared=false`.
@@ -123,21 +181,14 @@ async fn reshape_grid(
     State(state): State<AppState>,
     caller: Caller,
     Path(code): Path<String>,
-    params: Params,
-    AppJson(mut feature): AppJson<Feature>,
+    AppQuery(query): AppQuery<ReshapeQuery>,
+    AppJson(feature): AppJson<Feature>,
 ) -> ApiResult<Response> {
     caller.require_write(Layer::Grid)?;
-    let carry_shared = params.parse::<bool>("carry_shared")?.unwrap_or(true);
-    // The URL names the grid: fill the code in when the body leaves it out.
-    feature
-        .properties
-        .get_or_insert_with(Default::default)
-        .entry("code")
-        .or_insert_with(|| JsonValue::String(code.clone()));
-    let grid = off_thread(move || Grid::from_feature(&feature)).await??;
+    let request = ReshapeRequest::check(&code, query, feature).await?;
     let report = state
         .service
-        .reshape_grid(&code, grid, carry_shared)
+        .reshape_grid(&code, request.grid, request.carry_shared)
         .await
         .map_err(edit_error)?;
     Ok(edit_response(&report))
@@ -178,6 +229,18 @@ fn split_line(value: JsonValue) -> ApiResult<geo::LineString> {
     })
 }
 
+impl TryFrom<SplitBody> for SplitRequest {
+    type Error = ApiError;
+
+    fn try_from(body: SplitBody) -> ApiResult<Self> {
+        Ok(Self {
+            line: split_line(body.line)?,
+            codes: body.codes,
+            names: body.names,
+        })
+    }
+}
+
 fn areas_json(areas: &[(String, f64)]) -> JsonValue {
     areas
         .iter()
@@ -211,11 +274,7 @@ async fn split_grid(
     AppJson(body): AppJson<SplitBody>,
 ) -> ApiResult<Response> {
     caller.require_write(Layer::Grid)?;
-    let request = SplitRequest {
-        line: split_line(body.line)?,
-        codes: body.codes,
-        names: body.names,
-    };
+    let request = SplitRequest::try_from(body)?;
     let report = state
         .service
         .split_grid(&code, request)
@@ -249,20 +308,46 @@ async fn merge_grids(
     Ok(edit_response(&report))
 }
 
+/// The query of `GET /api/v1/grids/next-code`.
+#[derive(Debug, Deserialize)]
+pub struct NextCodeQuery {
+    /// The village/community: 12 digits; required.
+    village: Option<String>,
+}
+
+/// The village whose next grid code is asked for, checked: 12 digits.
+#[derive(Debug)]
+struct VillageCode(String);
+
+impl TryFrom<NextCodeQuery> for VillageCode {
+    type Error = ApiError;
+
+    fn try_from(query: NextCodeQuery) -> ApiResult<Self> {
+        let village: String = parse_required("village", query.village.as_deref())?;
+        if village.len() != 12 || !village.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ApiError::bad_request(
+                "village",
+                format!("`{village}` is not a village/community code: 12 digits"),
+            ));
+        }
+        Ok(Self(village))
+    }
+}
+
+/// The answer: the next free grid code of the village.
+#[derive(Debug, Serialize)]
+struct NextCode {
+    code: String,
+}
+
 /// `GET /api/v1/grids/next-code?village=<12 digits>`.
 async fn next_code(
     State(state): State<AppState>,
     caller: Caller,
-    params: Params,
+    AppQuery(query): AppQuery<NextCodeQuery>,
 ) -> ApiResult<Response> {
     caller.require_write(Layer::Grid)?;
-    let village: String = params.require("village")?;
-    if village.len() != 12 || !village.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ApiError::bad_request(
-            "village",
-            format!("`{village}` is not a village/community code: 12 digits"),
-        ));
-    }
+    let VillageCode(village) = VillageCode::try_from(query)?;
     let code = state.service.next_grid_code(&village)?;
-    Ok(axum::Json(json!({"code": code})).into_response())
+    json(&NextCode { code })
 }

@@ -1,30 +1,32 @@
 //! CRUD for every layer under `/api/v1/{layer}`: list as a GeoJSON FeatureCollection with
-//! `bbox` and paging, get, create, replace, delete; and a grid's version history.
+//! `bbox` and paging ([`ListQuery`] checked into a `ListRequest`), get, create, replace
+//! (a GeoJSON Feature checked into the layer's item, off the async threads when it is big),
+//! delete; the grids no worker serves and a grid's version history.
 
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use geo::Rect;
-use geojson::{Feature, JsonObject, JsonValue};
+use geojson::{Feature, FeatureCollection, JsonObject, JsonValue};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::domain::{AnyItem, Item, Layer};
 use crate::spatial::Snapshot;
 use crate::spatial::index::LayerIndex;
+use crate::spatial::topology::Gap;
 
 use super::AppState;
+use super::answer::{FeaturePage, Link, geojson, geojson_response, json};
 use super::bounded::off_thread;
 use super::error::{ApiError, ApiResult};
-use super::extract::{AppJson, Caller, Params};
-use super::params::parse_bbox;
+use super::extract::{AppJson, AppQuery, Caller};
+use super::params::{page_limit, parse_bbox, parse_opt};
 
 /// Items per page when `limit` is not given.
 pub const DEFAULT_PAGE: usize = 100;
 /// Largest accepted `limit`.
 pub const MAX_PAGE: usize = 10_000;
-
-/// The media type of GeoJSON (RFC 7946).
-pub(super) const GEOJSON: &str = "application/geo+json";
 
 /// The page `offset..offset + limit` of `matches` (already in key order) as Features, and how
 /// many matched in all.
@@ -87,55 +89,86 @@ fn page(
     }
 }
 
-pub(super) fn geojson_response(status: StatusCode, body: &JsonValue) -> Response {
-    (status, [(header::CONTENT_TYPE, GEOJSON)], body.to_string()).into_response()
+/// The query of `GET /api/v1/{layer}`.
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    /// `minLon,minLat,maxLon,maxLat`: only items whose geometry intersects the box (not for
+    /// workers, which have none).
+    bbox: Option<String>,
+    /// Items per page, `1..=`[`MAX_PAGE`]; [`DEFAULT_PAGE`] when not given.
+    limit: Option<String>,
+    /// Matching items to skip, in key order; 0 when not given.
+    offset: Option<String>,
+}
+
+/// A checked listing of one layer.
+#[derive(Debug)]
+struct ListRequest {
+    layer: Layer,
+    bbox: Option<Rect>,
+    /// `bbox` as it was given, for the paging links.
+    bbox_param: Option<String>,
+    limit: usize,
+    offset: usize,
+}
+
+impl ListRequest {
+    fn check(layer: Layer, query: ListQuery) -> ApiResult<Self> {
+        let limit = page_limit(query.limit.as_deref(), DEFAULT_PAGE, MAX_PAGE)?;
+        let offset = parse_opt("offset", query.offset.as_deref())?.unwrap_or(0);
+        let bbox = query.bbox.as_deref().map(parse_bbox).transpose()?;
+        if bbox.is_some() && layer == Layer::Worker {
+            return Err(ApiError::bad_request(
+                "bbox",
+                "workers have no geometry; filter grids by bbox instead",
+            ));
+        }
+        Ok(Self {
+            layer,
+            bbox,
+            bbox_param: query.bbox,
+            limit,
+            offset,
+        })
+    }
+
+    /// The link to the page starting at `offset`.
+    fn href(&self, offset: usize) -> String {
+        let mut href = format!(
+            "/api/v1/{}?limit={}&offset={offset}",
+            self.layer.path(),
+            self.limit
+        );
+        if let Some(bbox) = &self.bbox_param {
+            href.push_str("&bbox=");
+            href.push_str(bbox);
+        }
+        href
+    }
+
+    /// The page of `features`, of `matched` in all, with its `self` and `next` links.
+    fn answer(&self, matched: usize, features: Vec<Feature>) -> FeaturePage {
+        let mut links = vec![Link::plain("self", self.href(self.offset))];
+        let next = self.offset + features.len();
+        if next < matched {
+            links.push(Link::plain("next", self.href(next)));
+        }
+        FeaturePage::new(features, Some(matched)).with_links(links)
+    }
 }
 
 /// `GET /api/v1/{layer}?bbox=&limit=&offset=`.
-pub async fn list_items(layer: Layer, state: AppState, params: Params) -> ApiResult<Response> {
-    let limit = params.parse::<usize>("limit")?.unwrap_or(DEFAULT_PAGE);
-    if limit == 0 || limit > MAX_PAGE {
-        return Err(ApiError::bad_request(
-            "limit",
-            format!("limit must be 1..={MAX_PAGE}"),
-        ));
-    }
-    let offset = params.parse::<usize>("offset")?.unwrap_or(0);
-    let bbox = params.raw("bbox").map(parse_bbox).transpose()?;
-    if bbox.is_some() && layer == Layer::Worker {
-        return Err(ApiError::bad_request(
-            "bbox",
-            "workers have no geometry; filter grids by bbox instead",
-        ));
-    }
+pub async fn list_items(layer: Layer, state: AppState, query: ListQuery) -> ApiResult<Response> {
+    let request = ListRequest::check(layer, query)?;
     let snapshot = state.service.snapshot();
-    let (matched, features) = page(&snapshot, layer, bbox, offset, limit);
-    let returned = features.len();
-    let mut links = vec![json!({"rel": "self", "href": page_href(layer, &params, offset, limit)})];
-    if offset + returned < matched {
-        links.push(
-            json!({"rel": "next", "href": page_href(layer, &params, offset + returned, limit)}),
-        );
-    }
-    Ok(geojson_response(
-        StatusCode::OK,
-        &json!({
-            "type": "FeatureCollection",
-            "features": features,
-            "numberMatched": matched,
-            "numberReturned": returned,
-            "links": links,
-        }),
-    ))
-}
-
-fn page_href(layer: Layer, params: &Params, offset: usize, limit: usize) -> String {
-    let mut href = format!("/api/v1/{}?limit={limit}&offset={offset}", layer.path());
-    if let Some(bbox) = params.raw("bbox") {
-        href.push_str("&bbox=");
-        href.push_str(bbox);
-    }
-    href
+    let (matched, features) = page(
+        &snapshot,
+        layer,
+        request.bbox,
+        request.offset,
+        request.limit,
+    );
+    geojson(&request.answer(matched, features))
 }
 
 /// `GET /api/v1/{layer}/{key}`.
@@ -145,7 +178,7 @@ pub async fn get_item(layer: Layer, state: AppState, key: String) -> ApiResult<R
         .snapshot()
         .get(layer, &key)
         .ok_or_else(|| ApiError::not_found(format!("{layer} `{key}` does not exist")))?;
-    Ok(geojson_response(StatusCode::OK, &json!(item.to_feature())))
+    geojson(&item.to_feature())
 }
 
 fn written(status: StatusCode, item: &AnyItem, report: &crate::service::WriteReport) -> Response {
@@ -190,6 +223,15 @@ async fn parse_feature(layer: Layer, feature: Feature) -> ApiResult<AnyItem> {
     Ok(off_thread(move || AnyItem::from_feature(layer, &feature)).await??)
 }
 
+/// Fills the key the URL names into a Feature's properties when the body leaves it out.
+pub(super) fn fill_key(layer: Layer, key: &str, feature: &mut Feature) {
+    feature
+        .properties
+        .get_or_insert_with(JsonObject::new)
+        .entry(layer.key_field())
+        .or_insert_with(|| JsonValue::String(key.to_owned()));
+}
+
 /// `POST /api/v1/{layer}` with a GeoJSON Feature.
 pub async fn create_item(
     layer: Layer,
@@ -203,24 +245,27 @@ pub async fn create_item(
     Ok(written(StatusCode::CREATED, &item, &report))
 }
 
-/// `PUT /api/v1/{layer}/{key}` with a GeoJSON Feature.
+/// `PUT /api/v1/{layer}/{key}` with a GeoJSON Feature; the key may be left out of it.
 pub async fn replace_item(
     layer: Layer,
     state: AppState,
     caller: Caller,
     key: String,
-    feature: Feature,
+    mut feature: Feature,
 ) -> ApiResult<Response> {
     caller.require_write(layer)?;
-    let mut feature = feature;
-    // The URL names the item: fill the key in when the body leaves it out.
-    let props = feature.properties.get_or_insert_with(JsonObject::new);
-    props
-        .entry(layer.key_field())
-        .or_insert_with(|| JsonValue::String(key.clone()));
+    fill_key(layer, &key, &mut feature);
     let item = parse_feature(layer, feature).await?;
     let (item, report) = state.service.replace(&key, item).await?;
     Ok(written(StatusCode::OK, &item, &report))
+}
+
+/// The answer to a delete.
+#[derive(Debug, Serialize)]
+struct Removal<'a> {
+    deleted: &'a str,
+    layer: &'static str,
+    gaps: &'a [Gap],
 }
 
 /// `DELETE /api/v1/{layer}/{key}`.
@@ -232,36 +277,60 @@ pub async fn delete_item(
 ) -> ApiResult<Response> {
     caller.require_write(layer)?;
     let report = state.service.delete(layer, &key).await?;
-    Ok(
-        axum::Json(json!({"deleted": key, "layer": layer.path(), "gaps": report.gaps}))
-            .into_response(),
-    )
+    json(&Removal {
+        deleted: &key,
+        layer: layer.path(),
+        gaps: &report.gaps,
+    })
+}
+
+/// A top-level grid that no worker serves, with its village and box (`[west, south, east,
+/// north]`, WGS84 degrees).
+#[derive(Debug, Serialize)]
+struct UnstaffedGrid<'a> {
+    code: &'a str,
+    name: &'a str,
+    village: &'a str,
+    bbox: Option<[f64; 4]>,
+}
+
+/// The answer of `GET /api/v1/grids/without-worker`.
+#[derive(Debug, Serialize)]
+struct UnstaffedGrids<'a> {
+    count: usize,
+    grids: Vec<UnstaffedGrid<'a>>,
 }
 
 /// `GET /api/v1/grids/without-worker`: top-level grids that no worker serves (一格一员), with
 /// their village and box, for the map's warning list.
-pub async fn grids_without_worker(State(state): State<AppState>) -> Response {
+pub async fn grids_without_worker(State(state): State<AppState>) -> ApiResult<Response> {
     use crate::spatial::index::Spatial;
     let snapshot = state.service.snapshot();
-    let grids: Vec<JsonValue> = snapshot
+    let grids: Vec<UnstaffedGrid> = snapshot
         .grids_without_worker()
-        .map(|g| {
-            let bbox = g
+        .map(|g| UnstaffedGrid {
+            bbox: g
                 .envelope()
-                .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y]);
-            json!({"code": g.code, "name": g.name, "village": g.community_code(), "bbox": bbox})
+                .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y]),
+            code: &g.code,
+            name: &g.name,
+            village: g.community_code(),
         })
         .collect();
-    axum::Json(json!({"count": grids.len(), "grids": grids})).into_response()
+    json(&UnstaffedGrids {
+        count: grids.len(),
+        grids,
+    })
 }
 
-/// `GET /api/v1/grids/{code}/history`: every version, oldest first.
+/// `GET /api/v1/grids/{code}/history`: every version, oldest first, each with its `version`,
+/// `valid_from` and `valid_to` among its properties.
 pub async fn grid_history(
     State(state): State<AppState>,
     Path(code): Path<String>,
 ) -> ApiResult<Response> {
     let snapshot = state.service.snapshot();
-    let features: Vec<JsonValue> = snapshot
+    let features: Vec<Feature> = snapshot
         .grid_history
         .iter()
         .filter(|v| v.grid.code == code)
@@ -272,16 +341,17 @@ pub async fn grid_history(
                 props.insert("valid_from".into(), json!(v.valid_from));
                 props.insert("valid_to".into(), json!(v.valid_to));
             }
-            json!(f)
+            f
         })
         .collect();
     if features.is_empty() {
         return Err(ApiError::not_found(format!("grid `{code}` has no history")));
     }
-    Ok(geojson_response(
-        StatusCode::OK,
-        &json!({"type": "FeatureCollection", "features": features}),
-    ))
+    geojson(&FeatureCollection {
+        bbox: None,
+        features,
+        foreign_members: None,
+    })
 }
 
 /// Builds the list/get/create/replace/delete routes of one layer.
@@ -296,7 +366,11 @@ pub fn layer_routes(layer: Layer) -> axum::Router<AppState> {
         )
     } else {
         (
-            get(move |State(s): State<AppState>, p: Params| list_items(layer, s, p)),
+            get(
+                move |State(s): State<AppState>, AppQuery(q): AppQuery<ListQuery>| {
+                    list_items(layer, s, q)
+                },
+            ),
             get(move |State(s): State<AppState>, Path(k): Path<String>| get_item(layer, s, k)),
         )
     };

@@ -1,6 +1,7 @@
 //! `GET /api/v1/locate` (one point, the full answer) and `POST /api/v1/locate` (a batch of up
 //! to [`MAX_BATCH_POINTS`] points, one result per point in input order, as JSON or streamed
-//! NDJSON).
+//! NDJSON). Both take the [`OptionsQuery`]; a [`LocateQuery`] is checked into one point in
+//! WGS84, a [`BatchQuery`] and a [`BatchBody`] into a batch of them.
 
 use std::sync::Arc;
 
@@ -20,37 +21,63 @@ use crate::spatial::{LocateOptions, Location, Snapshot};
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
-use super::extract::{AppJson, Params};
+use super::extract::{AppJson, AppQuery};
+use super::params::{parse_crs, parse_opt, parse_required};
 
 /// Most points accepted in one batch.
 pub const MAX_BATCH_POINTS: usize = 1_000_000;
 /// Points per NDJSON chunk and per unit of parallel work.
 const CHUNK: usize = 16_384;
 
-fn parse_options(params: &Params) -> ApiResult<(Crs, LocateOptions)> {
-    let crs = params.parse::<Crs>("crs")?.unwrap_or(Crs::Wgs84);
-    let route_within_m = params
-        .parse::<f64>("route_within_m")?
-        .unwrap_or(DEFAULT_ROUTE_WITHIN_M);
-    if !(route_within_m.is_finite() && (0.0..=MAX_ROUTE_WITHIN_M).contains(&route_within_m)) {
-        return Err(ApiError::bad_request(
-            "route_within_m",
-            format!("must be between 0 and {MAX_ROUTE_WITHIN_M} metres"),
-        ));
-    }
-    let at = params
-        .raw("at")
-        .map(|s| {
-            // An unencoded `+08:00` arrives as ` 08:00`: a space cannot be part of the time.
-            let s = s.trim().replace(' ', "+");
-            DateTime::parse_from_rfc3339(&s)
-                .map(|t| t.with_timezone(&Utc))
-                .map_err(|e| {
-                    ApiError::bad_request("at", format!("`{s}` is not an RFC 3339 time: {e}"))
-                })
+/// The options both locate endpoints take in their query.
+#[derive(Debug, Deserialize)]
+pub struct OptionsQuery {
+    /// The coordinate system of the input positions: `wgs84` (default), `gcj02` or `bd09`.
+    crs: Option<String>,
+    /// Patrol routes within this many metres are reported, `0..=`[`MAX_ROUTE_WITHIN_M`]
+    /// ([`DEFAULT_ROUTE_WITHIN_M`] when not given).
+    route_within_m: Option<String>,
+    /// The grid versions valid at this RFC 3339 time answer; the current ones when not given.
+    at: Option<String>,
+}
+
+/// The options of a location, checked.
+#[derive(Debug, Clone, Copy)]
+struct Options {
+    crs: Crs,
+    locate: LocateOptions,
+}
+
+impl TryFrom<OptionsQuery> for Options {
+    type Error = ApiError;
+
+    fn try_from(query: OptionsQuery) -> ApiResult<Self> {
+        let crs = parse_crs(query.crs.as_deref())?;
+        let route_within_m = parse_opt("route_within_m", query.route_within_m.as_deref())?
+            .unwrap_or(DEFAULT_ROUTE_WITHIN_M);
+        if !(route_within_m.is_finite() && (0.0..=MAX_ROUTE_WITHIN_M).contains(&route_within_m)) {
+            return Err(ApiError::bad_request(
+                "route_within_m",
+                format!("must be between 0 and {MAX_ROUTE_WITHIN_M} metres"),
+            ));
+        }
+        let at = query
+            .at
+            .map(|s| {
+                // An unencoded `+08:00` arrives as ` 08:00`: a space cannot be part of the time.
+                let s = s.trim().replace(' ', "+");
+                DateTime::parse_from_rfc3339(&s)
+                    .map(|t| t.with_timezone(&Utc))
+                    .map_err(|e| {
+                        ApiError::bad_request("at", format!("`{s}` is not an RFC 3339 time: {e}"))
+                    })
+            })
+            .transpose()?;
+        Ok(Self {
+            crs,
+            locate: LocateOptions { route_within_m, at },
         })
-        .transpose()?;
-    Ok((crs, LocateOptions { route_within_m, at }))
+    }
 }
 
 /// Converts an input position from `crs` to WGS84 and checks it.
@@ -61,15 +88,48 @@ fn wgs84_point(field: &str, crs: Crs, pos: &[f64]) -> Result<Coord, crate::domai
     check_position(field, &[lon, lat])
 }
 
+/// The query of `GET /api/v1/locate`.
+#[derive(Debug, Deserialize)]
+pub struct LocateQuery {
+    /// Longitude in `crs`; required.
+    lon: Option<String>,
+    /// Latitude in `crs`; required.
+    lat: Option<String>,
+    #[serde(flatten)]
+    options: OptionsQuery,
+}
+
+/// One point to locate, checked: in WGS84, within range.
+#[derive(Debug)]
+struct LocateRequest {
+    point: Coord,
+    options: LocateOptions,
+}
+
+impl TryFrom<LocateQuery> for LocateRequest {
+    type Error = ApiError;
+
+    fn try_from(query: LocateQuery) -> ApiResult<Self> {
+        let lon: f64 = parse_required("lon", query.lon.as_deref())?;
+        let lat: f64 = parse_required("lat", query.lat.as_deref())?;
+        let Options { crs, locate } = query.options.try_into()?;
+        let point = wgs84_point("lon,lat", crs, &[lon, lat])
+            .map_err(|e| ApiError::bad_request("lon,lat", e.reason))?;
+        Ok(Self {
+            point,
+            options: locate,
+        })
+    }
+}
+
 /// `GET /api/v1/locate?lon=&lat=[&crs=][&at=][&route_within_m=]`.
-pub async fn locate_point(State(state): State<AppState>, params: Params) -> ApiResult<Response> {
-    let lon: f64 = params.require("lon")?;
-    let lat: f64 = params.require("lat")?;
-    let (crs, options) = parse_options(&params)?;
-    let p = wgs84_point("lon,lat", crs, &[lon, lat])
-        .map_err(|e| ApiError::bad_request("lon,lat", e.reason))?;
+pub async fn locate_point(
+    State(state): State<AppState>,
+    AppQuery(query): AppQuery<LocateQuery>,
+) -> ApiResult<Response> {
+    let request = LocateRequest::try_from(query)?;
     let snapshot = state.service.snapshot();
-    Ok(axum::Json(locate::locate(&snapshot, p, options)).into_response())
+    Ok(axum::Json(locate::locate(&snapshot, request.point, request.options)).into_response())
 }
 
 /// A batch body: `{"points": [[lon, lat], ...]}` or a GeoJSON FeatureCollection of Points.
@@ -119,68 +179,107 @@ struct PointError {
     error: String,
 }
 
+/// The query of `POST /api/v1/locate`.
+#[derive(Debug, Deserialize)]
+pub struct BatchQuery {
+    /// `codes` (default: the codes of what holds each point) or `full` (the whole location).
+    detail: Option<String>,
+    #[serde(flatten)]
+    options: OptionsQuery,
+}
+
+/// A batch to locate, checked: each point in WGS84, or why it is not a position (that point
+/// is answered with the error, the others are located), at most [`MAX_BATCH_POINTS`].
+#[derive(Debug)]
+struct BatchRequest {
+    points: Vec<Result<Coord, String>>,
+    options: LocateOptions,
+    full: bool,
+    /// Answer NDJSON, streamed, rather than one JSON document.
+    ndjson: bool,
+}
+
+impl BatchRequest {
+    fn check(query: BatchQuery, headers: &HeaderMap, body: BatchBody) -> ApiResult<Self> {
+        let Options { crs, locate } = query.options.try_into()?;
+        let full = match query.detail.as_deref() {
+            None | Some("codes") => false,
+            Some("full") => true,
+            Some(other) => {
+                return Err(ApiError::bad_request(
+                    "detail",
+                    format!("`{other}`: use `codes` (default) or `full`"),
+                ));
+            }
+        };
+        let points: Vec<Result<Coord, String>> = match (body.points, body.features) {
+            (Some(points), None) => points
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    wgs84_point(&format!("points[{i}]"), crs, p).map_err(|e| e.to_string())
+                })
+                .collect(),
+            (None, Some(features)) => features
+                .iter()
+                .enumerate()
+                .map(|(i, f)| match &f.geometry {
+                    Some(g) if g.kind == "Point" => match g.position() {
+                        Some(pos) => wgs84_point(&format!("features[{i}].geometry"), crs, &pos)
+                            .map_err(|e| e.to_string()),
+                        None => Err(format!(
+                            "features[{i}].geometry: coordinates must be [lon, lat]"
+                        )),
+                    },
+                    _ => Err(format!("features[{i}].geometry: a Point is required")),
+                })
+                .collect(),
+            _ => {
+                return Err(ApiError::bad_request(
+                    "body",
+                    "send either {\"points\": [[lon, lat], ...]} or a GeoJSON FeatureCollection of Points",
+                ));
+            }
+        };
+        if points.len() > MAX_BATCH_POINTS {
+            return Err(ApiError::bad_request(
+                "body",
+                format!(
+                    "{} points exceed the limit of {MAX_BATCH_POINTS} per request",
+                    points.len()
+                ),
+            )
+            .with_status(axum::http::StatusCode::PAYLOAD_TOO_LARGE));
+        }
+        let ndjson = headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("application/x-ndjson"));
+        Ok(Self {
+            points,
+            options: locate,
+            full,
+            ndjson,
+        })
+    }
+}
+
 /// `POST /api/v1/locate[?crs=][&detail=full]`: one result per point, in order. A point that
 /// is not a valid position gets `{"error": ...}` in its place; the others are answered.
 pub async fn locate_batch(
     State(state): State<AppState>,
-    params: Params,
+    AppQuery(query): AppQuery<BatchQuery>,
     headers: HeaderMap,
     AppJson(body): AppJson<BatchBody>,
 ) -> ApiResult<Response> {
-    let (crs, options) = parse_options(&params)?;
-    let full = match params.raw("detail") {
-        None | Some("codes") => false,
-        Some("full") => true,
-        Some(other) => {
-            return Err(ApiError::bad_request(
-                "detail",
-                format!("`{other}`: use `codes` (default) or `full`"),
-            ));
-        }
-    };
-    let points: Vec<Result<Coord, String>> = match (body.points, body.features) {
-        (Some(points), None) => points
-            .iter()
-            .enumerate()
-            .map(|(i, p)| wgs84_point(&format!("points[{i}]"), crs, p).map_err(|e| e.to_string()))
-            .collect(),
-        (None, Some(features)) => features
-            .iter()
-            .enumerate()
-            .map(|(i, f)| match &f.geometry {
-                Some(g) if g.kind == "Point" => match g.position() {
-                    Some(pos) => wgs84_point(&format!("features[{i}].geometry"), crs, &pos)
-                        .map_err(|e| e.to_string()),
-                    None => Err(format!(
-                        "features[{i}].geometry: coordinates must be [lon, lat]"
-                    )),
-                },
-                _ => Err(format!("features[{i}].geometry: a Point is required")),
-            })
-            .collect(),
-        _ => {
-            return Err(ApiError::bad_request(
-                "body",
-                "send either {\"points\": [[lon, lat], ...]} or a GeoJSON FeatureCollection of Points",
-            ));
-        }
-    };
-    if points.len() > MAX_BATCH_POINTS {
-        return Err(ApiError::bad_request(
-            "body",
-            format!(
-                "{} points exceed the limit of {MAX_BATCH_POINTS} per request",
-                points.len()
-            ),
-        )
-        .with_status(axum::http::StatusCode::PAYLOAD_TOO_LARGE));
-    }
+    let BatchRequest {
+        points,
+        options,
+        full,
+        ndjson,
+    } = BatchRequest::check(query, &headers, body)?;
     let snapshot = state.service.snapshot();
     let points = Arc::new(points);
-    let ndjson = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("application/x-ndjson"));
     if ndjson {
         let chunks = points.len().div_ceil(CHUNK);
         let stream = futures_util::stream::iter(0..chunks).then(move |c| {

@@ -1,7 +1,39 @@
 //! The HTTP API: axum router, handlers, auth, errors as problem+json and the OpenAPI document.
-//! Only this module knows axum. Handlers are thin: parse, call the service or the snapshot,
-//! render.
+//! Only this module knows axum.
+//!
+//! # One shape for every endpoint
+//! Each handler reads extract → authorize → check → call → render, and an endpoint's contract
+//! is in its types, beside the handler:
+//! 1. **Raw request**: what arrives. A query string is a `#[derive(Deserialize)]` struct named
+//!    `…Query` (`LocateQuery`, `ListQuery`) taken by `extract::AppQuery`, each field an
+//!    `Option<String>` with a doc line; where unknown names are refused (the event listings,
+//!    OGC API Features) it is the map of `extract::Params`. A JSON body is a struct named
+//!    `…Body` (`DivisionBody`, `SplitBody`) or a GeoJSON Feature, taken by
+//!    `extract::AppJson`; path segments come from `Path`.
+//! 2. **Checked request**: a type holding only valid, bounded values (parsed boxes, limits
+//!    within their bounds, enums, positions converted to WGS84): named `…Request`
+//!    (`LocateRequest`, `TileRequest`), or for the one thing it holds (`VillageCode`,
+//!    `ExportFormat`, `EventSelection`), or the service's own checked type (`DivisionRequest`,
+//!    `SplitRequest`, a domain item). One `TryFrom` impl per endpoint builds it, or a `check`
+//!    function when it needs more than the raw request (the route's layer, a path segment, a
+//!    header, or an async step that checks a big geometry off the async threads). Every 400/422 of the input names its
+//!    `field`; the checks that several endpoints share are in `params` (any parsed value,
+//!    page sizes, `crs`, `bbox`, `datetime`) and the role checks in `extract::Caller`, which
+//!    run before the request is checked.
+//! 3. **Answer**: the handler calls the service or the snapshot with the checked request and
+//!    renders what comes back: an answer type (`Serialize`) through `answer`'s helpers, a
+//!    page of features as an `answer::FeaturePage`, or a `…_json` function for the big GeoJSON
+//!    documents.
+//!
+//! The raw bodies keep the names `…Body` rather than `…Request`: the service and the analyses
+//! already call their checked types `…Request` (`DivisionRequest`, `SplitRequest`,
+//! `ImportRequest`, `PlacementRequest`), which is the step a body is checked into. The one
+//! exception to step 2 is placement advice: its body is checked by
+//! [`crate::service::placement`], shared with the CLI, because naming the target needs the
+//! snapshot. Heavy work, checks of big input included, runs off the async threads under the
+//! budget of `bounded`.
 
+mod answer;
 mod bounded;
 mod camera_health;
 mod coverage;
@@ -19,23 +51,23 @@ mod params;
 mod placement;
 mod search;
 mod tiles;
+mod tokens;
 mod transfer;
 mod web;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serde::Deserialize;
-use serde_json::json;
+use serde::Serialize;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::domain::{Layer, Role};
-use crate::service::{Service, issue_token};
+use crate::domain::Layer;
+use crate::service::Service;
 
 pub use error::{ApiError, ApiResult};
 pub use locate::MAX_BATCH_POINTS;
@@ -106,8 +138,8 @@ pub fn app_with(service: Arc<Service>, web: WebOptions) -> Router {
         .merge(grid_edit::routes())
         .merge(transfer::routes())
         .route("/api/v1/search", get(search::search))
-        .route("/api/v1/tokens", post(create_token))
-        .route("/api/v1/me", get(me));
+        .route("/api/v1/tokens", post(tokens::create_token))
+        .route("/api/v1/me", get(tokens::me));
     for layer in Layer::ALL {
         router = router.merge(layers::layer_routes(layer));
     }
@@ -194,59 +226,25 @@ async fn not_found(uri: axum::http::Uri) -> ApiError {
     ApiError::not_found(format!("no route for `{}`", uri.path()))
 }
 
-async fn health(State(state): State<AppState>) -> Response {
+/// The answer of `GET /healthz`: the store's backend, the snapshot's version and how many
+/// items each layer holds.
+#[derive(Debug, Serialize)]
+struct Health {
+    status: &'static str,
+    store: &'static str,
+    snapshot_version: u64,
+    counts: BTreeMap<&'static str, usize>,
+}
+
+async fn health(State(state): State<AppState>) -> ApiResult<Response> {
     let snapshot = state.service.snapshot();
-    let counts: serde_json::Map<String, serde_json::Value> = Layer::ALL
-        .iter()
-        .map(|l| (l.path().to_owned(), json!(snapshot.count(*l))))
-        .collect();
-    axum::Json(json!({
-        "status": "ok",
-        "store": state.service.store().backend(),
-        "snapshot_version": snapshot.version,
-        "counts": counts,
-    }))
-    .into_response()
-}
-
-/// `GET /api/v1/me`: who the bearer token belongs to and which layers it may change (the web
-/// map's login checks a token with it). 401 without a token or with an unknown one.
-async fn me(caller: extract::Caller) -> ApiResult<Response> {
-    let (Some(role), Some(name)) = (caller.role, caller.name) else {
-        return Err(ApiError::unauthorized(
-            "send `Authorization: Bearer <token>` to see who you are",
-        ));
-    };
-    let writes: Vec<&str> = Layer::ALL
-        .iter()
-        .filter(|l| role.may_write(**l))
-        .map(|l| l.path())
-        .collect();
-    Ok(axum::Json(json!({"name": name, "role": role.as_str(), "writes": writes})).into_response())
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NewToken {
-    name: String,
-    role: String,
-}
-
-/// `POST /api/v1/tokens` (admin): issues a token; it is shown once and stored hashed.
-async fn create_token(
-    State(state): State<AppState>,
-    caller: extract::Caller,
-    extract::AppJson(body): extract::AppJson<NewToken>,
-) -> ApiResult<Response> {
-    caller.require_admin()?;
-    let role: Role = body.role.parse()?;
-    if body.name.trim().is_empty() {
-        return Err(ApiError::bad_request("name", "name must not be empty"));
-    }
-    let token = issue_token(state.service.store().as_ref(), &body.name, role).await?;
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(json!({"name": body.name, "role": role.as_str(), "token": token})),
-    )
-        .into_response())
+    answer::json(&Health {
+        status: "ok",
+        store: state.service.store().backend(),
+        snapshot_version: snapshot.version,
+        counts: Layer::ALL
+            .iter()
+            .map(|l| (l.path(), snapshot.count(*l)))
+            .collect(),
+    })
 }

@@ -41,7 +41,7 @@ use std::fmt::Write as _;
 use axum::Router;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, Utc};
@@ -58,11 +58,12 @@ use crate::spatial::Snapshot;
 use crate::spatial::index::{LayerIndex, Spatial, rect_hull};
 
 use super::AppState;
+use super::answer::{FeaturePage, GEOJSON, Link, geojson};
 use super::error::{ApiError, ApiResult};
-use super::events::{EVENT_FILTERS, EventSelection};
+use super::events::{EventSelection, LISTING_PARAMS};
 use super::extract::Params;
-use super::layers::{GEOJSON, MAX_PAGE, geojson_response, page_from};
-use super::params::{Interval, bbox_numbers, parse_bbox_rects, parse_datetime, rfc3339};
+use super::layers::{MAX_PAGE, page_from};
+use super::params::{Interval, parse_bbox_filter, parse_datetime, rfc3339};
 
 /// The conformance classes this server claims.
 pub const CONFORMANCE: [&str; 3] = [
@@ -135,18 +136,14 @@ impl<S: Send + Sync> FromRequestParts<S> for Base {
     }
 }
 
-fn link(href: &str, rel: &str, media_type: &str, title: &str) -> Value {
-    json!({"href": href, "rel": rel, "type": media_type, "title": title})
+fn link(href: &str, rel: &'static str, media_type: &'static str, title: &str) -> Link {
+    Link::typed(href, rel, media_type, title)
 }
 
-/// Refuses query parameters outside `allowed` (Req. 8) and an `f` other than `json` (Req. 9).
+/// The check of every resource but the items and the API definition: no query parameter
+/// outside `allowed` (Req. 8) and no `f` other than `json` (Req. 9).
 fn check_params(params: &Params, allowed: &[&str]) -> ApiResult<()> {
-    let unknown = params
-        .0
-        .keys()
-        .filter(|k| !allowed.contains(&k.as_str()))
-        .min();
-    if let Some(name) = unknown {
+    if let Some(name) = params.unknown(allowed) {
         return Err(ApiError::bad_request(
             name,
             format!(
@@ -182,10 +179,11 @@ fn parse_limit(params: &Params) -> ApiResult<usize> {
     ))
 }
 
-/// The selection of `/collections/{collectionId}/items`, parsed, with each filter kept in a
-/// canonical form for the paging links.
+/// The selection of `/collections/{collectionId}/items` (but events, [`events_selection`]),
+/// checked, with each filter kept in a canonical form for the paging links.
 #[derive(Debug)]
-struct ItemsQuery {
+struct ItemsRequest {
+    layer: Layer,
     rects: Vec<Rect>,
     bbox: Option<String>,
     time: Option<Interval>,
@@ -193,19 +191,18 @@ struct ItemsQuery {
     offset: usize,
 }
 
-impl ItemsQuery {
-    fn parse(params: &Params) -> ApiResult<Self> {
+impl ItemsRequest {
+    fn check(layer: Layer, params: &Params) -> ApiResult<Self> {
         check_params(params, &ITEMS_PARAMS)?;
         let (rects, bbox) = match params.raw("bbox") {
             Some(raw) => {
-                let rects = parse_bbox_rects(raw)?;
-                let nums: Vec<String> =
-                    bbox_numbers(raw)?.iter().map(ToString::to_string).collect();
-                (rects, Some(nums.join(",")))
+                let (rects, canonical) = parse_bbox_filter(raw)?;
+                (rects, Some(canonical))
             }
             None => (Vec::new(), None),
         };
         Ok(Self {
+            layer,
             rects,
             bbox,
             time: params.raw("datetime").map(parse_datetime).transpose()?,
@@ -214,10 +211,10 @@ impl ItemsQuery {
         })
     }
 
-    fn href(&self, base: &str, layer: Layer, offset: usize) -> String {
+    fn href(&self, base: &str, offset: usize) -> String {
         let mut href = format!(
             "{base}/collections/{}/items?limit={}&offset={offset}",
-            layer.path(),
+            self.layer.path(),
             self.limit
         );
         if let Some(bbox) = &self.bbox {
@@ -228,6 +225,47 @@ impl ItemsQuery {
         }
         href
     }
+
+    /// The page of `features`, of `matched` in all, with its links: `self`, `collection`,
+    /// and `next` and `prev` where there are such pages.
+    fn answer(&self, base: &str, matched: usize, features: Vec<Feature>) -> FeaturePage {
+        let (title, _) = describe(self.layer);
+        let mut links = vec![
+            link(&self.href(base, self.offset), "self", GEOJSON, "This page"),
+            link(
+                &format!("{base}/collections/{}", self.layer.path()),
+                "collection",
+                JSON,
+                title,
+            ),
+        ];
+        let next = self.offset + features.len();
+        if next < matched {
+            links.push(link(&self.href(base, next), "next", GEOJSON, "Next page"));
+        }
+        if self.offset > 0 {
+            let prev = self.offset.saturating_sub(self.limit);
+            links.push(link(
+                &self.href(base, prev),
+                "prev",
+                GEOJSON,
+                "Previous page",
+            ));
+        }
+        FeaturePage::new(features, Some(matched))
+            .with_links(links)
+            .stamped(rfc3339(Utc::now()))
+    }
+}
+
+/// The selection of `/collections/events/items`: the names an event listing takes and `f`
+/// (Req. 8, 9), `limit` as [`parse_limit`] takes it, then the filters of
+/// [`EventSelection::with_limit`].
+fn events_selection(params: &Params) -> ApiResult<EventSelection> {
+    let mut allowed = LISTING_PARAMS.to_vec();
+    allowed.push("f");
+    check_params(params, &allowed)?;
+    EventSelection::with_limit(params, parse_limit(params)?)
 }
 
 /// What temporal geometries need besides the item itself: the start of each grid's current
@@ -357,7 +395,7 @@ fn event_extent(index: &LayerIndex<EventPoint>) -> (Option<Rect>, Option<Interva
 /// The page of features `query` selects, and how many it matches in all.
 fn select<T: Served>(
     index: &LayerIndex<T>,
-    query: &ItemsQuery,
+    query: &ItemsRequest,
     times: &Times,
 ) -> (usize, Vec<Feature>) {
     let in_time = |item: &T| {
@@ -554,70 +592,23 @@ async fn list_features(
     if layer == Layer::Event {
         return list_events(&state, &base, &params).await;
     }
-    let query = ItemsQuery::parse(&params)?;
+    let request = ItemsRequest::check(layer, &params)?;
     let snapshot = state.service.snapshot();
     let times = Times::of(&snapshot, layer);
     // Events are listed by the store and answered above.
     let (matched, mut features) =
-        on_layer!(snapshot, layer, select(&query, &times), events: (0, Vec::new()));
+        on_layer!(snapshot, layer, select(&request, &times), events: (0, Vec::new()));
     for feature in &mut features {
         times.decorate(feature);
     }
-    let returned = features.len();
-    let (title, _) = describe(layer);
-    let mut links = vec![
-        link(
-            &query.href(&base, layer, query.offset),
-            "self",
-            GEOJSON,
-            "This page",
-        ),
-        link(
-            &format!("{base}/collections/{}", layer.path()),
-            "collection",
-            JSON,
-            title,
-        ),
-    ];
-    if query.offset + returned < matched {
-        let next = query.offset + returned;
-        links.push(link(
-            &query.href(&base, layer, next),
-            "next",
-            GEOJSON,
-            "Next page",
-        ));
-    }
-    if query.offset > 0 {
-        let prev = query.offset.saturating_sub(query.limit);
-        links.push(link(
-            &query.href(&base, layer, prev),
-            "prev",
-            GEOJSON,
-            "Previous page",
-        ));
-    }
-    Ok(geojson_response(
-        StatusCode::OK,
-        &json!({
-            "type": "FeatureCollection",
-            "features": features,
-            "links": links,
-            "timeStamp": rfc3339(Utc::now()),
-            "numberMatched": matched,
-            "numberReturned": returned,
-        }),
-    ))
+    geojson(&request.answer(&base, matched, features))
 }
 
 /// `GET /ogc/collections/events/items?bbox=&datetime=&category=&status=&grid=&limit=&cursor=`:
 /// the store's listing ([`super::events`]), newest report first, paged by a `cursor` in the
 /// `next` link (no `offset`, no `numberMatched`: both would cost a pass over every match).
 async fn list_events(state: &AppState, base: &str, params: &Params) -> ApiResult<Response> {
-    let mut allowed: Vec<&str> = EVENT_FILTERS.to_vec();
-    allowed.extend(["limit", "cursor", "f"]);
-    check_params(params, &allowed)?;
-    let selection = EventSelection::parse(params, parse_limit(params)?)?;
+    let selection = events_selection(params)?;
     let page = super::events::select(&state.service, &selection).await?;
     let path = format!("{base}/collections/{}/items", Layer::Event.path());
     let (title, _) = describe(Layer::Event);
@@ -643,16 +634,11 @@ async fn list_events(state: &AppState, base: &str, params: &Params) -> ApiResult
             "Next page",
         ));
     }
-    Ok(geojson_response(
-        StatusCode::OK,
-        &json!({
-            "type": "FeatureCollection",
-            "features": page.features,
-            "links": links,
-            "timeStamp": rfc3339(Utc::now()),
-            "numberReturned": page.features.len(),
-        }),
-    ))
+    geojson(
+        &FeaturePage::new(page.features, None)
+            .with_links(links)
+            .stamped(rfc3339(Utc::now())),
+    )
 }
 
 /// `GET /ogc/collections/{collectionId}/items/{featureId}`.
@@ -679,17 +665,55 @@ async fn get_feature(
     };
     Times::of(&snapshot, layer).decorate(&mut feature);
     let href = format!("{base}/collections/{}", layer.path());
-    let mut body = json!(feature);
-    body["links"] = json!([
+    let links = [
         link(
             &format!("{href}/items/{feature_id}"),
             "self",
             GEOJSON,
-            "This feature"
+            "This feature",
         ),
         link(&href, "collection", JSON, describe(layer).0),
-    ]);
-    Ok(geojson_response(StatusCode::OK, &body))
+    ];
+    feature
+        .foreign_members
+        .get_or_insert_with(Default::default)
+        .insert("links".into(), json!(links));
+    geojson(&feature)
+}
+
+/// How the API definition is asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DefinitionFormat {
+    Json,
+    Html,
+}
+
+impl DefinitionFormat {
+    /// `f=json|html`, the only parameter taken; without it, HTML when `Accept` asks for HTML
+    /// and not JSON.
+    fn check(params: &Params, headers: &HeaderMap) -> ApiResult<Self> {
+        if let Some(name) = params.unknown(&["f"]) {
+            return Err(ApiError::bad_request(
+                name,
+                format!("unknown query parameter `{name}`; this resource takes: f"),
+            ));
+        }
+        match params.raw("f") {
+            Some("json") => Ok(Self::Json),
+            Some("html") => Ok(Self::Html),
+            Some(other) => Err(ApiError::bad_request(
+                "f",
+                format!("`f={other}`: use `json` or `html`"),
+            )),
+            None => {
+                let html = headers
+                    .get(header::ACCEPT)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|a| a.contains(HTML) && !a.contains("json"));
+                Ok(if html { Self::Html } else { Self::Json })
+            }
+        }
+    }
 }
 
 /// `GET /ogc/api`: the OpenAPI 3.0 definition as JSON, or as HTML with `f=html` or an `Accept`
@@ -699,31 +723,11 @@ async fn api_definition(
     headers: HeaderMap,
     params: Params,
 ) -> ApiResult<Response> {
-    if let Some(name) = params.0.keys().find(|k| k.as_str() != "f") {
-        return Err(ApiError::bad_request(
-            name,
-            format!("unknown query parameter `{name}`; this resource takes: f"),
-        ));
-    }
-    let html = match params.raw("f") {
-        Some("json") => false,
-        Some("html") => true,
-        Some(other) => {
-            return Err(ApiError::bad_request(
-                "f",
-                format!("`f={other}`: use `json` or `html`"),
-            ));
-        }
-        None => headers
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|a| a.contains(HTML) && !a.contains("json")),
-    };
+    let format = DefinitionFormat::check(&params, &headers)?;
     let document = api_document(&base);
-    let (media_type, body) = if html {
-        ("text/html; charset=utf-8", api_html(&document))
-    } else {
-        (OPENAPI_30, document.to_string())
+    let (media_type, body) = match format {
+        DefinitionFormat::Html => ("text/html; charset=utf-8", api_html(&document)),
+        DefinitionFormat::Json => (OPENAPI_30, document.to_string()),
     };
     let mut response = body.into_response();
     response

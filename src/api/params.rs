@@ -1,14 +1,74 @@
-//! Query parameters that several resources share, parsed and checked: `bbox` (as `/api/v1`
-//! lists take it, and as OGC API Features does, across the antimeridian too) and `datetime`
-//! (an RFC 3339 instant or interval, OGC API Features Req. 25).
+//! The checks that several endpoints' requests share, each turning a raw query value into a
+//! checked one or a 400 naming the parameter: any `FromStr` value ([`parse_opt`],
+//! [`parse_required`]), a page size within its bounds ([`page_limit`]), the input coordinate
+//! system ([`parse_crs`]), `bbox` (as `/api/v1` lists take it, and as OGC API Features does,
+//! across the antimeridian too) and `datetime` (an RFC 3339 instant or interval, OGC API
+//! Features Req. 25).
 //!
 //! # Units
 //! WGS84 longitude/latitude degrees; times in UTC.
 
+use std::fmt::Display;
+use std::str::FromStr;
+
 use chrono::{DateTime, SecondsFormat, Utc};
 use geo::{Coord, Rect};
 
+use crate::spatial::crs::Crs;
+
 use super::error::{ApiError, ApiResult};
+
+/// Parses the value of the query parameter `name`, when given (surrounding spaces ignored).
+///
+/// # Errors
+/// A 400 naming the parameter.
+pub(super) fn parse_opt<T: FromStr>(name: &str, raw: Option<&str>) -> ApiResult<Option<T>>
+where
+    T::Err: Display,
+{
+    raw.map(|v| {
+        v.trim()
+            .parse::<T>()
+            .map_err(|e| ApiError::bad_request(name, format!("`{name}={v}` does not parse: {e}")))
+    })
+    .transpose()
+}
+
+/// Parses the value of the required query parameter `name`.
+///
+/// # Errors
+/// A 400 naming the parameter when it is missing or malformed.
+pub(super) fn parse_required<T: FromStr>(name: &str, raw: Option<&str>) -> ApiResult<T>
+where
+    T::Err: Display,
+{
+    parse_opt(name, raw)?
+        .ok_or_else(|| ApiError::bad_request(name, format!("query parameter `{name}` is required")))
+}
+
+/// A page size: `limit` parsed, `default` when not given.
+///
+/// # Errors
+/// A 400 naming `limit` when it does not parse or is outside `1..=max`.
+pub(super) fn page_limit(raw: Option<&str>, default: usize, max: usize) -> ApiResult<usize> {
+    let limit = parse_opt("limit", raw)?.unwrap_or(default);
+    if (1..=max).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(ApiError::bad_request(
+            "limit",
+            format!("limit must be 1..={max}"),
+        ))
+    }
+}
+
+/// The coordinate system input positions are in: `crs`, WGS84 when not given.
+///
+/// # Errors
+/// A 400 naming `crs` for an unknown name.
+pub(super) fn parse_crs(raw: Option<&str>) -> ApiResult<Crs> {
+    Ok(parse_opt("crs", raw)?.unwrap_or(Crs::Wgs84))
+}
 
 /// A time as links and bodies write it: RFC 3339 UTC, fractional seconds only when there are.
 pub(super) fn rfc3339(t: DateTime<Utc>) -> String {
@@ -96,7 +156,7 @@ pub(super) fn parse_datetime(raw: &str) -> ApiResult<Interval> {
 }
 
 /// The comma-separated numbers of a `bbox` value, each finite.
-pub(super) fn bbox_numbers(raw: &str) -> ApiResult<Vec<f64>> {
+fn bbox_numbers(raw: &str) -> ApiResult<Vec<f64>> {
     let nums: Vec<f64> = raw
         .split(',')
         .map(|s| s.trim().parse::<f64>())
@@ -145,6 +205,14 @@ pub(super) fn parse_bbox(raw: &str) -> ApiResult<Rect> {
         ));
     };
     lon_lat_rect(west, south, east, north)
+}
+
+/// A `bbox` filter as the event listings and OGC API Features take it ([`parse_bbox_rects`]),
+/// with its numbers written back in a canonical form for paging links.
+pub(super) fn parse_bbox_filter(raw: &str) -> ApiResult<(Vec<Rect>, String)> {
+    let rects = parse_bbox_rects(raw)?;
+    let nums: Vec<String> = bbox_numbers(raw)?.iter().map(ToString::to_string).collect();
+    Ok((rects, nums.join(",")))
 }
 
 /// Parses the OGC `bbox`: west,south,east,north, or six numbers with the heights (third and

@@ -7,7 +7,10 @@
 //! `summary` (the algorithm and its guarantee, coverage before and after, cells, candidates,
 //! time) are top-level members.
 //!
-//! The request and the answer are [`crate::service::placement`]'s, shared with the CLI.
+//! The request and the answer are [`crate::service::placement`]'s, shared with the CLI: the
+//! raw [`PlacementBody`] is checked there into the planner's request, because naming the
+//! target (a grid, a village, a key area) needs the snapshot. Here only the role and the
+//! [`PlacementQuery`]'s `crs` are checked.
 //!
 //! Who may ask: planners (they place cameras), rectification teams (they ask where cameras
 //! would cover a key area) and admins. The computation only reads, but it is CPU-heavy (up to
@@ -17,18 +20,19 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use serde::Deserialize;
 use serde_json::json;
 
 use crate::analysis::placement::PlacementError;
 use crate::domain::Role;
 use crate::service::placement::{self, AdviceError, PlacementBody};
-use crate::spatial::crs::Crs;
 
 use super::AppState;
+use super::answer::geojson_response;
 use super::bounded::off_thread;
 use super::error::{ApiError, ApiResult};
-use super::extract::{AppJson, Caller, Params};
-use super::layers::geojson_response;
+use super::extract::{AppJson, AppQuery, Caller};
+use super::params::parse_crs;
 
 /// Roles that may ask for placement advice.
 pub const PLACEMENT_ROLES: [Role; 3] = [Role::Admin, Role::Planner, Role::Rectification];
@@ -49,17 +53,11 @@ impl From<AdviceError> for ApiError {
     }
 }
 
-fn require_role(caller: &Caller) -> ApiResult<()> {
-    match caller.role {
-        None => Err(ApiError::unauthorized(
-            "placement advice needs a bearer token (planner, rectification or admin)",
-        )),
-        Some(role) if PLACEMENT_ROLES.contains(&role) => Ok(()),
-        Some(role) => Err(ApiError::forbidden(format!(
-            "role `{}` may not ask for placement advice; planner, rectification or admin",
-            role.as_str()
-        ))),
-    }
+/// The query of `POST /api/v1/cameras/placement`.
+#[derive(Debug, Deserialize)]
+pub struct PlacementQuery {
+    /// The coordinate system of the body's positions: `wgs84` (default), `gcj02` or `bd09`.
+    crs: Option<String>,
 }
 
 /// `POST /api/v1/cameras/placement[?crs=]` (planner, rectification or admin).
@@ -70,14 +68,20 @@ fn require_role(caller: &Caller) -> ApiResult<()> {
 pub async fn propose_placement(
     State(state): State<AppState>,
     caller: Caller,
-    params: Params,
+    AppQuery(query): AppQuery<PlacementQuery>,
     AppJson(body): AppJson<PlacementBody>,
 ) -> ApiResult<Response> {
-    require_role(&caller)?;
-    let crs = params.parse::<Crs>("crs")?.unwrap_or(Crs::Wgs84);
+    caller.require_any(
+        &PLACEMENT_ROLES,
+        "placement advice",
+        "planner, rectification or admin",
+    )?;
+    let crs = parse_crs(query.crs.as_deref())?;
     let snapshot = state.service.snapshot();
     let cache = state.service.coverage_cache().clone();
-    // Thousands of sight-line tests and up to 50 polygon overlays: off the async threads.
+    // Checking the body needs the snapshot (the target is a grid, village or key area of it)
+    // and is shared with the CLI: `advise` checks it, then plans, off the async threads
+    // (thousands of sight-line tests and up to 50 polygon overlays).
     let body = off_thread(move || placement::advise(&cache, &snapshot, body, crs)).await??;
     Ok(geojson_response(StatusCode::OK, &body))
 }

@@ -1,6 +1,7 @@
 //! Vector tiles of every layer with geometry: `GET /tiles/{layer}/{z}/{x}/{y}.mvt` (Mapbox
 //! Vector Tile 2.1, built from the current snapshot by [`crate::tiles`], never from the
-//! database) and `GET /tiles/{layer}.json` (TileJSON 3.0.0).
+//! database; the path is checked into a `TileRequest`) and `GET /tiles/{layer}.json`
+//! (TileJSON 3.0.0).
 //!
 //! # Caching
 //! Every answer carries `Cache-Control: no-cache` and a strong `ETag` made of the process
@@ -34,6 +35,7 @@ use axum::routing::get;
 use serde_json::{Map, Value, json};
 
 use crate::domain::Layer;
+use crate::spatial::Snapshot;
 use crate::tiles::{
     DETAIL_ZOOM, MAX_ZOOM, TileError, TileId, encode_tile, layer_bounds, layer_fields,
 };
@@ -114,37 +116,55 @@ fn cached(mut response: Response, etag: &str) -> Response {
     response
 }
 
+/// A tile address, checked: a layer with geometry and a tile of the pyramid.
+#[derive(Debug, Clone, Copy)]
+struct TileRequest {
+    layer: Layer,
+    tile: TileId,
+}
+
+impl TileRequest {
+    /// Checks the path segments `{layer}/{z}/{x}/{y}.mvt`.
+    fn check(layer: &str, z: &str, x: &str, file: &str) -> ApiResult<Self> {
+        let layer = tiled_layer(layer)?;
+        let y = file.strip_suffix(".mvt").ok_or_else(|| {
+            ApiError::bad_request(
+                "y",
+                format!("`{file}`: a tile is addressed as {{z}}/{{x}}/{{y}}.mvt"),
+            )
+        })?;
+        let (z, x, y) = (
+            parse_number("z", z)?,
+            parse_number("x", x)?,
+            parse_number("y", y)?,
+        );
+        let tile = TileId::new(z, x, y).map_err(|e| {
+            let field = match e {
+                TileError::Zoom(_) => "z",
+                TileError::Range { axis, .. } => axis,
+            };
+            ApiError::bad_request(field, e.to_string())
+        })?;
+        Ok(Self { layer, tile })
+    }
+}
+
 /// `GET /tiles/{layer}/{z}/{x}/{y}.mvt`.
 async fn get_tile(
     State(state): State<AppState>,
     Path((layer, z, x, file)): Path<(String, String, String, String)>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let layer = tiled_layer(&layer)?;
-    let y = file.strip_suffix(".mvt").ok_or_else(|| {
-        ApiError::bad_request(
-            "y",
-            format!("`{file}`: a tile is addressed as {{z}}/{{x}}/{{y}}.mvt"),
-        )
-    })?;
-    let (z, x, y) = (
-        parse_number("z", &z)?,
-        parse_number("x", &x)?,
-        parse_number("y", y)?,
-    );
-    let tile = TileId::new(z, x, y).map_err(|e| {
-        let field = match e {
-            TileError::Zoom(_) => "z",
-            TileError::Range { axis, .. } => axis,
-        };
-        ApiError::bad_request(field, e.to_string())
-    })?;
+    let TileRequest { layer, tile } = TileRequest::check(&layer, &z, &x, &file)?;
     let snapshot = state.service.snapshot();
     let etag = format!(
-        "\"{}-{}-{}-{z}-{x}-{y}\"",
+        "\"{}-{}-{}-{}-{}-{}\"",
         instance(),
         snapshot.version,
-        layer.path()
+        layer.path(),
+        tile.z,
+        tile.x,
+        tile.y
     );
     if not_modified(&headers, &etag) {
         return Ok(cached(StatusCode::NOT_MODIFIED.into_response(), &etag));
@@ -192,39 +212,24 @@ fn base_url(headers: &HeaderMap) -> String {
     format!("{scheme}://{host}")
 }
 
-/// `GET /tiles/{layer}.json`: TileJSON 3.0.0 for one layer.
-async fn get_tilejson(
-    State(state): State<AppState>,
-    Path(file): Path<String>,
-    headers: HeaderMap,
-) -> ApiResult<Response> {
+/// The layer of a TileJSON file name, `{layer}.json`.
+fn tilejson_layer(file: &str) -> ApiResult<Layer> {
     let name = file.strip_suffix(".json").ok_or_else(|| {
         ApiError::not_found(format!(
             "no route for `/tiles/{file}`; TileJSON is at /tiles/{{layer}}.json"
         ))
     })?;
-    let layer = tiled_layer(name)?;
-    let snapshot = state.service.snapshot();
-    let base = base_url(&headers);
-    // The body depends on the base URL too: fold it into the tag.
-    let mut hasher = std::hash::DefaultHasher::new();
-    base.hash(&mut hasher);
-    let etag = format!(
-        "\"{}-{}-{}-{:016x}\"",
-        instance(),
-        snapshot.version,
-        layer.path(),
-        hasher.finish()
-    );
-    if not_modified(&headers, &etag) {
-        return Ok(cached(StatusCode::NOT_MODIFIED.into_response(), &etag));
-    }
+    tiled_layer(name)
+}
+
+/// The TileJSON 3.0.0 document of `layer`, its tile URLs under `base`.
+fn tilejson(snapshot: &Snapshot, layer: Layer, base: &str) -> Value {
     let fields: Map<String, Value> = layer_fields(layer)
         .unwrap_or_default()
         .iter()
         .map(|(name, kind)| ((*name).to_owned(), json!(kind.as_str())))
         .collect();
-    let bounds = layer_bounds(&snapshot, layer).map_or_else(
+    let bounds = layer_bounds(snapshot, layer).map_or_else(
         || json!([-180.0, -85.051_128_779_806_59, 180.0, 85.051_128_779_806_59]),
         |r| json!([r.min().x, r.min().y, r.max().x, r.max().y]),
     );
@@ -238,7 +243,7 @@ async fn get_tilejson(
     } else {
         format!("{path} from the live snapshot")
     };
-    let body = json!({
+    json!({
         "tilejson": "3.0.0",
         "name": format!("safegrid {path}"),
         "description": description,
@@ -254,7 +259,32 @@ async fn get_tilejson(
             "maxzoom": MAX_ZOOM,
             "description": description,
         }],
-    });
+    })
+}
+
+/// `GET /tiles/{layer}.json`: TileJSON 3.0.0 for one layer.
+async fn get_tilejson(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let layer = tilejson_layer(&file)?;
+    let snapshot = state.service.snapshot();
+    let base = base_url(&headers);
+    // The body depends on the base URL too: fold it into the tag.
+    let mut hasher = std::hash::DefaultHasher::new();
+    base.hash(&mut hasher);
+    let etag = format!(
+        "\"{}-{}-{}-{:016x}\"",
+        instance(),
+        snapshot.version,
+        layer.path(),
+        hasher.finish()
+    );
+    if not_modified(&headers, &etag) {
+        return Ok(cached(StatusCode::NOT_MODIFIED.into_response(), &etag));
+    }
+    let body = tilejson(&snapshot, layer, &base);
     Ok(cached(axum::Json(body).into_response(), &etag))
 }
 

@@ -17,17 +17,22 @@ use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use serde::Deserialize;
 
 use crate::domain::{DomainError, Layer};
+use crate::io::IoError;
+use crate::io::camera_import::ColumnMap;
 use crate::io::export::ExportFormat;
-use crate::io::{self, IoError};
-use crate::service::import::{self, ImportError, ImportFile, ImportFormat, ImportRequest};
+use crate::service::import::{
+    self, ImportError, ImportFile, ImportFormat, ImportReport, ImportRequest,
+};
 use crate::spatial::crs::Crs;
 
+use super::answer::GEOJSON;
 use super::bounded::{IMPORT_WORK_LIMIT, off_thread_for};
 use super::error::{ApiError, ApiResult};
-use super::extract::{Caller, Params};
-use super::layers::GEOJSON;
+use super::extract::{AppQuery, Caller};
+use super::params::{parse_crs, parse_opt};
 use super::{AppState, MAX_BATCH_BODY_BYTES};
 
 /// The media type of CSV exports (RFC 4180), UTF-8 so that Chinese names survive.
@@ -48,9 +53,88 @@ fn file_problem(e: ImportError) -> ApiError {
     }
 }
 
-/// The format of an upload: the `format` parameter, else the body's `Content-Type`.
-fn upload_format(params: &Params, headers: &HeaderMap) -> ApiResult<ImportFormat> {
-    if let Some(raw) = params.raw("format") {
+/// The query of `POST /api/v1/{layer}/import`.
+#[derive(Debug, Deserialize)]
+pub struct ImportQuery {
+    /// `geojson`, `csv`, `shapefile` (cameras also `xlsx`, `osm`); from the body's
+    /// `Content-Type` when not given.
+    format: Option<String>,
+    /// The coordinate system of the file: `wgs84` (default), `gcj02` or `bd09`.
+    crs: Option<String>,
+    /// `true` to check every row and write nothing.
+    dry_run: Option<String>,
+    /// The `.shp` to read when a zip holds several.
+    member: Option<String>,
+    /// Cameras from XLSX: the sheet to read (default: the first).
+    sheet: Option<String>,
+    /// Cameras from CSV or XLSX: our fields to the file's headers, `code:设备编码,lon:经度`.
+    map: Option<String>,
+}
+
+/// An upload, checked before its body is read: everything an [`ImportRequest`] needs but the
+/// bytes.
+#[derive(Debug)]
+struct UploadRequest {
+    layer: Layer,
+    format: ImportFormat,
+    crs: Crs,
+    dry_run: bool,
+    member: Option<String>,
+    sheet: Option<String>,
+    map: ColumnMap,
+}
+
+impl UploadRequest {
+    /// Checks the query; the format comes from `format`, else from the `Content-Type`.
+    fn check(layer: Layer, query: ImportQuery, headers: &HeaderMap) -> ApiResult<Self> {
+        let format = upload_format(query.format.as_deref(), headers)?;
+        let crs = parse_crs(query.crs.as_deref())?;
+        let dry_run = parse_opt("dry_run", query.dry_run.as_deref())?.unwrap_or(false);
+        let map = query
+            .map
+            .as_deref()
+            .map(ColumnMap::parse)
+            .transpose()
+            .map_err(|e| ApiError::bad_request("map", e.reason))?;
+        if layer != Layer::Camera
+            && (matches!(format, ImportFormat::Xlsx | ImportFormat::Osm) || map.is_some())
+        {
+            return Err(ApiError::bad_request(
+                "format",
+                "xlsx, osm and map= are for cameras; other layers take geojson, csv or shapefile",
+            ));
+        }
+        Ok(Self {
+            layer,
+            format,
+            crs,
+            dry_run,
+            member: query.member,
+            sheet: query.sheet,
+            map: map.unwrap_or_default(),
+        })
+    }
+
+    /// The import of `bytes`, the file uploaded.
+    fn with_bytes(self, bytes: Bytes) -> ImportRequest {
+        ImportRequest {
+            layer: self.layer,
+            file: ImportFile::Bytes {
+                format: self.format,
+                bytes: bytes.into(),
+            },
+            crs: self.crs,
+            map: self.map,
+            sheet: self.sheet,
+            member: self.member,
+            dry_run: self.dry_run,
+        }
+    }
+}
+
+/// The format of an upload: `format` when given, else the body's `Content-Type`.
+fn upload_format(format: Option<&str>, headers: &HeaderMap) -> ApiResult<ImportFormat> {
+    if let Some(raw) = format {
         return ImportFormat::parse(raw).map_err(file_problem);
     }
     let media = headers
@@ -70,13 +154,21 @@ fn upload_format(params: &Params, headers: &HeaderMap) -> ApiResult<ImportFormat
     }
 }
 
-/// The format of a download: the `format` parameter, GeoJSON by default.
-fn download_format(params: &Params) -> ApiResult<ExportFormat> {
-    params
-        .raw("format")
-        .map_or(Ok(ExportFormat::GeoJson), |raw| {
-            ExportFormat::parse(raw).map_err(|e| ApiError::bad_request("format", e.to_string()))
+/// The query of `GET /api/v1/{layer}/export`.
+#[derive(Debug, Deserialize)]
+pub struct ExportQuery {
+    /// `geojson` (default) or `csv`.
+    format: Option<String>,
+}
+
+impl TryFrom<ExportQuery> for ExportFormat {
+    type Error = ApiError;
+
+    fn try_from(query: ExportQuery) -> ApiResult<Self> {
+        query.format.as_deref().map_or(Ok(Self::GeoJson), |raw| {
+            Self::parse(raw).map_err(|e| ApiError::bad_request("format", e.to_string()))
         })
+    }
 }
 
 /// The media type of a download.
@@ -87,72 +179,11 @@ fn media_type(format: ExportFormat) -> &'static str {
     }
 }
 
-/// `POST /api/v1/{layer}/import?format=&crs=&dry_run=&member=` with the file as the body. The
-/// role is checked before the body is read, so a refused upload costs nothing. `member` names
-/// the shapefile to read when a zip holds several.
-///
-/// Cameras also take `format=xlsx|osm`, `map=code:设备编码,lon:经度` and `sheet=`: CSV and XLSX
-/// go through [`io::camera_import`] (Chinese headers recognised), and every camera import is
-/// reviewed as a whole ([`io::camera_import::review`]): GB/T 28181 codes inside the city, one
-/// row per code (else both rows are bad), and the report gains `replaces` (codes already in the
-/// layer, updated by the import) and `duplicates` (near duplicates, a warning), each only when
-/// not empty.
-///
-/// The work is [`crate::service::import`]'s; this renders its report as JSON, or as a 422
-/// problem with the report's members when a row is bad.
-async fn import_layer(
-    layer: Layer,
-    state: AppState,
-    caller: Caller,
-    params: Params,
-    request: Request,
-) -> ApiResult<Response> {
-    caller.require_write(layer)?;
-    let format = upload_format(&params, request.headers())?;
-    let crs = params.parse::<Crs>("crs")?.unwrap_or(Crs::Wgs84);
-    let dry_run = params.parse::<bool>("dry_run")?.unwrap_or(false);
-    let member = params.raw("member").map(str::to_owned);
-    let sheet = params.raw("sheet").map(str::to_owned);
-    let map = params
-        .raw("map")
-        .map(io::camera_import::ColumnMap::parse)
-        .transpose()
-        .map_err(|e| ApiError::bad_request("map", e.reason))?
-        .unwrap_or_default();
-    if layer != Layer::Camera
-        && (matches!(format, ImportFormat::Xlsx | ImportFormat::Osm) || params.raw("map").is_some())
-    {
-        return Err(ApiError::bad_request(
-            "format",
-            "xlsx, osm and map= are for cameras; other layers take geojson, csv or shapefile",
-        ));
-    }
-    let body = Bytes::from_request(request, &())
-        .await
-        .map_err(|rejection| {
-            ApiError::bad_request("body", rejection.body_text()).with_status(rejection.status())
-        })?;
-    // Parsing a file of up to MAX_BATCH_BODY_BYTES is CPU work: keep it off the async workers.
-    let parsed = off_thread_for(IMPORT_WORK_LIMIT, move || {
-        import::parse(ImportRequest {
-            layer,
-            file: ImportFile::Bytes {
-                format,
-                bytes: body.into(),
-            },
-            crs,
-            map,
-            sheet,
-            member,
-            dry_run,
-        })
-    })
-    .await?
-    .map_err(file_problem)?;
-    let reviewed = parsed.review(&state.service.snapshot());
-    let report = state.service.finish_import(reviewed).await?;
+/// The answer to an import: its report as JSON, or a 422 problem with the report's members
+/// when a row is bad (nothing was imported).
+fn import_answer(report: &ImportReport) -> ApiResult<Response> {
     let serde_json::Value::Object(members) =
-        serde_json::to_value(&report).map_err(|e| ApiError::internal(&e))?
+        serde_json::to_value(report).map_err(|e| ApiError::internal(&e))?
     else {
         return Err(ApiError::internal(&"an import report is a JSON object"));
     };
@@ -174,10 +205,48 @@ async fn import_layer(
         }))
 }
 
+/// `POST /api/v1/{layer}/import?format=&crs=&dry_run=&member=` with the file as the body. The
+/// role and the query are checked before the body is read, so a refused upload costs nothing.
+/// `member` names the shapefile to read when a zip holds several.
+///
+/// Cameras also take `format=xlsx|osm`, `map=code:设备编码,lon:经度` and `sheet=`: CSV and XLSX
+/// go through [`crate::io::camera_import`] (Chinese headers recognised), and every camera import is
+/// reviewed as a whole ([`crate::io::camera_import::review`]): GB/T 28181 codes inside the city, one
+/// row per code (else both rows are bad), and the report gains `replaces` (codes already in the
+/// layer, updated by the import) and `duplicates` (near duplicates, a warning), each only when
+/// not empty.
+///
+/// The work is [`crate::service::import`]'s; this renders its report as JSON, or as a 422
+/// problem with the report's members when a row is bad.
+async fn import_layer(
+    layer: Layer,
+    state: AppState,
+    caller: Caller,
+    query: ImportQuery,
+    request: Request,
+) -> ApiResult<Response> {
+    caller.require_write(layer)?;
+    let upload = UploadRequest::check(layer, query, request.headers())?;
+    let body = Bytes::from_request(request, &())
+        .await
+        .map_err(|rejection| {
+            ApiError::bad_request("body", rejection.body_text()).with_status(rejection.status())
+        })?;
+    // Parsing a file of up to MAX_BATCH_BODY_BYTES is CPU work: keep it off the async workers.
+    let parsed = off_thread_for(IMPORT_WORK_LIMIT, move || {
+        import::parse(upload.with_bytes(body))
+    })
+    .await?
+    .map_err(file_problem)?;
+    let reviewed = parsed.review(&state.service.snapshot());
+    let report = state.service.finish_import(reviewed).await?;
+    import_answer(&report)
+}
+
 /// `GET /api/v1/{layer}/export?format=geojson|csv` (default geojson): the whole layer as a
 /// download, from the snapshot.
-async fn export_layer(layer: Layer, state: AppState, params: Params) -> ApiResult<Response> {
-    let format = download_format(&params)?;
+async fn export_layer(layer: Layer, state: AppState, query: ExportQuery) -> ApiResult<Response> {
+    let format = ExportFormat::try_from(query)?;
     let pieces = crate::service::export::export(state.service.clone(), layer, format);
     let disposition = format!(
         "attachment; filename=\"{}.{}\"",
@@ -204,12 +273,17 @@ pub fn routes() -> Router<AppState> {
     let mut router = Router::new();
     for layer in Layer::ALL {
         let import = post(
-            move |State(s): State<AppState>, c: Caller, p: Params, r: Request| {
-                import_layer(layer, s, c, p, r)
-            },
+            move |State(s): State<AppState>,
+                  c: Caller,
+                  AppQuery(q): AppQuery<ImportQuery>,
+                  r: Request| { import_layer(layer, s, c, q, r) },
         )
         .layer(DefaultBodyLimit::max(MAX_BATCH_BODY_BYTES));
-        let export = get(move |State(s): State<AppState>, p: Params| export_layer(layer, s, p));
+        let export = get(
+            move |State(s): State<AppState>, AppQuery(q): AppQuery<ExportQuery>| {
+                export_layer(layer, s, q)
+            },
+        );
         router = router
             .route(&format!("/api/v1/{}/import", layer.path()), import)
             .route(&format!("/api/v1/{}/export", layer.path()), export);

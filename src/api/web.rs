@@ -1,7 +1,8 @@
 //! The web map's static files: `/` (the page), `/app/*` (our modules and CSS from `web/src`),
 //! `/vendor/{package}/*` (MapLibre GL JS and terra-draw from `web/node_modules`, installed from
 //! the npm registry by `scripts/run`) and `/config.json` (the optional external basemap).
-//! Nothing on the page is loaded from outside this server.
+//! Nothing on the page is loaded from outside this server. No route here takes input: the
+//! files are served as they are.
 
 use std::path::{Path, PathBuf};
 
@@ -10,7 +11,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use serde_json::json;
+use serde::Serialize;
 use tower_http::services::ServeDir;
 
 use super::AppState;
@@ -90,11 +91,17 @@ async fn index(State(state): State<AppState>) -> Response {
     }
 }
 
-/// `GET /app/config.json`: what the page needs to know about this deployment.
+/// The answer of `GET /config.json`: what the page needs to know about this deployment.
+#[derive(Debug, Serialize)]
+struct PageConfig<'a> {
+    /// The external raster basemap's tile URL template; `null` when off.
+    basemap_url: Option<&'a str>,
+}
+
+/// `GET /config.json`: what the page needs to know about this deployment.
 async fn config(State(state): State<AppState>) -> Response {
-    (
-        [(header::CACHE_CONTROL, "no-cache")],
-        axum::Json(json!({ "basemap_url": state.web.basemap_url })),
-    )
-        .into_response()
+    let config = PageConfig {
+        basemap_url: state.web.basemap_url.as_deref(),
+    };
+    ([(header::CACHE_CONTROL, "no-cache")], axum::Json(config)).into_response()
 }
