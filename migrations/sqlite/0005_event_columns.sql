@@ -1,19 +1,17 @@
 -- Events are the layer that grows (a county writes hundreds of thousands a year, a province
--- millions). Besides the geometry and the `props` document every layer has, an event row keeps
--- what its listings filter and sort on as columns, each behind an index, so that a listing reads
--- what it returns and never scans the table:
+-- millions), so an event is stored as columns rather than as the GeoJSON geometry and JSON
+-- `props` document the other layers keep: a lean row (about a third of the document's size)
+-- that loads fast, and a column for everything its listings filter and sort on, each behind an
+-- index, so that a listing reads what it returns and never scans the table:
 --   - `seq`, the row's sequence number: it breaks ties between equal report times (listings
 --     run newest report first, then highest `seq`) and keys the spatial index;
 --   - `lon`, `lat` and the R*Tree `event_space` (kept by triggers) for a bounding box;
 --   - `category`, `status`, `grid_code` and `reported_at`, each index ending in the report time.
--- The columns are written by the same statement as `props`, from the same event. Times are
--- RFC 3339 UTC text with microseconds (`row::fmt_time`), so text order is time order.
+-- Times are RFC 3339 UTC text with microseconds (`row::fmt_time`), so text order is time order.
 
 create table event_v5 (
     seq         integer primary key,
     id          text not null unique,
-    geometry    text not null,
-    props       text not null,
     lon         real not null,
     lat         real not null,
     category    text not null,
@@ -21,14 +19,15 @@ create table event_v5 (
     source      text not null,
     occurred_at text not null,
     reported_at text not null,
-    grid_code   text
+    grid_code   text,
+    description text not null
 );
 
 -- Older rows in report order, so that `seq` follows it. Their times were written by serde in
 -- a format of varying length; they are rewritten in the fixed one (milliseconds kept).
-insert into event_v5 (id, geometry, props, lon, lat, category, status, source, occurred_at,
-                      reported_at, grid_code)
-select id, geometry, props,
+insert into event_v5 (id, lon, lat, category, status, source, occurred_at, reported_at,
+                      grid_code, description)
+select id,
        json_extract(geometry, '$.coordinates[0]'),
        json_extract(geometry, '$.coordinates[1]'),
        json_extract(props, '$.category'),
@@ -36,7 +35,8 @@ select id, geometry, props,
        coalesce(json_extract(props, '$.source'), ''),
        strftime('%Y-%m-%dT%H:%M:%f', json_extract(props, '$.occurred_at')) || '000Z',
        strftime('%Y-%m-%dT%H:%M:%f', json_extract(props, '$.reported_at')) || '000Z',
-       json_extract(props, '$.grid_code')
+       json_extract(props, '$.grid_code'),
+       coalesce(json_extract(props, '$.description'), '')
 from event
 order by julianday(json_extract(props, '$.reported_at')), id;
 

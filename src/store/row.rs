@@ -99,18 +99,6 @@ pub fn decode_row(layer: Layer, row: &LayerRow) -> StoreResult<AnyItem> {
     })
 }
 
-/// Decodes an event row.
-///
-/// # Errors
-/// [`StoreError::Corrupt`].
-pub fn decode_event(row: &LayerRow) -> StoreResult<Event> {
-    decode::<Event>(row).map_err(|source| StoreError::Corrupt {
-        table: "event",
-        key: row.key.clone(),
-        source,
-    })
-}
-
 /// Decodes a grid row (for grid versions).
 ///
 /// # Errors
@@ -167,15 +155,12 @@ pub const STATEMENT_PARAMS: usize = 500;
 /// Rows of `layer` per multi-row upsert: as many as [`STATEMENT_PARAMS`] allows.
 #[must_use]
 pub fn batch_rows(layer: Layer) -> usize {
-    let mut columns = 2; // key, props
-    if has_geometry(layer) {
-        columns += 1;
-    }
-    match layer {
-        Layer::Region => columns += 1,
-        Layer::Event => columns += EVENT_COLUMNS.len(),
-        _ => {}
-    }
+    let columns = match layer {
+        Layer::Event => EVENT_COLUMNS.len(),
+        Layer::Region => 4, // code, geometry, props, parent
+        Layer::Worker => 2, // id, props
+        _ => 3,             // key, geometry, props
+    };
     (STATEMENT_PARAMS / columns).max(1)
 }
 
@@ -337,10 +322,22 @@ pub struct Dialect {
 }
 
 /// The multi-row upsert of `items`, rows of one layer that are not grids, with distinct keys:
-/// key, geometry (but for workers) and props, for regions their parent, and for events the
-/// columns their listings filter on (see the `event_columns` migrations).
+/// key, geometry (but for workers) and props, and for regions their parent; events are their
+/// columns (see [`EVENT_COLUMNS`]).
 #[must_use]
 pub fn upsert_rows_sql(layer: Layer, items: &[&AnyItem], dialect: Dialect) -> (String, Vec<Arg>) {
+    if layer == Layer::Event {
+        let columns =
+            EVENT_COLUMNS.map(|(name, time)| (name, if time { dialect.time } else { Wrap::NONE }));
+        let rows = items
+            .iter()
+            .filter_map(|item| match item {
+                AnyItem::Event(e) => Some(event_column_args(e).to_vec()),
+                _ => None,
+            })
+            .collect();
+        return insert_sql(layer.table(), &columns, rows, true);
+    }
     let mut columns = vec![(layer.key_field(), Wrap::NONE)];
     if has_geometry(layer) {
         columns.push(("geometry", dialect.geometry));
@@ -348,11 +345,6 @@ pub fn upsert_rows_sql(layer: Layer, items: &[&AnyItem], dialect: Dialect) -> (S
     columns.push(("props", dialect.props));
     if layer == Layer::Region {
         columns.push(("parent_code", Wrap::NONE));
-    }
-    if layer == Layer::Event {
-        columns.extend(
-            EVENT_COLUMNS.map(|(name, time)| (name, if time { dialect.time } else { Wrap::NONE })),
-        );
     }
     let rows = items
         .iter()
@@ -362,10 +354,8 @@ pub fn upsert_rows_sql(layer: Layer, items: &[&AnyItem], dialect: Dialect) -> (S
                 row.push(Arg::Text(item.geometry_json()));
             }
             row.push(Arg::Text(Some(item.properties_json())));
-            match item {
-                AnyItem::Region(r) => row.push(Arg::Text(r.parent_code.clone())),
-                AnyItem::Event(e) => row.extend(event_column_args(e)),
-                _ => {}
+            if let AnyItem::Region(r) = item {
+                row.push(Arg::Text(r.parent_code.clone()));
             }
             row
         })
@@ -373,8 +363,10 @@ pub fn upsert_rows_sql(layer: Layer, items: &[&AnyItem], dialect: Dialect) -> (S
     insert_sql(layer.table(), &columns, rows, true)
 }
 
-/// The event columns beyond key, geometry and props, in order, and whether each is a time.
-const EVENT_COLUMNS: [(&str, bool); 8] = [
+/// The columns an event is stored as (`migrations/*/0005_event_columns.sql`), in order, and
+/// whether each is a time. The key comes first: upserts resolve conflicts on it.
+pub const EVENT_COLUMNS: [(&str, bool); 10] = [
+    ("id", false),
     ("lon", false),
     ("lat", false),
     ("category", false),
@@ -383,11 +375,13 @@ const EVENT_COLUMNS: [(&str, bool); 8] = [
     ("occurred_at", true),
     ("reported_at", true),
     ("grid_code", false),
+    ("description", false),
 ];
 
 /// The values of [`EVENT_COLUMNS`] for `event`.
-fn event_column_args(event: &Event) -> [Arg; 8] {
+fn event_column_args(event: &Event) -> [Arg; 10] {
     [
+        Arg::text(&event.id),
         Arg::Real(event.location.x()),
         Arg::Real(event.location.y()),
         Arg::text(&event.category),
@@ -396,12 +390,13 @@ fn event_column_args(event: &Event) -> [Arg; 8] {
         Arg::Text(Some(fmt_time(event.occurred_at))),
         Arg::Text(Some(fmt_time(event.reported_at))),
         Arg::Text(event.grid_code.clone()),
+        Arg::text(&event.description),
     ]
 }
 
-/// How one backend reads event rows for a listing: its select list (`seq`, `key`, `geometry`,
-/// `props` and `reported_at` as RFC 3339 text, the format of [`fmt_time`]) and its box test on
-/// the indexed geometry, given the placeholders of west, south, east and north.
+/// How one backend reads event rows: its select list (the columns of an [`EventRow`], times as
+/// RFC 3339 text in the format of [`fmt_time`]) and its box test on the indexed geometry, given
+/// the placeholders of west, south, east and north.
 pub struct EventSql {
     /// The columns of an [`EventRow`].
     pub select: &'static str,
@@ -579,33 +574,48 @@ impl EventPoints {
     }
 }
 
-/// One event row of a listing.
+/// One stored event as a backend selects it ([`EventSql::select`]).
 #[derive(Debug, sqlx::FromRow)]
 pub struct EventRow {
     pub seq: i64,
-    pub key: String,
-    pub geometry: Option<String>,
-    pub props: String,
+    pub id: String,
+    pub lon: f64,
+    pub lat: f64,
+    pub category: String,
+    pub status: String,
+    pub source: String,
+    pub occurred_at: String,
     pub reported_at: String,
+    pub grid_code: Option<String>,
+    pub description: String,
 }
 
-/// Decodes a listed event row.
+/// Decodes a stored event with the cursor that resumes a listing after it.
 ///
 /// # Errors
 /// [`StoreError::Corrupt`] or [`StoreError::Setup`] for data that no longer parses.
 pub fn decode_event_row(row: EventRow) -> StoreResult<ListedEvent> {
+    let status = row.status.parse().map_err(|source| StoreError::Corrupt {
+        table: "event",
+        key: row.id.clone(),
+        source,
+    })?;
     let reported_at = parse_time(&row.reported_at)?;
-    let layer_row = LayerRow {
-        key: row.key,
-        geometry: row.geometry,
-        props: row.props,
-    };
-    let event = decode_event(&layer_row)?;
     Ok(ListedEvent {
-        event,
         cursor: EventCursor {
             reported_at,
             seq: row.seq,
+        },
+        event: Event {
+            id: row.id,
+            category: row.category,
+            occurred_at: parse_time(&row.occurred_at)?,
+            reported_at,
+            source: row.source,
+            status,
+            description: row.description,
+            grid_code: row.grid_code,
+            location: geo::Point::new(row.lon, row.lat),
         },
     })
 }

@@ -46,8 +46,8 @@ use crate::domain::{Dataset, Event, EventPoint, EventQuery, GridVersion, Layer, 
 use super::plan;
 use super::row::{
     AssignmentRow, EventPoints, EventRow, EventSql, LayerRow, VersionRow, attach_assignments,
-    decode_event, decode_event_row, decode_row, decode_version, fetch_all_args, fmt_time,
-    has_geometry, list_events_sql, token_from_row,
+    decode_event_row, decode_row, decode_version, fetch_all_args, fmt_time, has_geometry,
+    list_events_sql, token_from_row,
 };
 use super::{CameraStatusChange, Change, Store, StoreError, StoreResult, TokenRecord};
 
@@ -67,8 +67,10 @@ const INSTALL_POSTGIS: &str = "install PostGIS on the database server (Debian/Ub
 
 /// How PostGIS reads listed events: the box test runs on the GiST index of `geometry`.
 const EVENT_SQL: EventSql = EventSql {
-    select: "seq, id as key, ST_AsGeoJSON(geometry, 30) as geometry, props::text as props, \
-             to_char(reported_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') as reported_at",
+    select: "seq, id, lon, lat, category, status, source, \
+             to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') as occurred_at, \
+             to_char(reported_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') as reported_at, \
+             grid_code, description",
     in_box: |w, s, e, n| format!("geometry && ST_MakeEnvelope({w}, {s}, {e}, {n}, 4326)"),
     time: super::row::Wrap("", "::timestamptz"),
 };
@@ -266,14 +268,12 @@ impl Store for PgStore {
     }
 
     async fn event(&self, id: &str) -> StoreResult<Option<Event>> {
-        let sql = format!(
-            "select id as key, {GEOJSON_OUT} as geometry, props::text as props from event where id = $1"
-        );
-        let row: Option<LayerRow> = sqlx::query_as(AssertSqlSafe(sql))
+        let sql = format!("select {} from event where id = $1", EVENT_SQL.select);
+        let row: Option<EventRow> = sqlx::query_as(AssertSqlSafe(sql))
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|row| decode_event(&row)).transpose()
+        Ok(row.map(decode_event_row).transpose()?.map(|l| l.event))
     }
 
     async fn find_token(&self, hash: &str) -> StoreResult<Option<TokenRecord>> {

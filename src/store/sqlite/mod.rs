@@ -29,14 +29,15 @@ use crate::domain::{
 use super::plan;
 use super::row::{
     AssignmentRow, EventPoints, EventRow, EventSql, LayerRow, VersionRow, attach_assignments,
-    decode_event, decode_event_row, decode_row, decode_version, fetch_all_args, fmt_time,
-    has_geometry, list_events_sql, token_from_row,
+    decode_event_row, decode_row, decode_version, fetch_all_args, fmt_time, has_geometry,
+    list_events_sql, token_from_row,
 };
 use super::{CameraStatusChange, Change, Store, StoreError, StoreResult, TokenRecord};
 
 /// How SQLite reads listed events: the box test runs on the R*Tree `event_space`.
 const EVENT_SQL: EventSql = EventSql {
-    select: "seq, id as key, geometry, props, reported_at",
+    select: "seq, id, lon, lat, category, status, source, occurred_at, reported_at, grid_code, \
+             description",
     in_box: |w, s, e, n| {
         format!(
             "seq in (select seq from event_space where max_lon >= {w} and min_lon <= {e} \
@@ -315,12 +316,12 @@ impl Store for SqliteStore {
     }
 
     async fn event(&self, id: &str) -> StoreResult<Option<Event>> {
-        let row: Option<LayerRow> =
-            sqlx::query_as("select id as key, geometry, props from event where id = ?")
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?;
-        row.map(|row| decode_event(&row)).transpose()
+        let sql = format!("select {} from event where id = $1", EVENT_SQL.select);
+        let row: Option<EventRow> = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(decode_event_row).transpose()?.map(|l| l.event))
     }
 
     async fn find_token(&self, hash: &str) -> StoreResult<Option<TokenRecord>> {
