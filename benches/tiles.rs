@@ -484,6 +484,8 @@ async fn postgis_in(url: &str, sample: &Dataset, tiles: &[TileId]) -> anyhow::Re
             for tile in tiles {
                 let sql = if layer == Layer::Camera && tile.z < CLUSTER_ZOOM {
                     PG_CAMERA_CLUSTERS_SQL.to_owned()
+                } else if layer == Layer::Event && tile.z < DETAIL_ZOOM {
+                    PG_EVENT_CELLS_SQL.to_owned()
                 } else {
                     pg_tile_sql(layer, tile.z >= DETAIL_ZOOM)
                 };
@@ -519,6 +521,33 @@ async fn postgis_in(url: &str, sample: &Dataset, tiles: &[TileId]) -> anyhow::Re
     conn.close().await?;
     Ok(sides)
 }
+
+/// The events tile below `DETAIL_ZOOM`: the same heat cells as safegrid's (128 × 128 cells a
+/// tile, a point at the mean tile position of each cell's events with their count; an event
+/// counts in the tile whose square holds it).
+const PG_EVENT_CELLS_SQL: &str = "
+    with env as (select st_tileenvelope($1, $2, $3) as e),
+    pts as (
+      select (st_x(c.p) - st_xmin(env.e)) / (st_xmax(env.e) - st_xmin(env.e)) * 4096 as tx,
+             (st_ymax(env.e) - st_y(c.p)) / (st_ymax(env.e) - st_ymin(env.e)) * 4096 as ty
+        from env, lateral (
+          select st_transform(geom, 3857) as p from t_event
+           where geom && st_transform(env.e, 4326)) c
+    ),
+    cells as (
+      select avg(tx) as ax, avg(ty) as ay, count(*) as count
+        from pts
+       where tx >= 0 and tx < 4096 and ty >= 0 and ty < 4096
+       group by floor(ty / 32), floor(tx / 32)
+    )
+    select st_asmvt(t, 'events', 4096, 'geom') from (
+      select count,
+             st_asmvtgeom(st_setsrid(st_point(
+                 st_xmin(env.e) + ax / 4096 * (st_xmax(env.e) - st_xmin(env.e)),
+                 st_ymax(env.e) - ay / 4096 * (st_ymax(env.e) - st_ymin(env.e))), 3857),
+               env.e, 4096, 64, true) as geom
+        from cells, env
+    ) t";
 
 /// The cameras tile below `CLUSTER_ZOOM`: the same clusters as safegrid's (8 × 8 cells a tile,
 /// a point at the mean tile position of each cell's cameras, counts by status; a camera counts

@@ -151,17 +151,21 @@ impl<T: Spatial + KeyOf> LayerIndex<T> {
     /// given in key order.
     #[must_use]
     pub fn new(mut items: Vec<T>) -> Self {
+        // Stable, so that of several items with one key the last stays last; sorted input (a
+        // store reads most layers in key order) costs one pass.
         items.sort_by(|a, b| a.key_of().cmp(&b.key_of()));
         let mut by_key = imbl::OrdMap::new();
         let mut slots: Vec<Option<Arc<T>>> = Vec::with_capacity(items.len());
         for item in items {
-            let key = item.key_of().into_owned();
-            if let Some(&slot) = by_key.get(&key) {
-                slots[slot as usize] = Some(Arc::new(item));
-            } else {
-                by_key.insert(key, index_u32(slots.len()));
-                slots.push(Some(Arc::new(item)));
+            if let Some(last) = slots.last_mut()
+                && last.as_ref().is_some_and(|l| l.key_of() == item.key_of())
+            {
+                // Keys are sorted: a repeated key follows its first.
+                *last = Some(Arc::new(item));
+                continue;
             }
+            by_key.insert(item.key_of().into_owned(), index_u32(slots.len()));
+            slots.push(Some(Arc::new(item)));
         }
         let entries = slots
             .iter()
@@ -556,6 +560,21 @@ mod tests {
             want.sort();
             assert_eq!(got, want);
         }
+    }
+
+    #[test]
+    fn of_several_items_with_one_key_the_last_is_kept() {
+        let index = LayerIndex::new(vec![
+            building("a", 120.0, 29.0),
+            building("b", 120.1, 29.1),
+            building("a", 120.2, 29.2),
+            building("a", 120.3, 29.3),
+        ]);
+        assert_eq!(index.len(), 2);
+        assert_eq!(index.slot_count(), 2);
+        assert_eq!(index.get("a").map(|b| b.location.0.x), Some(120.3));
+        let all = Rect::new(Coord { x: 119.0, y: 28.0 }, Coord { x: 121.0, y: 30.0 });
+        assert_eq!(index.intersecting(all).count(), 2);
     }
 
     #[test]

@@ -232,6 +232,8 @@ impl TileItem for EventPoint {
         ("status", S),
         ("source", S),
         ("reported_at", S),
+        // Heat cells below DETAIL_ZOOM carry only this.
+        ("count", N),
     ];
     fn shape(&self) -> Shape<'_> {
         Shape::Point(self.location)
@@ -367,6 +369,7 @@ pub fn encode_tile(snapshot: &Snapshot, layer: Layer, tile: TileId) -> Option<Ve
         Layer::Camera => encode_layer(&snapshot.cameras, name, tile),
         Layer::PatrolRoute => encode_layer(&snapshot.patrol_routes, name, tile),
         Layer::KeyArea => encode_layer(&snapshot.key_areas, name, tile),
+        Layer::Event if tile.z < DETAIL_ZOOM => encode_event_cells(&snapshot.events, name, tile),
         Layer::Event => encode_layer(&snapshot.events, name, tile),
         Layer::Building => encode_layer(&snapshot.buildings, name, tile),
         Layer::Obstacle => encode_layer(&snapshot.obstacles, name, tile),
@@ -382,19 +385,73 @@ pub fn encode_tile(snapshot: &Snapshot, layer: Layer, tile: TileId) -> Option<Ve
 /// straddles a tile edge. Features are in cell order (row by row) and carry no id.
 #[must_use]
 pub fn encode_camera_clusters(index: &LayerIndex<Camera>, name: &str, tile: TileId) -> Vec<u8> {
-    #[derive(Default, Clone, Copy)]
-    struct Cell {
-        x: f64,
-        y: f64,
-        count: u64,
-        by_status: [u64; 3],
-    }
-    let side = (EXTENT / CLUSTER_CELL) as usize;
-    let mut cells = vec![Cell::default(); side * side];
+    let cameras = index.intersecting(tile.lonlat_bounds(0));
+    let cells = bin_points(
+        tile,
+        CLUSTER_CELL,
+        cameras,
+        |camera| camera.location.0,
+        |camera, by_status: &mut [u64; 3]| {
+            by_status[match camera.status {
+                CameraStatus::Online => 0,
+                CameraStatus::Offline => 1,
+                CameraStatus::Fault => 2,
+            }] += 1;
+        },
+    );
+    encode_cells(name, &cells, |count, by_status: &[u64; 3]| {
+        vec![
+            ("point_count", Value::Uint(count)),
+            ("online", Value::Uint(by_status[0])),
+            ("offline", Value::Uint(by_status[1])),
+            ("fault", Value::Uint(by_status[2])),
+        ]
+    })
+}
+
+/// Side of a heat cell in tile units: 128 × 128 cells a tile, about 4 px on screen.
+pub const HEAT_CELL: u32 = EXTENT / 128;
+
+/// The events of a tile below [`DETAIL_ZOOM`] as heat cells: the tile is cut into cells of
+/// [`HEAT_CELL`] units, and each cell holding events becomes one point at their mean position
+/// with their `count`, which the map's heat layer takes as the point's weight. Drawn as a heat
+/// map, the cells look as the events would; but a province's z10 tile holds a quarter of a
+/// million events, and its cells at most 16,384 points. An event counts in the one tile whose
+/// square holds it.
+#[must_use]
+pub fn encode_event_cells(index: &LayerIndex<EventPoint>, name: &str, tile: TileId) -> Vec<u8> {
+    let events = index.intersecting(tile.lonlat_bounds(0));
+    let cells = bin_points(tile, HEAT_CELL, events, |e| e.location, |_, (): &mut ()| {});
+    encode_cells(name, &cells, |count, ()| {
+        vec![("count", Value::Uint(count))]
+    })
+}
+
+/// One cell of [`bin_points`]: the sum of its points' tile coordinates, their count and what
+/// the caller adds up of them.
+#[derive(Debug, Default, Clone, Copy)]
+struct Cell<A> {
+    x: f64,
+    y: f64,
+    count: u64,
+    sum: A,
+}
+
+/// Adds the items of `items` whose `point` is inside `tile`'s square into cells of `cell` units
+/// a side; `add` adds an item to its cell's sum.
+fn bin_points<T, A: Default + Copy>(
+    tile: TileId,
+    cell: u32,
+    items: impl Iterator<Item = T>,
+    point: impl Fn(&T) -> geo::Coord,
+    add: impl Fn(&T, &mut A),
+) -> Vec<Cell<A>> {
+    let side = (EXTENT / cell) as usize;
+    let mut cells = vec![Cell::<A>::default(); side * side];
     let proj = Projector::new(tile);
     let extent = f64::from(EXTENT);
-    for camera in index.intersecting(tile.lonlat_bounds(0)) {
-        let [x, y] = proj.project(camera.location.0);
+    for item in items {
+        let [x, y] = proj.project(point(&item));
         if !(0.0..extent).contains(&x) || !(0.0..extent).contains(&y) {
             continue;
         }
@@ -403,30 +460,35 @@ pub fn encode_camera_clusters(index: &LayerIndex<Camera>, name: &str, tile: Tile
             clippy::cast_sign_loss,
             reason = "x and y are in 0..EXTENT, checked above"
         )]
-        let at = (y as u32 / CLUSTER_CELL) as usize * side + (x as u32 / CLUSTER_CELL) as usize;
-        let cell = &mut cells[at];
-        cell.x += x;
-        cell.y += y;
-        cell.count += 1;
-        cell.by_status[match camera.status {
-            CameraStatus::Online => 0,
-            CameraStatus::Offline => 1,
-            CameraStatus::Fault => 2,
-        }] += 1;
+        let i = (y as u32 / cell) as usize * side + (x as u32 / cell) as usize;
+        let c = &mut cells[i];
+        c.x += x;
+        c.y += y;
+        c.count += 1;
+        add(&item, &mut c.sum);
     }
+    cells
+}
+
+/// One point feature per non-empty cell, at its points' mean, with the properties `props`
+/// gives for its count and sum.
+fn encode_cells<A>(
+    name: &str,
+    cells: &[Cell<A>],
+    props: impl Fn(u64, &A) -> Props<'static>,
+) -> Vec<u8> {
     let mut layer = LayerWriter::new(name);
     let mut geom = GeomWriter::default();
     for cell in cells.iter().filter(|c| c.count > 0) {
         let n = cell.count as f64;
         geom.clear();
         geom.points(&[snap([cell.x / n, cell.y / n])]);
-        let props: Props<'_> = vec![
-            ("point_count", Value::Uint(cell.count)),
-            ("online", Value::Uint(cell.by_status[0])),
-            ("offline", Value::Uint(cell.by_status[1])),
-            ("fault", Value::Uint(cell.by_status[2])),
-        ];
-        layer.feature(None, GeomType::Point, geom.commands(), &props);
+        layer.feature(
+            None,
+            GeomType::Point,
+            geom.commands(),
+            &props(cell.count, &cell.sum),
+        );
     }
     layer.finish()
 }

@@ -765,3 +765,65 @@ both_backends!(
     camera_clusters,
     cameras_cluster_below_z13_and_every_camera_counts_once
 );
+
+async fn events_are_heat_cells_below_z14_and_every_event_counts_once(app: &TestApp) {
+    // 500 events in three tight clusters and a scatter over the fixture village.
+    let mut next = crate::common::uniform(41);
+    let mut items = Vec::new();
+    for i in 0..500u32 {
+        let (lon, lat) = match i % 4 {
+            0 => (120.02 + 0.0005 * next(), 29.02 + 0.0005 * next()),
+            1 => (120.07 + 0.0005 * next(), 29.08 + 0.0005 * next()),
+            2 => (120.05 + 0.0002 * next(), 29.05 + 0.0002 * next()),
+            _ => (120.0 + 0.1 * next(), 29.0 + 0.1 * next()),
+        };
+        let f: geojson::Feature = serde_json::from_value(json!({"type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            "properties": {"id": format!("EV{i:04}"), "category": "theft", "status": "reported",
+                           "occurred_at": "2026-11-01T10:00:00Z", "reported_at": "2026-11-01T10:05:00Z"}}))
+        .expect("feature");
+        items.push(
+            safegrid::domain::AnyItem::from_feature(safegrid::domain::Layer::Event, &f)
+                .expect("event"),
+        );
+    }
+    app.service.import(items).await.expect("import");
+    for z in [9u32, 11, 13] {
+        let (x0, y0) = (tile_of(z, 120.0, 29.1).1, tile_of(z, 120.0, 29.1).2);
+        let (x1, y1) = (tile_of(z, 120.1, 29.0).1, tile_of(z, 120.1, 29.0).2);
+        let (mut count, mut features) = (0, 0);
+        for x in x0..=x1 {
+            for y in y0..=y1 {
+                let (status, _, body) = get(app, &tile_uri("events", (z, x, y)), &[]).await;
+                if status == StatusCode::NO_CONTENT {
+                    continue;
+                }
+                let layers = decode(&body);
+                for f in &layers[0].features {
+                    let props = layers[0].props(f);
+                    let Val::Uint(n) = props["count"] else {
+                        panic!("a heat cell has a count: {props:?}");
+                    };
+                    assert_eq!(props.len(), 1, "a heat cell carries only its count");
+                    assert_eq!(f.id, None);
+                    count += n;
+                    features += 1;
+                }
+            }
+        }
+        assert_eq!(count, 500, "z{z}: every event once");
+        assert!(features < 500, "z{z}: {features} cells for 500 events");
+    }
+    // At z14 they are events again, one feature each, with their properties.
+    let tile = tile_of(14, 120.05, 29.05);
+    let layer = fetch_layer(app, "events", tile).await;
+    assert!(!layer.features.is_empty());
+    assert!(layer.features.iter().all(|f| {
+        let props = layer.props(f);
+        !props.contains_key("count") && props.contains_key("category")
+    }));
+}
+both_backends!(
+    event_heat_cells,
+    events_are_heat_cells_below_z14_and_every_event_counts_once
+);

@@ -180,8 +180,9 @@ export function buildStyle(origin, basemapUrl, deadlineWord) {
       paint: {
         'heatmap-color': ['interpolate', ['linear'], ['heatmap-density'],
           0, HEAT_RAMP[0], 0.2, HEAT_RAMP[1], 0.45, HEAT_RAMP[2], 0.7, HEAT_RAMP[3], 1, HEAT_RAMP[4]],
-        // 100,000 events a year: keep the city view readable, sharpen as one zooms in.
-        'heatmap-weight': 0.5,
+        // 100,000 events a year: keep the city view readable, sharpen as one zooms in. Below
+        // z14 a point is a heat cell of `count` events (tiles/layers.rs), weighted as many.
+        'heatmap-weight': ['*', 0.5, ['coalesce', ['get', 'count'], 1]],
         'heatmap-radius': ['interpolate', ['linear'], ['zoom'], 9, 3, 12, 8, 15, 18],
         'heatmap-intensity': ['interpolate', ['linear'], ['zoom'], 9, 0.03, 12, 0.15, 15, 0.6],
         'heatmap-opacity': ['interpolate', ['linear'], ['zoom'], 9, 0.75, 14, 0.75, 16, 0],
