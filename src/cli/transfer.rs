@@ -1,4 +1,5 @@
-//! `safegrid import` and `safegrid export`: a layer from a file, and a layer to standard
+//! `safegrid import` and `safegrid export`: a layer from a file (saying which stage it is at:
+//! reading, loading the store, checking, writing), and a layer to standard
 //! output, written as it is read (events a page at a time). The import runs [`crate::service::import`], the pipeline of the HTTP import too,
 //! and renders its report as lines: warnings and bad rows (`FILE: line 7: reason`) to standard
 //! error, the outcome to standard output; a bad row exits 1 and imports nothing. Camera column
@@ -19,8 +20,10 @@ use futures_util::TryStreamExt as _;
 
 use crate::config::ImportArgs;
 use crate::domain::Layer;
+use crate::domain::progress::Progress;
 use crate::io::export::ExportFormat;
 use crate::io::{IoError, camera_import, shapefile};
+use crate::service::Service;
 use crate::service::import::{self, ImportError, ImportFile, ImportFormat, ImportRequest};
 use crate::spatial::crs::Crs;
 use crate::store::Store;
@@ -60,6 +63,10 @@ pub(super) async fn import(store: Arc<dyn Store>, args: ImportArgs) -> anyhow::R
         None => ImportFormat::of_extension(extension.as_deref()),
     };
     format.check_layer(layer)?;
+    // Reading, loading, checking and writing a big file take a while: say which.
+    let progress = Arc::new(Progress::new());
+    let reporter = super::progress::Reporter::start(progress.clone());
+    progress.stage(format!("reading {}", path.display()), 0);
     let request = ImportRequest {
         layer,
         file: read(path, format, extension.as_deref())?,
@@ -84,7 +91,9 @@ pub(super) async fn import(store: Arc<dyn Store>, args: ImportArgs) -> anyhow::R
         let saved = camera_import::save_profile(&args.profile_dir, name, &profile)?;
         eprintln!("saved profile {name} as {}", saved.display());
     }
-    let service = super::start_service(store).await?;
+    let rows = parsed.len();
+    let service = Service::start_with(store, &progress).await?;
+    progress.stage(format!("checking {rows} rows"), 0);
     let reviewed = parsed.review(&service.snapshot());
     let warned = reviewed.report();
     for d in &warned.duplicates {
@@ -100,7 +109,16 @@ pub(super) async fn import(store: Arc<dyn Store>, args: ImportArgs) -> anyhow::R
             warned.replaces.join(", ")
         );
     }
+    progress.stage(
+        if args.dry_run {
+            format!("checking {rows} rows against the map")
+        } else {
+            format!("writing {rows} rows in one transaction")
+        },
+        0,
+    );
     let report = service.finish_import(reviewed).await?;
+    drop(reporter);
     if report.is_refused() {
         for row in &report.bad {
             eprintln!("{}: {}: {}", path.display(), row.at, row.reason);

@@ -199,6 +199,18 @@ pub struct ParsedImport {
 }
 
 impl ParsedImport {
+    /// Rows read from the file.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether the file held no row.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
     /// Step 2: the whole-file checks against `snapshot` (for cameras), then the report so far
     /// and the valid items.
     #[must_use]
