@@ -16,7 +16,9 @@
 //!
 //! The arrows: `api`/`cli` → `service` → `store`; `api`/`cli`/`service` → `analysis` →
 //! `spatial` → `domain`; `tiles` is used by `api` and reads `spatial` (and `analysis` results
-//! for an analysis layer). Nothing points back up, and no two files import each other. Only
+//! for an analysis layer); `io` (files) and `sample` (the generated data sets, seeded by
+//! `service::seed`) sit beside, `sample` reading only `domain`. Nothing points back up, and no
+//! two files import each other. Only
 //! [`api`] knows axum, only [`store`] knows sqlx; [`domain`], [`spatial`], [`analysis`] and
 //! [`tiles`] are pure. The analyses' caches live in [`analysis`], keyed by the generations of
 //! the layers they read ([`analysis::coverage::CoverageCache`], held by the
@@ -38,7 +40,7 @@
 //! 7. [`api`]: routes, extractors, problem+json errors, OpenAPI.
 //! 8. [`cli`], [`config`], [`console`] and `main.rs`: the commands, their flags, their
 //!    terminal renderings, and the thin binary.
-//! 9. [`io`] and [`sample`]: files in and out, the Dongyang sample.
+//! 9. [`io`] and [`sample`]: files in and out, the Dongyang sample and the synthetic province.
 //!
 //! # Units
 //! WGS84 longitude/latitude degrees (EPSG:4326, `[lon, lat]`) and metres throughout.
@@ -57,7 +59,8 @@ pub mod console;
 pub mod domain;
 /// GeoJSON and CSV import and export, zipped shapefile import, with coordinate-system conversion.
 pub mod io;
-/// The deterministic Dongyang sample city (real boundary and codes, synthetic everything else).
+/// The deterministic Dongyang sample city (real boundary and codes, synthetic everything else),
+/// and a synthetic province made of 25 counties generated like it.
 pub mod sample;
 /// Writes (validation, one transaction, snapshot publication), tokens, the import pipeline and
 /// the reports shared by the API and the CLI.

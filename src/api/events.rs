@@ -26,7 +26,7 @@ use super::AppState;
 use super::answer::{FeaturePage, Link, geojson};
 use super::error::{ApiError, ApiResult};
 use super::extract::Params;
-use super::layers::{DEFAULT_PAGE, MAX_PAGE};
+use super::params::{DEFAULT_PAGE, MAX_PAGE};
 use super::params::{page_limit, parse_bbox_filter, parse_datetime};
 
 /// The query parameters an event listing takes: its filters, `limit` and `cursor`.

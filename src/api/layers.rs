@@ -21,12 +21,7 @@ use super::answer::{FeaturePage, Link, geojson, geojson_response, json};
 use super::bounded::off_thread;
 use super::error::{ApiError, ApiResult};
 use super::extract::{AppJson, AppQuery, Caller};
-use super::params::{page_limit, parse_bbox, parse_opt};
-
-/// Items per page when `limit` is not given.
-pub const DEFAULT_PAGE: usize = 100;
-/// Largest accepted `limit`.
-pub const MAX_PAGE: usize = 10_000;
+use super::params::{DEFAULT_PAGE, MAX_PAGE, page_limit, parse_bbox, parse_opt};
 
 /// The page `offset..offset + limit` of `matches` (already in key order) as Features, and how
 /// many matched in all.

@@ -62,7 +62,8 @@ use super::answer::{FeaturePage, GEOJSON, Link, geojson};
 use super::error::{ApiError, ApiResult};
 use super::events::{EventSelection, LISTING_PARAMS};
 use super::extract::Params;
-use super::layers::{MAX_PAGE, page_from};
+use super::layers::page_from;
+use super::params::MAX_PAGE;
 use super::params::{Interval, parse_bbox_filter, parse_datetime, rfc3339};
 
 /// The conformance classes this server claims.

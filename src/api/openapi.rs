@@ -16,7 +16,7 @@ use crate::domain::{
     Obstacle, PatrolRoute, Region, Role, Worker,
 };
 
-use super::layers::{DEFAULT_PAGE, MAX_PAGE};
+use super::params::{DEFAULT_PAGE, MAX_PAGE};
 use super::{MAX_BATCH_BODY_BYTES, MAX_BATCH_POINTS, MAX_BODY_BYTES};
 use crate::io::shapefile::MAX_UNZIPPED_BYTES;
 

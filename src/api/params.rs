@@ -18,6 +18,11 @@ use crate::spatial::crs::Crs;
 
 use super::error::{ApiError, ApiResult};
 
+/// Items per page when `limit` is not given.
+pub const DEFAULT_PAGE: usize = 100;
+/// Largest accepted `limit`.
+pub const MAX_PAGE: usize = 10_000;
+
 /// Parses the value of the query parameter `name`, when given (surrounding spaces ignored).
 ///
 /// # Errors

@@ -10,11 +10,10 @@
 use chrono::{Months, NaiveDate};
 use geo::{BooleanOps, Contains, Coord, InteriorPoint, LineString, MultiPolygon};
 
-use super::events::Hotspot;
 use super::geom::{bearing_deg, blob, circle, destination, distance_m, normalize_deg, sample_in};
 use super::people::{SampleBuilding, person_name};
 use super::rng::{Cumulative, Rng};
-use super::{City, DedicatedUse, SampleError, SampleResult, Setting, Variant};
+use super::{City, DedicatedUse, Hotspot, SampleError, SampleResult, Setting, Variant};
 use crate::domain::{
     Camera, CameraKind, CameraStatus, KeyArea, KeyAreaCategory, KeyAreaStatus, PatrolRoute,
     TimeWindow,

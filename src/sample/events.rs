@@ -16,7 +16,7 @@ use super::devices::{School, as_of};
 use super::geom::offset;
 use super::people::SampleBuilding;
 use super::rng::Cumulative;
-use super::{City, Setting, Variant, local_time};
+use super::{City, Hotspot, Setting, Variant, local_time};
 use crate::domain::{Event, EventStatus, KeyArea, KeyAreaCategory};
 
 const SEED_HOTSPOTS: u64 = 0x5AFE_0301;
@@ -60,18 +60,6 @@ const PHRASES: [&[&str]; 7] = [
 ];
 
 const SOURCES: [&str; 5] = ["worker", "hotline_12345", "police_110", "app", "camera"];
-
-/// A place where events cluster.
-#[derive(Debug, Clone)]
-pub(crate) struct Hotspot {
-    pub(crate) at: Coord,
-    pub(crate) sigma_m: f64,
-    pub(crate) weight: f64,
-    /// Index of the town it lies in.
-    pub(crate) town: usize,
-    /// Index into [`CATEGORIES`] of what happens most here.
-    pub(crate) favoured: usize,
-}
 
 /// Draws the hotspot centres.
 pub(super) fn hotspots(

@@ -351,6 +351,18 @@ pub(crate) struct GridMeta {
     valid_from: DateTime<Utc>,
 }
 
+/// A place where events cluster.
+#[derive(Debug, Clone)]
+pub(crate) struct Hotspot {
+    pub(crate) at: Coord,
+    pub(crate) sigma_m: f64,
+    pub(crate) weight: f64,
+    /// Index of the town it lies in.
+    pub(crate) town: usize,
+    /// Index into the event categories (`events.rs`) of what happens most here.
+    pub(crate) favoured: usize,
+}
+
 /// Everything built so far.
 pub(crate) struct City {
     county: MultiPolygon,
