@@ -137,6 +137,10 @@ impl Http {
             }
         }
         let mut body = Vec::new();
+        if status == 204 || status == 304 {
+            // No body, whatever the headers say (RFC 9110, 6.4.1).
+            return Ok((status, body));
+        }
         if chunked {
             loop {
                 self.read_line(&mut line).await?;

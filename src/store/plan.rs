@@ -68,9 +68,10 @@ pub(super) trait SqlTx: Send {
     /// Runs `sql`, which returns one integer, with `args` bound to `$1`, `$2`, …
     async fn fetch_int(&mut self, sql: String, args: Vec<Arg>) -> sqlx::Result<i64>;
 
-    /// Checks now the deferred foreign keys that writes of `layers` may have broken: `false`
-    /// when one is broken. Afterwards foreign keys are deferred again.
-    async fn references_hold(&mut self, layers: &[Layer]) -> sqlx::Result<bool>;
+    /// Checks now the deferred foreign keys that `changes`, just written, may have broken:
+    /// `false` when one is broken. Afterwards foreign keys are deferred again. The check costs
+    /// what the changes touched, not the size of their tables.
+    async fn references_hold(&mut self, changes: &[Change]) -> sqlx::Result<bool>;
 }
 
 /// How `C` writes the columns of `layer`.
@@ -170,12 +171,9 @@ where
 /// for the commit to find.
 async fn write_alone<C: SqlTx>(conn: &mut C, changes: &[Change], at: &str) -> StoreResult<()> {
     write(conn, changes, at).await?;
-    let mut layers: Vec<Layer> = changes.iter().map(Change::layer).collect();
-    layers.sort_unstable();
-    layers.dedup();
     let (layer, key) = label(changes);
     if conn
-        .references_hold(&layers)
+        .references_hold(changes)
         .await
         .map_err(|e| classify(e, layer, key))?
     {
@@ -404,7 +402,7 @@ mod tests {
             Ok(0)
         }
 
-        async fn references_hold(&mut self, _layers: &[Layer]) -> sqlx::Result<bool> {
+        async fn references_hold(&mut self, _changes: &[Change]) -> sqlx::Result<bool> {
             Ok(true)
         }
     }

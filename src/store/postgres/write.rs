@@ -3,7 +3,9 @@
 //! columns), props are cast to `jsonb` and times to `timestamptz`.
 //!
 //! Foreign keys are `deferrable initially deferred`; [`SqlTx::references_hold`] checks the
-//! pending ones with `set constraints all immediate` and defers them again.
+//! pending ones with `set constraints all immediate` (PostgreSQL keeps the rows each write
+//! touched in its queue of deferred checks, so the check costs what the write touched) and
+//! defers them again.
 //!
 //! Must not import the SQLite backend, and must not decide the order of steps (that is the
 //! plan's).
@@ -12,6 +14,7 @@ use async_trait::async_trait;
 use sqlx::PgConnection;
 
 use crate::domain::Layer;
+use crate::store::Change;
 
 use super::super::plan::SqlTx;
 use super::super::row::{Arg, Wrap, execute_args, fetch_int_args};
@@ -37,7 +40,7 @@ impl SqlTx for PgConnection {
         fetch_int_args(self, sql, args).await
     }
 
-    async fn references_hold(&mut self, _layers: &[Layer]) -> sqlx::Result<bool> {
+    async fn references_hold(&mut self, _changes: &[Change]) -> sqlx::Result<bool> {
         match sqlx::query("set constraints all immediate")
             .execute(&mut *self)
             .await
