@@ -35,7 +35,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::http::{Http, Load, on_client_thread};
+use common::http::{Http, Load, event_body, http_phase, request};
 use common::{Report, quantile, ratio};
 use geo::Coord;
 use safegrid::analysis::coverage::{CoverageCache, CoverageLayer};
@@ -160,80 +160,39 @@ impl Server {
     }
 }
 
-fn request(method: &str, path: &str, body: &str) -> Vec<u8> {
-    format!(
-        "{method} {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .into_bytes()
-}
-
 /// One GET, its status and body.
 async fn get(addr: SocketAddr, path: &str) -> (u16, Vec<u8>) {
     let mut http = Http::connect(addr).await.expect("connect");
-    http.exchange(&request("GET", path, ""), &[])
+    http.exchange(&request("GET", path, TOKEN, ""), &[])
         .await
         .expect("an answer")
 }
 
-/// `requests(i)` from `clients` connections, `per_client` each; `ok` tells a good answer.
-async fn http_phase(
+/// What `pick` finds in each feature of the listing at `path`.
+async fn features<T>(
     addr: SocketAddr,
-    clients: usize,
-    per_client: usize,
-    request: Arc<dyn Fn(usize) -> Vec<u8> + Send + Sync>,
-    ok: fn(u16) -> bool,
-) -> Load {
-    on_client_thread(move || async move {
-        let started = Instant::now();
-        let mut tasks = Vec::new();
-        for c in 0..clients {
-            let request = request.clone();
-            tasks.push(tokio::spawn(async move {
-                let mut http = Http::connect(addr).await.expect("connect");
-                let mut latencies = Vec::with_capacity(per_client);
-                let mut good = 0;
-                for i in 0..per_client {
-                    let head = request(c * per_client + i);
-                    let t = Instant::now();
-                    let (status, _) = http.exchange(&head, &[]).await.expect("an answer");
-                    latencies.push(t.elapsed());
-                    good += usize::from(ok(status));
-                }
-                (latencies, good)
-            }));
-        }
-        let mut latencies = Vec::new();
-        let mut good = 0;
-        for t in tasks {
-            let (l, g) = t.await.expect("client");
-            latencies.extend(l);
-            good += g;
-        }
-        Load::from_latencies(latencies, started.elapsed(), good)
-    })
-    .await
+    path: &str,
+    pick: impl Fn(&serde_json::Value) -> Option<T>,
+) -> Vec<T> {
+    let (status, body) = get(addr, path).await;
+    assert_eq!(status, 200, "{path}");
+    let json: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+    json["features"]
+        .as_array()
+        .map(|fs| fs.iter().filter_map(&pick).collect())
+        .unwrap_or_default()
 }
 
 /// Random points that events were reported at (where the map is busy), from the listing.
 async fn event_points(addr: SocketAddr) -> Vec<Coord> {
-    let (status, body) = get(addr, "/api/v1/events?limit=2000").await;
-    assert_eq!(status, 200, "events listing");
-    let json: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
-    json["features"]
-        .as_array()
-        .map(|fs| {
-            fs.iter()
-                .filter_map(|f| {
-                    let c = f["geometry"]["coordinates"].as_array()?;
-                    Some(Coord {
-                        x: c.first()?.as_f64()?,
-                        y: c.get(1)?.as_f64()?,
-                    })
-                })
-                .collect()
+    features(addr, "/api/v1/events?limit=2000", |f| {
+        let c = f["geometry"]["coordinates"].as_array()?;
+        Some(Coord {
+            x: c.first()?.as_f64()?,
+            y: c.get(1)?.as_f64()?,
         })
-        .unwrap_or_default()
+    })
+    .await
 }
 
 /// Tiles of four layers at z10–z17 around `points`: every latency in ms, and the biggest tile.
@@ -248,7 +207,7 @@ async fn tiles(addr: SocketAddr, points: &[Coord]) -> (Vec<f64>, usize) {
             let path = format!("/tiles/{layer}/{}/{}/{}.mvt", tile.z, tile.x, tile.y);
             let t = Instant::now();
             let (status, body) = http
-                .exchange(&request("GET", &path, ""), &[])
+                .exchange(&request("GET", &path, TOKEN, ""), &[])
                 .await
                 .expect("a tile");
             latencies.push(t.elapsed().as_secs_f64() * 1e3);
@@ -272,7 +231,7 @@ async fn planner_edits(addr: SocketAddr, code: &str) -> Vec<f64> {
         let t = Instant::now();
         let (status, answer) = http
             .exchange(
-                &request("PUT", &format!("/api/v1/grids/{code}"), &body),
+                &request("PUT", &format!("/api/v1/grids/{code}"), TOKEN, &body),
                 &[],
             )
             .await
@@ -283,34 +242,35 @@ async fn planner_edits(addr: SocketAddr, code: &str) -> Vec<f64> {
     out
 }
 
-async fn camera_codes(addr: SocketAddr) -> Vec<String> {
-    let (status, body) = get(addr, "/api/v1/cameras?limit=10000").await;
-    assert_eq!(status, 200, "cameras");
-    let json: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
-    json["features"]
-        .as_array()
-        .map(|fs| {
-            fs.iter()
-                .filter_map(|f| f["properties"]["code"].as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
+/// The codes of the first 10,000 cameras, each with the status it does not have now, so that
+/// every report changes something whatever earlier runs left in the store.
+async fn camera_codes(addr: SocketAddr) -> Vec<(String, &'static str)> {
+    features(addr, "/api/v1/cameras?limit=10000", |f| {
+        let code = f["properties"]["code"].as_str()?.to_owned();
+        let other = if f["properties"]["status"].as_str() == Some("offline") {
+            "online"
+        } else {
+            "offline"
+        };
+        Some((code, other))
+    })
+    .await
 }
 
-async fn status_reports(addr: SocketAddr, codes: Arc<Vec<String>>) -> Load {
+/// Each pass over the cameras flips them: to the status they lacked, then back.
+async fn status_reports(addr: SocketAddr, codes: Arc<Vec<(String, &'static str)>>) -> Load {
     let request = Arc::new(move |i: usize| {
-        let status = if (i / codes.len()).is_multiple_of(2) {
-            "offline"
-        } else {
-            "online"
+        let (code, other) = &codes[i % codes.len()];
+        let status = match (i / codes.len()).is_multiple_of(2) {
+            true => *other,
+            false if *other == "offline" => "online",
+            false => "offline",
         };
         request(
             "POST",
             "/api/v1/cameras/status",
-            &format!(
-                r#"{{"code":"{}","status":"{status}"}}"#,
-                codes[i % codes.len()]
-            ),
+            TOKEN,
+            &format!(r#"{{"code":"{code}","status":"{status}"}}"#),
         )
     });
     http_phase(addr, CLIENTS, PER_CLIENT, request, |s| s == 200).await
@@ -318,14 +278,11 @@ async fn status_reports(addr: SocketAddr, codes: Arc<Vec<String>>) -> Load {
 
 async fn event_intake(addr: SocketAddr, points: Arc<Vec<Coord>>) -> Load {
     let request = Arc::new(move |i: usize| {
-        let p = points[i % points.len()];
         request(
             "POST",
             "/api/v1/events",
-            &format!(
-                r#"{{"type":"Feature","geometry":{{"type":"Point","coordinates":[{},{}]}},"properties":{{"category":"theft","occurred_at":"2026-11-01T10:00:00Z","reported_at":"2026-11-01T10:05:00Z","status":"reported","source":"app"}}}}"#,
-                p.x, p.y
-            ),
+            TOKEN,
+            &event_body(points[i % points.len()]),
         )
     });
     http_phase(addr, CLIENTS, PER_CLIENT, request, |s| s == 201).await

@@ -30,7 +30,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::http::{Http, Load, on_client_thread};
+use common::http::{Http, Load, event_body, http_phase, on_client_thread, request};
 use common::{Report, ScratchDb, ratio};
 use geo::{BoundingRect, Coord};
 use safegrid::domain::{Dataset, Event, Role};
@@ -135,58 +135,9 @@ async fn serve(service: Arc<Service>) -> SocketAddr {
     addr
 }
 
+/// A POST with the bench's token.
 fn post(path: &str, body: &str) -> Vec<u8> {
-    format!(
-        "POST {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .into_bytes()
-}
-
-fn event_body(p: Coord) -> String {
-    format!(
-        r#"{{"type":"Feature","geometry":{{"type":"Point","coordinates":[{},{}]}},"properties":{{"category":"theft","occurred_at":"2026-11-01T10:00:00Z","reported_at":"2026-11-01T10:05:00Z","status":"reported","source":"app"}}}}"#,
-        p.x, p.y
-    )
-}
-
-/// `requests(i)` from `clients` connections, `per_client` each; `ok` tells a good answer.
-async fn http_phase(
-    addr: SocketAddr,
-    clients: usize,
-    per_client: usize,
-    request: Arc<dyn Fn(usize) -> Vec<u8> + Send + Sync>,
-    ok: fn(u16) -> bool,
-) -> Load {
-    on_client_thread(move || async move {
-        let started = Instant::now();
-        let mut tasks = Vec::new();
-        for c in 0..clients {
-            let request = request.clone();
-            tasks.push(tokio::spawn(async move {
-                let mut http = Http::connect(addr).await.expect("connect");
-                let mut latencies = Vec::with_capacity(per_client);
-                let mut good = 0;
-                for i in 0..per_client {
-                    let head = request(c * per_client + i);
-                    let t = Instant::now();
-                    let (status, _) = http.exchange(&head, &[]).await.expect("an answer");
-                    latencies.push(t.elapsed());
-                    good += usize::from(ok(status));
-                }
-                (latencies, good)
-            }));
-        }
-        let mut latencies = Vec::new();
-        let mut good = 0;
-        for t in tasks {
-            let (l, g) = t.await.expect("client");
-            latencies.extend(l);
-            good += g;
-        }
-        Load::from_latencies(latencies, started.elapsed(), good)
-    })
-    .await
+    request("POST", path, TOKEN, body)
 }
 
 async fn event_intake(addr: SocketAddr, points: Arc<Vec<Coord>>) -> Load {

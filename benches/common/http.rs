@@ -6,7 +6,8 @@
 #![allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
 
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
@@ -169,4 +170,61 @@ impl Http {
         }
         Ok((status, body))
     }
+}
+
+/// One request with a bearer `token` and a JSON `body` (empty for a GET).
+pub fn request(method: &str, path: &str, token: &str, body: &str) -> Vec<u8> {
+    format!(
+        "{method} {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// An event reported at `p`, as the intake benches post it.
+pub fn event_body(p: geo::Coord) -> String {
+    format!(
+        r#"{{"type":"Feature","geometry":{{"type":"Point","coordinates":[{},{}]}},"properties":{{"category":"theft","occurred_at":"2026-11-01T10:00:00Z","reported_at":"2026-11-01T10:05:00Z","status":"reported","source":"app"}}}}"#,
+        p.x, p.y
+    )
+}
+
+/// `requests(i)` from `clients` keep-alive connections, `per_client` each, on the client
+/// runtime; `ok` tells a good answer.
+pub async fn http_phase(
+    addr: SocketAddr,
+    clients: usize,
+    per_client: usize,
+    request: Arc<dyn Fn(usize) -> Vec<u8> + Send + Sync>,
+    ok: fn(u16) -> bool,
+) -> Load {
+    on_client_thread(move || async move {
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for c in 0..clients {
+            let request = request.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut http = Http::connect(addr).await.expect("connect");
+                let mut latencies = Vec::with_capacity(per_client);
+                let mut good = 0;
+                for i in 0..per_client {
+                    let head = request(c * per_client + i);
+                    let t = Instant::now();
+                    let (status, _) = http.exchange(&head, &[]).await.expect("an answer");
+                    latencies.push(t.elapsed());
+                    good += usize::from(ok(status));
+                }
+                (latencies, good)
+            }));
+        }
+        let mut latencies = Vec::new();
+        let mut good = 0;
+        for t in tasks {
+            let (l, g) = t.await.expect("client");
+            latencies.extend(l);
+            good += g;
+        }
+        Load::from_latencies(latencies, started.elapsed(), good)
+    })
+    .await
 }

@@ -641,6 +641,43 @@ where
     })
 }
 
+impl EventSql {
+    /// The events `query` lists, newest report first, on either backend.
+    pub async fn list<'c, E>(
+        &self,
+        executor: E,
+        query: &EventQuery,
+    ) -> StoreResult<Vec<ListedEvent>>
+    where
+        E: Executor<'c> + 'c,
+        <E::Database as Database>::Arguments: IntoArguments<E::Database>,
+        for<'t> Option<String>: Encode<'t, E::Database> + Type<E::Database>,
+        for<'t> i64: Encode<'t, E::Database> + Type<E::Database>,
+        for<'t> f64: Encode<'t, E::Database> + Type<E::Database>,
+        EventRow: for<'r> sqlx::FromRow<'r, <E::Database as Database>::Row>,
+    {
+        let (sql, args) = list_events_sql(query, self);
+        let rows: Vec<EventRow> = fetch_all_args(executor, sql, args).await?;
+        rows.into_iter().map(decode_event_row).collect()
+    }
+
+    /// The event `id`, when there is one, on either backend.
+    pub async fn one<'c, E>(&self, executor: E, id: &str) -> StoreResult<Option<Event>>
+    where
+        E: Executor<'c> + 'c,
+        <E::Database as Database>::Arguments: IntoArguments<E::Database>,
+        for<'t> Option<String>: Encode<'t, E::Database> + Type<E::Database>,
+        for<'t> i64: Encode<'t, E::Database> + Type<E::Database>,
+        for<'t> f64: Encode<'t, E::Database> + Type<E::Database>,
+        EventRow: for<'r> sqlx::FromRow<'r, <E::Database as Database>::Row>,
+    {
+        let sql = format!("select {} from event where id = $1", self.select);
+        let rows: Vec<EventRow> = fetch_all_args(executor, sql, vec![Arg::text(id)]).await?;
+        let first = rows.into_iter().next().map(decode_event_row).transpose()?;
+        Ok(first.map(|listed| listed.event))
+    }
+}
+
 /// The upsert of a grid's row as `version`.
 #[must_use]
 pub fn upsert_grid_sql(

@@ -28,9 +28,8 @@ use crate::domain::{
 
 use super::plan;
 use super::row::{
-    AssignmentRow, EventPoints, EventRow, EventSql, LayerRow, VersionRow, attach_assignments,
-    decode_event_row, decode_row, decode_version, fetch_all_args, fmt_time, has_geometry,
-    list_events_sql, token_from_row,
+    AssignmentRow, EventPoints, EventSql, LayerRow, VersionRow, attach_assignments, decode_row,
+    decode_version, fetch_all_args, fmt_time, has_geometry, list_events_sql, token_from_row,
 };
 use super::{CameraStatusChange, Change, Store, StoreError, StoreResult, TokenRecord};
 
@@ -299,9 +298,7 @@ impl Store for SqliteStore {
     }
 
     async fn list_events(&self, query: &EventQuery) -> StoreResult<Vec<ListedEvent>> {
-        let (sql, args) = list_events_sql(query, &EVENT_SQL);
-        let rows: Vec<EventRow> = fetch_all_args(&self.pool, sql, args).await?;
-        rows.into_iter().map(decode_event_row).collect()
+        EVENT_SQL.list(&self.pool, query).await
     }
 
     async fn explain_events(&self, query: &EventQuery) -> StoreResult<String> {
@@ -316,12 +313,7 @@ impl Store for SqliteStore {
     }
 
     async fn event(&self, id: &str) -> StoreResult<Option<Event>> {
-        let sql = format!("select {} from event where id = $1", EVENT_SQL.select);
-        let row: Option<EventRow> = sqlx::query_as(AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.map(decode_event_row).transpose()?.map(|l| l.event))
+        EVENT_SQL.one(&self.pool, id).await
     }
 
     async fn find_token(&self, hash: &str) -> StoreResult<Option<TokenRecord>> {
