@@ -198,6 +198,19 @@ pub async fn http_phase(
     request: Arc<dyn Fn(usize) -> Vec<u8> + Send + Sync>,
     ok: fn(u16) -> bool,
 ) -> Load {
+    paced_http_phase(addr, clients, per_client, None, request, ok).await
+}
+
+/// [`http_phase`], each client sending at most one request `every` (so that `clients` of them
+/// offer `clients / every` requests a second) when given.
+pub async fn paced_http_phase(
+    addr: SocketAddr,
+    clients: usize,
+    per_client: usize,
+    every: Option<Duration>,
+    request: Arc<dyn Fn(usize) -> Vec<u8> + Send + Sync>,
+    ok: fn(u16) -> bool,
+) -> Load {
     on_client_thread(move || async move {
         let started = Instant::now();
         let mut tasks = Vec::new();
@@ -207,7 +220,15 @@ pub async fn http_phase(
                 let mut http = Http::connect(addr).await.expect("connect");
                 let mut latencies = Vec::with_capacity(per_client);
                 let mut good = 0;
+                let mut pace = every.map(|every| {
+                    let mut pace = tokio::time::interval(every);
+                    pace.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                    pace
+                });
                 for i in 0..per_client {
+                    if let Some(pace) = pace.as_mut() {
+                        pace.tick().await;
+                    }
                     let head = request(c * per_client + i);
                     let t = Instant::now();
                     let (status, _) = http.exchange(&head, &[]).await.expect("an answer");

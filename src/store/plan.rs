@@ -38,8 +38,8 @@ use sqlx::{Database, Transaction};
 use crate::domain::{AnyItem, Grid, Layer, Worker};
 
 use super::row::{
-    Arg, Dialect, Wrap, batch_rows, fmt_time, insert_assignments_sql, upsert_grid_sql,
-    upsert_rows_sql,
+    Arg, Dialect, STATEMENT_PARAMS, Wrap, batch_rows, fmt_time, insert_assignments_sql,
+    upsert_grid_sql, upsert_rows_sql,
 };
 use super::{Change, StoreError, StoreResult};
 
@@ -151,6 +151,12 @@ where
 {
     let at = fmt_time(at);
     let conn: &mut DB::Connection = &mut tx;
+    if let Some((layer, items)) = plain_inserts(writes)
+        && inserted_together(conn, layer, &items).await?
+    {
+        tx.commit().await?;
+        return Ok(writes.iter().map(|_| Ok(())).collect());
+    }
     let mut outcomes = Vec::with_capacity(writes.len());
     for changes in writes {
         conn.execute(SAVEPOINT.into(), vec![]).await?;
@@ -165,6 +171,70 @@ where
     }
     tx.commit().await?;
     Ok(outcomes)
+}
+
+/// The items of a group whose writes are each one insert of a plain row (no grid, no worker)
+/// of one layer with keys of their own, as an intake of events is; `None` for any other group.
+fn plain_inserts(writes: &[Vec<Change>]) -> Option<(Layer, Vec<&AnyItem>)> {
+    let mut layer = None;
+    let mut keys = HashSet::with_capacity(writes.len());
+    let mut items = Vec::with_capacity(writes.len());
+    for changes in writes {
+        let [Change::Insert(item)] = changes.as_slice() else {
+            return None;
+        };
+        let this = item.layer();
+        if matches!(this, Layer::Grid | Layer::Worker)
+            || *layer.get_or_insert(this) != this
+            || !keys.insert(item.key())
+        {
+            return None;
+        }
+        items.push(item);
+    }
+    Some((layer?, items))
+}
+
+/// Tries a group of [`plain_inserts`] as a few multi-row statements instead of four statements
+/// a write: one look for any key already taken, then the rows, then the references. `false`,
+/// with nothing left behind, when any of it fails: the group then goes write by write, so
+/// that each failure is its own write's. Only I/O failures of the savepoint itself are errors.
+async fn inserted_together<C: SqlTx>(
+    conn: &mut C,
+    layer: Layer,
+    items: &[&AnyItem],
+) -> StoreResult<bool> {
+    if items.len() < 2 {
+        return Ok(false);
+    }
+    conn.execute(SAVEPOINT.into(), vec![]).await?;
+    let written = async {
+        for chunk in items.chunks(STATEMENT_PARAMS) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "select count(*) from {} where {} in ({})",
+                layer.table(),
+                layer.key_field(),
+                marks.join(", ")
+            );
+            let args = chunk.iter().map(|i| Arg::text(i.key())).collect();
+            if conn.fetch_int(sql, args).await? > 0 {
+                return Ok(false);
+            }
+        }
+        for chunk in items.chunks(batch_rows(layer)) {
+            let (sql, args) = upsert_rows_sql(layer, chunk, dialect::<C>(layer));
+            conn.execute(sql, args).await?;
+        }
+        let changes: Vec<Change> = items.iter().map(|i| Change::Insert((*i).clone())).collect();
+        conn.references_hold(&changes).await
+    }
+    .await;
+    if !matches!(written, Ok(true)) {
+        conn.execute(ROLLBACK_TO_SAVEPOINT.into(), vec![]).await?;
+    }
+    conn.execute(RELEASE_SAVEPOINT.into(), vec![]).await?;
+    Ok(matches!(written, Ok(true)))
 }
 
 /// Applies one write of a group and checks its references, so that nothing it broke is left

@@ -42,6 +42,7 @@ store_tests!(
     later_put_of_a_key_in_one_batch_wins,
     tokens_are_found_by_hash,
     one_failing_write_in_a_group_leaves_the_others_committed,
+    a_group_of_inserts_commits_together_and_a_taken_key_fails_alone,
     group_grid_writes_open_and_close_versions_as_single_writes_do,
 );
 
@@ -54,6 +55,49 @@ async fn concurrent_groups_keep_every_acknowledged_write_after_reopening() {
         bodies::concurrent_groups_keep_every_acknowledged_write_after_reopening,
     )
     .await;
+}
+
+/// Commits leave the copying of the write-ahead log into the database file to a background
+/// checkpoint: the file grows within seconds of a write, long before SQLite's own threshold.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_checkpoints_the_wal_in_the_background() {
+    let dir = std::env::temp_dir().join(format!(
+        "safegrid-checkpoint-{}-{:08x}",
+        std::process::id(),
+        getrandom::u32().expect("random name")
+    ));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("store.db");
+    let store = safegrid::store::open(&format!("sqlite:{}", path.display()))
+        .await
+        .expect("opens");
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    let before = std::fs::metadata(&path).expect("db file").len();
+    let cameras: Vec<Change> = (0..3_000)
+        .map(|i| {
+            let code = format!("330783000013201{i:05}");
+            Change::Put(camera(&code, 120.2 + f64::from(i) * 1e-5, 29.2))
+        })
+        .collect();
+    store.apply(&cameras, t(0)).await.expect("cameras");
+    let wal = std::fs::metadata(dir.join("store.db-wal"))
+        .expect("wal")
+        .len();
+    assert!(wal > 200_000, "the write went to the WAL ({wal} bytes)");
+    let started = std::time::Instant::now();
+    loop {
+        let now = std::fs::metadata(&path).expect("db file").len();
+        if now > before + 200_000 {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "the database file stayed at {now} bytes (from {before}) with {wal} bytes of WAL"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    drop(store);
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -967,6 +1011,62 @@ mod bodies {
             "{backend}"
         );
         assert!(statuses(store, c3).await.is_empty(), "{backend}");
+    }
+
+    /// A group of single inserts of one layer (an intake) is written as multi-row statements;
+    /// a key already taken, or taken twice in the group, must still fail that write alone.
+    pub async fn a_group_of_inserts_commits_together_and_a_taken_key_fails_alone(
+        store: Arc<dyn Store>,
+    ) {
+        let backend = store.backend();
+        let code = |i: u32| format!("330783000013200{i:05}");
+        store
+            .apply(&[Change::Put(camera(&code(0), 120.2, 29.2))], t(0))
+            .await
+            .expect("seed");
+
+        // All new: they commit together, each with its first status in the history.
+        let fresh: Vec<Vec<Change>> = (1..=40)
+            .map(|i| {
+                let lon = 120.2 + f64::from(i) * 1e-4;
+                vec![Change::Insert(camera(&code(i), lon, 29.2))]
+            })
+            .collect();
+        let results = store.apply_group(&fresh, t(10)).await.expect("commits");
+        assert!(results.iter().all(Result::is_ok), "{backend}: {results:?}");
+
+        // One taken before the group, one taken twice in it: those two fail, the rest commit.
+        let mixed = vec![
+            vec![Change::Insert(camera(&code(41), 120.3, 29.3))],
+            vec![Change::Insert(camera(&code(0), 120.0, 29.0))],
+            vec![Change::Insert(camera(&code(42), 120.31, 29.3))],
+            vec![Change::Insert(camera(&code(42), 120.0, 29.0))],
+            vec![Change::Insert(camera(&code(43), 120.32, 29.3))],
+        ];
+        let results = store.apply_group(&mixed, t(20)).await.expect("commits");
+        let kinds: Vec<&str> = results.iter().map(outcome_kind).collect();
+        assert_eq!(
+            kinds,
+            ["ok", "conflict", "ok", "conflict", "ok"],
+            "{backend}: {results:?}"
+        );
+
+        let data = store.load().await.expect("load");
+        assert_eq!(data.cameras.len(), 44, "{backend}");
+        for camera in &data.cameras {
+            assert!(
+                camera.location.x() >= 120.2,
+                "{backend}: {} was overwritten by a refused insert",
+                camera.code
+            );
+        }
+        for i in [1, 40, 41, 42, 43] {
+            assert_eq!(
+                statuses(store.as_ref(), &code(i)).await,
+                [CameraStatus::Online],
+                "{backend}: camera {i}"
+            );
+        }
     }
 
     pub async fn group_grid_writes_open_and_close_versions_as_single_writes_do(

@@ -10,6 +10,7 @@
 //!
 //! Must not import the PostgreSQL backend.
 
+mod checkpoint;
 mod write;
 
 use std::str::FromStr;
@@ -55,7 +56,15 @@ const ROW_BUFFER: usize = 4_096;
 /// SQLite-backed [`Store`].
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
+    /// Readers, and writes outside the write path (tokens).
     pool: SqlitePool,
+    /// The one connection that write transactions run on, so that its page cache stays
+    /// warm: SQLite drops a connection's whole cache when another connection wrote since it
+    /// last read, and groups of writes that took turns on the pool's connections re-read the
+    /// pages of every index they touched (a layer of a million events wrote 30 % slower).
+    writer: SqlitePool,
+    /// Checkpoints the WAL off the commit path while the store lives (`None` in memory).
+    _checkpointer: Option<checkpoint::Checkpointer>,
 }
 
 impl SqliteStore {
@@ -89,6 +98,11 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
+            // A page cache of 64 MiB a connection (the default is 2 MiB): an intake of events
+            // touches pages of every index of a layer of millions, and a page not cached is
+            // a read from the file for each write.
+            .pragma("cache_size", "-65536")
+            .pragma("wal_autocheckpoint", checkpoint::BACKSTOP_PAGES)
             // Rows cross from the connection's thread to the reader through a bounded channel;
             // at the default 50 the two threads woke each other for nearly every row, and
             // start-up over 10 million events spent a third of its time switching between them.
@@ -96,9 +110,22 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new()
             // An in-memory database lives in one connection.
             .max_connections(if in_memory { 1 } else { 4 })
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
-        let store = Self { pool };
+        let writer = if in_memory {
+            pool.clone()
+        } else {
+            SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(options)
+                .await?
+        };
+        let checkpointer = (!in_memory).then(|| checkpoint::Checkpointer::start(pool.clone()));
+        let store = Self {
+            pool,
+            writer,
+            _checkpointer: checkpointer,
+        };
         store.check_pragmas(in_memory).await?;
         sqlx::migrate!("migrations/sqlite").run(&store.pool).await?;
         Ok(store)
@@ -131,7 +158,7 @@ impl SqliteStore {
 
     /// A write transaction, holding SQLite's write lock.
     async fn begin_write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
-        Ok(self.pool.begin_with("begin immediate").await?)
+        Ok(self.writer.begin_with("begin immediate").await?)
     }
 
     /// Reads the events with seq in `[start, end)` one row at a time into `points`: for a chunk
