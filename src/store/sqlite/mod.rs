@@ -98,10 +98,6 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
-            // A page cache of 64 MiB a connection (the default is 2 MiB): an intake of events
-            // touches pages of every index of a layer of millions, and a page not cached is
-            // a read from the file for each write.
-            .pragma("cache_size", "-65536")
             .pragma("wal_autocheckpoint", checkpoint::BACKSTOP_PAGES)
             // Rows cross from the connection's thread to the reader through a bounded channel;
             // at the default 50 the two threads woke each other for nearly every row, and
@@ -117,7 +113,10 @@ impl SqliteStore {
         } else {
             SqlitePoolOptions::new()
                 .max_connections(1)
-                .connect_with(options)
+                // A page cache of 64 MiB (the default is 2 MiB): an intake of events touches
+                // pages of every index of a layer of millions, and a page not cached is a read
+                // from the file for each write. Readers scan, and keep the default.
+                .connect_with(options.pragma("cache_size", "-65536"))
                 .await?
         };
         let checkpointer = (!in_memory).then(|| checkpoint::Checkpointer::start(pool.clone()));
