@@ -381,10 +381,7 @@ async fn bench() -> Report {
     eprintln!("camera status: {status}");
     report.push(
         "camera status singles, 32 clients, 1,000,000 cameras",
-        format!(
-            "{:.0}/s (p50 {:.1} ms, p99 {:.1} ms)",
-            status.rate, status.p50_ms, status.p99_ms
-        ),
+        status.rate_cell(),
         "—",
         "—",
         "≥ 2,000/s",
@@ -394,10 +391,7 @@ async fn bench() -> Report {
     eprintln!("event intake: {intake}");
     report.push(
         "event intake, 32 clients, 10,000,000 events stored",
-        format!(
-            "{:.0}/s (p50 {:.1} ms, p99 {:.1} ms)",
-            intake.rate, intake.p50_ms, intake.p99_ms
-        ),
+        intake.rate_cell(),
         "—",
         "—",
         "≥ 2,000/s",

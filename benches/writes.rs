@@ -370,16 +370,8 @@ fn rate_row(
 ) {
     report.push(
         figure,
-        format!(
-            "{:.0}/s (p50 {:.1} ms, p99 {:.1} ms)",
-            ours.rate, ours.p50_ms, ours.p99_ms
-        ),
-        theirs.map_or("—".into(), |t| {
-            format!(
-                "{:.0}/s (p50 {:.1} ms, p99 {:.1} ms)",
-                t.rate, t.p50_ms, t.p99_ms
-            )
-        }),
+        ours.rate_cell(),
+        theirs.map_or("—".into(), Load::rate_cell),
         ratio(theirs.map(|t| ours.rate / t.rate)),
         target,
         Some(met),

@@ -44,6 +44,17 @@ impl Load {
     }
 }
 
+impl Load {
+    /// The rate and latencies as a report's cell: `1234/s (p50 5.1 ms, p99 9.9 ms)`.
+    #[must_use]
+    pub fn rate_cell(&self) -> String {
+        format!(
+            "{:.0}/s (p50 {:.1} ms, p99 {:.1} ms)",
+            self.rate, self.p50_ms, self.p99_ms
+        )
+    }
+}
+
 impl std::fmt::Display for Load {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(

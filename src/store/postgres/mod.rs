@@ -46,7 +46,8 @@ use crate::domain::{Dataset, Event, EventPoint, EventQuery, GridVersion, Layer, 
 use super::plan;
 use super::row::{
     AssignmentRow, EventPoints, EventSql, LayerRow, VersionRow, attach_assignments, decode_row,
-    decode_version, fetch_all_args, fmt_time, has_geometry, list_events_sql, token_from_row,
+    decode_version, fetch_all_args, fetch_int_args, fmt_time, has_geometry, list_events_sql,
+    token_from_row,
 };
 use super::{CameraStatusChange, Change, Store, StoreError, StoreResult, TokenRecord};
 
@@ -202,9 +203,7 @@ impl Store for PgStore {
     }
 
     async fn event_count(&self) -> StoreResult<u64> {
-        let n: i64 = sqlx::query_scalar("select count(*) from event")
-            .fetch_one(&self.pool)
-            .await?;
+        let n = fetch_int_args(&self.pool, "select count(*) from event".into(), vec![]).await?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 

@@ -6,7 +6,9 @@
 //!
 //! Writers begin with `begin immediate`: the write lock is taken up front (waiting out the busy
 //! timeout) rather than on the first write, where a second writer would fail at once with
-//! `SQLITE_BUSY` instead of waiting.
+//! `SQLITE_BUSY` instead of waiting. They run on one connection of their own, whose page cache
+//! stays warm; readers have a pool. `checkpoint` copies the WAL into the file off the commit
+//! path.
 //!
 //! Must not import the PostgreSQL backend.
 
@@ -30,7 +32,8 @@ use crate::domain::{
 use super::plan;
 use super::row::{
     AssignmentRow, EventPoints, EventSql, LayerRow, VersionRow, attach_assignments, decode_row,
-    decode_version, fetch_all_args, fmt_time, has_geometry, list_events_sql, token_from_row,
+    decode_version, fetch_all_args, fetch_int_args, fmt_time, has_geometry, list_events_sql,
+    token_from_row,
 };
 use super::{CameraStatusChange, Change, Store, StoreError, StoreResult, TokenRecord};
 
@@ -243,9 +246,7 @@ impl Store for SqliteStore {
     }
 
     async fn event_count(&self) -> StoreResult<u64> {
-        let n: i64 = sqlx::query_scalar("select count(*) from event")
-            .fetch_one(&self.pool)
-            .await?;
+        let n = fetch_int_args(&self.pool, "select count(*) from event".into(), vec![]).await?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
