@@ -9,7 +9,9 @@ use crate::domain::{Building, Camera, CameraKind, CameraStatus, Dataset, Grid, G
 
 use super::Snapshot;
 use super::index::{LayerChange, LayerIndex};
-use super::locate::{cameras_seeing, cameras_seeing_by_tree, grid_at, grid_at_by_tree};
+use super::locate::{
+    cameras_seeing, cameras_seeing_by_tree, grid_at, grid_at_by_tree, grid_at_each,
+};
 use crate::sample::rng::Rng;
 
 /// A point in a 0.05° square near Dongyang.
@@ -193,7 +195,15 @@ fn assert_rasters_exact(s: &Snapshot, rng: &mut Rng, step: usize) {
             .filter_map(|g| g.area.0[0].exterior().0.first().copied()),
     );
     points.extend(s.cameras.iter().map(|c| c.location.0));
-    for p in points {
+    let batched: Vec<Option<&Grid>> = grid_at_each(s, &points).collect();
+    for (p, each) in points.into_iter().zip(batched) {
+        assert_eq!(
+            each.map(|g| g.code.as_str()),
+            grid_at(s, p).map(|g| g.code.as_str()),
+            "step {step}: batched grid at ({}, {})",
+            p.x,
+            p.y
+        );
         assert_eq!(
             grid_at(s, p).map(|g| g.code.as_str()),
             grid_at_by_tree(s, p).map(|g| g.code.as_str()),

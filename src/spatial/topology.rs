@@ -13,12 +13,12 @@
 //! # Units
 //! Areas in square metres, computed in a local tangent plane (see [`super::measure`]).
 
-use geo::{BooleanOps, BoundingRect, Centroid, Intersects, MultiPolygon};
+use geo::{BooleanOps, BoundingRect, Centroid, Coord, Intersects, MultiPolygon};
 use serde::Serialize;
 
 use crate::domain::Grid;
 
-use super::locate::grid_at;
+use super::locate::grid_at_each;
 use super::measure::LocalFrame;
 use super::snapshot::Snapshot;
 
@@ -249,11 +249,13 @@ pub fn check_all(snapshot: &Snapshot) -> CheckReport {
             report.gaps.push((label.clone(), gap));
         }
     }
+    let places: Vec<Coord> = snapshot.cameras.iter().map(|c| c.location.0).collect();
     report.cameras_outside_grids = snapshot
         .cameras
         .iter()
-        .filter(|c| grid_at(snapshot, c.location.0).is_none())
-        .map(|c| c.code.clone())
+        .zip(grid_at_each(snapshot, &places))
+        .filter(|(_, grid)| grid.is_none())
+        .map(|(c, _)| c.code.clone())
         .collect();
     report
 }

@@ -1,6 +1,6 @@
-//! The grid raster accelerator gives exactly the answer of the plain R-tree + exact test, on
-//! random points of the Dongyang sample and on the hardest points: grid vertices and points on
-//! grid edges.
+//! The grid raster accelerator gives exactly the answer of the plain R-tree + exact test, one
+//! point at a time and in batches, on random points of the Dongyang sample and on the hardest
+//! points: grid vertices and points on grid edges.
 
 use geo::Coord;
 
@@ -40,11 +40,31 @@ fn raster_grid_lookup_equals_tree_lookup_everywhere() {
             }
         }
     }
+    // Points off the raster and not numbers at all, and a count that is no whole number of
+    // batches.
+    points.extend([
+        Coord { x: 0.0, y: 0.0 },
+        Coord { x: 200.0, y: 95.0 },
+        Coord {
+            x: f64::NAN,
+            y: 29.2,
+        },
+        Coord {
+            x: f64::INFINITY,
+            y: f64::NEG_INFINITY,
+        },
+        Coord { x: 120.4, y: 29.2 },
+    ]);
     let mut found = 0;
-    for p in &points {
+    let batched: Vec<Option<&str>> = locate::grid_at_each(&snapshot, &points)
+        .map(|g| g.map(|g| g.code.as_str()))
+        .collect();
+    assert_eq!(batched.len(), points.len());
+    for (p, each) in points.iter().zip(batched) {
         let fast = locate::grid_at(&snapshot, *p).map(|g| g.code.as_str());
         let slow = locate::grid_at_by_tree(&snapshot, *p).map(|g| g.code.as_str());
         assert_eq!(fast, slow, "at ({}, {})", p.x, p.y);
+        assert_eq!(each, fast, "batched, at ({}, {})", p.x, p.y);
         found += usize::from(fast.is_some());
     }
     assert!(found > points.len() / 3, "{found} of {}", points.len());
