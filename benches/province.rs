@@ -331,9 +331,7 @@ fn locate_rates(snapshot: &Snapshot, points: &[Coord]) -> (f64, f64, usize) {
             .count();
         best.0 = best.0.min(t.elapsed().as_secs_f64());
         let t = Instant::now();
-        hits.1 = locate::grid_at_each(snapshot, points)
-            .flatten()
-            .count();
+        hits.1 = locate::grid_at_each(snapshot, points).flatten().count();
         best.1 = best.1.min(t.elapsed().as_secs_f64());
     }
     assert_eq!(hits.0, hits.1, "batches find what single points find");
