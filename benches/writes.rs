@@ -11,7 +11,8 @@
 //!   [`CLIENTS`] keep-alive connections, with [`SMALL_LAYER`] and with [`LARGE_LAYER`] events
 //!   stored. Rate, p50, p99. PostGIS: the same points from as many connections, each one
 //!   `INSERT … SELECT` that finds the grid with `ST_Covers` on a GiST-indexed grid table,
-//!   `synchronous_commit = on`.
+//!   `synchronous_commit = on`, into the event table of safegrid's PostgreSQL store with its
+//!   five indexes (as SQLite keeps its own); a note gives the rate into a table without them.
 //! - **Camera status, 32 clients**: `POST /api/v1/cameras/status` with one report
 //!   `{code, status, at}` each, over the sample's cameras. PostGIS: one `UPDATE` of the camera
 //!   row and one `INSERT` into its history per report, in one transaction.
@@ -19,7 +20,7 @@
 //! - **Reads during writes**: `GET /api/v1/locate` from 8 connections while 16 more post
 //!   events at about 1,070 a second (the target's 1,000 and some); the locate p99.
 //!
-//! Intake runs [`ROUNDS`] times on each layer, the small and the large layer taking turns,
+//! Intake runs [`ROUNDS`] times on each layer and on PostGIS, all three taking turns,
 //! and the reads during writes [`ROUNDS`] times: each row is the median round, with the
 //! spread of the rounds beside it, as one phase of a second or two is at the mercy of
 //! whatever else the machine does.
@@ -173,21 +174,28 @@ async fn status_reports(addr: SocketAddr, codes: Arc<Vec<String>>) -> Load {
     http_phase(addr, CLIENTS, PER_CLIENT, request, |s| s == 200).await
 }
 
-/// PostGIS doing the intake: grids loaded with a GiST index, one `INSERT … SELECT … ST_Covers`
-/// per event from `CLIENTS` connections.
-async fn postgis_intake(
-    db: &ScratchDb,
-    data: &Dataset,
-    points: &Arc<Vec<Coord>>,
-) -> anyhow::Result<(Load, Load)> {
+/// Creates the PostGIS side of the figures in `db`: the sample's grids (GiST-indexed) and
+/// cameras, an empty event table and a status history.
+async fn postgis_setup(db: &ScratchDb, data: &Dataset) -> anyhow::Result<()> {
     let pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(CLIENTS as u32)
+        .max_connections(1)
         .connect(&db.url)
         .await?;
     for sql in [
         "create extension if not exists postgis",
         "create table grid (code text primary key, geom geometry(MultiPolygon, 4326) not null)",
         "create table ev (id bigserial primary key, grid text, geom geometry(Point, 4326) not null, props jsonb not null)",
+        // The event table of safegrid's own PostgreSQL store (migration 0005), with the
+        // indexes that list events by place, time, category, status and grid.
+        "create table event (seq bigserial primary key, id text not null unique, lon double precision not null, lat double precision not null,
+           geometry geometry(Point, 4326) generated always as (ST_SetSRID(ST_MakePoint(lon, lat), 4326)) stored,
+           category text not null, status text not null, source text not null, occurred_at timestamptz not null,
+           reported_at timestamptz not null, grid_code text, description text not null)",
+        "create index event_geometry on event using gist (geometry)",
+        "create index event_reported on event (reported_at, seq)",
+        "create index event_category on event (category, reported_at, seq)",
+        "create index event_status on event (status, reported_at, seq)",
+        "create index event_grid on event (grid_code, reported_at, seq)",
         "create table camera (code text primary key, status text not null, props jsonb not null)",
         "create table camera_status_change (id bigserial primary key, code text not null, status text not null, changed_at timestamptz not null)",
     ] {
@@ -221,53 +229,81 @@ async fn postgis_intake(
     .execute(&pool)
     .await?;
     sqlx::query("analyze").execute(&pool).await?;
-    let intake = {
-        let points = points.clone();
-        pg_phase(&db.url, move |pool, k| {
-            let p = points[k % points.len()];
-            async move {
-                sqlx::query(
+    pool.close().await;
+    Ok(())
+}
+
+/// The event table PostGIS's intake writes to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum PgEvents {
+    /// The table of safegrid's PostgreSQL store, with its five indexes: the same work as
+    /// safegrid's intake.
+    Indexed,
+    /// A table with no index but its key: a point and a JSON document per event.
+    Bare,
+}
+
+/// PostGIS's intake: one `INSERT … SELECT` per event that finds its grid with `ST_Covers`,
+/// into `table`; `round` keeps event ids unique over the rounds.
+async fn postgis_intake(
+    db: &ScratchDb,
+    points: Arc<Vec<Coord>>,
+    table: PgEvents,
+    round: usize,
+) -> Load {
+    pg_phase(&db.url, move |pool, k| {
+        let p = points[k % points.len()];
+        async move {
+            let query = match table {
+                PgEvents::Indexed => sqlx::query(
+                    "insert into event (id, lon, lat, category, status, source, occurred_at, reported_at, grid_code, description)
+                     select $3, $1, $2, 'theft', 'reported', 'citizen_app', now(), now(),
+                            (select code from grid where st_covers(geom, st_setsrid(st_point($1, $2), 4326)) order by code limit 1),
+                            'bench'",
+                )
+                .bind(p.x)
+                .bind(p.y)
+                .bind(format!("PG-{round}-{k}")),
+                PgEvents::Bare => sqlx::query(
                     "insert into ev (grid, geom, props)
                      select (select code from grid where st_covers(geom, pt) order by code limit 1), pt, $3::jsonb
                        from (select st_setsrid(st_point($1, $2), 4326) as pt) as q",
                 )
                 .bind(p.x)
                 .bind(p.y)
-                .bind(r#"{"category":"theft","status":"reported"}"#)
-                .execute(&pool)
+                .bind(r#"{"category":"theft","status":"reported"}"#),
+            };
+            query.execute(&pool).await.expect("insert");
+        }
+    })
+    .await
+}
+
+/// PostGIS's status reports: the camera row updated and a history row inserted, in one
+/// transaction per report.
+async fn postgis_status(db: &ScratchDb, cams: Arc<Vec<String>>) -> Load {
+    pg_phase(&db.url, move |pool, k| {
+        let cams = cams.clone();
+        async move {
+            let code = &cams[k % cams.len()];
+            let status = if (k / cams.len()).is_multiple_of(2) { "offline" } else { "online" };
+            let mut tx = pool.begin().await.expect("begin");
+            sqlx::query("update camera set status = $2 where code = $1")
+                .bind(code)
+                .bind(status)
+                .execute(&mut *tx)
                 .await
-                .expect("insert");
-            }
-        })
-        .await
-    };
-    let cams = Arc::new(cams);
-    let status = {
-        pg_phase(&db.url, move |pool, k| {
-            let cams = cams.clone();
-            async move {
-                let code = &cams[k % cams.len()];
-                let status = if (k / cams.len()).is_multiple_of(2) { "offline" } else { "online" };
-                let mut tx = pool.begin().await.expect("begin");
-                sqlx::query("update camera set status = $2 where code = $1")
-                    .bind(code)
-                    .bind(status)
-                    .execute(&mut *tx)
-                    .await
-                    .expect("update");
-                sqlx::query("insert into camera_status_change (code, status, changed_at) values ($1, $2, now())")
-                    .bind(code)
-                    .bind(status)
-                    .execute(&mut *tx)
-                    .await
-                    .expect("history");
-                tx.commit().await.expect("commit");
-            }
-        })
-        .await
-    };
-    pool.close().await;
-    Ok((intake, status))
+                .expect("update");
+            sqlx::query("insert into camera_status_change (code, status, changed_at) values ($1, $2, now())")
+                .bind(code)
+                .bind(status)
+                .execute(&mut *tx)
+                .await
+                .expect("history");
+            tx.commit().await.expect("commit");
+        }
+    })
+    .await
 }
 
 /// `op(pool, k)` for `k` in `0..CLIENTS × PER_CLIENT`, from [`CLIENTS`] tasks on the client
@@ -406,17 +442,14 @@ async fn bench() -> Report {
 
     eprintln!("PostGIS…");
     let pg = match ScratchDb::create("writes").await {
-        Ok(db) => {
-            let figures = postgis_intake(&db, &data, &points).await;
-            db.drop().await;
-            match figures {
-                Ok(f) => Some(f),
-                Err(e) => {
-                    report.notes.push(format!("PostGIS skipped: {e:#}"));
-                    None
-                }
+        Ok(db) => match postgis_setup(&db, &data).await {
+            Ok(()) => Some(db),
+            Err(e) => {
+                report.notes.push(format!("PostGIS skipped: {e:#}"));
+                db.drop().await;
+                None
             }
-        }
+        },
         Err(e) => {
             report.notes.push(format!("PostGIS skipped: {e:#}"));
             None
@@ -427,18 +460,46 @@ async fn bench() -> Report {
     let small = sqlite_service(&dir, &data, SMALL_LAYER).await;
     let large = sqlite_service(&dir, &data, LARGE_LAYER).await;
     let (addr, large_addr) = (serve(small.clone()).await, serve(large.clone()).await);
-    // The two layers take turns, so that both meet the machine in the same moods.
+    // PostGIS and the two layers take turns, so that all meet the machine in the same moods.
+    let (mut pg_runs, mut bare_runs) = (Vec::new(), Vec::new());
     let (mut small_runs, mut large_runs) = (Vec::new(), Vec::new());
-    for _ in 0..ROUNDS {
+    for round in 0..ROUNDS {
+        if let Some(db) = &pg {
+            pg_runs.push(postgis_intake(db, points.clone(), PgEvents::Indexed, round).await);
+            bare_runs.push(postgis_intake(db, points.clone(), PgEvents::Bare, round).await);
+        }
         small_runs.push(event_intake(addr, points.clone()).await);
         large_runs.push(event_intake(large_addr, points.clone()).await);
     }
     let (intake_small, small_spread) = median_by(small_runs, |l| l.rate);
     let (intake_large, large_spread) = median_by(large_runs, |l| l.rate);
+    let pg_intake = (!pg_runs.is_empty()).then(|| median_by(pg_runs, |l| l.rate));
+    let pg_bare = (!bare_runs.is_empty()).then(|| median_by(bare_runs, |l| l.rate));
     eprintln!(
-        "intake rates over {ROUNDS} rounds: small {:.0}–{:.0}/s, large {:.0}–{:.0}/s",
-        small_spread.0, small_spread.1, large_spread.0, large_spread.1
+        "intake rates over {ROUNDS} rounds: small {:.0}–{:.0}/s, large {:.0}–{:.0}/s{}",
+        small_spread.0,
+        small_spread.1,
+        large_spread.0,
+        large_spread.1,
+        pg_intake
+            .as_ref()
+            .map(|(_, (lo, hi))| format!(", PostGIS {lo:.0}–{hi:.0}/s"))
+            .unwrap_or_default()
     );
+    if let Some((bare, (lo, hi))) = &pg_bare {
+        eprintln!("PostGIS into a table without indexes: {lo:.0}–{hi:.0}/s");
+        report.notes.push(format!(
+            "PostGIS's intake writes the event table of safegrid's PostgreSQL store, with its \
+             indexes by place, time, category, status and grid (the same work as safegrid's \
+             intake). Into a table with no index but its key it runs at {} (median of the \
+             rounds; {lo:.0}–{hi:.0}/s).",
+            bare.rate_cell()
+        ));
+    }
+    let pg_status = match &pg {
+        Some(db) => Some(postgis_status(db, codes.clone()).await),
+        None => None,
+    };
     let status = status_reports(addr, codes.clone()).await;
     let (bulk_s, bulk_status_code) = bulk_status(addr, &codes).await;
     let mut read_runs = Vec::new();
@@ -447,9 +508,12 @@ async fn bench() -> Report {
     }
     let ((reads, writes), read_spread) = median_by(read_runs, |(r, _)| r.p99_ms);
     let stored = small.snapshot().count(safegrid::domain::Layer::Event);
+    if let Some(db) = pg {
+        db.drop().await;
+    }
 
-    let pg_intake = pg.as_ref().map(|(i, _)| i);
-    let pg_status = pg.as_ref().map(|(_, s)| s);
+    let pg_intake = pg_intake.as_ref().map(|(l, _)| l);
+    let pg_status = pg_status.as_ref();
     rate_row(
         &mut report,
         &format!("event intake, {CLIENTS} clients, {SMALL_LAYER} events stored"),
@@ -499,8 +563,8 @@ async fn bench() -> Report {
         Some(reads.p99_ms < 2.0 && writes.rate >= 1_000.0),
     );
     report.notes.push(format!(
-        "Intake and reads during writes ran {ROUNDS} rounds each, the small and the large layer \
-         taking turns; each row is the round with the median rate (intake: small {:.0}–{:.0}/s, \
+        "Intake and reads during writes ran {ROUNDS} rounds each, PostGIS and the small and the \
+         large layer taking turns; each row is the round with the median rate (intake: small {:.0}–{:.0}/s, \
          large {:.0}–{:.0}/s over the rounds) or the median p99 (reads). Every intake of those \
          rows answered 201 ({} of {} small, {} of {} large); {} events were in the small \
          layer's snapshot at the end. Single status reports alternate offline/online over the \

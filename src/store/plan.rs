@@ -38,7 +38,7 @@ use sqlx::{Database, Transaction};
 use crate::domain::{AnyItem, Grid, Layer, Worker};
 
 use super::row::{
-    Arg, Dialect, STATEMENT_PARAMS, Wrap, batch_rows, fmt_time, insert_assignments_sql,
+    Arg, Dialect, Params, STATEMENT_PARAMS, Wrap, batch_rows, fmt_time, insert_assignments_sql,
     upsert_grid_sql, upsert_rows_sql,
 };
 use super::{Change, StoreError, StoreResult};
@@ -49,7 +49,8 @@ use super::{Change, StoreError, StoreResult};
 /// the connection a write transaction runs on.
 ///
 /// The statements are written once, here and in `row`, with parameters numbered `$1`, `$2`, …
-/// (SQLite takes `$NNN` too); the plan binds [`Arg`]s in that order, and a backend runs them
+/// (SQLite takes `$NNN` too; its multi-row upserts get `?` in order instead, see [`Params`]);
+/// the plan binds [`Arg`]s in that order, and a backend runs them
 /// through [`execute_args`](super::row::execute_args).
 #[async_trait]
 pub(super) trait SqlTx: Send {
@@ -58,6 +59,9 @@ pub(super) trait SqlTx: Send {
 
     /// How a bound RFC 3339 text becomes a value of a time column.
     const TIME_IN: Wrap;
+
+    /// How the multi-row upserts name their parameters.
+    const PARAMS: Params;
 
     /// How a bound GeoJSON text becomes a value of `layer`'s geometry column.
     fn geometry_in(layer: Layer) -> Wrap;
@@ -80,6 +84,7 @@ fn dialect<C: SqlTx>(layer: Layer) -> Dialect {
         geometry: C::geometry_in(layer),
         props: C::PROPS_IN,
         time: C::TIME_IN,
+        params: C::PARAMS,
     }
 }
 
@@ -457,6 +462,7 @@ mod tests {
     impl SqlTx for Recorder {
         const PROPS_IN: Wrap = Wrap::NONE;
         const TIME_IN: Wrap = Wrap::NONE;
+        const PARAMS: Params = Params::Numbered;
 
         fn geometry_in(_layer: Layer) -> Wrap {
             Wrap::NONE

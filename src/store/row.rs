@@ -145,11 +145,10 @@ pub fn attach_assignments(data: &mut Dataset, rows: &[AssignmentRow]) -> StoreRe
     Ok(())
 }
 
-/// Bound parameters per multi-row statement. Kept small: SQLite finds a parameter's number by
-/// a linear scan of the statement's parameter names (`sqlite3_bind_parameter_name`, which the
-/// driver calls for each one), so binding costs the square of a statement's parameters; at
-/// 12,000 of them that scan took 60 % of a seed's time. Around 500, a statement's own cost and
-/// the scan are both small.
+/// Bound parameters per multi-row statement. Kept small: where parameters are numbered, SQLite
+/// finds each by a linear scan of the statement's parameter names ([`Params::InOrder`] says
+/// more); at 12,000 of them that scan took 60 % of a seed's time. Around 500, a statement's own
+/// cost and any scan are both small.
 pub const STATEMENT_PARAMS: usize = 500;
 
 /// Rows of `layer` per multi-row upsert: as many as [`STATEMENT_PARAMS`] allows.
@@ -281,6 +280,7 @@ fn insert_sql(
     columns: &[(&str, Wrap)],
     rows: Vec<Vec<Arg>>,
     upsert: bool,
+    params: Params,
 ) -> (String, Vec<Arg>) {
     let names: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
     let mut sql = format!("insert into {table} ({}) values ", names.join(", "));
@@ -290,7 +290,10 @@ fn insert_sql(
         for (j, (arg, (_, wrap))) in row.into_iter().zip(columns).enumerate() {
             args.push(arg);
             let sep = if j == 0 { "" } else { ", " };
-            let _ = write!(sql, "{sep}{}${}{}", wrap.0, args.len(), wrap.1);
+            let _ = match params {
+                Params::Numbered => write!(sql, "{sep}{}${}{}", wrap.0, args.len(), wrap.1),
+                Params::InOrder => write!(sql, "{sep}{}?{}", wrap.0, wrap.1),
+            };
         }
         sql.push(')');
     }
@@ -319,6 +322,20 @@ pub struct Dialect {
     pub props: Wrap,
     /// Around an RFC 3339 text bound for a time column.
     pub time: Wrap,
+    /// How the statement names its parameters.
+    pub params: Params,
+}
+
+/// How a statement names its bound parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Params {
+    /// `$1`, `$2`, … (PostgreSQL; SQLite takes them too).
+    Numbered,
+    /// `?`, `?`, … bound in order (SQLite). The SQLite driver asks each parameter's name, and
+    /// SQLite finds a named one (`$1` is a name to it) by a linear scan of the statement's
+    /// names, so binding numbered parameters costs the square of their count: 9 % of the CPU
+    /// of event intake at 32 rows a statement. Anonymous ones have no name to look up.
+    InOrder,
 }
 
 /// The multi-row upsert of `items`, rows of one layer that are not grids, with distinct keys:
@@ -336,7 +353,7 @@ pub fn upsert_rows_sql(layer: Layer, items: &[&AnyItem], dialect: Dialect) -> (S
                 _ => None,
             })
             .collect();
-        return insert_sql(layer.table(), &columns, rows, true);
+        return insert_sql(layer.table(), &columns, rows, true, dialect.params);
     }
     let mut columns = vec![(layer.key_field(), Wrap::NONE)];
     if has_geometry(layer) {
@@ -360,7 +377,7 @@ pub fn upsert_rows_sql(layer: Layer, items: &[&AnyItem], dialect: Dialect) -> (S
             row
         })
         .collect();
-    insert_sql(layer.table(), &columns, rows, true)
+    insert_sql(layer.table(), &columns, rows, true, dialect.params)
 }
 
 /// The columns an event is stored as (`migrations/*/0005_event_columns.sql`), in order, and
@@ -702,7 +719,7 @@ pub fn upsert_grid_sql(
         Arg::Text(grid.geometry().map(|g| g.to_string())),
         Arg::Text(Some(serde_json::to_string(grid).unwrap_or_default())),
     ];
-    insert_sql("grid", &columns, vec![row], true)
+    insert_sql("grid", &columns, vec![row], true, Params::Numbered)
 }
 
 /// The multi-row insert of a worker's assignments (at least one).
@@ -724,7 +741,7 @@ pub fn insert_assignments_sql(worker: &Worker) -> (String, Vec<Arg>) {
             ]
         })
         .collect();
-    insert_sql("assignment", &columns, rows, false)
+    insert_sql("assignment", &columns, rows, false, Params::Numbered)
 }
 
 /// One stored grid version as the database returns it, times as RFC 3339 text.

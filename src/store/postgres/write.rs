@@ -17,12 +17,13 @@ use crate::domain::Layer;
 use crate::store::Change;
 
 use super::super::plan::SqlTx;
-use super::super::row::{Arg, Wrap, execute_args, fetch_int_args};
+use super::super::row::{Arg, Params, Wrap, execute_args, fetch_int_args};
 
 #[async_trait]
 impl SqlTx for PgConnection {
     const PROPS_IN: Wrap = Wrap("", "::jsonb");
     const TIME_IN: Wrap = Wrap("", "::timestamptz");
+    const PARAMS: Params = Params::Numbered;
 
     fn geometry_in(layer: Layer) -> Wrap {
         if matches!(layer, Layer::Region | Layer::Grid | Layer::KeyArea) {

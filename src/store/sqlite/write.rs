@@ -17,7 +17,7 @@ use crate::domain::{AnyItem, Layer};
 use crate::store::Change;
 
 use super::super::plan::SqlTx;
-use super::super::row::{Arg, Wrap, execute_args, fetch_int_args};
+use super::super::row::{Arg, Params, Wrap, execute_args, fetch_int_args};
 
 /// A foreign key: the child table and column, the parent table and column, and whether
 /// deleting the parent deletes the children (`on delete cascade`).
@@ -85,6 +85,7 @@ fn rows_written(change: &Change) -> Vec<(&'static str, &'static str, String)> {
 impl SqlTx for SqliteConnection {
     const PROPS_IN: Wrap = Wrap::NONE;
     const TIME_IN: Wrap = Wrap::NONE;
+    const PARAMS: Params = Params::InOrder;
 
     fn geometry_in(_layer: Layer) -> Wrap {
         Wrap::NONE
