@@ -1,6 +1,7 @@
 //! The web map's static files: `/` (the page), `/app/*` (our modules and CSS from `web/src`),
 //! `/vendor/{package}/*` (MapLibre GL JS and terra-draw from `web/node_modules`, installed from
-//! the npm registry by `scripts/run`) and `/config.json` (the optional external basemap).
+//! the npm registry by `scripts/run`), `/config.json` (the optional external basemap) and
+//! `/favicon.ico` (the page's icon, where browsers and tools look for one).
 //! Nothing on the page is loaded from outside this server. No route here takes input: the
 //! files are served as they are.
 
@@ -22,6 +23,10 @@ const VENDOR_PACKAGES: [&str; 3] = [
     "terra-draw",
     "terra-draw-maplibre-gl-adapter",
 ];
+
+/// The page's icon (`web/src/icon.svg`), built in so that `/favicon.ico` answers wherever the
+/// web folder is.
+const ICON: &str = include_str!("../../web/src/icon.svg");
 
 /// Where the web files are and what the page may load from elsewhere.
 #[derive(Debug, Clone)]
@@ -54,6 +59,7 @@ pub fn routes(web: &WebOptions) -> Router<AppState> {
     let mut router = Router::new()
         .route("/", get(index))
         .route("/config.json", get(config))
+        .route("/favicon.ico", get(favicon))
         .nest_service("/app", ServeDir::new(web.dir.join("src")));
     for package in VENDOR_PACKAGES {
         router = router.nest_service(
@@ -89,6 +95,18 @@ async fn index(State(state): State<AppState>) -> Response {
         ))
         .into_response(),
     }
+}
+
+/// `GET /favicon.ico`: the page's icon (SVG, which browsers take at this path too).
+async fn favicon() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "max-age=86400"),
+        ],
+        ICON,
+    )
+        .into_response()
 }
 
 /// The answer of `GET /config.json`: what the page needs to know about this deployment.

@@ -82,6 +82,11 @@ async fn serves_the_page_its_modules_vendor_files_and_config() {
     assert_ne!(status, StatusCode::OK, "no path traversal out of web/src");
     let (status, _, _) = get(&router, "/vendor/not-a-package/x.js").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    // Browsers ask for /favicon.ico on every page: an answer, not a 404 in the console.
+    let (status, content_type, body) = get(&router, "/favicon.ico").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(content_type, "image/svg+xml");
+    assert!(body.starts_with("<svg"), "{body}");
     let (status, _, body) = get(&router, "/config.json").await;
     assert_eq!(status, StatusCode::OK);
     let config: serde_json::Value = serde_json::from_str(&body).expect("json");

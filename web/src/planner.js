@@ -432,6 +432,8 @@ export function setupPlanner(map, { refreshLayer, onChanged }) {
     }
     session = null;
     setIssues([]);
+    // Nothing of this tool's form carries over into the next one.
+    fill(panel);
     panel.hidden = true;
   }
 

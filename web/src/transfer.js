@@ -37,51 +37,78 @@ async function send(layer, file, crs, dryRun, map) {
 
 export function setupTransfer({ onImported }) {
   const section = document.getElementById('transfer');
-  const render = (report) => {
-    const layer = section.querySelector('[name=layer]')?.value ?? 'grids';
+  // What the planner chose survives every re-render (a report, a layer or language switch): a
+  // check followed by 导入 imports the file that was checked.
+  const chosen = { layer: 'grids', crs: 'wgs84', map: '', file: null, report: null };
+  const remember = () => {
+    const form = section.querySelector('form');
+    if (!form) return;
+    chosen.layer = form.elements.layer.value;
+    chosen.crs = form.elements.crs.value;
+    chosen.map = form.elements.map?.value.trim() ?? chosen.map;
+    chosen.file = form.elements.file.files[0] ?? null;
+  };
+  const showReport = (report) => {
+    chosen.report = report;
+    fill(section.querySelector('[data-testid=transfer-result]'), report);
+  };
+  const render = () => {
+    remember();
+    const { layer } = chosen;
+    const file = el('input', { type: 'file', name: 'file', accept: layer === 'cameras' ? '.geojson,.json,.csv,.zip,.xlsx' : '.geojson,.json,.csv,.zip', 'aria-label': t('transfer.file') });
     const form = el('form', { class: 'transfer', 'data-testid': 'transfer-form' },
       el('select', { name: 'layer', 'aria-label': t('transfer.layer') },
         LAYERS.map((l) => el('option', { value: l, selected: l === layer }, t(`layer.${l}`)))),
       el('div', { class: 'actions' },
         el('a', { href: `/api/v1/${layer}/export?format=geojson`, download: `${layer}.geojson`, 'data-testid': 'export-geojson' }, 'GeoJSON'),
         el('a', { href: `/api/v1/${layer}/export?format=csv`, download: `${layer}.csv`, 'data-testid': 'export-csv' }, 'CSV')),
-      el('input', { type: 'file', name: 'file', accept: layer === 'cameras' ? '.geojson,.json,.csv,.zip,.xlsx' : '.geojson,.json,.csv,.zip', 'aria-label': t('transfer.file') }),
+      file,
       layer === 'cameras'
-        ? el('input', { type: 'text', name: 'map', placeholder: 'code=设备编码,lon=经度,lat=纬度', 'aria-label': t('transfer.map'), title: t('transfer.map_hint'), 'data-testid': 'transfer-map' })
+        ? el('input', { type: 'text', name: 'map', value: chosen.map, placeholder: 'code=设备编码,lon=经度,lat=纬度', 'aria-label': t('transfer.map'), title: t('transfer.map_hint'), 'data-testid': 'transfer-map' })
         : null,
       el('select', { name: 'crs', 'aria-label': t('transfer.crs') },
-        [['wgs84', 'WGS84'], ['gcj02', 'GCJ-02'], ['bd09', 'BD-09']].map(([v, label]) => el('option', { value: v }, label))),
+        [['wgs84', 'WGS84'], ['gcj02', 'GCJ-02'], ['bd09', 'BD-09']].map(([v, label]) => el('option', { value: v, selected: v === chosen.crs }, label))),
       el('div', { class: 'actions' },
         el('button', { type: 'button', 'data-action': 'check-file', onclick: () => run(true) }, t('transfer.check')),
         el('button', { type: 'button', 'data-action': 'import-file', onclick: () => run(false) }, t('transfer.import'))));
-    form.elements.layer.addEventListener('change', () => render());
-    fill(section, el('h2', {}, t('transfer.title')), form, report ?? null);
+    if (chosen.file) {
+      const files = new DataTransfer();
+      files.items.add(chosen.file);
+      file.files = files.files;
+    }
+    form.elements.layer.addEventListener('change', () => {
+      chosen.report = null;
+      render();
+    });
+    // A new file makes the last report stale.
+    file.addEventListener('change', () => showReport(null));
+    fill(section, el('h2', {}, t('transfer.title')), form,
+      el('div', { 'data-testid': 'transfer-result', 'aria-live': 'polite' }, chosen.report));
   };
   const run = async (dryRun) => {
-    const form = section.querySelector('form');
-    const file = form.elements.file.files[0];
-    if (!file) return;
-    const layer = form.elements.layer.value;
-    const map = form.elements.map?.value.trim() ?? '';
-    const answer = await send(layer, file, form.elements.crs.value, dryRun, map);
+    remember();
+    const { layer, file, crs, map } = chosen;
+    if (!file) {
+      showReport(el('div', { 'data-testid': 'transfer-report' },
+        el('p', { class: 'warning' }, t('transfer.no_file'))));
+      return;
+    }
+    const answer = await send(layer, file, crs, dryRun, map);
     const body = answer.body ?? {};
     const bad = body.bad ?? [];
-    const summary = answer.ok
-      ? (dryRun ? `${t('transfer.valid_rows')} ${body.valid}/${body.rows}` : `${t('transfer.imported')} ${body.imported}`)
-      : answer.error.message;
-    const report = el('div', { 'data-testid': 'transfer-report' },
+    const layerName = t(`layer.${layer}`);
+    const summary = !answer.ok
+      ? answer.error.message
+      : dryRun
+        ? `${t('transfer.valid_rows')} ${body.valid}/${body.rows} · ${t('transfer.checked_only')}`
+        : `${t('transfer.imported')} ${body.imported} · ${layerName} · ${file.name}`;
+    showReport(el('div', { 'data-testid': 'transfer-report' },
       el('p', { class: answer.ok ? 'ok' : 'warning' }, summary),
       bad.length ? el('ul', { class: 'small' }, bad.slice(0, 100).map((b) => el('li', {}, `${b.at}: ${b.reason}`))) : null,
       (body.duplicates ?? []).length
         ? el('ul', { class: 'small warning' }, body.duplicates.slice(0, 100).map((d) =>
           el('li', {}, `${t('transfer.near_duplicate')} ${d.at} ${d.code} ≈ ${d.other_at} ${d.other_code} (${d.distance_m} m)`)))
-        : null);
-    const chosen = { layer, crs: form.elements.crs.value, map };
-    render(report);
-    section.querySelector('[name=layer]').value = chosen.layer;
-    section.querySelector('[name=crs]').value = chosen.crs;
-    const mapInput = section.querySelector('[name=map]');
-    if (mapInput) mapInput.value = chosen.map;
+        : null));
     if (answer.ok && !dryRun) onImported?.(layer);
   };
   render();

@@ -129,6 +129,33 @@ describe('planner mode', { timeout: 600_000 }, () => {
     assert.equal(after.status, 200, 'the sibling is untouched');
   });
 
+  test('editing a grid after a cancelled drawing shows that grid, not the drawing', async () => {
+    page = await newPage(browser, server.base);
+    await openMap(page, server.base);
+    await signIn(plannerToken);
+    const target = await gridWithRoomFor(0.0003);
+    await jumpTo(page, target.centre, 18);
+    await page.click('#planner-toolbar [data-action=draw]');
+    await drawRing(square(target.centre, 0.0003));
+    const code = page.locator('#planner-panel form [name=code]');
+    await code.waitFor();
+    const drawn = await code.inputValue();
+    assert.notEqual(drawn, target.code, 'a new drawing suggests a new code');
+    await page.click('#planner-toolbar [data-action=cancel]');
+    assert.equal(await page.locator('#planner-panel').isVisible(), false);
+
+    // The next tool starts clean: 编辑边界 shows the grid being edited.
+    await jumpTo(page, target.centre, 17);
+    const box = await page.locator('#map canvas').first().boundingBox();
+    const p = await page.evaluate((c) => window.safegridMap.project(c), target.centre);
+    await page.mouse.click(box.x + p.x, box.y + p.y);
+    await page.locator('[data-testid=grid] [data-action=edit]').click();
+    await page.locator('[data-testid=check-report]').waitFor();
+    assert.equal(await code.inputValue(), target.code);
+    assert.equal(await page.locator('#planner-panel form [name=name]').inputValue(), target.feature.properties.name);
+    await page.click('#planner-toolbar [data-action=cancel]');
+  });
+
   test('a valid grid drawn in a hole is saved, survives a reload and has a history', async () => {
     page = await newPage(browser, server.base);
     await openMap(page, server.base);

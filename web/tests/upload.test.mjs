@@ -118,4 +118,33 @@ describe('uploading binary files in the import panel', { timeout: 600_000 }, () 
       assert.ok(Math.abs(lon - c.lon) < 1e-9 && Math.abs(lat - c.lat) < 1e-9, `${c.code} at ${lon},${lat}`);
     }
   });
+
+  test('a file checked once is the file imported: no second choice, and nothing chosen is said', async () => {
+    page = await newPage(browser, server.base);
+    await openMap(page, server.base);
+    await signIn(plannerToken);
+    await page.selectOption('[data-testid=transfer-form] [name=layer]', 'cameras');
+    // 导入 with no file says so, and sends nothing.
+    let sent = 0;
+    page.on('request', (r) => { if (r.url().includes('/import?')) sent += 1; });
+    await page.click('[data-action=import-file]');
+    await page.locator('[data-testid=transfer-report]').waitFor();
+    assert.match(await page.locator('[data-testid=transfer-report]').textContent(), /请先选择要导入的文件/);
+    assert.equal(sent, 0);
+
+    const csv = ['code,name,azimuth_deg,hfov_deg,range_m,kind,lon,lat',
+      '33078300001329999931,先检查后导入,90,60,80,fixed,120.2437,29.2916', ''].join('\n');
+    const checked = await upload({ name: '检查后导入.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) }, 'check-file');
+    assert.equal(checked.status, 200, checked.report);
+    assert.match(checked.report, /有效行 1\/1 · 仅检查，未导入任何数据/);
+    assert.equal((await api('GET', '/api/v1/cameras/33078300001329999931')).status, 404, 'a check imports nothing');
+    // The check kept the file: 导入 alone imports it and says what went in.
+    assert.equal(await page.locator('[data-testid=transfer-form] [name=file]').evaluate((i) => i.files[0]?.name), '检查后导入.csv');
+    const answered = page.waitForResponse((r) => r.url().includes('/api/v1/cameras/import?') && r.url().includes('dry_run=false'));
+    await page.click('[data-action=import-file]');
+    assert.equal((await answered).status(), 200);
+    await page.waitForFunction(() => /已导入 1 · 视频监控 · 检查后导入\.csv/.test(document.querySelector('[data-testid=transfer-report]')?.textContent ?? ''));
+    assert.equal((await api('GET', '/api/v1/cameras/33078300001329999931')).status, 200);
+    assert.equal(sent, 2);
+  });
 });
