@@ -4,7 +4,8 @@
 // (every save is a new grid version). Server errors (problem+json) are shown in plain words.
 
 import {
-  TerraDraw, TerraDrawLineStringMode, TerraDrawPolygonMode, TerraDrawSelectMode, ValidateNotSelfIntersecting,
+  TerraDraw, TerraDrawLineStringMode, TerraDrawModeUndoRedo, TerraDrawPolygonMode, TerraDrawSelectMode,
+  ValidateNotSelfIntersecting,
 } from 'terra-draw';
 import { TerraDrawMapLibreGLAdapter } from 'terra-draw-maplibre-gl-adapter';
 import { el, fill } from './dom.js';
@@ -173,6 +174,9 @@ export function setupPlanner(map, { refreshLayer, onChanged }) {
           },
         }),
       ],
+      // Undo takes back a clicked point while drawing; without this terra-draw keeps no history.
+      // Changes to a finished ring are taken back from `ringHistory`.
+      undoRedo: { modeLevel: new TerraDrawModeUndoRedo() },
     });
     draw.start();
     window.safegridDraw = draw; // for the browser tests and the console
@@ -183,16 +187,29 @@ export function setupPlanner(map, { refreshLayer, onChanged }) {
         renderSplit();
         return;
       }
+      if (session?.id === id && draw.getMode() === 'select') {
+        rememberRing(); // a vertex moved, added or removed: the change handler checks it
+        return;
+      }
       if (!session) session = { id, replaces: null, original: null };
       session.id = id;
       draw.setMode('select');
       draw.selectFeature(id);
+      ringHistory = [];
+      rememberRing();
       check();
     });
     draw.on('change', (ids, type) => {
       if (session && type === 'update' && ids.includes(session.id) && draw.getMode() === 'select') scheduleCheck();
     });
     return draw;
+  };
+
+  // The finished ring after each change (drawn or loaded first), for undo.
+  let ringHistory = [];
+  const rememberRing = () => {
+    const geometry = draw?.getSnapshotFeature(session?.id)?.geometry;
+    if (geometry) ringHistory.push(structuredClone(geometry));
   };
 
   let checkTimer;
@@ -244,6 +261,8 @@ export function setupPlanner(map, { refreshLayer, onChanged }) {
     }
     session = { id: result.id, replaces: code, original: answer.body.properties };
     d.selectFeature(result.id);
+    ringHistory = [];
+    rememberRing();
     await check();
   };
 
@@ -420,6 +439,7 @@ export function setupPlanner(map, { refreshLayer, onChanged }) {
     const size = (rings) => rings[0].reduce((s, c, i, r) => (i ? s + (r[i - 1][0] * c[1] - c[0] * r[i - 1][1]) : s), 0);
     const largest = parts.reduce((a, b) => (Math.abs(size(b)) > Math.abs(size(a)) ? b : a));
     draw.updateFeatureGeometry(session.id, roundPolygon({ type: 'Polygon', coordinates: [largest[0]] }));
+    rememberRing();
     check();
   };
 
@@ -429,7 +449,9 @@ export function setupPlanner(map, { refreshLayer, onChanged }) {
     if (draw) {
       draw.clear();
       draw.setMode('static');
+      draw.clearUndoRedoHistory();
     }
+    ringHistory = [];
     session = null;
     setIssues([]);
     // Nothing of this tool's form carries over into the next one.
@@ -437,10 +459,21 @@ export function setupPlanner(map, { refreshLayer, onChanged }) {
     panel.hidden = true;
   }
 
+  /** Takes back the last point clicked, or the last change to the ring; says so when there is none. */
   const undo = () => {
-    if (!draw) return;
-    if (draw.canUndo()) draw.undo();
-    if (session?.id && draw.getMode() === 'select') scheduleCheck();
+    if (!draw || !session) return;
+    if (session.id && draw.getMode() === 'select') {
+      if (ringHistory.length > 1) {
+        ringHistory.pop();
+        draw.updateFeatureGeometry(session.id, ringHistory[ringHistory.length - 1]);
+        scheduleCheck();
+        return;
+      }
+    } else if (draw.canUndo()) {
+      draw.undo();
+      return;
+    }
+    renderPanel({ message: t('planner.nothing_to_undo'), keepForm: true });
   };
 
   // --- the panel -----------------------------------------------------------------------------

@@ -156,6 +156,58 @@ describe('planner mode', { timeout: 600_000 }, () => {
     await page.click('#planner-toolbar [data-action=cancel]');
   });
 
+  test('undo takes back a clicked point, then a moved vertex, and says when nothing is left', async () => {
+    page = await newPage(browser, server.base);
+    await openMap(page, server.base);
+    await signIn(plannerToken);
+    const target = await gridWithRoomFor(0.0003);
+    await jumpTo(page, target.centre, 18);
+    await page.click('#planner-toolbar [data-action=draw]');
+    const ring = square(target.centre, 0.0003);
+    const box = await page.locator('#map canvas').first().boundingBox();
+    const pixels = await page.evaluate((coords) => coords.map((c) => window.safegridMap.project(c)), ring.slice(0, -1));
+    const clickCorner = async (p) => {
+      await page.mouse.move(box.x + p.x, box.y + p.y, { steps: 3 });
+      await page.mouse.click(box.x + p.x, box.y + p.y);
+      await page.waitForTimeout(150);
+    };
+    const drawnRing = () => page.evaluate(() => window.safegridDraw.getSnapshot()
+      .find((f) => f.geometry.type === 'Polygon')?.geometry.coordinates[0] ?? []);
+    for (const p of pixels) await clickCorner(p);
+    const before = (await drawnRing()).length;
+    // Ctrl+Z while drawing takes back the last corner clicked.
+    await page.keyboard.press('Control+z');
+    await page.waitForFunction((n) => (window.safegridDraw.getSnapshot()
+      .find((f) => f.geometry.type === 'Polygon')?.geometry.coordinates[0].length ?? 0) === n - 1, before);
+    // Click it again and close the ring.
+    await clickCorner(pixels[3]);
+    await clickCorner(pixels[0]);
+    await page.locator('[data-testid=check-report]').waitFor();
+    const finished = await drawnRing();
+    assert.equal(finished.length, 5, 'four corners and the closing one');
+
+    // A vertex dragged, then 撤销: the vertex is back where it was.
+    const corner = pixels[1];
+    await page.mouse.move(box.x + corner.x, box.y + corner.y);
+    await page.mouse.down();
+    await page.mouse.move(box.x + corner.x + 15, box.y + corner.y + 10, { steps: 6 });
+    await page.mouse.up();
+    const key = (r) => JSON.stringify(r.map((c) => c.map((v) => v.toFixed(8))));
+    await page.waitForFunction((was) => {
+      const r = window.safegridDraw.getSnapshot().find((f) => f.geometry.type === 'Polygon')?.geometry.coordinates[0] ?? [];
+      return JSON.stringify(r.map((c) => c.map((v) => v.toFixed(8)))) !== was;
+    }, key(finished));
+    await page.click('#planner-toolbar [data-action=undo]');
+    await page.waitForFunction((was) => {
+      const r = window.safegridDraw.getSnapshot().find((f) => f.geometry.type === 'Polygon')?.geometry.coordinates[0] ?? [];
+      return JSON.stringify(r.map((c) => c.map((v) => v.toFixed(8)))) === was;
+    }, key(finished));
+    // Nothing left to take back: it says so.
+    await page.click('#planner-toolbar [data-action=undo]');
+    await page.waitForFunction(() => /没有可撤销的操作/.test(document.querySelector('[data-testid=planner-message]')?.textContent ?? ''));
+    await page.click('#planner-toolbar [data-action=cancel]');
+  });
+
   test('a valid grid drawn in a hole is saved, survives a reload and has a history', async () => {
     page = await newPage(browser, server.base);
     await openMap(page, server.base);
