@@ -339,14 +339,21 @@ function setupCursor(map) {
   map.on('mousemove', (e) => { out.textContent = `${e.lngLat.lng.toFixed(6)}, ${e.lngLat.lat.toFixed(6)}`; });
 }
 
-/** The data version and store in the bottom bar (refreshed after every saved edit). */
+/** What the city holds, in the bottom bar (refreshed after every saved edit): grids, workers,
+ * cameras and events, counted; the data version and store only in its tooltip, for support. */
 let dataVersion = null;
 async function showDataVersion() {
   const health = await getJson('/healthz').catch(() => null);
   if (!health) return;
   const out = document.getElementById('data-version');
   out.dataset.version = health.snapshot_version;
-  const render = () => { out.textContent = `${t('data.version')} ${health.snapshot_version} · ${health.store}`; };
+  const render = () => {
+    const number = new Intl.NumberFormat(i18n.language());
+    out.textContent = ['grids', 'workers', 'cameras', 'events']
+      .map((layer) => t(`footer.${layer}`).replace('{n}', number.format(health.counts?.[layer] ?? 0)))
+      .join(' · ');
+    out.title = `${t('data.version')} ${health.snapshot_version} · ${health.store}`;
+  };
   render();
   if (dataVersion === null) i18n.onLanguageChange(() => dataVersion?.());
   dataVersion = render;

@@ -54,6 +54,14 @@ describe('web map', { timeout: 600_000 }, () => {
     assert.ok(counted <= cameras.numberMatched, `${counted} counted, ${cameras.numberMatched} in the layer`);
     assert.ok(bubbles.every((p) => p.point_count === p.online + p.offline + p.fault));
     assert.equal(await page.evaluate(() => window.safegridMap.queryRenderedFeatures({ layers: ['camera-dot'] }).length), 0);
+    // The bottom bar says what the city holds, in words a planner reads; the data version and
+    // store stay in its tooltip.
+    await page.waitForFunction(() => document.getElementById('data-version').textContent.length > 0);
+    const footer = await page.locator('#data-version').textContent();
+    assert.match(footer, /^网格 [\d,]+ 个 · 网格员 [\d,]+ 名 · 视频监控 [\d,]+ 路 · 事件 [\d,]+ 件$/);
+    assert.ok(footer.includes(`视频监控 ${cameras.numberMatched.toLocaleString('zh-CN')} 路`), footer);
+    assert.doesNotMatch(footer, /sqlite|数据版本/);
+    assert.match(await page.locator('#data-version').getAttribute('title'), /^数据版本 \d+ · sqlite$/);
     const legend = await page.locator('#legend').textContent();
     assert.match(legend, /城镇社区网格/);
     assert.match(legend, /聚合气泡/);
@@ -130,6 +138,7 @@ describe('web map', { timeout: 600_000 }, () => {
     assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
     assert.match(page.url(), /lang=en/);
     assert.match(await page.locator('#legend').textContent(), /density, not significance/);
+    assert.match(await page.locator('#data-version').textContent(), /^[\d,]+ grids · [\d,]+ grid workers · [\d,]+ cameras · [\d,]+ events$/);
     await page.reload();
     await page.waitForFunction(() => document.body.classList.contains('map-ready'));
     assert.equal(await page.locator('h1').textContent(), 'Grid management map');
