@@ -74,6 +74,23 @@ async function drawRing(ring) {
 
 const signIn = (token) => signInAs(page, token);
 
+/** A fresh page on the map, signed in as the planner. */
+async function openAsPlanner() {
+  const fresh = await newPage(browser, server.base);
+  await openMap(fresh, server.base);
+  await signInAs(fresh, plannerToken);
+  return fresh;
+}
+
+/** Clicks the grid at `lonLat` (at z17) and presses 编辑边界 in the inspector. */
+async function editGridAt(lonLat) {
+  await jumpTo(page, lonLat, 17);
+  const box = await page.locator('#map canvas').first().boundingBox();
+  const p = await page.evaluate((c) => window.safegridMap.project(c), lonLat);
+  await page.mouse.click(box.x + p.x, box.y + p.y);
+  await page.locator('[data-testid=grid] [data-action=edit]').click();
+}
+
 describe('planner mode', { timeout: 600_000 }, () => {
   before(async () => {
     server = await startServer();
@@ -105,9 +122,7 @@ describe('planner mode', { timeout: 600_000 }, () => {
   });
 
   test('drawing over a sibling shows the overlap and the server refuses to save it', async () => {
-    page = await newPage(browser, server.base);
-    await openMap(page, server.base);
-    await signIn(plannerToken);
+    page = await openAsPlanner();
     assert.equal(await page.locator('#planner-toolbar').isVisible(), true);
     const target = await gridWithRoomFor(0.0003);
     await jumpTo(page, target.centre, 18);
@@ -130,9 +145,7 @@ describe('planner mode', { timeout: 600_000 }, () => {
   });
 
   test('editing a grid after a cancelled drawing shows that grid, not the drawing', async () => {
-    page = await newPage(browser, server.base);
-    await openMap(page, server.base);
-    await signIn(plannerToken);
+    page = await openAsPlanner();
     const target = await gridWithRoomFor(0.0003);
     await jumpTo(page, target.centre, 18);
     await page.click('#planner-toolbar [data-action=draw]');
@@ -145,11 +158,7 @@ describe('planner mode', { timeout: 600_000 }, () => {
     assert.equal(await page.locator('#planner-panel').isVisible(), false);
 
     // The next tool starts clean: 编辑边界 shows the grid being edited.
-    await jumpTo(page, target.centre, 17);
-    const box = await page.locator('#map canvas').first().boundingBox();
-    const p = await page.evaluate((c) => window.safegridMap.project(c), target.centre);
-    await page.mouse.click(box.x + p.x, box.y + p.y);
-    await page.locator('[data-testid=grid] [data-action=edit]').click();
+    await editGridAt(target.centre);
     await page.locator('[data-testid=check-report]').waitFor();
     assert.equal(await code.inputValue(), target.code);
     assert.equal(await page.locator('#planner-panel form [name=name]').inputValue(), target.feature.properties.name);
@@ -157,9 +166,7 @@ describe('planner mode', { timeout: 600_000 }, () => {
   });
 
   test('undo takes back a clicked point, then a moved vertex, and says when nothing is left', async () => {
-    page = await newPage(browser, server.base);
-    await openMap(page, server.base);
-    await signIn(plannerToken);
+    page = await openAsPlanner();
     const target = await gridWithRoomFor(0.0003);
     await jumpTo(page, target.centre, 18);
     await page.click('#planner-toolbar [data-action=draw]');
@@ -209,9 +216,7 @@ describe('planner mode', { timeout: 600_000 }, () => {
   });
 
   test('a valid grid drawn in a hole is saved, survives a reload and has a history', async () => {
-    page = await newPage(browser, server.base);
-    await openMap(page, server.base);
-    await signIn(plannerToken);
+    page = await openAsPlanner();
     // Make room: an administrator removes one grid, leaving a hole in its community.
     const hole = await gridWithRoomFor(0.0003);
     await makeHole(hole.code);
@@ -255,9 +260,7 @@ describe('planner mode', { timeout: 600_000 }, () => {
   });
 
   test('editing a boundary carries a shared vertex into the neighbour (topological editing)', async () => {
-    page = await newPage(browser, server.base);
-    await openMap(page, server.base);
-    await signIn(plannerToken);
+    page = await openAsPlanner();
     const target = await gridWithRoomFor(0.0002);
     const village = target.code.slice(0, 12);
     const all = await api('GET', '/api/v1/grids?limit=10000');
@@ -275,16 +278,13 @@ describe('planner mode', { timeout: 600_000 }, () => {
     }
     assert.ok(shared, 'the grid shares a vertex with one sibling');
 
-    await jumpTo(page, target.centre, 17);
-    const box = await page.locator('#map canvas').first().boundingBox();
-    const p = await page.evaluate((c) => window.safegridMap.project(c), target.centre);
-    await page.mouse.click(box.x + p.x, box.y + p.y);
-    await page.locator('[data-testid=grid] [data-action=edit]').click();
+    await editGridAt(target.centre);
     await page.locator('[data-testid=check-report]').waitFor().catch(async (e) => {
       throw new Error(`${e.message}; the panel says: ${await page.locator('#planner-panel').textContent()}`);
     });
     await jumpTo(page, shared.vertex, 18);
     await settle(page);
+    const box = await page.locator('#map canvas').first().boundingBox();
     const v = await page.evaluate((c) => window.safegridMap.project(c), shared.vertex);
     await page.mouse.move(box.x + v.x, box.y + v.y);
     await page.mouse.down();
@@ -311,9 +311,7 @@ describe('planner mode', { timeout: 600_000 }, () => {
   });
 
   test('a grid drawn over its neighbours is clipped to them (avoid overlap) and fills the hole', async () => {
-    page = await newPage(browser, server.base);
-    await openMap(page, server.base);
-    await signIn(plannerToken);
+    page = await openAsPlanner();
     const hole = await gridWithRoomFor(0.0002);
     const gapArea = (report) => report.gaps.reduce((sum, g) => sum + g.area_m2, 0);
     const before = await api('POST', '/api/v1/grids/check', { ...hole.feature, replaces: hole.code }, plannerToken);
@@ -349,9 +347,7 @@ describe('planner mode', { timeout: 600_000 }, () => {
   });
 
   test('the division assistant previews balanced grids for a community', async () => {
-    page = await newPage(browser, server.base);
-    await openMap(page, server.base);
-    await signIn(plannerToken);
+    page = await openAsPlanner();
     const target = await gridWithRoomFor(0.0002);
     const village = target.code.slice(0, 12);
     const expected = await api('POST', '/api/v1/grids/divide', { village, households_per_grid: 300 }, plannerToken);
@@ -377,9 +373,7 @@ describe('planner mode', { timeout: 600_000 }, () => {
   });
 
   test('a division is adjusted (a shared edge bends in both grids) and accepted', async () => {
-    page = await newPage(browser, server.base);
-    await openMap(page, server.base);
-    await signIn(plannerToken);
+    page = await openAsPlanner();
     // A village without micro-grids whose two-grid proposal is two simple polygons.
     const grids = await api('GET', '/api/v1/grids?bbox=120.20,29.20,120.30,29.32&limit=1000');
     const withMicro = new Set(grids.body.features.filter((f) => f.properties.parent_code).map((f) => f.properties.code.slice(0, 12)));
@@ -459,9 +453,7 @@ describe('planner mode', { timeout: 600_000 }, () => {
   });
 
   test('unassigning every worker flags the grid (一格一员); assigning one clears it', async () => {
-    page = await newPage(browser, server.base);
-    await openMap(page, server.base);
-    await signIn(plannerToken);
+    page = await openAsPlanner();
     const before = Number(await page.locator('[data-testid=unstaffed-count]').textContent());
     const target = await gridWithRoomFor(0.0002);
     await jumpTo(page, target.centre, 17);
@@ -500,9 +492,7 @@ describe('planner mode', { timeout: 600_000 }, () => {
   });
 
   test('split a grid along a drawn line, then merge the halves back', async () => {
-    page = await newPage(browser, server.base);
-    await openMap(page, server.base);
-    await signIn(plannerToken);
+    page = await openAsPlanner();
     const target = await gridWithRoomFor(0.0002);
     const ring = target.feature.geometry.coordinates[0];
     const [west, east] = [Math.min(...ring.map((c) => c[0])), Math.max(...ring.map((c) => c[0]))];
@@ -566,9 +556,7 @@ describe('planner mode', { timeout: 600_000 }, () => {
   });
 
   test('a camera CSV is checked row by row, then imported; any layer downloads', async () => {
-    page = await newPage(browser, server.base);
-    await openMap(page, server.base);
-    await signIn(plannerToken);
+    page = await openAsPlanner();
     const header = 'code,name,azimuth_deg,hfov_deg,range_m,kind,lon,lat';
     const good = '33078300001329999901,浏览器导入点位,90,60,80,fixed,120.2417,29.2896';
     const bad = '33078300001329999902,方位角错误,400,60,80,fixed,120.2418,29.2897';
