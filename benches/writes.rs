@@ -254,26 +254,28 @@ async fn postgis_intake(
     pg_phase(&db.url, move |pool, k| {
         let p = points[k % points.len()];
         async move {
-            let query = match table {
-                PgEvents::Indexed => sqlx::query(
+            let (sql, third) = match table {
+                PgEvents::Indexed => (
                     "insert into event (id, lon, lat, category, status, source, occurred_at, reported_at, grid_code, description)
                      select $3, $1, $2, 'theft', 'reported', 'citizen_app', now(), now(),
                             (select code from grid where st_covers(geom, st_setsrid(st_point($1, $2), 4326)) order by code limit 1),
                             'bench'",
-                )
-                .bind(p.x)
-                .bind(p.y)
-                .bind(format!("PG-{round}-{k}")),
-                PgEvents::Bare => sqlx::query(
+                    format!("PG-{round}-{k}"),
+                ),
+                PgEvents::Bare => (
                     "insert into ev (grid, geom, props)
                      select (select code from grid where st_covers(geom, pt) order by code limit 1), pt, $3::jsonb
                        from (select st_setsrid(st_point($1, $2), 4326) as pt) as q",
-                )
+                    r#"{"category":"theft","status":"reported"}"#.to_owned(),
+                ),
+            };
+            sqlx::query(sql)
                 .bind(p.x)
                 .bind(p.y)
-                .bind(r#"{"category":"theft","status":"reported"}"#),
-            };
-            query.execute(&pool).await.expect("insert");
+                .bind(third)
+                .execute(&pool)
+                .await
+                .expect("insert");
         }
     })
     .await

@@ -388,6 +388,7 @@ export function setupPlanner(map, { refreshLayer, onChanged }) {
       ...(report.carried ?? []).map((c) => ({ type: 'Feature', properties: { kind: 'carried', grid: c.grid }, geometry: c.geometry })),
     ].filter((f) => f.geometry));
     session.clipped = report.clipped ?? null;
+    session.report = report;
     renderPanel({ report });
   };
 
@@ -473,7 +474,8 @@ export function setupPlanner(map, { refreshLayer, onChanged }) {
       draw.undo();
       return;
     }
-    renderPanel({ message: t('planner.nothing_to_undo'), keepForm: true });
+    // The last check's findings stay on screen beside the message.
+    renderPanel({ report: session.report, message: t('planner.nothing_to_undo'), keepForm: true });
   };
 
   // --- the panel -----------------------------------------------------------------------------

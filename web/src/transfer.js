@@ -40,6 +40,8 @@ export function setupTransfer({ onImported }) {
   // What the planner chose survives every re-render (a report, a layer or language switch): a
   // check followed by 导入 imports the file that was checked.
   const chosen = { layer: 'grids', crs: 'wgs84', map: '', file: null, report: null };
+  // Counts the uploads sent and the files chosen: a check answered after either is stale.
+  let asked = 0;
   const remember = () => {
     const form = section.querySelector('form');
     if (!form) return;
@@ -80,8 +82,11 @@ export function setupTransfer({ onImported }) {
       chosen.report = null;
       render();
     });
-    // A new file makes the last report stale.
-    file.addEventListener('change', () => showReport(null));
+    // A new file makes the last report, and any answer still on its way, stale.
+    file.addEventListener('change', () => {
+      asked += 1;
+      showReport(null);
+    });
     fill(section, el('h2', {}, t('transfer.title')), form,
       el('div', { 'data-testid': 'transfer-result', 'aria-live': 'polite' }, chosen.report));
   };
@@ -93,7 +98,12 @@ export function setupTransfer({ onImported }) {
         el('p', { class: 'warning' }, t('transfer.no_file'))));
       return;
     }
+    const mine = ++asked;
     const answer = await send(layer, file, crs, dryRun, map);
+    if (answer.ok && !dryRun) onImported?.(layer);
+    // A check answered after another file was chosen says nothing about that file; an import
+    // is reported whatever happened meanwhile, as it changed the data.
+    if (dryRun && mine !== asked) return;
     const body = answer.body ?? {};
     const bad = body.bad ?? [];
     const layerName = t(`layer.${layer}`);
@@ -109,7 +119,6 @@ export function setupTransfer({ onImported }) {
         ? el('ul', { class: 'small warning' }, body.duplicates.slice(0, 100).map((d) =>
           el('li', {}, `${t('transfer.near_duplicate')} ${d.at} ${d.code} ≈ ${d.other_at} ${d.other_code} (${d.distance_m} m)`)))
         : null));
-    if (answer.ok && !dryRun) onImported?.(layer);
   };
   render();
   return { render };

@@ -212,6 +212,7 @@ describe('planner mode', { timeout: 600_000 }, () => {
     // Nothing left to take back: it says so.
     await page.click('#planner-toolbar [data-action=undo]');
     await page.waitForFunction(() => /没有可撤销的操作/.test(document.querySelector('[data-testid=planner-message]')?.textContent ?? ''));
+    assert.equal(await page.locator('[data-testid=check-report]').count(), 1, 'the last check stays on screen');
     await page.click('#planner-toolbar [data-action=cancel]');
   });
 
