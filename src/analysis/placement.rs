@@ -61,8 +61,9 @@ use std::time::{Duration, Instant};
 
 use geo::{BooleanOps, BoundingRect, Coord, LineString, MultiPolygon, Point, Rect};
 
+use crate::domain::problem::Unit;
 use crate::domain::work::{Interrupted, checkpoint};
-use crate::domain::{Camera, CameraKind, CameraStatus, Obstacle};
+use crate::domain::{Camera, CameraKind, CameraStatus, Obstacle, Problem};
 
 use super::coverage::{CameraShape, CameraShapes, CoverageCache, cover_area, percent};
 use crate::spatial::Snapshot;
@@ -214,7 +215,13 @@ pub enum PlacementError {
     #[error("spacing_m must be {lo}..={hi} metres, not {0}", lo = SPACING_LIMITS_M.0, hi = SPACING_LIMITS_M.1)]
     Spacing(f64),
     #[error("{field} {reason}")]
-    Camera { field: &'static str, reason: String },
+    Camera {
+        field: &'static str,
+        reason: String,
+        /// The range the field must lie in.
+        range: (f64, f64),
+        unit: Unit,
+    },
     #[error("the target has no area at this resolution")]
     EmptyTarget,
     #[error("the candidate list is empty")]
@@ -255,6 +262,27 @@ impl PlacementError {
             | PlacementError::Interrupted(_) => "target",
             PlacementError::NoCandidates | PlacementError::TooManyCandidates(_) => "candidates",
             PlacementError::NoEvents => "weight",
+        }
+    }
+
+    /// What kind of wrong it is ([`Problem`]).
+    #[must_use]
+    pub fn problem(&self) -> Problem {
+        match self {
+            PlacementError::K(_) => Problem::out_of_range(1.0..=MAX_K as f64, Unit::Count),
+            PlacementError::Spacing(_) => {
+                Problem::out_of_range(SPACING_LIMITS_M.0..=SPACING_LIMITS_M.1, Unit::Metres)
+            }
+            PlacementError::Camera { range, unit, .. } => {
+                Problem::out_of_range(range.0..=range.1, *unit)
+            }
+            PlacementError::EmptyTarget | PlacementError::NoEvents => Problem::Invalid,
+            PlacementError::NoCandidates => Problem::Missing,
+            PlacementError::TooManyCandidates(_) => Problem::TooMany {
+                limit: MAX_SITES as u64,
+            },
+            PlacementError::TargetTooLarge { .. } => Problem::AreaTooLarge,
+            PlacementError::Interrupted(_) => Problem::TooComplex,
         }
     }
 }
@@ -703,23 +731,36 @@ fn check(request: &PlacementRequest) -> Result<(), PlacementError> {
         return Err(PlacementError::Spacing(request.spacing_m));
     }
     let c = &request.camera;
-    let bad = |field, reason: String| Err(PlacementError::Camera { field, reason });
+    let bad = |field, reason: String, range, unit| {
+        Err(PlacementError::Camera {
+            field,
+            reason,
+            range,
+            unit,
+        })
+    };
     if !(c.hfov_deg > 0.0 && c.hfov_deg <= 360.0) {
         return bad(
             "camera.hfov_deg",
             format!("must be in (0, 360], not {}", c.hfov_deg),
+            (0.0, 360.0),
+            Unit::Degrees,
         );
     }
     if !(c.range_m > 0.0 && c.range_m <= MAX_RANGE_M) {
         return bad(
             "camera.range_m",
             format!("must be in (0, {MAX_RANGE_M}], not {}", c.range_m),
+            (0.0, MAX_RANGE_M),
+            Unit::Metres,
         );
     }
     if !(c.height_m > 0.0 && c.height_m <= MAX_HEIGHT_M) {
         return bad(
             "camera.height_m",
             format!("must be in (0, {MAX_HEIGHT_M}], not {}", c.height_m),
+            (0.0, MAX_HEIGHT_M),
+            Unit::Metres,
         );
     }
     match &request.candidates {

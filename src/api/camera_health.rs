@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{CameraStatus, Layer};
+use crate::domain::{CameraStatus, Layer, Problem};
 use crate::service::camera_health::{MAX_BULK_REPORTS, StatusOutcome, StatusReport};
 
 use super::AppState;
@@ -123,7 +123,10 @@ impl FeedRequest {
                         reports.len()
                     ),
                 )
-                .with_status(StatusCode::PAYLOAD_TOO_LARGE))
+                .with_status(StatusCode::PAYLOAD_TOO_LARGE)
+                .with_problem(Problem::TooMany {
+                    limit: MAX_BULK_REPORTS as u64,
+                }))
             }
             FeedBody::Many { reports } => Ok(Self::Many(reports.into_iter().map(report).collect())),
         }

@@ -7,6 +7,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use serde::Serialize;
 
+use crate::domain::Layer;
 use crate::domain::geometry::area_to_geojson;
 use crate::spatial::visibility::{self, Coverage};
 
@@ -77,7 +78,7 @@ pub async fn camera_coverage(
         .cameras
         .get(&code)
         .cloned()
-        .ok_or_else(|| ApiError::not_found(format!("cameras `{code}` does not exist")))?;
+        .ok_or_else(|| ApiError::missing_item(Layer::Camera, &code))?;
     // Polygon overlay is CPU work of a few milliseconds: keep it off the async workers.
     let coverage =
         tokio::task::spawn_blocking(move || visibility::camera_coverage(&snapshot, &camera))

@@ -47,7 +47,7 @@ pub fn routes() -> Router<AppState> {
 
 /// A bad query parameter is a 400 naming it.
 fn bad_param(e: DomainError) -> ApiError {
-    ApiError::bad_request(&e.field, e.reason)
+    ApiError::bad_parameter(e)
 }
 
 fn parse_layer(raw: &str) -> ApiResult<CoverageLayer> {
@@ -204,7 +204,11 @@ pub async fn feature_coverage(
         coverage_report::feature_report(&cache, &snapshot, layer, &k, include_seen)
     })
     .await?
-    .ok_or_else(|| ApiError::not_found(format!("{} `{key}` does not exist", layer.path())))?;
+    .ok_or_else(|| {
+        ApiError::not_found(format!("{} `{key}` does not exist", layer.path()))
+            .with("layer", serde_json::json!(layer.path()))
+            .with("key", serde_json::json!(key))
+    })?;
     Ok(geojson_response(StatusCode::OK, &body))
 }
 

@@ -16,7 +16,8 @@ use crate::analysis::division::{
 };
 use crate::domain::geometry::{area_to_geojson, parse_area};
 use crate::domain::names::one_of;
-use crate::domain::{Duty, GridKind, Layer};
+use crate::domain::problem::Unit;
+use crate::domain::{Duty, GridKind, Layer, Problem};
 use crate::service::division::{DivisionAccept, DivisionAssignment, DivisionGrid, DivisionReport};
 
 use super::AppState;
@@ -51,7 +52,8 @@ impl TryFrom<DivisionBody> for DivisionRequest {
                     return Err(ApiError::bad_request(
                         "grids",
                         format!("grids must be 1..={MAX_GRIDS}, not {k}"),
-                    ));
+                    )
+                    .with_problem(Problem::out_of_range(1.0..=MAX_GRIDS as f64, Unit::Count)));
                 }
             },
             (None, Some(h)) => match u32::try_from(h) {
@@ -60,7 +62,11 @@ impl TryFrom<DivisionBody> for DivisionRequest {
                     return Err(ApiError::bad_request(
                         "households_per_grid",
                         format!("households_per_grid must be a positive whole number, not {h}"),
-                    ));
+                    )
+                    .with_problem(Problem::out_of_range(
+                        1.0..=f64::from(u32::MAX),
+                        Unit::Count,
+                    )));
                 }
             },
             (Some(_), Some(_)) => {
@@ -73,7 +79,8 @@ impl TryFrom<DivisionBody> for DivisionRequest {
                 return Err(ApiError::bad_request(
                     "grids",
                     "give `grids` (how many grids) or `households_per_grid` (about how many households each)",
-                ));
+                )
+                .with_problem(Problem::Missing));
             }
         };
         let event_weight = body.event_weight.unwrap_or(0.0);
@@ -81,7 +88,8 @@ impl TryFrom<DivisionBody> for DivisionRequest {
             return Err(ApiError::bad_request(
                 "event_weight",
                 format!("event_weight must be 0..={MAX_EVENT_WEIGHT} (households per event)"),
-            ));
+            )
+            .with_problem(Problem::out_of_range(0.0..=MAX_EVENT_WEIGHT, Unit::Count)));
         }
         Ok(DivisionRequest {
             village: body.village,
@@ -94,7 +102,9 @@ impl TryFrom<DivisionBody> for DivisionRequest {
 impl From<DivideError> for ApiError {
     fn from(e: DivideError) -> Self {
         let field = match &e {
-            DivideError::UnknownVillage(_) => return Self::not_found(e.to_string()),
+            DivideError::UnknownVillage(village) => {
+                return Self::missing_item(Layer::Region, village).with("field", json!("village"));
+            }
             DivideError::GridCount(_) | DivideError::TooFewBuildings { .. } => "grids",
             DivideError::TooManyGridsForHouseholds { .. } => "households_per_grid",
             DivideError::NotAVillage(_)
@@ -224,8 +234,10 @@ fn division_grids(value: Value) -> ApiResult<Vec<DivisionGrid>> {
                     format!("not a GeoJSON Feature: {e}"),
                 )
             })?;
-            let area = parse_area(feature.geometry.as_ref())
-                .map_err(|e| ApiError::bad_request(&at(&e.field), e.reason))?;
+            let area = parse_area(feature.geometry.as_ref()).map_err(|e| {
+                let field = at(&e.field);
+                ApiError::bad_parameter(e.at(field))
+            })?;
             let props = feature.properties.unwrap_or_default();
             let text = |key: &str| -> ApiResult<Option<String>> {
                 match props.get(key) {

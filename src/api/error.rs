@@ -1,11 +1,18 @@
 //! The one HTTP error type: every failure leaves as `application/problem+json` (RFC 9457) with
 //! what was wrong and where. 5xx causes are logged and hidden from the client.
+//!
+//! Beside RFC 9457's members each answer carries `code`, a stable machine code of what was
+//! wrong ([`Problem::code`] for the domain's kinds; `unauthenticated`, `unknown-token`,
+//! `forbidden`, `not-found`, `grid-overlap`, `malformed-json`, `too-large`, `internal` for the
+//! HTTP ones), `field` where a field is at fault, and the figures its wording needs (`min`,
+//! `max`, `unit` for a range; `limit`). The web map words an answer from these in the user's
+//! language; `detail` stays English, for people reading the API.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::domain::DomainError;
+use crate::domain::{DomainError, Layer, Problem};
 use crate::service::ServiceError;
 use crate::store::StoreError;
 
@@ -16,7 +23,17 @@ pub struct ApiError {
     kind: &'static str,
     title: &'static str,
     detail: String,
+    code: &'static str,
     extra: Value,
+}
+
+/// The members that word `problem`: its `code` and the figures a message needs.
+#[must_use]
+pub fn problem_members(problem: Problem) -> serde_json::Map<String, Value> {
+    match json!(problem) {
+        Value::Object(members) => members,
+        _ => serde_json::Map::new(),
+    }
 }
 
 impl ApiError {
@@ -29,6 +46,12 @@ impl ApiError {
             detail,
         )
         .with("field", json!(field))
+    }
+
+    /// 400 for a malformed request parameter, from the check that refused it.
+    #[must_use]
+    pub fn bad_parameter(e: DomainError) -> Self {
+        Self::bad_request(&e.field, e.reason).with_problem(e.problem)
     }
 
     /// 422 for a well-formed request that cannot be done as asked, naming the field.
@@ -44,7 +67,15 @@ impl ApiError {
 
     /// 404.
     pub fn not_found(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail)
+        Self::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail).with_code("not-found")
+    }
+
+    /// 404 for an item of `layer` that does not exist, naming both (`layer`, `key`).
+    #[must_use]
+    pub fn missing_item(layer: Layer, key: &str) -> Self {
+        Self::not_found(format!("{layer} `{key}` does not exist"))
+            .with("layer", json!(layer.as_str()))
+            .with("key", json!(key))
     }
 
     /// 401: no or unknown token.
@@ -55,11 +86,12 @@ impl ApiError {
             "Authentication required",
             detail,
         )
+        .with_code("unauthenticated")
     }
 
     /// 403: the token's role may not do this.
     pub fn forbidden(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", "Not allowed", detail)
+        Self::new(StatusCode::FORBIDDEN, "forbidden", "Not allowed", detail).with_code("forbidden")
     }
 
     /// 500 with the cause logged, not shown.
@@ -71,6 +103,7 @@ impl ApiError {
             "Internal error",
             "the server failed; the cause is in its log",
         )
+        .with_code("internal")
     }
 
     fn new(
@@ -84,8 +117,27 @@ impl ApiError {
             kind,
             title,
             detail: detail.into(),
+            code: Problem::Invalid.code(),
             extra: json!({}),
         }
+    }
+
+    /// Sets the machine code (`code`) of an HTTP-level problem.
+    #[must_use]
+    pub fn with_code(mut self, code: &'static str) -> Self {
+        self.code = code;
+        self
+    }
+
+    /// Sets the machine code and the figures of a domain problem.
+    #[must_use]
+    pub fn with_problem(mut self, problem: Problem) -> Self {
+        let members = problem_members(problem);
+        self.code = problem.code();
+        if let Value::Object(map) = &mut self.extra {
+            map.extend(members.into_iter().filter(|(k, _)| k != "code"));
+        }
+        self
     }
 
     /// Adds an extension member.
@@ -121,6 +173,7 @@ impl From<DomainError> for ApiError {
         )
         .with("field", json!(e.field))
         .with("reason", json!(e.reason))
+        .with_problem(e.problem)
     }
 }
 
@@ -128,11 +181,14 @@ impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
         match e {
             ServiceError::Invalid(d) => d.into(),
-            ServiceError::NotFound { .. } => Self::not_found(e.to_string()),
-            ServiceError::Conflict { ref field, .. } => {
+            ServiceError::NotFound { layer, ref key } => Self::missing_item(layer, key),
+            ServiceError::Conflict {
+                ref field, problem, ..
+            } => {
                 let field = field.clone();
                 Self::new(StatusCode::CONFLICT, "conflict", "Conflict", e.to_string())
                     .with("field", json!(field))
+                    .with_problem(problem)
             }
             ServiceError::Overlap {
                 ref code,
@@ -146,7 +202,8 @@ impl From<ServiceError> for ApiError {
                     e.to_string(),
                 )
                 .with("field", json!("geometry"))
-                .with("code", json!(code))
+                .with_code("grid-overlap")
+                .with("grid", json!(code))
                 .with("overlaps", overlaps)
             }
             ServiceError::Random(random) => Self::internal(&random),
@@ -169,6 +226,7 @@ impl IntoResponse for ApiError {
             "title": self.title,
             "status": self.status.as_u16(),
             "detail": self.detail,
+            "code": self.code,
         });
         if let (Value::Object(body), Value::Object(extra)) = (&mut body, self.extra) {
             body.extend(extra);

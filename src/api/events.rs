@@ -104,9 +104,7 @@ impl EventSelection {
         }
         query.after = params
             .raw("cursor")
-            .map(|raw| {
-                EventCursor::parse(raw).map_err(|e| ApiError::bad_request("cursor", e.reason))
-            })
+            .map(|raw| EventCursor::parse(raw).map_err(|e| ApiError::bad_parameter(e.at("cursor"))))
             .transpose()?;
         Ok(Self { query, filters })
     }
@@ -206,7 +204,7 @@ pub(super) async fn get_event(
         .store()
         .event(&id)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("event `{id}` does not exist")))?;
+        .ok_or_else(|| ApiError::missing_item(Layer::Event, &id))?;
     geojson(&event.to_feature())
 }
 

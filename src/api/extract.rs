@@ -5,19 +5,24 @@
 
 use std::collections::HashMap;
 
+use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Query, Request};
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde_json::{Value, json};
 
+use crate::domain::problem::serde_refusal;
 use crate::domain::{Layer, Role};
 use crate::service::hash_token;
 
 use super::AppState;
 use super::error::ApiError;
 
-/// A JSON body; a malformed one is a 400 problem naming the position.
+/// A JSON body. A body that is not JSON is a 400 `malformed-json` naming the line and column;
+/// one that is JSON but not what the endpoint takes is a 422 naming the field at fault by its
+/// path (`camera.range_m`, `grids[2].name`) with the kind of wrong ([`json_problem`]); one not
+/// sent as JSON is a 415.
 #[derive(Debug)]
 pub struct AppJson<T>(pub T);
 
@@ -25,12 +30,61 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for AppJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(Self(v)),
-            Err(rejection) => Err(ApiError::bad_request("body", rejection.body_text())
-                .with_status(rejection.status())),
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|v| v.trim().to_ascii_lowercase())
+            .is_some_and(|m| {
+                m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+            });
+        if !is_json {
+            return Err(ApiError::bad_request(
+                "body",
+                "send the body as JSON with `Content-Type: application/json`",
+            )
+            .with_code("unsupported-media-type")
+            .with_status(StatusCode::UNSUPPORTED_MEDIA_TYPE));
         }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            let status = rejection.status();
+            let error = ApiError::bad_request("body", rejection.body_text()).with_status(status);
+            if status == StatusCode::PAYLOAD_TOO_LARGE {
+                error.with_code("too-large")
+            } else {
+                error
+            }
+        })?;
+        let mut json = serde_json::Deserializer::from_slice(&bytes);
+        serde_path_to_error::deserialize(&mut json)
+            .map(Self)
+            .map_err(|e| json_problem(&e))
     }
+}
+
+/// The problem for a body `serde` refused: a 400 `malformed-json` for a syntax error (with its
+/// line and column), else a 422 naming the field at fault by its path, with `missing`,
+/// `wrong-type`, `unknown-field` or `invalid`.
+fn json_problem(e: &serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let inner = e.inner();
+    if inner.is_syntax() || inner.is_eof() {
+        return ApiError::bad_request("body", format!("the body is not well-formed JSON: {inner}"))
+            .with_code("malformed-json")
+            .with("line", json!(inner.line()))
+            .with("column", json!(inner.column()));
+    }
+    let (field, problem) = serde_refusal("", e);
+    let field = if field.is_empty() {
+        "body".to_owned()
+    } else {
+        field
+    };
+    ApiError::unprocessable(
+        &field,
+        format!("the body is not what this endpoint takes: {field}: {inner}"),
+    )
+    .with_problem(problem)
 }
 
 /// A query string as `T`: a struct of the parameters an endpoint takes, each an
@@ -121,7 +175,8 @@ impl Caller {
             Some(role) => Err(ApiError::forbidden(format!(
                 "role `{}` may not change {layer}",
                 role.as_str()
-            ))),
+            ))
+            .with("role", json!(role.as_str()))),
         }
     }
 
@@ -139,7 +194,8 @@ impl Caller {
             Some(role) => Err(ApiError::forbidden(format!(
                 "role `{}` may not ask for {what}; {who}",
                 role.as_str()
-            ))),
+            ))
+            .with("role", json!(role.as_str()))),
         }
     }
 
@@ -166,7 +222,8 @@ impl Caller {
             Some(role) => Err(ApiError::forbidden(format!(
                 "role `{}` may not manage tokens; admin only",
                 role.as_str()
-            ))),
+            ))
+            .with("role", json!(role.as_str()))),
             None => Err(ApiError::unauthorized("admin token required")),
         }
     }
@@ -203,7 +260,7 @@ impl FromRequestParts<AppState> for Caller {
             .find_token(&hash_token(token))
             .await
             .map_err(ApiError::from)?
-            .ok_or_else(|| ApiError::unauthorized("unknown token"))?;
+            .ok_or_else(|| ApiError::unauthorized("unknown token").with_code("unknown-token"))?;
         Ok(Self {
             role: Some(record.role),
             name: Some(record.name),

@@ -23,7 +23,7 @@ use crate::spatial::topology::Gap;
 use super::AppState;
 use super::answer::{geojson_response, json};
 use super::bounded::off_thread;
-use super::error::{ApiError, ApiResult};
+use super::error::{ApiError, ApiResult, problem_members};
 use super::extract::{AppJson, AppQuery, Caller};
 use super::layers::fill_key;
 use super::params::{parse_opt, parse_required};
@@ -54,7 +54,12 @@ pub(super) fn gap_json(gap: &Gap) -> JsonValue {
 fn field_errors(errors: &[DomainError]) -> JsonValue {
     errors
         .iter()
-        .map(|e| json!({"field": e.field, "reason": e.reason}))
+        .map(|e| {
+            let mut members = problem_members(e.problem);
+            members.insert("field".into(), json!(e.field));
+            members.insert("reason".into(), json!(e.reason));
+            JsonValue::Object(members)
+        })
         .collect()
 }
 
@@ -225,7 +230,7 @@ fn split_line(value: JsonValue) -> ApiResult<geo::LineString> {
             Some(rest) => format!("line{rest}"),
             None => format!("line.{}", e.field),
         };
-        DomainError::new(field, e.reason).into()
+        e.at(field).into()
     })
 }
 

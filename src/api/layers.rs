@@ -172,7 +172,7 @@ pub async fn get_item(layer: Layer, state: AppState, key: String) -> ApiResult<R
         .service
         .snapshot()
         .get(layer, &key)
-        .ok_or_else(|| ApiError::not_found(format!("{layer} `{key}` does not exist")))?;
+        .ok_or_else(|| ApiError::missing_item(layer, &key))?;
     geojson(&item.to_feature())
 }
 

@@ -14,7 +14,9 @@ use futures_util::StreamExt as _;
 use geo::Coord;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::Problem;
 use crate::domain::geometry::check_position;
+use crate::domain::problem::Unit;
 use crate::spatial::crs::{Crs, to_wgs84};
 use crate::spatial::locate::{self, DEFAULT_ROUTE_WITHIN_M, MAX_ROUTE_WITHIN_M};
 use crate::spatial::{LocateOptions, Location, Snapshot};
@@ -59,7 +61,11 @@ impl TryFrom<OptionsQuery> for Options {
             return Err(ApiError::bad_request(
                 "route_within_m",
                 format!("must be between 0 and {MAX_ROUTE_WITHIN_M} metres"),
-            ));
+            )
+            .with_problem(Problem::out_of_range(
+                0.0..=MAX_ROUTE_WITHIN_M,
+                Unit::Metres,
+            )));
         }
         let at = query
             .at
@@ -114,7 +120,7 @@ impl TryFrom<LocateQuery> for LocateRequest {
         let lat: f64 = parse_required("lat", query.lat.as_deref())?;
         let Options { crs, locate } = query.options.try_into()?;
         let point = wgs84_point("lon,lat", crs, &[lon, lat])
-            .map_err(|e| ApiError::bad_request("lon,lat", e.reason))?;
+            .map_err(|e| ApiError::bad_parameter(e.at("lon,lat")))?;
         Ok(Self {
             point,
             options: locate,
@@ -249,7 +255,10 @@ impl BatchRequest {
                     points.len()
                 ),
             )
-            .with_status(axum::http::StatusCode::PAYLOAD_TOO_LARGE));
+            .with_status(axum::http::StatusCode::PAYLOAD_TOO_LARGE)
+            .with_problem(Problem::TooMany {
+                limit: MAX_BATCH_POINTS as u64,
+            }));
         }
         let ndjson = headers
             .get(header::ACCEPT)

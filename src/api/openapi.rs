@@ -407,8 +407,18 @@ pub fn document() -> Value {
     }
     schemas.insert("Problem".into(), json!({
         "type": "object",
+        "required": ["type", "title", "status", "detail", "code"],
         "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
-                       "detail": {"type": "string"}, "field": {"type": "string"}, "reason": {"type": "string"}}
+                       "detail": {"type": "string", "description": "English, for people reading the API"},
+                       "code": {"type": "string", "description": "Stable machine code of what was wrong: unauthenticated, unknown-token, forbidden, not-found, grid-overlap, malformed-json, unsupported-media-type, too-large, rows-invalid, internal, or a field's problem: invalid, missing, wrong-type, unknown-field, out-of-range, too-many, bad-position, bad-shape, self-intersection, too-complex, area-too-large, outside-city, exists, code-retired, unknown-reference, in-use, duplicate"},
+                       "field": {"type": "string", "description": "The field at fault, by its path in the request (`camera.range_m`, `properties.name`)"},
+                       "reason": {"type": "string"},
+                       "min": {"type": "number"}, "max": {"type": "number"},
+                       "unit": {"type": "string", "enum": ["m", "deg"], "description": "out-of-range: the unit of min and max (absent for a count)"},
+                       "limit": {"type": "integer", "description": "too-many: the most allowed"},
+                       "role": {"type": "string", "description": "forbidden: the caller's role"},
+                       "layer": {"type": "string"}, "key": {"type": "string", "description": "not-found: what was not found"},
+                       "line": {"type": "integer"}, "column": {"type": "integer"}}
     }));
     json!({
         "openapi": "3.1.0",

@@ -14,6 +14,8 @@ use std::str::FromStr;
 use chrono::{DateTime, SecondsFormat, Utc};
 use geo::{Coord, Rect};
 
+use crate::domain::Problem;
+use crate::domain::problem::Unit;
 use crate::spatial::crs::Crs;
 
 use super::error::{ApiError, ApiResult};
@@ -32,9 +34,10 @@ where
     T::Err: Display,
 {
     raw.map(|v| {
-        v.trim()
-            .parse::<T>()
-            .map_err(|e| ApiError::bad_request(name, format!("`{name}={v}` does not parse: {e}")))
+        v.trim().parse::<T>().map_err(|e| {
+            ApiError::bad_request(name, format!("`{name}={v}` does not parse: {e}"))
+                .with_problem(Problem::WrongType)
+        })
     })
     .transpose()
 }
@@ -47,8 +50,10 @@ pub(super) fn parse_required<T: FromStr>(name: &str, raw: Option<&str>) -> ApiRe
 where
     T::Err: Display,
 {
-    parse_opt(name, raw)?
-        .ok_or_else(|| ApiError::bad_request(name, format!("query parameter `{name}` is required")))
+    parse_opt(name, raw)?.ok_or_else(|| {
+        ApiError::bad_request(name, format!("query parameter `{name}` is required"))
+            .with_problem(Problem::Missing)
+    })
 }
 
 /// A page size: `limit` parsed, `default` when not given.
@@ -60,10 +65,10 @@ pub(super) fn page_limit(raw: Option<&str>, default: usize, max: usize) -> ApiRe
     if (1..=max).contains(&limit) {
         Ok(limit)
     } else {
-        Err(ApiError::bad_request(
-            "limit",
-            format!("limit must be 1..={max}"),
-        ))
+        Err(
+            ApiError::bad_request("limit", format!("limit must be 1..={max}"))
+                .with_problem(Problem::out_of_range(1.0..=max as f64, Unit::Count)),
+        )
     }
 }
 

@@ -24,7 +24,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::analysis::placement::PlacementError;
-use crate::domain::Role;
+use crate::domain::{Layer, Problem, Role};
 use crate::service::placement::{self, AdviceError, PlacementBody};
 
 use super::AppState;
@@ -40,15 +40,27 @@ pub const PLACEMENT_ROLES: [Role; 3] = [Role::Admin, Role::Planner, Role::Rectif
 impl From<AdviceError> for ApiError {
     fn from(e: AdviceError) -> Self {
         match e {
-            AdviceError::Invalid(d) => Self::bad_request(&d.field, d.reason),
-            AdviceError::UnknownTarget { field, .. } => {
-                Self::not_found(e.to_string()).with("field", json!(field))
+            AdviceError::Invalid(d) => Self::bad_parameter(d),
+            AdviceError::UnknownTarget { field, ref key, .. } => {
+                let layer = match field {
+                    "target.grid" => Layer::Grid,
+                    "target.village" => Layer::Region,
+                    _ => Layer::KeyArea,
+                };
+                Self::not_found(e.to_string())
+                    .with("field", json!(field))
+                    .with("layer", json!(layer.as_str()))
+                    .with("key", json!(key))
             }
             AdviceError::Placement(
                 p @ (PlacementError::TargetTooLarge { .. } | PlacementError::Interrupted(_)),
-            ) => Self::unprocessable(p.field(), p.to_string()),
-            AdviceError::Placement(p) => Self::bad_request(p.field(), p.to_string()),
-            AdviceError::OutsideCity(detail) => Self::unprocessable("target.geometry", detail),
+            ) => Self::unprocessable(p.field(), p.to_string()).with_problem(p.problem()),
+            AdviceError::Placement(p) => {
+                Self::bad_request(p.field(), p.to_string()).with_problem(p.problem())
+            }
+            AdviceError::OutsideCity(detail) => {
+                Self::unprocessable("target.geometry", detail).with_problem(Problem::OutsideCity)
+            }
         }
     }
 }

@@ -46,9 +46,9 @@ const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.
 fn file_problem(e: ImportError) -> ApiError {
     match e {
         ImportError::UnknownFormat(_) => ApiError::bad_request("format", e.to_string()),
-        ImportError::Io(IoError::TooLarge(detail)) => {
-            ApiError::bad_request("body", detail).with_status(StatusCode::PAYLOAD_TOO_LARGE)
-        }
+        ImportError::Io(IoError::TooLarge(detail)) => ApiError::bad_request("body", detail)
+            .with_status(StatusCode::PAYLOAD_TOO_LARGE)
+            .with_code("too-large"),
         e => ApiError::bad_request("body", e.to_string()),
     }
 }
@@ -95,7 +95,7 @@ impl UploadRequest {
             .as_deref()
             .map(ColumnMap::parse)
             .transpose()
-            .map_err(|e| ApiError::bad_request("map", e.reason))?;
+            .map_err(|e| ApiError::bad_parameter(e.at("map")))?;
         if layer != Layer::Camera
             && (matches!(format, ImportFormat::Xlsx | ImportFormat::Osm) || map.is_some())
         {
@@ -202,7 +202,8 @@ fn import_answer(report: &ImportReport) -> ApiResult<Response> {
         .into_iter()
         .fold(ApiError::from(summary), |problem, (key, value)| {
             problem.with(&key, value)
-        }))
+        })
+        .with_code("rows-invalid"))
 }
 
 /// `POST /api/v1/{layer}/import?format=&crs=&dry_run=&member=` with the file as the body. The

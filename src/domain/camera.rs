@@ -36,7 +36,8 @@ use super::codes::check_device_code;
 use super::geometry::{no_point, parse_point, point_to_geojson};
 use super::item::item_fields;
 use super::names::string_enum;
-use super::{DomainError, DomainResult, Item, Layer};
+use super::problem::Unit;
+use super::{DomainError, DomainResult, Item, Layer, Problem};
 
 /// Longest range accepted for one camera, in metres.
 pub const MAX_RANGE_M: f64 = 2_000.0;
@@ -186,7 +187,8 @@ impl Item for Camera {
     fn validate(&self) -> DomainResult<()> {
         check_device_code("code", &self.code)?;
         if !(self.azimuth_deg.is_finite() && (0.0..360.0).contains(&self.azimuth_deg)) {
-            return Err(DomainError::new(
+            return Err(DomainError::of(
+                Problem::out_of_range(0.0..=360.0, Unit::Degrees),
                 "azimuth_deg",
                 format!(
                     "{} is outside 0..360 (degrees clockwise from north)",
@@ -195,19 +197,22 @@ impl Item for Camera {
             ));
         }
         if !(self.hfov_deg.is_finite() && self.hfov_deg > 0.0 && self.hfov_deg <= 360.0) {
-            return Err(DomainError::new(
+            return Err(DomainError::of(
+                Problem::out_of_range(0.0..=360.0, Unit::Degrees),
                 "hfov_deg",
                 format!("{} must be in (0, 360]", self.hfov_deg),
             ));
         }
         if !(self.range_m.is_finite() && self.range_m > 0.0 && self.range_m <= MAX_RANGE_M) {
-            return Err(DomainError::new(
+            return Err(DomainError::of(
+                Problem::out_of_range(0.0..=MAX_RANGE_M, Unit::Metres),
                 "range_m",
                 format!("{} must be in (0, {MAX_RANGE_M}] metres", self.range_m),
             ));
         }
         if !(self.height_m.is_finite() && (0.0..=300.0).contains(&self.height_m)) {
-            return Err(DomainError::new(
+            return Err(DomainError::of(
+                Problem::out_of_range(0.0..=300.0, Unit::Metres),
                 "height_m",
                 format!("{} must be in 0..300 metres", self.height_m),
             ));
@@ -221,26 +226,30 @@ impl Camera {
         match (self.tilt_deg, self.vfov_deg) {
             (None, None) => return Ok(()),
             (Some(_), None) => {
-                return Err(DomainError::new(
+                return Err(DomainError::of(
+                    Problem::Missing,
                     "vfov_deg",
                     "tilt_deg needs vfov_deg (the vertical field of view) to place the ground footprint",
                 ));
             }
             (None, Some(_)) => {
-                return Err(DomainError::new(
+                return Err(DomainError::of(
+                    Problem::Missing,
                     "tilt_deg",
                     "vfov_deg needs tilt_deg (degrees below horizontal) to place the ground footprint",
                 ));
             }
             (Some(tilt), Some(vfov)) => {
                 if !(tilt.is_finite() && (0.0..=90.0).contains(&tilt)) {
-                    return Err(DomainError::new(
+                    return Err(DomainError::of(
+                        Problem::out_of_range(0.0..=90.0, Unit::Degrees),
                         "tilt_deg",
                         format!("{tilt} must be in 0..90 (degrees below horizontal)"),
                     ));
                 }
                 if !(vfov.is_finite() && vfov > 0.0 && vfov <= 180.0) {
-                    return Err(DomainError::new(
+                    return Err(DomainError::of(
+                        Problem::out_of_range(0.0..=180.0, Unit::Degrees),
                         "vfov_deg",
                         format!("{vfov} must be in (0, 180] degrees"),
                     ));

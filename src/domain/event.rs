@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::geometry::{no_point, parse_point, point_to_geojson};
 use super::item::item_fields;
 use super::names::string_enum;
-use super::{DomainError, DomainResult, Item, Layer};
+use super::{DomainError, DomainResult, Item, Layer, Problem};
 
 /// Workflow state: reported → claimed → assigned → resolved → closed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -64,7 +64,11 @@ impl Item for Event {
     fn validate(&self) -> DomainResult<()> {
         super::codes::check_id(&self.id)?;
         if self.category.trim().is_empty() {
-            return Err(DomainError::new("category", "must not be empty"));
+            return Err(DomainError::of(
+                Problem::Missing,
+                "category",
+                "must not be empty",
+            ));
         }
         if self.reported_at < self.occurred_at {
             return Err(DomainError::new(

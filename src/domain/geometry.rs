@@ -12,7 +12,7 @@ use geo::{Coord, LineString, MultiPolygon, Point, Polygon};
 use geojson::Value;
 
 use super::validity::{Invalid, check_area};
-use super::{DomainError, DomainResult};
+use super::{DomainError, DomainResult, Problem};
 
 /// Most vertices one geometry may have (a county boundary has a few thousand).
 pub const MAX_VERTICES: usize = 100_000;
@@ -24,34 +24,39 @@ pub const MAX_VERTICES: usize = 100_000;
 /// when the pair looks swapped), or fewer than two numbers.
 pub fn check_position(field: &str, pos: &[f64]) -> DomainResult<Coord> {
     let [lon, lat, ..] = pos else {
-        return Err(DomainError::new(
+        return Err(DomainError::of(
+            Problem::BadPosition,
             field,
             "a position needs two numbers [lon, lat]",
         ));
     };
     let (lon, lat) = (*lon, *lat);
     if !lon.is_finite() || !lat.is_finite() {
-        return Err(DomainError::new(
+        return Err(DomainError::of(
+            Problem::BadPosition,
             field,
             "coordinates must be finite numbers",
         ));
     }
     if !(-90.0..=90.0).contains(&lat) {
         if (-90.0..=90.0).contains(&lon) && (-180.0..=180.0).contains(&lat) {
-            return Err(DomainError::new(
+            return Err(DomainError::of(
+                Problem::BadPosition,
                 field,
                 format!(
                     "latitude {lat} is outside -90..90; the pair looks swapped: GeoJSON order is [lon, lat], did you mean [{lat}, {lon}]?"
                 ),
             ));
         }
-        return Err(DomainError::new(
+        return Err(DomainError::of(
+            Problem::BadPosition,
             field,
             format!("latitude {lat} is outside -90..90"),
         ));
     }
     if !(-180.0..=180.0).contains(&lon) {
-        return Err(DomainError::new(
+        return Err(DomainError::of(
+            Problem::BadPosition,
             field,
             format!("longitude {lon} is outside -180..180"),
         ));
@@ -67,7 +72,11 @@ pub fn parse_point(geometry: Option<&geojson::Geometry>) -> DomainResult<Point> 
     match geometry.map(|g| &g.value) {
         Some(Value::Point(pos)) => Ok(Point(check_position("geometry.coordinates", pos)?)),
         Some(other) => Err(wrong_type("Point", other)),
-        None => Err(DomainError::new("geometry", "a Point geometry is required")),
+        None => Err(DomainError::of(
+            Problem::Missing,
+            "geometry",
+            "a Point geometry is required",
+        )),
     }
 }
 
@@ -85,7 +94,8 @@ pub fn parse_line(geometry: Option<&geojson::Geometry>) -> DomainResult<LineStri
                 .map(|(i, p)| check_position(&format!("geometry.coordinates[{i}]"), p))
                 .collect::<DomainResult<Vec<_>>>()?;
             if coords.len() < 2 || coords.iter().all(|c| *c == coords[0]) {
-                return Err(DomainError::new(
+                return Err(DomainError::of(
+                    Problem::BadShape,
                     "geometry.coordinates",
                     "a LineString needs at least two distinct positions",
                 ));
@@ -93,7 +103,8 @@ pub fn parse_line(geometry: Option<&geojson::Geometry>) -> DomainResult<LineStri
             Ok(LineString(coords))
         }
         Some(other) => Err(wrong_type("LineString", other)),
-        None => Err(DomainError::new(
+        None => Err(DomainError::of(
+            Problem::Missing,
             "geometry",
             "a LineString geometry is required",
         )),
@@ -145,7 +156,8 @@ pub fn read_area(geometry: Option<&geojson::Geometry>) -> DomainResult<MultiPoly
         }
         Some(other) => return Err(wrong_type("Polygon or MultiPolygon", other)),
         None => {
-            return Err(DomainError::new(
+            return Err(DomainError::of(
+                Problem::Missing,
                 "geometry",
                 "a Polygon or MultiPolygon geometry is required",
             ));
@@ -162,13 +174,15 @@ pub fn read_area(geometry: Option<&geojson::Geometry>) -> DomainResult<MultiPoly
 pub fn check_valid(area: &MultiPolygon) -> DomainResult<()> {
     match check_area(area) {
         Ok(()) => Ok(()),
-        Err(e @ Invalid::Interrupted(_)) => Err(DomainError::new(
+        Err(e @ Invalid::Interrupted(_)) => Err(DomainError::of(
+            Problem::TooComplex,
             "geometry",
             format!(
                 "{e}; the geometry is too complex to check in time: simplify it (fewer vertices) or split it"
             ),
         )),
-        Err(e) => Err(DomainError::new(
+        Err(e) => Err(DomainError::of(
+            Problem::SelfIntersection,
             "geometry",
             format!("invalid polygon: {e}"),
         )),
@@ -177,13 +191,18 @@ pub fn check_valid(area: &MultiPolygon) -> DomainResult<()> {
 
 fn parse_polygon(field: &str, rings: &[Vec<Vec<f64>>]) -> DomainResult<Polygon> {
     if rings.is_empty() {
-        return Err(DomainError::new(field, "a polygon needs an exterior ring"));
+        return Err(DomainError::of(
+            Problem::BadShape,
+            field,
+            "a polygon needs an exterior ring",
+        ));
     }
     let mut parsed = Vec::with_capacity(rings.len());
     for (r, ring) in rings.iter().enumerate() {
         let ring_field = format!("{field}[{r}]");
         if ring.len() < 4 {
-            return Err(DomainError::new(
+            return Err(DomainError::of(
+                Problem::BadShape,
                 ring_field,
                 format!(
                     "a ring needs at least 4 positions (first repeated last), got {}",
@@ -198,7 +217,8 @@ fn parse_polygon(field: &str, rings: &[Vec<Vec<f64>>]) -> DomainResult<Polygon> 
             .collect::<DomainResult<Vec<_>>>()?;
         let (first, last) = (coords[0], coords[coords.len() - 1]);
         if first != last {
-            return Err(DomainError::new(
+            return Err(DomainError::of(
+                Problem::BadShape,
                 ring_field,
                 format!(
                     "ring is not closed: first position [{}, {}] differs from last [{}, {}]",
@@ -214,7 +234,10 @@ fn parse_polygon(field: &str, rings: &[Vec<Vec<f64>>]) -> DomainResult<Polygon> 
 
 fn check_count(field: &str, n: usize) -> DomainResult<()> {
     if n > MAX_VERTICES {
-        return Err(DomainError::new(
+        return Err(DomainError::of(
+            Problem::TooMany {
+                limit: MAX_VERTICES as u64,
+            },
             field,
             format!("{n} positions exceed the limit of {MAX_VERTICES}"),
         ));
@@ -223,7 +246,8 @@ fn check_count(field: &str, n: usize) -> DomainResult<()> {
 }
 
 fn wrong_type(expected: &str, got: &Value) -> DomainError {
-    DomainError::new(
+    DomainError::of(
+        Problem::BadShape,
         "geometry.type",
         format!("expected {expected}, got {}", got.type_name()),
     )

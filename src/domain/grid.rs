@@ -8,7 +8,7 @@ use super::codes::{check_grid_code, community_of_grid};
 use super::geometry::{area_to_geojson, no_area, parse_area, read_area};
 use super::item::item_fields;
 use super::names::string_enum;
-use super::{DomainError, DomainResult, Item, Layer};
+use super::{DomainError, DomainResult, Item, Layer, Problem};
 
 /// What a grid is drawn around.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -66,7 +66,11 @@ impl Item for Grid {
     fn validate(&self) -> DomainResult<()> {
         check_grid_code("code", &self.code)?;
         if self.name.trim().is_empty() {
-            return Err(DomainError::new("name", "must not be empty"));
+            return Err(DomainError::of(
+                Problem::Missing,
+                "name",
+                "must not be empty",
+            ));
         }
         if let Some(parent) = &self.parent_code {
             check_grid_code("parent_code", parent)?;

@@ -160,8 +160,10 @@ pub trait Item:
     /// # Errors
     /// A [`DomainError`] naming the property serde rejected.
     fn from_properties(props: JsonObject) -> DomainResult<Self> {
-        serde_json::from_value(JsonValue::Object(props))
-            .map_err(|e| DomainError::new("properties", e.to_string()))
+        serde_path_to_error::deserialize(JsonValue::Object(props)).map_err(|e| {
+            let (field, problem) = super::problem::serde_refusal("properties", &e);
+            DomainError::of(problem, field, e.inner().to_string())
+        })
     }
 }
 

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::geometry::{area_to_geojson, no_area, parse_area, read_area};
 use super::item::item_fields;
 use super::names::string_enum;
-use super::{DomainError, DomainResult, Item, Layer};
+use super::{DomainError, DomainResult, Item, Layer, Problem};
 
 /// What kind of place is being rectified.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -83,7 +83,11 @@ impl Item for KeyArea {
     fn validate(&self) -> DomainResult<()> {
         super::codes::check_id(&self.id)?;
         if self.name.trim().is_empty() {
-            return Err(DomainError::new("name", "must not be empty"));
+            return Err(DomainError::of(
+                Problem::Missing,
+                "name",
+                "must not be empty",
+            ));
         }
         if self.deadline < self.listed_date {
             return Err(DomainError::new(

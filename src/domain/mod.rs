@@ -27,6 +27,7 @@ mod key_area;
 pub mod names;
 mod obstacle;
 mod patrol;
+pub mod problem;
 pub mod progress;
 mod region;
 mod role;
@@ -44,6 +45,7 @@ pub use item::{AnyItem, Item, Layer};
 pub use key_area::{KeyArea, KeyAreaCategory, KeyAreaStatus};
 pub use obstacle::{MAX_OBSTACLE_HEIGHT_M, Obstacle, ObstacleKind, ObstacleShape};
 pub use patrol::{PatrolRoute, TimeWindow};
+pub use problem::Problem;
 pub use region::{Region, RegionLevel};
 pub use role::Role;
 pub use worker::{Assignment, Duty, Worker, WorkerRole};
@@ -54,16 +56,36 @@ pub use worker::{Assignment, Duty, Worker, WorkerRole};
 pub struct DomainError {
     /// JSON-pointer-like path of the offending field, e.g. `geometry.coordinates[0][3]`.
     pub field: String,
-    /// Human-readable reason.
+    /// Human-readable reason (English, for people reading the API).
     pub reason: String,
+    /// What kind of wrong it is, for programs and for wording it in the user's language.
+    pub problem: Problem,
 }
 
 impl DomainError {
-    /// Builds an error for `field` with `reason`.
+    /// Builds an error for `field` with `reason`, of no finer kind than [`Problem::Invalid`].
     pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
         Self {
             field: field.into(),
             reason: reason.into(),
+            problem: Problem::Invalid,
+        }
+    }
+
+    /// Builds an error of kind `problem` for `field` with `reason`.
+    pub fn of(problem: Problem, field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self {
+            problem,
+            ..Self::new(field, reason)
+        }
+    }
+
+    /// The same error for another field (e.g. one nested in a request).
+    #[must_use]
+    pub fn at(self, field: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            ..self
         }
     }
 }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::geometry::{line_to_geojson, no_line, parse_line};
 use super::item::item_fields;
-use super::{DomainError, DomainResult, Item, Layer};
+use super::{DomainError, DomainResult, Item, Layer, Problem};
 
 /// A weekly time window: the days it applies (1 = Monday … 7 = Sunday) and `HH:MM` bounds.
 /// A window whose end is before its start runs past midnight.
@@ -61,7 +61,11 @@ impl Item for PatrolRoute {
     fn validate(&self) -> DomainResult<()> {
         super::codes::check_id(&self.id)?;
         if self.name.trim().is_empty() {
-            return Err(DomainError::new("name", "must not be empty"));
+            return Err(DomainError::of(
+                Problem::Missing,
+                "name",
+                "must not be empty",
+            ));
         }
         for (i, w) in self.windows.iter().enumerate() {
             if w.days.is_empty() || w.days.iter().any(|d| !(1..=7).contains(d)) {

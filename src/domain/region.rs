@@ -7,7 +7,7 @@ use super::codes::check_region_code;
 use super::geometry::{area_to_geojson, no_area, parse_area, read_area};
 use super::item::item_fields;
 use super::names::string_enum;
-use super::{DomainError, DomainResult, Item, Layer};
+use super::{DomainError, DomainResult, Item, Layer, Problem};
 
 /// The level of a region, given by the length of its code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -61,7 +61,11 @@ impl Item for Region {
     fn validate(&self) -> DomainResult<()> {
         check_region_code("code", &self.code)?;
         if self.name.trim().is_empty() {
-            return Err(DomainError::new("name", "must not be empty"));
+            return Err(DomainError::of(
+                Problem::Missing,
+                "name",
+                "must not be empty",
+            ));
         }
         match (&self.parent_code, self.code.len()) {
             (None, 6) => Ok(()),

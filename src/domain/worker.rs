@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::codes::check_grid_code;
 use super::names::string_enum;
-use super::{DomainError, DomainResult, Item, Layer};
+use super::{DomainError, DomainResult, Item, Layer, Problem};
 
 /// A worker's role in the grid system.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -104,7 +104,11 @@ impl Item for Worker {
     fn validate(&self) -> DomainResult<()> {
         super::codes::check_id(&self.id)?;
         if self.name.trim().is_empty() {
-            return Err(DomainError::new("name", "must not be empty"));
+            return Err(DomainError::of(
+                Problem::Missing,
+                "name",
+                "must not be empty",
+            ));
         }
         if let Some(phone) = &self.phone
             && !phone

@@ -3,17 +3,18 @@
 
 use std::collections::HashSet;
 
-use crate::domain::{AnyItem, DomainError, Grid, Layer, Region, Worker};
+use crate::domain::{AnyItem, DomainError, Grid, Layer, Problem, Region, Worker};
 use crate::spatial::Snapshot;
 use crate::spatial::topology;
 use crate::store::Change;
 
 use super::{ServiceError, ServiceResult};
 
-fn conflict(field: &str, message: String) -> ServiceError {
+fn conflict(problem: Problem, field: &str, message: String) -> ServiceError {
     ServiceError::Conflict {
         field: field.into(),
         message,
+        problem,
     }
 }
 
@@ -44,6 +45,7 @@ pub fn check_batch(snapshot: &Snapshot, items: &[AnyItem]) -> ServiceResult<()> 
     for item in items {
         if !seen.insert((item.layer(), item.key())) {
             return Err(conflict(
+                Problem::Duplicate,
                 item.layer().key_field(),
                 format!(
                     "{} `{}` appears twice in the batch",
@@ -95,6 +97,7 @@ pub(super) fn check_references(
             parent_code: Some(parent),
             ..
         }) if !known(Layer::Region, parent) => Err(conflict(
+            Problem::UnknownReference,
             "parent_code",
             format!("unknown parent region `{parent}`"),
         )),
@@ -102,6 +105,7 @@ pub(super) fn check_references(
             let community = grid.community_code();
             if !known(Layer::Region, community) {
                 return Err(conflict(
+                    Problem::UnknownReference,
                     "code",
                     format!(
                         "grid `{}` starts with `{community}`, which is not a known village/community code",
@@ -112,6 +116,7 @@ pub(super) fn check_references(
             if let Some(parent) = &grid.parent_code {
                 if !known(Layer::Grid, parent) {
                     return Err(conflict(
+                        Problem::UnknownReference,
                         "parent_code",
                         format!("unknown parent grid `{parent}`"),
                     ));
@@ -134,6 +139,7 @@ pub(super) fn check_references(
             for (i, a) in grids.iter().enumerate() {
                 if !known(Layer::Grid, &a.grid) {
                     return Err(conflict(
+                        Problem::UnknownReference,
                         &format!("grids[{i}].grid"),
                         format!("unknown grid `{}`", a.grid),
                     ));
@@ -173,6 +179,7 @@ fn check_delete(snapshot: &Snapshot, layer: Layer, key: &str) -> ServiceResult<(
                 .count();
             if !children.is_empty() || grids > 0 {
                 return Err(conflict(
+                    Problem::InUse,
                     "code",
                     format!(
                         "region `{key}` still has {} child region(s) (e.g. {}) and {grids} grid(s); delete or move them first",
@@ -187,6 +194,7 @@ fn check_delete(snapshot: &Snapshot, layer: Layer, key: &str) -> ServiceResult<(
             if let Some(workers) = snapshot.grid_workers.get(key).filter(|w| !w.is_empty()) {
                 let ids: Vec<&str> = workers.iter().map(|(id, _)| id.as_str()).collect();
                 return Err(conflict(
+                    Problem::InUse,
                     "code",
                     format!(
                         "grid `{key}` still has workers assigned ({}); reassign them first",
@@ -202,6 +210,7 @@ fn check_delete(snapshot: &Snapshot, layer: Layer, key: &str) -> ServiceResult<(
                 .collect();
             if !micro.is_empty() {
                 return Err(conflict(
+                    Problem::InUse,
                     "code",
                     format!(
                         "grid `{key}` still has micro-grids ({}); delete them first",

@@ -35,7 +35,7 @@ use geo::{BooleanOps, BoundingRect, Intersects, MultiPolygon};
 use crate::analysis::division::{MAX_GRIDS, short_name};
 use crate::domain::codes::{check_grid_code, community_of_grid};
 use crate::domain::{
-    AnyItem, Assignment, DomainError, Duty, Grid, GridKind, Item, Layer, RegionLevel,
+    AnyItem, Assignment, DomainError, Duty, Grid, GridKind, Item, Layer, Problem, RegionLevel,
 };
 use crate::spatial::Snapshot;
 use crate::spatial::measure::LocalFrame;
@@ -457,6 +457,7 @@ fn new_codes(
                 message: format!(
                     "`{c}` is a micro-grid; a division replaces the village's top-level grids"
                 ),
+                problem: Problem::Invalid,
             }
             .into());
         }
@@ -464,6 +465,7 @@ fn new_codes(
             return Err(ServiceError::Conflict {
                 field,
                 message: format!("`{c}` was the code of a retired grid and codes are not reused"),
+                problem: Problem::CodeRetired,
             }
             .into());
         }

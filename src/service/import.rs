@@ -23,7 +23,7 @@
 
 use serde::Serialize;
 
-use crate::domain::{AnyItem, Layer};
+use crate::domain::{AnyItem, Layer, Problem};
 use crate::io::camera_import::{self, ColumnMap, Duplicate};
 use crate::io::shapefile::{self, Shapefile};
 use crate::io::{self, IoError, ParsedRow};
@@ -238,6 +238,8 @@ impl ParsedImport {
                 Err(e) => bad.push(BadRow {
                     at,
                     reason: e.to_string(),
+                    field: e.field,
+                    problem: e.problem,
                 }),
             }
         }
@@ -298,8 +300,13 @@ impl Service {
 pub struct BadRow {
     /// `line 7` (CSV), `row 7` (XLSX), `feature 3` (GeoJSON) or `record 12` (shapefile).
     pub at: String,
-    /// What is wrong, naming the field.
+    /// The field at fault.
+    pub field: String,
+    /// What is wrong, naming the field (English).
     pub reason: String,
+    /// What kind of wrong it is: `code` and its figures, beside `field`.
+    #[serde(flatten)]
+    pub problem: Problem,
 }
 
 /// What an import read, refused, warned about and wrote. Serialized, it is the API's report.

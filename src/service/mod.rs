@@ -33,7 +33,7 @@ use chrono::Utc;
 
 use crate::analysis::coverage::CoverageCache;
 use crate::domain::progress::Progress;
-use crate::domain::{AnyItem, DomainError, Item, Layer};
+use crate::domain::{AnyItem, DomainError, Item, Layer, Problem};
 use crate::spatial::locate;
 use crate::spatial::topology::{self, Gap, Overlap};
 use crate::spatial::{ItemChange, Snapshot};
@@ -55,7 +55,11 @@ pub enum ServiceError {
     /// The change conflicts with the current state (exists already, still referenced,
     /// parent missing).
     #[error("{message}")]
-    Conflict { field: String, message: String },
+    Conflict {
+        field: String,
+        message: String,
+        problem: Problem,
+    },
     /// A grid would overlap its siblings.
     #[error("grid `{code}` overlaps {}", describe_overlaps(.overlaps))]
     Overlap {
@@ -88,10 +92,12 @@ impl From<StoreError> for ServiceError {
             StoreError::Conflict { layer, key } => ServiceError::Conflict {
                 field: layer.key_field().into(),
                 message: format!("{layer} `{key}` exists already"),
+                problem: Problem::Exists,
             },
             StoreError::Reference(message) => ServiceError::Conflict {
                 field: "references".into(),
                 message,
+                problem: Problem::InUse,
             },
             other => ServiceError::Store(other),
         }

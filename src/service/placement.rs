@@ -19,7 +19,8 @@ use crate::analysis::placement::{
     PlacementRequest, Weight, place_cameras,
 };
 use crate::domain::geometry::{area_to_geojson, check_position, parse_area};
-use crate::domain::{CameraKind, DomainError, RegionLevel};
+use crate::domain::problem::Unit;
+use crate::domain::{CameraKind, DomainError, Problem, RegionLevel};
 use crate::spatial::Snapshot;
 use crate::spatial::crs::{Crs, to_wgs84};
 use crate::spatial::index::{Spatial, rect_union};
@@ -194,7 +195,8 @@ fn resolve_target(
         .map_err(|e| DomainError::new("target.geometry", format!("not GeoJSON: {e}")))?;
     crate::io::geometry_to_wgs84(&mut geometry, crs);
     let area = parse_area(Some(&geometry)).map_err(|e| {
-        DomainError::new(
+        DomainError::of(
+            e.problem,
             format!("target.{}", e.field),
             format!("target.geometry: {}", e.reason),
         )
@@ -215,8 +217,7 @@ fn candidates(list: Option<Vec<Vec<f64>>>, crs: Crs) -> Result<Option<Vec<Coord>
         .enumerate()
         .map(|(i, pos)| {
             let field = format!("candidates[{i}]");
-            let raw =
-                check_position(&field, pos).map_err(|e| DomainError::new(&field, e.reason))?;
+            let raw = check_position(&field, pos).map_err(|e| e.at(&field))?;
             let (lon, lat) = to_wgs84(crs, raw.x, raw.y);
             Ok(Coord { x: lon, y: lat })
         })
@@ -234,8 +235,13 @@ fn request(
     crs: Crs,
 ) -> Result<(PlacementRequest, Value), AdviceError> {
     let (target, target_json) = resolve_target(snapshot, body.target, crs)?;
-    let k = usize::try_from(body.k)
-        .map_err(|_| DomainError::new("k", format!("k must be 1..={MAX_K}, not {}", body.k)))?;
+    let k = usize::try_from(body.k).map_err(|_| {
+        DomainError::of(
+            Problem::out_of_range(1.0..=MAX_K as f64, Unit::Count),
+            "k",
+            format!("k must be 1..={MAX_K}, not {}", body.k),
+        )
+    })?;
     let mut request = PlacementRequest::new(target, k);
     request.weight = match body.weight.as_deref() {
         None | Some("area") => Weight::Area,

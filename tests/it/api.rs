@@ -382,7 +382,7 @@ async fn bad_geometry_and_fields_get_clear_errors(app: &TestApp) {
                 json!({"code": "33078300001320000009", "azimuth": 10.0, "range_m": 10.0, "kind": "fixed"}),
             ),
             StatusCode::UNPROCESSABLE_ENTITY,
-            "properties",
+            "properties.azimuth",
             "unknown field",
         ),
     ];

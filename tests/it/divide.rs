@@ -333,13 +333,13 @@ async fn bad_requests_are_problems_naming_the_field(app: &TestApp) {
         (
             json!({"village": VILLAGE, "grids": 2.5}),
             StatusCode::UNPROCESSABLE_ENTITY,
-            Some("body"),
+            Some("grids"),
             "grids",
         ),
         (
             json!({"village": VILLAGE, "grids": 2, "colour": "red"}),
             StatusCode::UNPROCESSABLE_ENTITY,
-            Some("body"),
+            Some("colour"),
             "colour",
         ),
     ];

@@ -1,9 +1,10 @@
 // Talking to this server, for every panel: the signed-in bearer token (kept in sessionStorage,
 // so it lasts as long as the tab), requests with that token, anonymous JSON reads, and the one
-// translation of a problem+json answer (RFC 9457: `title`, `detail`, `status`, maybe `field`)
-// into an Error in plain words.
+// translation of a problem+json answer (RFC 9457 with safegrid's `code` and `field`) into an
+// Error in plain words of the page's language (./problems.js).
 
 import { t } from './i18n.js';
+import { fieldName, wordProblem } from './problems.js';
 
 /** Every request goes to the server that served the page. */
 export const origin = location.origin;
@@ -26,16 +27,18 @@ export function clearToken() {
   sessionStorage.removeItem(TOKEN_KEY);
 }
 
-/** A refused request: `message` says in plain words what the server said (the status
- * explained, then the server's detail); `detail` is the server's words alone. */
+/** A refused request: `message` says in plain words of the page's language what was wrong
+ * (worded from the problem's `code`, else the status explained and the field named);
+ * `detail` is the server's own (English) words, for developers. */
 export class HttpError extends Error {
   constructor(status, problem) {
     const lead = {
       400: t('error.400'), 401: t('error.401'), 403: t('error.403'), 404: t('error.404'),
       409: t('error.409'), 413: t('error.413'), 422: t('error.422'),
     }[status] ?? t('error.other');
-    const said = problem?.detail ?? problem?.title ?? '';
-    super(said ? `${lead}: ${said}` : lead);
+    const worded = wordProblem(problem);
+    const field = problem?.field ? fieldName(problem.field) : '';
+    super(worded ?? (field ? `${lead}：${field}` : lead));
     this.name = 'HttpError';
     /** The HTTP status. */
     this.status = status;

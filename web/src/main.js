@@ -25,9 +25,9 @@ const SECTOR_MIN_ZOOM = 15;
 const ROUTE_WITHIN_M = 200;
 const EMPTY = { type: 'FeatureCollection', features: [] };
 
-/** What a failed read shows: the server's own words (not the panels' plain-words lead), or the
- * error's message when the request never got an answer. */
-const said = (error) => error.detail ?? error.message;
+/** What a failed read shows: the error's message (a server problem worded in the page's
+ * language, or why the request got no answer). */
+const said = (error) => error.message;
 
 function visibleGroups() {
   const asked = new URLSearchParams(location.search).get('layers');

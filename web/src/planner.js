@@ -11,6 +11,7 @@ import { TerraDrawMapLibreGLAdapter } from 'terra-draw-maplibre-gl-adapter';
 import { el, fill } from './dom.js';
 import { clearToken, getToken, request, setToken } from './http.js';
 import { t } from './i18n.js';
+import { fieldName, wordProblem } from './problems.js';
 import { hatchImage } from './style.js';
 import { roundPolygon } from './topology.js';
 
@@ -495,8 +496,8 @@ export function setupPlanner(map, { refreshLayer, onChanged }) {
       // Overlaps come back both as errors and as drawn overlaps: list them once.
       const errors = (report.errors ?? []).filter((e) => e.field !== 'geometry' || !report.overlaps.length);
       for (const e of errors) {
-        const what = e.field === 'geometry' ? t('planner.invalid') : e.field;
-        issues.push(el('li', { class: 'warning', 'data-testid': 'check-error' }, `${what}: ${e.reason}`));
+        issues.push(el('li', { class: 'warning', 'data-testid': 'check-error', title: e.reason },
+          wordProblem(e) ?? `${fieldName(e.field)}: ${e.reason}`));
       }
       for (const o of report.overlaps) {
         issues.push(el('li', { class: 'warning', 'data-testid': 'overlap' },

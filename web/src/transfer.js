@@ -8,6 +8,7 @@
 import { el, fill } from './dom.js';
 import { request } from './http.js';
 import { t } from './i18n.js';
+import { wordPlace, wordProblem } from './problems.js';
 
 const LAYERS = ['grids', 'regions', 'workers', 'cameras', 'patrol-routes', 'key-areas', 'events', 'buildings'];
 
@@ -114,7 +115,7 @@ export function setupTransfer({ onImported }) {
         : `${t('transfer.imported')} ${body.imported} · ${layerName} · ${file.name}`;
     showReport(el('div', { 'data-testid': 'transfer-report' },
       el('p', { class: answer.ok ? 'ok' : 'warning' }, summary),
-      bad.length ? el('ul', { class: 'small' }, bad.slice(0, 100).map((b) => el('li', {}, `${b.at}: ${b.reason}`))) : null,
+      bad.length ? el('ul', { class: 'small' }, bad.slice(0, 100).map((b) => el('li', { title: b.reason }, `${wordPlace(b.at)}${t('transfer.row_sep')}${wordProblem(b) ?? b.reason}`))) : null,
       (body.duplicates ?? []).length
         ? el('ul', { class: 'small warning' }, body.duplicates.slice(0, 100).map((d) =>
           el('li', {}, `${t('transfer.near_duplicate')} ${d.at} ${d.code} ≈ ${d.other_at} ${d.other_code} (${d.distance_m} m)`)))

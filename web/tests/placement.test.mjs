@@ -184,11 +184,19 @@ describe('placement advice and obstacles', { timeout: 900_000 }, () => {
     await page.click('[data-action=placement-ask]');
     const error = page.locator('[data-testid=placement-error]');
     await error.waitFor();
-    assert.equal(await error.textContent(), '输入有误: spacing_m must be 10..=500 metres, not 5');
+    // Worded from the problem's code and figures, the field named as the form names it.
+    assert.equal(await error.textContent(), '候选点间距须在 10–500 米之间');
     assert.deepEqual(await renderedKeys(page, ['placement-camera'], 'rank'), []);
-    // Chromium logs the refused request itself; that one error is expected, no other.
-    assert.equal(page.consoleErrors.length, 1, page.consoleErrors.join('\n'));
-    assert.match(page.consoleErrors[0], /status of 400/);
+    // The same refusal in English once the page speaks English.
+    await page.click('[data-lang=en]');
+    await page.fill('[data-testid=placement-form] [name=spacing]', '5');
+    await page.click('[data-action=placement-ask]');
+    await page.waitForFunction(() => /between/.test(document.querySelector('[data-testid=placement-error]')?.textContent ?? ''));
+    assert.equal(await error.textContent(), 'Candidate spacing must be between 10 and 500 m');
+    await page.click('[data-lang=zh-CN]');
+    // Chromium logs each refused request itself; those errors are expected, no other.
+    assert.equal(page.consoleErrors.length, 2, page.consoleErrors.join('\n'));
+    assert.ok(page.consoleErrors.every((e) => /status of 400/.test(e)), page.consoleErrors.join('\n'));
     page.consoleErrors.length = 0;
   });
 

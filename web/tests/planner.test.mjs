@@ -113,8 +113,17 @@ describe('planner mode', { timeout: 600_000 }, () => {
     await page.fill('#login-dialog input', 'sg_not_a_token');
     await page.click('#login-dialog [type=submit]');
     await page.waitForFunction(() => document.querySelector('#login-dialog .message').textContent.length > 0);
-    assert.match(await page.locator('#login-dialog .message').textContent(), /请先登录/);
+    // The server's problem code is worded in the page's language, never its English detail.
+    assert.equal(await page.locator('#login-dialog .message').textContent(), '登录已失效或令牌无效，请重新登录');
     await page.click('#login-dialog [data-action=cancel]');
+    await page.click('[data-lang=en]');
+    await page.click('#login-open');
+    await page.fill('#login-dialog input', 'sg_not_a_token');
+    await page.click('#login-dialog [type=submit]');
+    await page.waitForFunction(() => /sign in again/.test(document.querySelector('#login-dialog .message').textContent));
+    assert.doesNotMatch(await page.locator('#login-dialog .message').textContent(), /unknown token/);
+    await page.click('#login-dialog [data-action=cancel]');
+    await page.click('[data-lang=zh-CN]');
     const viewer = await api('POST', '/api/v1/tokens', { name: '查看', role: 'viewer' });
     await signIn(viewer.body.token);
     assert.match(await page.locator('[data-testid=who]').textContent(), /只读/);
@@ -567,7 +576,7 @@ describe('planner mode', { timeout: 600_000 }, () => {
     await page.click('[data-action=check-file]');
     await page.locator('[data-testid=transfer-report]').waitFor();
     const report = await page.locator('[data-testid=transfer-report]').textContent();
-    assert.match(report, /line 3/, 'the bad row is named by its line');
+    assert.match(report, /第 3 行：朝向须在 0–360 度之间/, 'the bad row is named by its line, the problem in plain words');
     assert.equal((await api('GET', '/api/v1/cameras/33078300001329999901')).status, 404, 'a check imports nothing');
 
     await page.setInputFiles('[data-testid=transfer-form] [name=file]',

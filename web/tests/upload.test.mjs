@@ -62,8 +62,8 @@ describe('uploading binary files in the import panel', { timeout: 600_000 }, () 
     assert.equal(checked.url.searchParams.get('dry_run'), 'true');
     // A bad row refuses the file: the report names the row (the header is row 1) and the reason.
     assert.equal(checked.status, 422);
-    assert.match(checked.report, /^无法处理/);
-    assert.match(checked.report, /row 4: azimuth_deg: 400/);
+    assert.match(checked.report, /^1 行数据有误（共 3 行），未导入任何数据/);
+    assert.match(checked.report, /第 4 行：朝向须在 0–360 度之间/);
     // Chromium logs the refused upload itself; that one error is expected, no other.
     assert.equal(page.consoleErrors.length, 1, page.consoleErrors.join('\n'));
     assert.match(page.consoleErrors[0], /status of 422/);

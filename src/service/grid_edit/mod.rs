@@ -36,7 +36,9 @@ use geojson::{Feature, JsonValue};
 use crate::domain::codes::{check_grid_code, community_of_grid};
 use crate::domain::geometry::parse_area;
 use crate::domain::validity::check_area;
-use crate::domain::{AnyItem, Assignment, DomainError, Duty, Grid, GridKind, Item, Layer, Worker};
+use crate::domain::{
+    AnyItem, Assignment, DomainError, Duty, Grid, GridKind, Item, Layer, Problem, Worker,
+};
 use crate::spatial::Snapshot;
 use crate::spatial::edit::{MIN_SHARED_EDGE_M, shared_edge_m, split_by_line, union_all};
 use crate::spatial::measure::LocalFrame;
@@ -226,7 +228,12 @@ impl Service {
         if let Some(names) = &names {
             for (i, name) in names.iter().enumerate() {
                 if name.trim().is_empty() {
-                    return Err(DomainError::new(format!("names[{i}]"), "must not be empty").into());
+                    return Err(DomainError::of(
+                        Problem::Missing,
+                        format!("names[{i}]"),
+                        "must not be empty",
+                    )
+                    .into());
                 }
             }
         }
@@ -575,7 +582,11 @@ pub(super) fn edited(micro: Vec<Grid>, workers: Vec<Worker>) -> impl Iterator<It
 fn as_field_error(e: ServiceError) -> DomainError {
     match e {
         ServiceError::Invalid(d) => d,
-        ServiceError::Conflict { field, message } => DomainError::new(field, message),
+        ServiceError::Conflict {
+            field,
+            message,
+            problem,
+        } => DomainError::of(problem, field, message),
         other => DomainError::new("grid", other.to_string()),
     }
 }
@@ -678,6 +689,7 @@ fn check_new_codes(snapshot: &Snapshot, village: &str, codes: &[String; 2]) -> S
             return Err(ServiceError::Conflict {
                 field,
                 message: format!("grid `{code}` exists already"),
+                problem: Problem::Exists,
             });
         }
         if snapshot.grid_history.get(code).is_some() {
@@ -686,6 +698,7 @@ fn check_new_codes(snapshot: &Snapshot, village: &str, codes: &[String; 2]) -> S
                 message: format!(
                     "`{code}` was the code of a retired grid and codes are not reused; GET /api/v1/grids/next-code?village={village} gives a free one"
                 ),
+                problem: Problem::CodeRetired,
             });
         }
     }
@@ -701,6 +714,7 @@ pub(super) fn free_codes(snapshot: &Snapshot, village: &str, n: u16) -> ServiceR
             message: format!(
                 "village `{village}` has used grid serials up to {highest:03}; {n} more would pass 999"
             ),
+            problem: Problem::TooMany { limit: 999 },
         });
     }
     Ok((1..=n)
