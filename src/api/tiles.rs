@@ -37,7 +37,8 @@ use serde_json::{Map, Value, json};
 use crate::domain::Layer;
 use crate::spatial::Snapshot;
 use crate::tiles::{
-    DETAIL_ZOOM, MAX_ZOOM, TileError, TileId, encode_tile, layer_bounds, layer_fields,
+    DETAIL_ZOOM, FieldType, GRID_LABEL_FIELDS, GRID_LABEL_ZOOM, GRID_LABELS, MAX_ZOOM, TileError,
+    TileId, encode_tile, layer_bounds, layer_fields,
 };
 
 use super::AppState;
@@ -222,13 +223,17 @@ fn tilejson_layer(file: &str) -> ApiResult<Layer> {
     tiled_layer(name)
 }
 
-/// The TileJSON 3.0.0 document of `layer`, its tile URLs under `base`.
-fn tilejson(snapshot: &Snapshot, layer: Layer, base: &str) -> Value {
-    let fields: Map<String, Value> = layer_fields(layer)
-        .unwrap_or_default()
+/// TileJSON `fields`: each field's name and type.
+fn field_map(fields: &[(&str, FieldType)]) -> Map<String, Value> {
+    fields
         .iter()
         .map(|(name, kind)| ((*name).to_owned(), json!(kind.as_str())))
-        .collect();
+        .collect()
+}
+
+/// The TileJSON 3.0.0 document of `layer`, its tile URLs under `base`.
+fn tilejson(snapshot: &Snapshot, layer: Layer, base: &str) -> Value {
+    let fields = field_map(layer_fields(layer).unwrap_or_default());
     let bounds = layer_bounds(snapshot, layer).map_or_else(
         || json!([-180.0, -85.051_128_779_806_59, 180.0, 85.051_128_779_806_59]),
         |r| json!([r.min().x, r.min().y, r.max().x, r.max().y]),
@@ -243,6 +248,22 @@ fn tilejson(snapshot: &Snapshot, layer: Layer, base: &str) -> Value {
     } else {
         format!("{path} from the live snapshot")
     };
+    let mut vector_layers = vec![json!({
+        "id": path,
+        "fields": fields,
+        "minzoom": 0,
+        "maxzoom": MAX_ZOOM,
+        "description": description,
+    })];
+    if layer == Layer::Grid {
+        vector_layers.push(json!({
+            "id": GRID_LABELS,
+            "fields": field_map(GRID_LABEL_FIELDS),
+            "minzoom": GRID_LABEL_ZOOM,
+            "maxzoom": MAX_ZOOM,
+            "description": "one label point per grid, inside it, in the one tile that holds the point",
+        }));
+    }
     json!({
         "tilejson": "3.0.0",
         "name": format!("safegrid {path}"),
@@ -252,13 +273,7 @@ fn tilejson(snapshot: &Snapshot, layer: Layer, base: &str) -> Value {
         "minzoom": 0,
         "maxzoom": MAX_ZOOM,
         "bounds": bounds,
-        "vector_layers": [{
-            "id": path,
-            "fields": fields,
-            "minzoom": 0,
-            "maxzoom": MAX_ZOOM,
-            "description": description,
-        }],
+        "vector_layers": vector_layers,
     })
 }
 

@@ -19,7 +19,7 @@
 //! `[">=", ["get", "reported_at"], "2026-05-01"]` mean the same at every zoom). Every point is
 //! kept; the values table then holds a few hundred entries instead of one per point.
 
-use geo::{Coord, LineString, MultiPolygon, Rect};
+use geo::{Coord, InteriorPoint, LineString, MultiPolygon, Rect};
 
 use crate::domain::{
     Building, Camera, CameraStatus, EventPoint, Grid, KeyArea, Layer, Obstacle, ObstacleShape,
@@ -38,6 +38,13 @@ pub const DETAIL_ZOOM: u8 = 14;
 pub const CLUSTER_ZOOM: u8 = 13;
 /// Side of a cluster cell in tile units: 8 × 8 cells a tile, about 64 px on screen.
 pub const CLUSTER_CELL: u32 = EXTENT / 8;
+/// The MVT layer of grid label points inside a grids tile ([`encode_grid_labels`]).
+pub const GRID_LABELS: &str = "grid-labels";
+/// From this zoom on, grids tiles carry [`GRID_LABELS`] (the map labels grids from z13).
+pub const GRID_LABEL_ZOOM: u8 = 12;
+/// The fields of a [`GRID_LABELS`] point.
+pub const GRID_LABEL_FIELDS: &[(&str, FieldType)] =
+    &[("code", FieldType::String), ("name", FieldType::String)];
 
 /// The type of a field, as TileJSON `vector_layers[].fields` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -362,7 +369,14 @@ pub fn encode_tile(snapshot: &Snapshot, layer: Layer, tile: TileId) -> Option<Ve
     Some(match layer {
         Layer::Worker => return None,
         Layer::Region => encode_layer(&snapshot.regions, name, tile),
-        Layer::Grid => encode_layer(&snapshot.grids, name, tile),
+        Layer::Grid => {
+            let mut bytes = encode_layer(&snapshot.grids, name, tile);
+            if tile.z >= GRID_LABEL_ZOOM {
+                // A Tile is a repeated `layers` field: two encoded tiles concatenated are one.
+                bytes.extend(encode_grid_labels(&snapshot.grids, tile));
+            }
+            bytes
+        }
         Layer::Camera if tile.z < CLUSTER_ZOOM => {
             encode_camera_clusters(&snapshot.cameras, name, tile)
         }
@@ -374,6 +388,39 @@ pub fn encode_tile(snapshot: &Snapshot, layer: Layer, tile: TileId) -> Option<Ve
         Layer::Building => encode_layer(&snapshot.buildings, name, tile),
         Layer::Obstacle => encode_layer(&snapshot.obstacles, name, tile),
     })
+}
+
+/// One label point per grid, in the one tile whose square holds it: a point inside the grid
+/// ([`InteriorPoint`], the same whichever tile asks), with the grid's `code` and `name`. A
+/// polygon labelled by the map itself gets one label per tile it crosses (two to four per grid
+/// at working zooms); these points give one.
+#[must_use]
+pub fn encode_grid_labels(index: &LayerIndex<Grid>, tile: TileId) -> Vec<u8> {
+    let proj = Projector::new(tile);
+    let extent = f64::from(EXTENT);
+    let mut layer = LayerWriter::new(GRID_LABELS);
+    let mut geom = GeomWriter::default();
+    for grid in in_slot_order(index, index.slots_intersecting(tile.lonlat_bounds(0))) {
+        let Some(point) = grid.area.interior_point() else {
+            continue;
+        };
+        let [x, y] = proj.project(point.0);
+        if !(0.0..extent).contains(&x) || !(0.0..extent).contains(&y) {
+            continue;
+        }
+        geom.clear();
+        geom.points(&[snap([x, y])]);
+        layer.feature(
+            Some(feature_id(&grid.code)),
+            GeomType::Point,
+            geom.commands(),
+            &[
+                ("code", Value::Str(&grid.code)),
+                ("name", Value::Str(&grid.name)),
+            ],
+        );
+    }
+    layer.finish()
 }
 
 /// The cameras of a tile below [`CLUSTER_ZOOM`] as cluster points, as map users expect when

@@ -342,18 +342,32 @@ fn tile_uri(layer: &str, (z, x, y): (u32, u32, u32)) -> String {
     format!("/tiles/{layer}/{z}/{x}/{y}.mvt")
 }
 
-/// The one layer of a 200 tile answer.
+/// The layer named after `layer` of a 200 tile answer (grids tiles from z12 also hold
+/// `grid-labels`; every other tile one layer).
 async fn fetch_layer(app: &TestApp, layer: &str, tile: (u32, u32, u32)) -> MvtLayer {
-    let (status, headers, body) = get(app, &tile_uri(layer, tile), &[]).await;
-    assert_eq!(status, StatusCode::OK, "{layer} {tile:?}");
-    assert_eq!(header_str(&headers, header::CONTENT_TYPE), MVT);
-    let mut layers = decode(&body);
-    assert_eq!(layers.len(), 1, "one layer per tile");
+    let mut layers = fetch_layers(app, layer, tile).await;
+    let names: Vec<&str> = layers.iter().map(|l| l.name.as_str()).collect();
+    let expected: &[&str] = if layer == "grids" && tile.0 >= 12 {
+        &["grids", "grid-labels"]
+    } else {
+        &[layer]
+    };
+    assert!(
+        names.len() <= expected.len() && names[0] == layer,
+        "{names:?}"
+    );
     let l = layers.remove(0);
-    assert_eq!(l.name, layer);
     assert_eq!(l.version, 2);
     assert_eq!(l.extent, 4096);
     l
+}
+
+/// Every layer of a 200 tile answer.
+async fn fetch_layers(app: &TestApp, layer: &str, tile: (u32, u32, u32)) -> Vec<MvtLayer> {
+    let (status, headers, body) = get(app, &tile_uri(layer, tile), &[]).await;
+    assert_eq!(status, StatusCode::OK, "{layer} {tile:?}");
+    assert_eq!(header_str(&headers, header::CONTENT_TYPE), MVT);
+    decode(&body)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -433,6 +447,57 @@ both_backends!(
     grid_tiles,
     grid_tile_holds_the_fixture_grids_with_their_properties
 );
+
+/// At a working zoom the fixture's grids cross several tiles each; every grid gets exactly one
+/// label point over all of them, and the point is inside the grid.
+async fn each_grid_is_labelled_once_inside_it(app: &TestApp) {
+    let z = 13;
+    let (_, x0, y0) = tile_of(z, 120.0, 29.1);
+    let (_, x1, y1) = tile_of(z, 120.1, 29.0);
+    let mut labels: HashMap<String, Vec<(f64, f64)>> = HashMap::new();
+    let mut polygon_pieces: HashMap<String, usize> = HashMap::new();
+    for x in x0..=x1 {
+        for y in y0..=y1 {
+            let tile = (z, x, y);
+            for layer in fetch_layers(app, "grids", tile).await {
+                for f in &layer.features {
+                    let code = layer.props(f)["code"].str().to_owned();
+                    if layer.name == "grid-labels" {
+                        assert_eq!(f.kind, 1, "POINT");
+                        let (points, _) = &parts(&f.geometry)[0];
+                        let [px, py] = points[0];
+                        #[expect(clippy::cast_precision_loss, reason = "tile units")]
+                        labels
+                            .entry(code)
+                            .or_default()
+                            .push(to_lonlat(tile, px as f64, py as f64));
+                    } else {
+                        *polygon_pieces.entry(code).or_default() += 1;
+                    }
+                }
+            }
+        }
+    }
+    for code in [GRID_A, GRID_B, MICRO_A] {
+        assert!(polygon_pieces[code] >= 2, "{code} crosses several tiles");
+        let points = &labels[code];
+        assert_eq!(points.len(), 1, "{code}: {points:?}");
+        let (lon, lat) = points[0];
+        let (west, east) = match code {
+            GRID_A => (120.0, 120.05),
+            GRID_B => (120.05, 120.1),
+            _ => (120.0, 120.025),
+        };
+        assert!(
+            (west..=east).contains(&lon) && (29.0..=29.1).contains(&lat),
+            "{code}: {lon}, {lat}"
+        );
+    }
+    // Below z12 grids tiles carry no labels.
+    let low = fetch_layers(app, "grids", tile_of(11, 120.05, 29.05)).await;
+    assert_eq!(low.len(), 1);
+}
+both_backends!(grid_labels, each_grid_is_labelled_once_inside_it);
 
 async fn point_line_and_area_layers_carry_their_fields(app: &TestApp) {
     // The camera: at z10 in a cluster of one, at z13 the overview fields only, at z15 its code
@@ -633,6 +698,8 @@ async fn tilejson_names_versioned_absolute_urls_bounds_and_fields(app: &TestApp)
         .filter_map(Value::as_f64)
         .collect();
     assert_eq!(bounds, [120.0, 29.0, 120.1, 29.1]);
+    assert_eq!(tj["vector_layers"][1]["id"], "grid-labels");
+    assert_eq!(tj["vector_layers"][1]["minzoom"], 12);
     let vl = &tj["vector_layers"][0];
     assert_eq!(vl["id"], "grids");
     for field in ["code", "name", "kind", "parent_code"] {

@@ -90,7 +90,7 @@ async function start() {
   setupSearch(map);
   setupCursor(map);
   setupLanguage(map, transfer, placement);
-  renderLegend(document.getElementById('legend'));
+  redrawLegend();
   showDataVersion();
   map.on('load', () => showUnstaffed(map));
   map.once('idle', () => document.body.classList.add('map-ready'));
@@ -107,8 +107,16 @@ async function refreshLayer(map, layer) {
   });
 }
 
+/** The layer groups switched on (the switcher's state; the legend shows only these). */
+const shown = visibleGroups();
+
+/** Redraws the legend for the shown groups, the grid colouring and the page's language. */
+function redrawLegend() {
+  renderLegend(document.getElementById('legend'), document.getElementById('grid-colour').value, shown);
+}
+
 function setupLayerSwitcher(map) {
-  const visible = visibleGroups();
+  const visible = shown;
   const list = document.getElementById('layer-switcher');
   const apply = (group, on) => {
     for (const id of LAYER_GROUPS[group]) {
@@ -125,6 +133,7 @@ function setupLayerSwitcher(map) {
         if (box.checked) visible.add(group);
         else visible.delete(group);
         remember('layers', [...visible].join(','));
+        redrawLegend();
       },
     });
     return el('li', {}, el('label', {}, box, ' ', el('span', { dataset: { i18n: `layer.${group}` } }, t(`layer.${group}`))));
@@ -140,7 +149,7 @@ function setupGridColour(map) {
   if (asked === 'workload' || asked === 'kind') select.value = asked;
   const apply = () => {
     map.setPaintProperty('grid-fill', 'fill-color', gridFillColour(select.value));
-    renderLegend(document.getElementById('legend'), select.value);
+    redrawLegend();
   };
   select.addEventListener('change', () => {
     apply();
@@ -269,12 +278,13 @@ function setupInspector(map, planner, placement) {
   return again;
 }
 
-/** Field-of-view sectors for the cameras in view, from zoom 15. */
+/** Field-of-view sectors for the cameras in view, from zoom 15, while their layer is on. */
 function setupSectors(map) {
   let asked = 0;
   const refresh = async () => {
     const mine = ++asked;
-    if (map.getZoom() < SECTOR_MIN_ZOOM) {
+    const on = map.getLayer('camera-sector-fill') && map.getLayoutProperty('camera-sector-fill', 'visibility') !== 'none';
+    if (!on || map.getZoom() < SECTOR_MIN_ZOOM) {
       map.getSource('camera-sectors')?.setData(EMPTY);
       return;
     }
@@ -291,6 +301,7 @@ function setupSectors(map) {
   };
   map.on('moveend', refresh);
   map.on('load', refresh);
+  document.getElementById('layer-switcher').addEventListener('change', () => setTimeout(refresh, 0));
 }
 
 function setupSearch(map) {
@@ -365,7 +376,7 @@ function setupLanguage(map, transfer, placement) {
   }
   i18n.onLanguageChange(() => {
     map.setLayoutProperty('key-area-label', 'text-field', keyAreaLabel(t('deadline')));
-    renderLegend(document.getElementById('legend'), document.getElementById('grid-colour').value);
+    redrawLegend();
     showUnstaffed(map);
     transfer.render();
     placement.render();

@@ -27,7 +27,7 @@ export function sectorFeature(camera, [lon, lat]) {
   ring.push(ring[0]);
   return {
     type: 'Feature',
-    properties: { code: camera.code, status: camera.status, kind: camera.kind },
+    properties: { code: camera.code, status: camera.status, kind: camera.kind, full },
     geometry: { type: 'Polygon', coordinates: [ring] },
   };
 }

@@ -1,21 +1,29 @@
 // The map style: sources (vector tiles from this server), layers, and the palettes the legend is
-// drawn from, so that map and legend cannot drift. Colours are Okabe-Ito / ColorBrewer OrRd,
-// safe for colour-blind readers; colour is never the only cue (outline dashes, icons, labels).
+// drawn from, so that map and legend cannot drift. Colours are Okabe-Ito and ColorBrewer, safe
+// for colour-blind readers; colour is never the only cue (outline dashes, icons, labels), and no
+// colour means two things: the saturated Okabe-Ito hues belong to what lies on the grids
+// (cameras, blind spots, key areas, routes, overdue), the grids themselves get light ColorBrewer
+// Paired tints, households a purple ramp and event heat alone the orange-red one.
+//
+// Legible at the zooms planners work at (13–17): event heat is off until asked for and drawn
+// under every label, camera sectors are a layer of their own (off until asked for; the
+// inspector's camera always shows its sector), and each grid carries one label, from the
+// tiles' `grid-labels` points.
 
-/** Grid fill by kind (Okabe-Ito). */
+/** Grid fill by kind (ColorBrewer Paired light tints). */
 export const GRID_KIND_COLOURS = {
-  residential: '#0072B2',
-  village: '#009E73',
-  dedicated: '#E69F00',
+  residential: '#A6CEE3',
+  village: '#B2DF8A',
+  dedicated: '#CAB2D6',
 };
 
-/** Grid fill by households (workload), OrRd steps. */
+/** Grid fill by households (workload), ColorBrewer Purples steps. */
 export const WORKLOAD_STEPS = [
-  [0, '#FEF0D9'],
-  [200, '#FDCC8A'],
-  [400, '#FC8D59'],
-  [600, '#E34A33'],
-  [800, '#B30000'],
+  [0, '#F2F0F7'],
+  [200, '#CBC9E2'],
+  [400, '#9E9AC8'],
+  [600, '#756BB1'],
+  [800, '#54278F'],
 ];
 
 /** Camera status: colour plus outline style in the legend. */
@@ -58,12 +66,13 @@ export const LAYER_GROUPS = {
   buildings: ['building-dot'],
   events: ['event-heat', 'event-dot'],
   'blind-spots': ['blind-spot-fill', 'blind-spot-line'],
-  cameras: ['camera-sector-fill', 'camera-sector-line', 'camera-sector-line-down', 'camera-dot', 'camera-cluster', 'camera-cluster-count'],
+  cameras: ['camera-dot', 'camera-cluster', 'camera-cluster-count'],
+  'camera-sectors': ['camera-sector-fill', 'camera-sector-line', 'camera-sector-line-down'],
   obstacles: ['obstacle-fill', 'obstacle-line'],
 };
 
 /** Layers shown when the page opens. */
-export const DEFAULT_VISIBLE = ['regions', 'grids', 'key-areas', 'patrol-routes', 'cameras', 'obstacles', 'events'];
+export const DEFAULT_VISIBLE = ['regions', 'grids', 'key-areas', 'patrol-routes', 'cameras', 'obstacles'];
 
 const FONT = ['sans-serif'];
 /** A camera count bubble in which at least 10% of the cameras are at fault. */
@@ -135,7 +144,7 @@ export function buildStyle(origin, basemapUrl, deadlineWord) {
   layers.push(
     {
       id: 'grid-fill', type: 'fill', source: 'grids', 'source-layer': 'grids',
-      paint: { 'fill-color': gridFillColour('kind'), 'fill-opacity': 0.3 },
+      paint: { 'fill-color': gridFillColour('kind'), 'fill-opacity': 0.45 },
     },
     {
       id: 'grid-line', type: 'line', source: 'grids', 'source-layer': 'grids',
@@ -185,7 +194,7 @@ export function buildStyle(origin, basemapUrl, deadlineWord) {
         'heatmap-weight': ['*', 0.5, ['coalesce', ['get', 'count'], 1]],
         'heatmap-radius': ['interpolate', ['linear'], ['zoom'], 9, 3, 12, 8, 15, 18],
         'heatmap-intensity': ['interpolate', ['linear'], ['zoom'], 9, 0.03, 12, 0.15, 15, 0.6],
-        'heatmap-opacity': ['interpolate', ['linear'], ['zoom'], 9, 0.75, 14, 0.75, 16, 0],
+        'heatmap-opacity': ['interpolate', ['linear'], ['zoom'], 9, 0.75, 13, 0.55, 16, 0],
       },
     },
     {
@@ -206,8 +215,12 @@ export function buildStyle(origin, basemapUrl, deadlineWord) {
       paint: { 'line-color': BLIND_SPOT_COLOUR, 'line-width': 1 },
     },
     {
+      // A dome's full circle is a faint wash; a fixed camera's fan a little stronger.
       id: 'camera-sector-fill', type: 'fill', source: 'camera-sectors', minzoom: 15,
-      paint: { 'fill-color': matchColour('status', CAMERA_STATUS_COLOURS), 'fill-opacity': 0.18 },
+      paint: {
+        'fill-color': matchColour('status', CAMERA_STATUS_COLOURS),
+        'fill-opacity': ['case', ['get', 'full'], 0.05, 0.16],
+      },
     },
     {
       id: 'camera-sector-line', type: 'line', source: 'camera-sectors', minzoom: 15,
@@ -283,7 +296,8 @@ export function buildStyle(origin, basemapUrl, deadlineWord) {
       paint: { 'circle-radius': 6, 'circle-color': '#000000', 'circle-stroke-color': '#F0E442', 'circle-stroke-width': 3 },
     },
     {
-      id: 'grid-label', type: 'symbol', source: 'grids', 'source-layer': 'grids', minzoom: 13,
+      // One point per grid (the tiles' grid-labels layer), so a grid is labelled once.
+      id: 'grid-label', type: 'symbol', source: 'grids', 'source-layer': 'grid-labels', minzoom: 13,
       layout: {
         'text-field': ['format', ['get', 'name'], {}, '\n', {}, ['get', 'code'], { 'font-scale': 0.8 }],
         'text-font': FONT,

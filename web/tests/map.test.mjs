@@ -62,11 +62,40 @@ describe('web map', { timeout: 600_000 }, () => {
     assert.ok(footer.includes(`视频监控 ${cameras.numberMatched.toLocaleString('zh-CN')} 路`), footer);
     assert.doesNotMatch(footer, /sqlite|数据版本/);
     assert.match(await page.locator('#data-version').getAttribute('title'), /^数据版本 \d+ · sqlite$/);
+    // The legend explains what is shown, and only that: event heat is off until asked for.
     const legend = await page.locator('#legend').textContent();
     assert.match(legend, /城镇社区网格/);
     assert.match(legend, /聚合气泡/);
-    assert.match(legend, /密度，非统计显著性/);
+    assert.doesNotMatch(legend, /密度，非统计显著性/);
+    assert.equal(await page.evaluate(() => window.safegridMap.getLayoutProperty('event-heat', 'visibility')), 'none');
     await screenshot(page, 'city');
+    const fit = await page.evaluate(() => {
+      const legend = document.getElementById('legend').getBoundingClientRect();
+      const panel = document.getElementById('layers-panel').getBoundingClientRect();
+      return { legend: legend.bottom, panel: panel.bottom };
+    });
+    assert.ok(fit.legend <= fit.panel, `the legend is read whole without scrolling: ${JSON.stringify(fit)}`);
+    await page.locator('[data-group=events]').check();
+    assert.match(await page.locator('#legend').textContent(), /密度，非统计显著性/);
+    await page.locator('[data-group=events]').uncheck();
+    await screenshot(page, 'city');
+  });
+
+  test('at working zooms each grid has one label and no heat or sector covers the grids', async () => {
+    page = await newPage(browser, server.base);
+    await openMap(page, server.base);
+    for (const zoom of [14, 16]) {
+      await jumpTo(page, [120.2417, 29.2896], zoom);
+      await settle(page);
+      const labels = await page.evaluate(() => window.safegridMap.queryRenderedFeatures({ layers: ['grid-label'] })
+        .map((f) => f.properties.code));
+      assert.ok(labels.length > 0, `grid labels at zoom ${zoom}`);
+      assert.equal(new Set(labels).size, labels.length, `one label per grid at zoom ${zoom}: ${labels}`);
+      const grids = await renderedKeys(page, ['grid-fill']);
+      for (const code of labels) assert.ok(grids.includes(code), `label ${code} sits on a drawn grid`);
+      assert.equal(await page.evaluate(() => window.safegridMap.queryRenderedFeatures({ layers: ['camera-sector-fill'] }).length), 0);
+    }
+    await screenshot(page, 'working-zoom');
   });
 
   test('a click shows the inspector with the same grid, workers and cameras as the API', async () => {
@@ -102,8 +131,11 @@ describe('web map', { timeout: 600_000 }, () => {
     await page.locator(`[data-camera="${cameraCodes[0]}"].selected`).waitFor();
     await page.waitForFunction(() => window.safegridMap.queryRenderedFeatures({ layers: ['selection-fill'] })
       .some((f) => f.properties.role === 'sector'));
-    const sectors = await renderedKeys(page, ['camera-sector-fill']);
-    assert.ok(sectors.length > 0, 'field-of-view sectors drawn at zoom 17');
+    // Every camera's sector is drawn on demand only.
+    assert.deepEqual(await renderedKeys(page, ['camera-sector-fill']), []);
+    await page.locator('[data-group=camera-sectors]').check();
+    await page.waitForFunction(() => window.safegridMap.queryRenderedFeatures({ layers: ['camera-sector-fill'] }).length > 0);
+    await page.locator('[data-group=camera-sectors]').uncheck();
     // The camera's health, and the grid's coverage as the coverage API computes it.
     await page.locator('[data-testid=camera-availability]').waitFor();
     const health = await api(`/api/v1/cameras/${cameraCodes[0]}/health`);
@@ -137,7 +169,7 @@ describe('web map', { timeout: 600_000 }, () => {
     assert.equal(await page.locator('h1').textContent(), 'Grid management map');
     assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
     assert.match(page.url(), /lang=en/);
-    assert.match(await page.locator('#legend').textContent(), /density, not significance/);
+    assert.match(await page.locator('#legend').textContent(), /Urban community grid/);
     assert.match(await page.locator('#data-version').textContent(), /^[\d,]+ grids · [\d,]+ grid workers · [\d,]+ cameras · [\d,]+ events$/);
     await page.reload();
     await page.waitForFunction(() => document.body.classList.contains('map-ready'));
