@@ -69,6 +69,7 @@ async function start() {
   });
 
   setupLayerSwitcher(map);
+  setupLayersSheet();
   setupGridColour(map);
   // After a saved edit: the data version, the inspector's answer and the unstaffed list change.
   const changed = { listeners: [() => showDataVersion(), () => showUnstaffed(map)] };
@@ -113,6 +114,14 @@ const shown = visibleGroups();
 /** Redraws the legend for the shown groups, the grid colouring and the page's language. */
 function redrawLegend() {
   renderLegend(document.getElementById('legend'), document.getElementById('grid-colour').value, shown);
+}
+
+/** Where the page is narrow, the left panel (layers, legend, import) is a sheet the layers
+ * button opens. */
+function setupLayersSheet() {
+  const panel = document.getElementById('layers-panel');
+  document.getElementById('layers-open').addEventListener('click', () => panel.classList.add('open'));
+  document.getElementById('layers-close').addEventListener('click', () => panel.classList.remove('open'));
 }
 
 function setupLayerSwitcher(map) {

@@ -72,12 +72,20 @@ export async function startBrowser() {
   });
 }
 
+/** A phone as the browser tests hold one: 420 × 860 CSS pixels, touch. */
+export const PHONE = { viewport: { width: 420, height: 860 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
+
 /**
  * A fresh page on `base` whose every request is recorded; requests to anything but 127.0.0.1
- * are aborted and listed in `page.external` (each test asserts that list stays empty).
+ * are aborted and listed in `page.external` (each test asserts that list stays empty). A desktop
+ * of 1400 × 900 unless `device` says otherwise (e.g. [`PHONE`]).
  */
-export async function newPage(browser, base, { lang } = {}) {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, locale: lang ?? 'zh-CN' });
+export async function newPage(browser, base, { lang, device } = {}) {
+  const context = await browser.newContext({
+    viewport: { width: 1400, height: 900 },
+    ...device,
+    locale: lang ?? 'zh-CN',
+  });
   const page = await context.newPage();
   page.external = [];
   page.failures = [];
