@@ -2,11 +2,13 @@
 //! cameras by device code or name, key areas and patrol routes by name or id, buildings by
 //! address. A linear scan (about 130,000 names in the sample take a few milliseconds), ranked:
 //! exact key, then key prefix, then name prefix, then name substring; ties by layer order and key.
+//! Each hit carries a box to zoom to and an anchor inside the item, where the map pins it and
+//! asks what is there.
 
-use geo::Rect;
+use geo::{Coord, InteriorPoint, Rect};
 use serde::Serialize;
 
-use crate::domain::Item;
+use crate::domain::{AnyItem, Item, Layer};
 
 use super::Snapshot;
 use super::index::{KeyOf, LayerIndex, Spatial};
@@ -22,6 +24,8 @@ pub struct SearchHit {
     pub name: String,
     /// `[west, south, east, north]` of the item, to zoom to.
     pub bbox: [f64; 4],
+    /// `[lon, lat]` of a point of the item (inside an area, on a line): where the map pins it.
+    pub anchor: [f64; 2],
     #[serde(skip)]
     rank: (u8, u8),
 }
@@ -63,6 +67,7 @@ fn scan<T: Item + Spatial + KeyOf>(
             key: item.key_of().into_owned(),
             name: name.to_owned(),
             bbox: bbox(rect),
+            anchor: [rect.center().x, rect.center().y],
             rank: (r, layer_order),
         });
     }
@@ -89,7 +94,29 @@ pub fn search(snapshot: &Snapshot, q: &str, limit: usize) -> Vec<SearchHit> {
     scan(&mut hits, 5, &snapshot.buildings, q, |b| &b.address);
     hits.sort_by(|a, b| a.rank.cmp(&b.rank).then_with(|| a.key.cmp(&b.key)));
     hits.truncate(limit);
+    for hit in &mut hits {
+        let item = Layer::ALL
+            .into_iter()
+            .find(|l| l.path() == hit.layer)
+            .and_then(|layer| snapshot.get(layer, &hit.key));
+        if let Some(c) = item.as_ref().and_then(anchor) {
+            hit.anchor = [c.x, c.y];
+        }
+    }
     hits
+}
+
+/// A point of `item` to pin: inside an area, on a line, the point itself.
+fn anchor(item: &AnyItem) -> Option<Coord> {
+    match item {
+        AnyItem::Region(r) => r.area.interior_point().map(|p| p.0),
+        AnyItem::Grid(g) => g.area.interior_point().map(|p| p.0),
+        AnyItem::KeyArea(k) => k.area.interior_point().map(|p| p.0),
+        AnyItem::PatrolRoute(p) => p.line.interior_point().map(|p| p.0),
+        AnyItem::Camera(c) => Some(c.location.0),
+        AnyItem::Building(b) => Some(b.location.0),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -135,6 +135,12 @@ async fn search_ranks_exact_codes_first_and_finds_names_and_device_codes() {
         serde_json::json!([120.0, 29.0, 120.05, 29.1]),
         "the grid's box, to zoom to"
     );
+    let [lon, lat] =
+        [&first["anchor"][0], &first["anchor"][1]].map(|v| v.as_f64().expect("anchor"));
+    assert!(
+        (120.0..=120.05).contains(&lon) && (29.0..=29.1).contains(&lat),
+        "the anchor is inside the grid: {first}"
+    );
 
     // A name prefix finds both fixture grids, and nothing that does not match.
     let (_, _, body) = app
@@ -164,6 +170,11 @@ async fn search_ranks_exact_codes_first_and_finds_names_and_device_codes() {
         .await;
     assert_eq!(body["results"][0]["layer"], "cameras");
     assert_eq!(body["results"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        body["results"][0]["anchor"],
+        serde_json::json!([120.02, 29.05]),
+        "a camera is pinned where it stands"
+    );
 
     for (query, field) in [
         ("q=", "q"),

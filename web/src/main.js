@@ -78,7 +78,8 @@ async function start() {
     onChanged: () => changed.listeners.forEach((listener) => listener()),
   });
   const placement = setupPlacement(map);
-  changed.listeners.push(setupInspector(map, planner, placement));
+  const inspector = setupInspector(map, planner, placement);
+  changed.listeners.push(inspector.again);
   setupDivision(map, {
     currentVillage: () => lastVillage,
     planner,
@@ -88,7 +89,7 @@ async function start() {
   const transfer = setupTransfer({ onImported: (layer) => refreshLayer(map, layer).then(() => showUnstaffed(map)) });
   setupSectors(map);
   setupBlindSpots(map);
-  setupSearch(map);
+  setupSearch(map, inspector);
   setupCursor(map);
   setupLanguage(map, transfer, placement);
   redrawLegend();
@@ -284,7 +285,22 @@ function setupInspector(map, planner, placement) {
     }
   };
   i18n.onLanguageChange(again);
-  return again;
+  /** A search hit: pin its anchor, look that point up, and outline the item found itself (a
+   * micro-grid, a village, a key area or a route, not only the grid around the pin). */
+  const found = async (hit) => {
+    await inspect({ lng: hit.anchor[0], lat: hit.anchor[1] });
+    if (hit.layer === 'cameras') {
+      await handlers.showCamera(hit.key);
+      return;
+    }
+    if (hit.layer === 'buildings') return;
+    const feature = await getJson(`/api/v1/${hit.layer}/${encodeURIComponent(hit.key)}`, { accept: 'application/geo+json' })
+      .catch(() => null);
+    if (!feature?.geometry) return;
+    selection.grid = { type: 'Feature', properties: { role: 'found' }, geometry: feature.geometry };
+    drawSelection(map);
+  };
+  return { again, found };
 }
 
 /** Field-of-view sectors for the cameras in view, from zoom 15, while their layer is on. */
@@ -313,7 +329,9 @@ function setupSectors(map) {
   document.getElementById('layer-switcher').addEventListener('change', () => setTimeout(refresh, 0));
 }
 
-function setupSearch(map) {
+/** The search box: a picked hit moves the map to it, pins it, outlines it and opens the
+ * inspector there. */
+function setupSearch(map, inspector) {
   const form = document.getElementById('search');
   const input = document.getElementById('search-input');
   const list = document.getElementById('search-results');
@@ -323,6 +341,7 @@ function setupSearch(map) {
     const [w, s, e, n] = hit.bbox;
     if (w === e && s === n) map.flyTo({ center: [w, s], zoom: 17 });
     else map.fitBounds([[w, s], [e, n]], { padding: 60, maxZoom: 17 });
+    inspector.found(hit);
   };
   const search = async () => {
     const q = input.value.trim();

@@ -145,7 +145,7 @@ describe('web map', { timeout: 600_000 }, () => {
     await screenshot(page, 'inspector');
   });
 
-  test('search finds a grid by code and the map moves there', async () => {
+  test('search finds a grid, then a village: each is pinned, outlined and inspected', async () => {
     page = await newPage(browser, server.base);
     await openMap(page, server.base);
     const grids = await api('/api/v1/grids?limit=1&offset=500');
@@ -160,6 +160,28 @@ describe('web map', { timeout: 600_000 }, () => {
     await settle(page);
     const shown = await renderedKeys(page, ['grid-fill']);
     assert.ok(shown.includes(grid.code), `grid ${grid.code} is on screen after the search`);
+    // The inspector opens at the pin, inside the grid found, and the grid is outlined.
+    await page.waitForFunction((code) => document.getElementById('inspector-body').textContent.includes(code), grid.code);
+    const hit = (await api(`/api/v1/search?q=${grid.code}&limit=1`)).results[0];
+    const located = await api(`/api/v1/locate?lon=${hit.anchor[0]}&lat=${hit.anchor[1]}`);
+    assert.ok([located.grid?.code, located.micro_grid?.code].includes(grid.code), 'the anchor lies in the grid found');
+    await page.waitForFunction(() => window.safegridMap.queryRenderedFeatures({ layers: ['selection-line'] })
+      .some((f) => f.properties.role === 'found'));
+    assert.ok(await page.evaluate(() => window.safegridMap.queryRenderedFeatures({ layers: ['selection-point'] }).length === 1), 'one pin');
+
+    // A village by name: outlined whole, the inspector on a point inside it.
+    const village = (await api('/api/v1/regions?limit=100')).features.map((f) => f.properties)
+      .filter((r) => r.code.length === 12)[20];
+    await page.fill('#search-input', village.name);
+    const villageOption = page.locator('#search-results li[role=option]', { hasText: village.code }).first();
+    await villageOption.waitFor();
+    await villageOption.click();
+    await page.waitForFunction((code) => document.querySelector('[data-testid=village]')?.textContent.includes(code), village.code);
+    await settle(page);
+    const outlined = await page.evaluate(() => window.safegridMap.getSource('selection').serialize().data.features
+      .filter((f) => f.properties.role === 'found').map((f) => f.geometry.type));
+    assert.equal(outlined.length, 1, 'the village is outlined');
+    await screenshot(page, 'search');
   });
 
   test('the English switch relabels the page and the choice is kept in the URL', async () => {
