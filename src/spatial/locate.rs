@@ -122,13 +122,19 @@ pub struct CameraHit {
     pub distance_m: f64,
 }
 
-/// A key area holding the point.
+/// A key area holding the point, with who answers for it and by when (挂牌督办).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct KeyAreaHit {
     pub id: String,
     pub name: String,
     pub category: crate::domain::KeyAreaCategory,
     pub status: crate::domain::KeyAreaStatus,
+    /// Lead department (牵头单位); empty when not recorded.
+    pub lead_department: String,
+    /// Responsible person (责任人); empty when not recorded.
+    pub responsible_person: String,
+    pub listed_date: chrono::NaiveDate,
+    pub deadline: chrono::NaiveDate,
 }
 
 /// A patrol route near the point.
@@ -383,6 +389,10 @@ pub fn locate(snapshot: &Snapshot, p: Coord, options: LocateOptions) -> Location
             name: k.name.clone(),
             category: k.category,
             status: k.status,
+            lead_department: k.lead_department.clone(),
+            responsible_person: k.responsible_person.clone(),
+            listed_date: k.listed_date,
+            deadline: k.deadline,
         })
         .collect();
     key_areas.sort_by(|a, b| a.id.cmp(&b.id));

@@ -38,6 +38,9 @@ async fn locate_answers_grid_workers_camera_key_area_and_route(app: &TestApp) {
     let d = body["cameras"][0]["distance_m"].as_f64().expect("distance");
     assert!((d - 48.6).abs() < 1.0, "distance {d}");
     assert_eq!(body["key_areas"][0]["id"], "K1");
+    assert_eq!(body["key_areas"][0]["deadline"], "2026-06-30");
+    assert_eq!(body["key_areas"][0]["listed_date"], "2026-01-01");
+    assert_eq!(body["key_areas"][0]["responsible_person"], "");
     assert_eq!(body["patrol_routes"][0]["id"], "R1");
     let edge = body["grid"]["edge_distance_m"].as_f64().expect("edge");
     // Nearest edge of grid A is its west side at lon 120.0: ~1,996 m away at this latitude.

@@ -3,7 +3,7 @@
 // nodes and textContent only, so data can never inject markup.
 
 import { el, fill } from './dom.js';
-import { t, tooltip } from './i18n.js';
+import { language, t, tooltip } from './i18n.js';
 
 const metres = (m) => `${m < 10 ? m.toFixed(1) : Math.round(m)} ${t('metres')}`;
 
@@ -47,6 +47,7 @@ function gridBlock(grid, titleKey, testId, handlers) {
       el('button', { type: 'button', class: 'link', onclick: () => handlers.showGrid(grid.code) }, grid.name),
       ' ', el('code', { 'data-testid': `${testId}-code` }, grid.code)),
     el('p', { class: 'muted' }, `${t(`kind.${grid.kind}`)} · ${t('inspector.edge')} ${metres(grid.edge_distance_m)}`),
+    el('p', { class: 'figures', 'data-testid': `${testId}-figures` }),
     testId === 'grid' ? el('p', { class: 'coverage', 'data-testid': 'grid-coverage' }) : null,
     grid.workers.length
       ? el('ul', {}, grid.workers.map((w) => workerItem(w, grid, handlers)))
@@ -61,6 +62,38 @@ function gridBlock(grid, titleKey, testId, handlers) {
         el('button', { type: 'button', 'data-action': 'merge', onclick: () => handlers.mergeGrid(grid.code) }, t('planner.merge')),
       ] : null),
     el('ol', { class: 'history', 'data-testid': `${testId}-history` }));
+}
+
+/** The area of a GeoJSON Polygon or MultiPolygon in square metres (spherical excess on the
+ * WGS84 mean radius, as turf's `area`: within a fraction of a percent at grid sizes). */
+function areaM2(geometry) {
+  const R = 6_371_008.8;
+  const rad = Math.PI / 180;
+  const ring = (coords) => {
+    let sum = 0;
+    for (let i = 0; i < coords.length - 1; i++) {
+      const [x1, y1] = coords[i];
+      const [x2, y2] = coords[i + 1];
+      sum += (x2 - x1) * rad * (2 + Math.sin(y1 * rad) + Math.sin(y2 * rad));
+    }
+    return Math.abs((sum * R * R) / 2);
+  };
+  const polygon = (rings) => rings.reduce((a, r, i) => a + (i === 0 ? ring(r) : -ring(r)), 0);
+  const polygons = geometry.type === 'Polygon' ? [geometry.coordinates] : geometry.coordinates;
+  return polygons.reduce((a, p) => a + polygon(p), 0);
+}
+
+/** Fills `target` with a grid's households, residents and area, from its GeoJSON Feature. */
+export function renderGridFigures(target, feature) {
+  if (!target || !feature) return;
+  const number = new Intl.NumberFormat(language());
+  const p = feature.properties;
+  const km2 = areaM2(feature.geometry) / 1e6;
+  target.textContent = [
+    `${t('households')} ${number.format(p.households ?? 0)}`,
+    `${t('grid.population')} ${number.format(p.population ?? 0)}`,
+    `${t('grid.area')} ${km2 < 1 ? number.format(Math.round(km2 * 1e6)) + ' ' + t('unit.m2') : number.format(Math.round(km2 * 100) / 100) + ' ' + t('unit.km2')}`,
+  ].join(' · ');
 }
 
 /** Lists a grid's versions, newest first; clicking one draws its boundary through `show`. */
@@ -89,8 +122,14 @@ export function renderLocation(container, location, handlers) {
       ' ', el('span', { class: `status status-${camera.status}` }, t(`camera.${camera.status}`)),
       ' ', el('span', { class: 'muted' }, `${t(`camera.${camera.kind}`)} · ${metres(camera.distance_m)}`)));
   const keyAreas = location.key_areas.map((area) =>
-    el('li', {}, area.name, ' ', el('span', { class: 'chip' }, t(`key.${area.category}`)),
-      ' ', el('span', { class: area.status === 'overdue' ? 'status status-fault' : 'muted' }, t(`keystatus.${area.status}`))));
+    el('li', { class: 'key-area', dataset: { keyArea: area.id } },
+      el('strong', {}, area.name), ' ', el('span', { class: 'chip' }, t(`key.${area.category}`)),
+      ' ', el('span', { class: area.status === 'overdue' ? 'status status-fault' : 'muted', 'data-testid': 'key-area-status' }, t(`keystatus.${area.status}`)),
+      el('dl', { class: 'key-area-facts' },
+        el('dt', {}, t('deadline')), el('dd', { 'data-testid': 'key-area-deadline' }, area.deadline),
+        el('dt', {}, t('key.listed_date')), el('dd', {}, area.listed_date),
+        el('dt', {}, t('key.lead_department')), el('dd', { 'data-testid': 'key-area-lead' }, area.lead_department || t('key.not_recorded')),
+        el('dt', {}, t('key.responsible_person')), el('dd', { 'data-testid': 'key-area-responsible' }, area.responsible_person || t('key.not_recorded')))));
   const routes = location.patrol_routes.map((route) =>
     el('li', {}, route.name, ' ', el('span', { class: 'muted' }, `${route.team} · ${metres(route.distance_m)}`)));
   fill(container,

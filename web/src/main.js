@@ -8,7 +8,7 @@ import { el } from './dom.js';
 import { getJson, origin } from './http.js';
 import * as i18n from './i18n.js';
 import { t } from './i18n.js';
-import { renderHistory, renderLocation, renderMessage, renderObstacles } from './inspector.js';
+import { renderGridFigures, renderHistory, renderLocation, renderMessage, renderObstacles } from './inspector.js';
 import { renderLegend } from './legend.js';
 import { setupDivision } from './divide.js';
 import { setupPlacement } from './placement.js';
@@ -198,6 +198,7 @@ function setupInspector(map, planner, placement) {
       const grid = await getJson(`/api/v1/grids/${encodeURIComponent(code)}`);
       selection.grid = { type: 'Feature', properties: { role: 'grid' }, geometry: grid.geometry };
       drawSelection(map);
+      renderGridFigures(body.querySelector('[data-testid=grid-figures]'), grid);
     },
     canEdit: () => planner.signedIn(),
     assign: (code, workerId, duty) => staffingChange(assign(code, workerId, duty)),
@@ -241,6 +242,11 @@ function setupInspector(map, planner, placement) {
       placement.setLocation(answer);
       document.getElementById('breadcrumb').textContent =
         [answer.town?.name, answer.village?.name, answer.grid?.name].filter(Boolean).join(' › ');
+      if (answer.micro_grid) {
+        getJson(`/api/v1/grids/${encodeURIComponent(answer.micro_grid.code)}`)
+          .then((micro) => renderGridFigures(body.querySelector('[data-testid=micro-grid-figures]'), micro))
+          .catch(() => {});
+      }
       if (answer.grid) {
         showGridCoverage(body.querySelector('[data-testid=grid-coverage]'), answer.grid.code);
         await handlers.showGrid(answer.grid.code);

@@ -111,10 +111,9 @@ export function hatchImage(colour = '#444444', size = 12) {
   return ctx.getImageData(0, 0, size, size);
 }
 
-/** Key-area label: the name, then the deadline as "限期 06-30". */
+/** Key-area label: the name, then the deadline with its year, as "限期 2026-06-30". */
 export function keyAreaLabel(deadlineWord) {
-  const monthDay = ['slice', ['to-string', ['get', 'deadline']], 5];
-  return ['format', ['get', 'name'], {}, '\n', {}, ['concat', deadlineWord, ' ', monthDay], { 'font-scale': 0.85 }];
+  return ['format', ['get', 'name'], {}, '\n', {}, ['concat', deadlineWord, ' ', ['to-string', ['get', 'deadline']]], { 'font-scale': 0.85 }];
 }
 
 /** The style for `origin` (this server), with an optional raster basemap; `deadlineWord` labels

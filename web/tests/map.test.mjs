@@ -184,6 +184,31 @@ describe('web map', { timeout: 600_000 }, () => {
     await screenshot(page, 'search');
   });
 
+  test('a key area found by search shows its deadline with the year, lead department and responsible person', async () => {
+    page = await newPage(browser, server.base);
+    await openMap(page, server.base);
+    const area = (await api('/api/v1/key-areas?limit=1&offset=3')).features[0].properties;
+    await page.fill('#search-input', area.id);
+    const option = page.locator('#search-results li[role=option]', { hasText: area.id }).first();
+    await option.waitFor();
+    await option.click();
+    const item = page.locator(`[data-key-area="${area.id}"]`);
+    await item.waitFor();
+    assert.equal(await item.locator('[data-testid=key-area-deadline]').textContent(), area.deadline);
+    assert.match(area.deadline, /^\d{4}-\d{2}-\d{2}$/);
+    assert.equal(await item.locator('[data-testid=key-area-lead]').textContent(), area.lead_department);
+    assert.equal(await item.locator('[data-testid=key-area-responsible]').textContent(), area.responsible_person);
+    // The grid's own figures: households and residents as the API has them, and its area.
+    const gridCode = await page.locator('[data-testid=grid-code]').textContent();
+    const grid = (await api(`/api/v1/grids/${gridCode}`)).properties;
+    await page.waitForFunction(() => /面积/.test(document.querySelector('[data-testid=grid-figures]')?.textContent ?? ''));
+    const figures = await page.locator('[data-testid=grid-figures]').textContent();
+    assert.match(figures, new RegExp(`^户数 ${grid.households.toLocaleString('zh-CN')} · 人口 ${grid.population.toLocaleString('zh-CN')} · 面积 [\\d.,]+ (平方米|平方公里)$`));
+    // Key-area labels on the map carry the deadline's year.
+    const label = await page.evaluate(() => JSON.stringify(window.safegridMap.getLayoutProperty('key-area-label', 'text-field')));
+    assert.doesNotMatch(label, /slice/);
+  });
+
   test('the English switch relabels the page and the choice is kept in the URL', async () => {
     page = await newPage(browser, server.base);
     await openMap(page, server.base);
