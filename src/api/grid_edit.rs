@@ -339,10 +339,12 @@ impl TryFrom<NextCodeQuery> for VillageCode {
     }
 }
 
-/// The answer: the next free grid code of the village.
+/// The answer: the next free grid code of the village, and a name for it in the pattern its
+/// grids follow (`凤凰社区第11网格`).
 #[derive(Debug, Serialize)]
 struct NextCode {
     code: String,
+    name: String,
 }
 
 /// `GET /api/v1/grids/next-code?village=<12 digits>`.
@@ -353,6 +355,6 @@ async fn next_code(
 ) -> ApiResult<Response> {
     caller.require_write(Layer::Grid)?;
     let VillageCode(village) = VillageCode::try_from(query)?;
-    let code = state.service.next_grid_code(&village)?;
-    json(&NextCode { code })
+    let (code, name) = state.service.next_grid_code(&village)?;
+    json(&NextCode { code, name })
 }

@@ -32,7 +32,7 @@ use std::collections::BTreeMap;
 
 use geo::{BooleanOps, BoundingRect, Intersects, MultiPolygon};
 
-use crate::analysis::division::{MAX_GRIDS, short_name};
+use crate::analysis::division::MAX_GRIDS;
 use crate::domain::codes::{check_grid_code, community_of_grid};
 use crate::domain::{
     AnyItem, Assignment, DomainError, Duty, Grid, GridKind, Item, Layer, Problem, RegionLevel,
@@ -263,7 +263,7 @@ fn plan(current: &Snapshot, request: &DivisionAccept) -> EditResult<Plan> {
     let (households, population, households_from) =
         count_people(current, &areas, &old, &overlap, &mut details);
 
-    let short = short_name(&village.name);
+    let short = super::grid_edit::grid_name_stem(current, village);
     let grids: Vec<Grid> = request
         .grids
         .iter()

@@ -84,7 +84,11 @@ async fn next_code(app: &TestApp) -> String {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    body["code"].as_str().expect("code").to_owned()
+    let code = body["code"].as_str().expect("code").to_owned();
+    // Named as the village's grids are (东街社区第1网格), not after the committee (东街社区居委会).
+    let serial: u32 = code[12..].parse().expect("serial");
+    assert_eq!(body["name"], format!("东街社区第{serial}网格"), "{body}");
+    code
 }
 
 async fn put_grid(app: &TestApp, code: &str, props: Value, ring: &[[f64; 2]]) {

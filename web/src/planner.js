@@ -405,10 +405,7 @@ export function setupPlanner(map, { refreshLayer, onChanged }) {
     session.village = village;
     if (village) {
       const next = await request('GET', `/api/v1/grids/next-code?village=${village.code}`);
-      if (next.ok) {
-        const serial = Number(next.body.code.slice(12));
-        session.suggested = { code: next.body.code, name: `${village.name}第${serial}网格` };
-      }
+      if (next.ok) session.suggested = { code: next.body.code, name: next.body.name };
     }
   };
 

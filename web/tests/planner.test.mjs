@@ -239,6 +239,10 @@ describe('planner mode', { timeout: 600_000 }, () => {
     assert.equal(await page.locator('[data-testid=overlap]').count(), 0);
     const code = await page.inputValue('.grid-form [name=code]');
     assert.match(code, new RegExp(`^${hole.code.slice(0, 12)}\\d{3}$`), 'a code in the same village is suggested');
+    // The name follows the village's grids (凤凰社区第11网格), not its committee's name.
+    const suggested = await page.inputValue('.grid-form [name=name]');
+    assert.ok(suggested.endsWith(`第${Number(code.slice(12))}网格`), suggested);
+    assert.doesNotMatch(suggested, /委会/);
     await page.fill('.grid-form [name=name]', '浏览器测试网格');
     await page.click('[data-action=save]');
     await page.locator('[data-testid=planner-message]').waitFor();

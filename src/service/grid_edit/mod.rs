@@ -28,16 +28,17 @@
 //! # Units
 //! Areas in m², in one [`LocalFrame`] per edit so that pieces add up to the whole.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use geo::{BooleanOps, BoundingRect, Intersects, LineString, MultiPolygon};
 use geojson::{Feature, JsonValue};
 
+use crate::analysis::division::short_name;
 use crate::domain::codes::{check_grid_code, community_of_grid};
 use crate::domain::geometry::parse_area;
 use crate::domain::validity::check_area;
 use crate::domain::{
-    AnyItem, Assignment, DomainError, Duty, Grid, GridKind, Item, Layer, Problem, Worker,
+    AnyItem, Assignment, DomainError, Duty, Grid, GridKind, Item, Layer, Problem, Region, Worker,
 };
 use crate::spatial::Snapshot;
 use crate::spatial::edit::{MIN_SHARED_EDGE_M, shared_edge_m, split_by_line, union_all};
@@ -525,15 +526,18 @@ impl Service {
     ///
     /// # Errors
     /// An unknown village; a village whose serials are used up to 999.
-    pub fn next_grid_code(&self, village: &str) -> ServiceResult<String> {
+    pub fn next_grid_code(&self, village: &str) -> ServiceResult<(String, String)> {
         let snapshot = self.snapshot();
-        if snapshot.regions.get(village).is_none() {
+        let Some(region) = snapshot.regions.get(village) else {
             return Err(ServiceError::NotFound {
                 layer: Layer::Region,
                 key: village.to_owned(),
             });
-        }
-        Ok(free_codes(&snapshot, village, 1)?.remove(0))
+        };
+        let code = free_codes(&snapshot, village, 1)?.remove(0);
+        let serial: u32 = code[12..].parse().unwrap_or_default();
+        let name = format!("{}第{serial}网格", grid_name_stem(&snapshot, region));
+        Ok((code, name))
     }
 
     /// Builds the snapshot `changes` lead to, refuses overlaps of the `written` grids in it,
@@ -705,6 +709,36 @@ fn check_new_codes(snapshot: &Snapshot, village: &str, codes: &[String; 2]) -> S
     Ok(())
 }
 
+/// The stem the grid names of `village` share: the prefix before `第N网格` that most of its
+/// top-level grids use (`凤凰社区` of `凤凰社区第3网格`), else the village's name without its
+/// committee suffix (`凤凰社区居委会` → `凤凰社区`).
+pub(super) fn grid_name_stem(snapshot: &Snapshot, village: &Region) -> String {
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for grid in snapshot
+        .grids
+        .iter()
+        .filter(|g| g.parent_code.is_none() && g.community_code() == village.code)
+    {
+        if let Some(stem) = stem_of(&grid.name) {
+            *counts.entry(stem).or_default() += 1;
+        }
+    }
+    counts
+        .into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(a.0)))
+        .map_or_else(|| short_name(&village.name), |(stem, _)| stem.to_owned())
+}
+
+/// `凤凰社区` of `凤凰社区第3网格`; `None` for a name of another form.
+fn stem_of(name: &str) -> Option<&str> {
+    let numbered = name.strip_suffix("网格")?;
+    let stem = numbered.trim_end_matches(|c: char| c.is_ascii_digit());
+    if stem.len() == numbered.len() {
+        return None;
+    }
+    stem.strip_suffix('第').filter(|s| !s.is_empty())
+}
+
 /// The next `n` free codes of `village`, after the highest serial it has ever used.
 pub(super) fn free_codes(snapshot: &Snapshot, village: &str, n: u16) -> ServiceResult<Vec<String>> {
     let highest = snapshot.highest_grid_serial(village);
@@ -840,5 +874,14 @@ mod tests {
         assert_eq!(share_out(3, 0.5), [2, 1]);
         assert_eq!(share_out(0, 0.3), [0, 0]);
         assert_eq!(share_out(u32::MAX, 1.0), [u32::MAX, 0]);
+    }
+
+    #[test]
+    fn grid_name_stems_are_what_precedes_the_serial() {
+        assert_eq!(stem_of("凤凰社区第11网格"), Some("凤凰社区"));
+        assert_eq!(stem_of("横店村第3网格"), Some("横店村"));
+        assert_eq!(stem_of("凤凰社区网格"), None);
+        assert_eq!(stem_of("第3网格"), None);
+        assert_eq!(stem_of("凤凰社区第三网格"), None);
     }
 }
