@@ -16,6 +16,8 @@ import { hatchImage } from './style.js';
 import { roundPolygon } from './topology.js';
 
 const SNAP_PX = 12;
+/** A change that adds less gap than this (rounding, a snapped vertex) does not ask. */
+const GAP_TOLERANCE_M2 = 1;
 const EMPTY = { type: 'FeatureCollection', features: [] };
 const ISSUE_COLOURS = { overlap: '#D55E00', gap: '#CC79A7', invalid: '#000000', carried: '#0072B2' };
 
@@ -96,6 +98,12 @@ export function setupPlanner(map, { refreshLayer, onChanged }) {
       filter: ['==', ['get', 'kind'], 'carried'],
       paint: { 'line-color': ISSUE_COLOURS.carried, 'line-width': 2, 'line-dasharray': [2, 1.5] },
     });
+    // The grid picked to merge with: the selection's yellow under a thick outline.
+    map.addLayer({
+      id: 'edit-merge-fill', type: 'fill', source: 'edit-issues',
+      filter: ['==', ['get', 'kind'], 'merge'],
+      paint: { 'fill-color': '#F0E442', 'fill-opacity': 0.35 },
+    });
   });
 
   const setIssues = (features) => map.getSource('edit-issues')?.setData({ type: 'FeatureCollection', features });
@@ -148,6 +156,24 @@ export function setupPlanner(map, { refreshLayer, onChanged }) {
   else renderAccount(null);
 
   // --- drawing -------------------------------------------------------------------------------
+  /** terra-draw's self-intersection check, which also says so when it refuses a click or a
+   * drag (边界自相交) instead of dropping it silently. */
+  const notSelfCrossing = (feature) => {
+    const result = ValidateNotSelfIntersecting(feature);
+    if (!result.valid) showHint(t('planner.self_crossing'));
+    return result;
+  };
+  /** A short note in the panel that the next check or action replaces. */
+  const showHint = (text) => {
+    let hint = panel.querySelector('[data-testid=planner-hint]');
+    if (!hint) {
+      hint = el('p', { class: 'warning', 'data-testid': 'planner-hint', role: 'alert' });
+      panel.querySelector('h3')?.after(hint) ?? panel.prepend(hint);
+    }
+    hint.textContent = text;
+    panel.hidden = false;
+  };
+
   const ensureDraw = () => {
     if (draw) return draw;
     const snapping = { toCustom: makeSnapper(map, neighbours) };
@@ -158,7 +184,7 @@ export function setupPlanner(map, { refreshLayer, onChanged }) {
           snapping,
           pointerDistance: 20,
           validation: (feature, { updateType }) =>
-            (updateType === 'finish' || updateType === 'commit' ? ValidateNotSelfIntersecting(feature) : { valid: true }),
+            (updateType === 'finish' || updateType === 'commit' ? notSelfCrossing(feature) : { valid: true }),
         }),
         // The cut line of a split: two clicks, one on each side of the grid.
         new TerraDrawLineStringMode({ finishOnNthCoordinate: 2 }),
@@ -168,7 +194,7 @@ export function setupPlanner(map, { refreshLayer, onChanged }) {
             polygon: {
               feature: {
                 draggable: false,
-                validation: (feature) => ValidateNotSelfIntersecting(feature),
+                validation: (feature) => notSelfCrossing(feature),
                 coordinates: { midpoints: true, draggable: true, deletable: true, snappable: snapping },
               },
             },
@@ -201,7 +227,10 @@ export function setupPlanner(map, { refreshLayer, onChanged }) {
       check();
     });
     draw.on('change', (ids, type) => {
-      if (session && type === 'update' && ids.includes(session.id) && draw.getMode() === 'select') scheduleCheck();
+      if (session && type === 'update' && ids.includes(session.id) && draw.getMode() === 'select') {
+        session.changedRing = true;
+        scheduleCheck();
+      }
     });
     return draw;
   };
@@ -335,7 +364,14 @@ export function setupPlanner(map, { refreshLayer, onChanged }) {
     if (session?.kind !== 'merge') return false;
     const where = await request('GET', `/api/v1/locate?lon=${lngLat.lng}&lat=${lngLat.lat}`);
     const code = where.ok ? where.body.grid?.code : null;
-    if (code && code !== session.keep) session.with = code;
+    if (code && code !== session.keep) {
+      session.with = code;
+      // The grid picked to merge with is outlined on the map.
+      const picked = await request('GET', `/api/v1/grids/${encodeURIComponent(code)}`);
+      if (picked.ok && session?.kind === 'merge' && session.with === code) {
+        setIssues([{ type: 'Feature', properties: { kind: 'merge', grid: code }, geometry: picked.body.geometry }]);
+      }
+    }
     renderMerge();
     return true;
   };
@@ -389,6 +425,10 @@ export function setupPlanner(map, { refreshLayer, onChanged }) {
       ...(report.carried ?? []).map((c) => ({ type: 'Feature', properties: { kind: 'carried', grid: c.grid }, geometry: c.geometry })),
     ].filter((f) => f.geometry));
     session.clipped = report.clipped ?? null;
+    // A change to a finished ring that leaves (more) gap in the community asks first.
+    const gapArea = (r) => r.gaps.reduce((sum, g) => sum + g.area_m2, 0);
+    session.askGap = Boolean(session.changedRing && session.report && gapArea(report) > gapArea(session.report) + GAP_TOLERANCE_M2);
+    session.changedRing = false;
     session.report = report;
     renderPanel({ report });
   };
@@ -423,7 +463,11 @@ export function setupPlanner(map, { refreshLayer, onChanged }) {
     const saved = answer.body.type === 'FeatureCollection' ? answer.body.features : [answer.body];
     const code = saved[0].properties.code;
     const gaps = answer.body.gaps ?? [];
+    // The gaps the save left stay marked until the next tool starts: as the last check drew
+    // them (a write report gives their sizes, the check their shapes).
+    const marked = gaps.length ? (session.report?.gaps ?? []).filter((g) => g.geometry) : [];
     cancel();
+    setIssues(marked.map((g) => ({ type: 'Feature', properties: { kind: 'gap' }, geometry: g.geometry })));
     await refreshLayer('grids');
     done(`${t('planner.saved')} ${code}` +
       (saved.length > 1 ? ` · ${t('planner.carried_done')} ${saved.slice(1).map((f) => f.properties.code).join('、')}` : '') +
@@ -477,6 +521,20 @@ export function setupPlanner(map, { refreshLayer, onChanged }) {
   };
 
   // --- the panel -----------------------------------------------------------------------------
+  /** 定位: a button that zooms the map to `geometry` (an overlap or a gap of the check). */
+  const locateButton = (geometry) => {
+    if (!geometry) return null;
+    return el('button', {
+      type: 'button', class: 'link', 'data-action': 'locate-issue',
+      onclick: () => {
+        const points = (geometry.type === 'Polygon' ? [geometry.coordinates] : geometry.coordinates).flat(2);
+        const xs = points.map((p) => p[0]);
+        const ys = points.map((p) => p[1]);
+        map.fitBounds([[Math.min(...xs), Math.min(...ys)], [Math.max(...xs), Math.max(...ys)]], { padding: 80, maxZoom: 20 });
+      },
+    }, t('planner.locate'));
+  };
+
   function renderPanel({ report, message, kind = 'muted', keepForm = false }) {
     panel.hidden = false;
     const old = panel.querySelector('form');
@@ -498,9 +556,11 @@ export function setupPlanner(map, { refreshLayer, onChanged }) {
       }
       for (const o of report.overlaps) {
         issues.push(el('li', { class: 'warning', 'data-testid': 'overlap' },
-          `${t('planner.overlap_with')} ${o.grid} · ${o.area_m2.toFixed(1)} m²`));
+          `${t('planner.overlap_with')} ${o.grid} · ${o.area_m2.toFixed(1)} m²`, locateButton(o.geometry)));
       }
-      for (const g of report.gaps) issues.push(el('li', { class: 'muted', 'data-testid': 'gap' }, `${t('planner.gap')} ${g.area_m2.toFixed(1)} m²`));
+      for (const g of report.gaps) {
+        issues.push(el('li', { class: 'muted', 'data-testid': 'gap' }, `${t('planner.gap')} ${g.area_m2.toFixed(1)} m²`, locateButton(g.geometry)));
+      }
       for (const c of report.carried ?? []) issues.push(el('li', { class: 'muted', 'data-testid': 'carried' }, `${t('planner.carried')} ${c.grid}`));
       if (report.outside_parent_m2 > 1) {
         issues.push(el('li', { class: 'warning' }, `${t('planner.outside_parent')} ${report.outside_parent_m2.toFixed(1)} m²`));
@@ -513,13 +573,25 @@ export function setupPlanner(map, { refreshLayer, onChanged }) {
       el('label', {}, t('planner.kind'), el('select', { name: 'kind' },
         ['residential', 'village', 'dedicated'].map((k) => el('option', { value: k, selected: k === initial.kind }, t(`kind.${k}`)))))) : null;
     form?.addEventListener('change', scheduleCheck);
+    // Why 保存 cannot be pressed now: an overlap the server would refuse, or a new gap not yet
+    // accepted.
+    const blocked = report?.overlaps.length
+      ? t('planner.save_blocked_overlap')
+      : session?.askGap ? t('planner.save_blocked_gap') : null;
+    const gapQuestion = session?.askGap ? el('div', { class: 'question', 'data-testid': 'gap-question', role: 'alertdialog' },
+      el('p', { class: 'warning' }, t('planner.gap_question')),
+      el('div', { class: 'actions' },
+        el('button', { type: 'button', 'data-action': 'keep-gap', onclick: () => { session.askGap = false; renderPanel({ report: session.report, keepForm: true }); } }, t('planner.keep_change')),
+        el('button', { type: 'button', 'data-action': 'undo-gap', onclick: () => { session.askGap = false; undo(); } }, t('planner.undo_change')))) : null;
     fill(panel,
       el('h3', {}, session?.replaces ? `${t('planner.editing')} ${session.replaces}` : t('planner.new_grid')),
       message ? el('p', { class: kind, 'data-testid': 'planner-message' }, message) : null,
       form,
       issues.length ? el('ul', { 'data-testid': 'check-report' }, issues) : null,
+      gapQuestion,
+      blocked ? el('p', { class: 'muted small', 'data-testid': 'save-blocked' }, blocked) : null,
       session?.id ? el('div', { class: 'actions' },
-        el('button', { type: 'button', 'data-action': 'save', onclick: save }, t('planner.save')),
+        el('button', { type: 'button', 'data-action': 'save', onclick: save, disabled: Boolean(blocked), title: blocked ?? undefined }, t('planner.save')),
         report?.clipped ? el('button', { type: 'button', 'data-action': 'clip', onclick: clip }, t('planner.clip')) : null,
         el('button', { type: 'button', onclick: undo }, t('planner.undo')),
         el('button', { type: 'button', onclick: cancel }, t('planner.cancel'))) : null,

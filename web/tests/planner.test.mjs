@@ -145,12 +145,38 @@ describe('planner mode', { timeout: 600_000 }, () => {
     const drawn = await renderedKeys(page, ['edit-issue-fill'], 'grid');
     assert.deepEqual(drawn, [target.code]);
     await screenshot(page, 'planner-overlap');
-    await page.click('[data-action=save]');
-    const message = page.locator('[data-testid=planner-message]');
-    await message.waitFor();
-    assert.match(await message.textContent(), new RegExp(target.code), 'the refusal names the other grid');
+    // 保存 cannot be pressed while the overlap stands, and the panel says why.
+    assert.equal(await page.locator('[data-action=save]').isDisabled(), true);
+    assert.match(await page.locator('[data-testid=save-blocked]').textContent(), /重叠/);
+    // 定位 zooms to the overlap.
+    const zoom = await page.evaluate(() => window.safegridMap.getZoom());
+    await page.evaluate(() => { window.moved = new Promise((r) => window.safegridMap.once('moveend', r)); });
+    await overlap.locator('[data-action=locate-issue]').click();
+    await page.evaluate(() => window.moved);
+    assert.notEqual(await page.evaluate(() => window.safegridMap.getZoom()), zoom);
+    assert.ok(await page.evaluate((c) => window.safegridMap.getBounds().contains(c), target.centre), 'the overlap is in view');
+    await page.click('#planner-toolbar [data-action=cancel]');
     const after = await api('GET', `/api/v1/grids/${target.code}`);
     assert.equal(after.status, 200, 'the sibling is untouched');
+  });
+
+  test('a click that would make the boundary cross itself is refused and says so', async () => {
+    page = await openAsPlanner();
+    const target = await gridWithRoomFor(0.0003);
+    await jumpTo(page, target.centre, 18);
+    await page.click('#planner-toolbar [data-action=draw]');
+    const [sw, se, ne, nw] = square(target.centre, 0.0003);
+    const box = await page.locator('#map canvas').first().boundingBox();
+    const pixels = await page.evaluate((coords) => coords.map((c) => window.safegridMap.project(c)), [sw, ne, se, nw]);
+    // sw → ne → se, then nw: the edge se–nw would cross sw–ne.
+    for (const p of pixels) {
+      await page.mouse.move(box.x + p.x, box.y + p.y, { steps: 3 });
+      await page.mouse.click(box.x + p.x, box.y + p.y);
+      await page.waitForTimeout(150);
+    }
+    await page.waitForFunction(() => /边界自相交/.test(document.querySelector('[data-testid=planner-hint]')?.textContent ?? ''));
+    await page.click('#planner-toolbar [data-action=cancel]');
+    assert.equal(await page.locator('#planner-panel').isHidden(), true);
   });
 
   test('editing a grid after a cancelled drawing shows that grid, not the drawing', async () => {
@@ -244,9 +270,33 @@ describe('planner mode', { timeout: 600_000 }, () => {
     assert.ok(suggested.endsWith(`第${Number(code.slice(12))}网格`), suggested);
     assert.doesNotMatch(suggested, /委会/);
     await page.fill('.grid-form [name=name]', '浏览器测试网格');
+
+    // A corner dragged inward leaves more of the hole empty: the panel asks first, and 保存
+    // waits for the answer. 撤销这次修改 puts the corner back; dragged again and kept, it saves.
+    const box = await page.locator('#map canvas').first().boundingBox();
+    const corner = await page.evaluate((c) => window.safegridMap.project(c), square(hole.centre, 0.0003)[2]);
+    const dragIn = async () => {
+      await page.mouse.move(box.x + corner.x, box.y + corner.y);
+      await page.mouse.down();
+      await page.mouse.move(box.x + corner.x - 25, box.y + corner.y + 25, { steps: 6 });
+      await page.mouse.up();
+      await page.locator('[data-testid=gap-question]').waitFor();
+    };
+    await dragIn();
+    assert.equal(await page.locator('[data-action=save]').isDisabled(), true);
+    await page.click('[data-action=undo-gap]');
+    await page.waitForFunction(() => !document.querySelector('[data-testid=gap-question]'));
+    assert.equal(await page.locator('[data-action=save]').isDisabled(), false);
+    await dragIn();
+    await page.click('[data-action=keep-gap]');
+    assert.equal(await page.locator('[data-action=save]').isDisabled(), false);
+    assert.equal(await page.inputValue('.grid-form [name=name]'), '浏览器测试网格', 'the form keeps what was typed');
     await page.click('[data-action=save]');
     await page.locator('[data-testid=planner-message]').waitFor();
     assert.match(await page.locator('[data-testid=planner-message]').textContent(), new RegExp(code));
+    // The gap the save left stays marked on the map.
+    await settle(page);
+    assert.deepEqual(await renderedKeys(page, ['edit-issue-fill'], 'kind'), ['gap']);
     const stored = await api('GET', `/api/v1/grids/${code}`);
     assert.equal(stored.status, 200);
     assert.equal(stored.body.properties.name, '浏览器测试网格');
@@ -262,9 +312,9 @@ describe('planner mode', { timeout: 600_000 }, () => {
     await page.keyboard.press('Escape');
 
     // Its history: click inside it, open the versions.
-    const box = await page.locator('#map canvas').first().boundingBox();
+    const canvas = await page.locator('#map canvas').first().boundingBox();
     const p = await page.evaluate((c) => window.safegridMap.project(c), hole.centre);
-    await page.mouse.click(box.x + p.x, box.y + p.y);
+    await page.mouse.click(canvas.x + p.x, canvas.y + p.y);
     await page.locator('[data-testid=grid-code]').waitFor();
     assert.equal(await page.locator('[data-testid=grid-code]').textContent(), code);
     await page.click('[data-testid=grid] [data-action=history]');
@@ -563,6 +613,9 @@ describe('planner mode', { timeout: 600_000 }, () => {
     await clickAt(southPoint);
     await page.locator('[data-testid=merge-pair]').waitFor();
     assert.match(await page.locator('[data-testid=merge-pair]').textContent(), new RegExp(southCode));
+    // The grid picked to merge with is highlighted on the map.
+    await page.waitForFunction((code) => window.safegridMap.queryRenderedFeatures({ layers: ['edit-merge-fill'] })
+      .some((f) => f.properties.grid === code), southCode);
     await page.click('[data-action=confirm-merge]');
     await page.waitForFunction(() => /已合并为/.test(document.querySelector('[data-testid=planner-message]')?.textContent ?? ''));
     assert.equal((await api('GET', `/api/v1/grids/${northCode}`)).status, 200);
