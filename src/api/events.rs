@@ -27,7 +27,7 @@ use super::answer::{FeaturePage, Link, geojson};
 use super::error::{ApiError, ApiResult};
 use super::extract::Params;
 use super::params::{DEFAULT_PAGE, MAX_PAGE};
-use super::params::{page_limit, parse_bbox_filter, parse_datetime};
+use super::params::{encode_query_value, page_limit, parse_bbox_filter, parse_datetime};
 
 /// The query parameters an event listing takes: its filters, `limit` and `cursor`.
 pub(super) const LISTING_PARAMS: [&str; 7] = [
@@ -113,7 +113,7 @@ impl EventSelection {
     pub fn href(&self, path: &str, cursor: Option<EventCursor>) -> String {
         let mut href = format!("{path}?limit={}", self.query.limit);
         for (name, value) in &self.filters {
-            let _ = write!(href, "&{name}={}", encode(value));
+            let _ = write!(href, "&{name}={}", encode_query_value(value));
         }
         if let Some(cursor) = cursor {
             let _ = write!(href, "&cursor={}", cursor.to_token());
@@ -131,20 +131,6 @@ fn non_empty(name: &str, value: &str) -> ApiResult<String> {
     } else {
         Ok(value.to_owned())
     }
-}
-
-/// Percent-encodes what a query value may not hold as it is (RFC 3986 unreserved characters
-/// and `,` `:` stay; a category may be Chinese).
-fn encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~,:".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
 }
 
 /// One page of a listing: the events as Features, and the cursor of the next page when there
@@ -214,11 +200,11 @@ mod tests {
 
     #[test]
     fn links_encode_what_a_query_value_cannot_hold() {
-        assert_eq!(encode("theft"), "theft");
-        assert_eq!(encode("a b&c"), "a%20b%26c");
-        assert_eq!(encode("盗窃"), "%E7%9B%97%E7%AA%83");
+        assert_eq!(encode_query_value("theft"), "theft");
+        assert_eq!(encode_query_value("a b&c"), "a%20b%26c");
+        assert_eq!(encode_query_value("盗窃"), "%E7%9B%97%E7%AA%83");
         assert_eq!(
-            encode("2026-01-01T00:00:00Z/.."),
+            encode_query_value("2026-01-01T00:00:00Z/.."),
             "2026-01-01T00:00:00Z%2F.."
         );
     }

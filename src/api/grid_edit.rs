@@ -40,9 +40,13 @@ pub fn routes() -> axum::Router<AppState> {
 
 pub(super) fn edit_error(e: EditError) -> ApiError {
     match e {
-        EditError::Refused { field, reason } => {
-            ApiError::bad_request(&field, reason.clone()).with("reason", json!(reason))
-        }
+        EditError::Refused {
+            field,
+            reason,
+            problem,
+        } => ApiError::bad_request(&field, reason.clone())
+            .with("reason", json!(reason))
+            .with_problem(problem),
         EditError::Service(e) => e.into(),
     }
 }

@@ -21,7 +21,9 @@ use super::answer::{FeaturePage, Link, geojson, geojson_response, json};
 use super::bounded::off_thread;
 use super::error::{ApiError, ApiResult};
 use super::extract::{AppJson, AppQuery, Caller};
-use super::params::{DEFAULT_PAGE, MAX_PAGE, page_limit, parse_bbox, parse_opt};
+use super::params::{
+    DEFAULT_PAGE, MAX_PAGE, encode_query_value, page_limit, parse_bbox, parse_opt,
+};
 
 /// The page `offset..offset + limit` of `matches` (already in key order) as Features, and how
 /// many matched in all.
@@ -94,6 +96,8 @@ pub struct ListQuery {
     limit: Option<String>,
     /// Matching items to skip, in key order; 0 when not given.
     offset: Option<String>,
+    /// Workers only: those whose name or id contains this text (the map's worker picker).
+    q: Option<String>,
 }
 
 /// A checked listing of one layer.
@@ -105,7 +109,12 @@ struct ListRequest {
     bbox_param: Option<String>,
     limit: usize,
     offset: usize,
+    /// Workers whose name or id contains this (trimmed, not empty).
+    q: Option<String>,
 }
+
+/// Longest `q` of a worker listing, in characters.
+const MAX_Q_CHARS: usize = 64;
 
 impl ListRequest {
     fn check(layer: Layer, query: ListQuery) -> ApiResult<Self> {
@@ -118,12 +127,34 @@ impl ListRequest {
                 "workers have no geometry; filter grids by bbox instead",
             ));
         }
+        let q = query
+            .q
+            .map(|q| q.trim().to_owned())
+            .filter(|q| !q.is_empty());
+        if let Some(q) = &q {
+            if layer != Layer::Worker {
+                return Err(ApiError::bad_request(
+                    "q",
+                    "`q` filters workers by name; search other layers with /api/v1/search?q=",
+                ));
+            }
+            if q.chars().count() > MAX_Q_CHARS {
+                return Err(ApiError::bad_request(
+                    "q",
+                    format!("`q` is longer than {MAX_Q_CHARS} characters"),
+                )
+                .with_problem(crate::domain::Problem::TooMany {
+                    limit: MAX_Q_CHARS as u64,
+                }));
+            }
+        }
         Ok(Self {
             layer,
             bbox,
             bbox_param: query.bbox,
             limit,
             offset,
+            q,
         })
     }
 
@@ -137,6 +168,10 @@ impl ListRequest {
         if let Some(bbox) = &self.bbox_param {
             href.push_str("&bbox=");
             href.push_str(bbox);
+        }
+        if let Some(q) = &self.q {
+            href.push_str("&q=");
+            href.push_str(&encode_query_value(q));
         }
         href
     }
@@ -156,13 +191,23 @@ impl ListRequest {
 pub async fn list_items(layer: Layer, state: AppState, query: ListQuery) -> ApiResult<Response> {
     let request = ListRequest::check(layer, query)?;
     let snapshot = state.service.snapshot();
-    let (matched, features) = page(
-        &snapshot,
-        layer,
-        request.bbox,
-        request.offset,
-        request.limit,
-    );
+    let (matched, features) = match &request.q {
+        Some(q) => page_from(
+            snapshot
+                .workers
+                .iter()
+                .filter(|w| w.name.contains(q.as_str()) || w.id.contains(q.as_str())),
+            request.offset,
+            request.limit,
+        ),
+        None => page(
+            &snapshot,
+            layer,
+            request.bbox,
+            request.offset,
+            request.limit,
+        ),
+    };
     geojson(&request.answer(matched, features))
 }
 

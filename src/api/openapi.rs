@@ -410,7 +410,7 @@ pub fn document() -> Value {
         "required": ["type", "title", "status", "detail", "code"],
         "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
                        "detail": {"type": "string", "description": "English, for people reading the API"},
-                       "code": {"type": "string", "description": "Stable machine code of what was wrong: unauthenticated, unknown-token, forbidden, not-found, grid-overlap, malformed-json, unsupported-media-type, too-large, rows-invalid, internal, or a field's problem: invalid, missing, wrong-type, unknown-field, out-of-range, too-many, bad-position, bad-shape, self-intersection, too-complex, area-too-large, outside-city, exists, code-retired, unknown-reference, in-use, duplicate"},
+                       "code": {"type": "string", "description": "Stable machine code of what was wrong: unauthenticated, unknown-token, forbidden, not-found, grid-overlap, malformed-json, unsupported-media-type, too-large, rows-invalid, internal, or a field's problem: invalid, missing, wrong-type, unknown-field, out-of-range, too-many, bad-position, bad-shape, self-intersection, too-complex, area-too-large, outside-city, exists, code-retired, unknown-reference, in-use, duplicate; or a grid edit's: overlap, outside-parent, cuts-micro-grid, leaves-micro-grid, bad-cut-line, different-villages, different-levels, not-adjacent"},
                        "field": {"type": "string", "description": "The field at fault, by its path in the request (`camera.range_m`, `properties.name`)"},
                        "reason": {"type": "string"},
                        "min": {"type": "number"}, "max": {"type": "number"},

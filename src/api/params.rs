@@ -80,6 +80,21 @@ pub(super) fn parse_crs(raw: Option<&str>) -> ApiResult<Crs> {
     Ok(parse_opt("crs", raw)?.unwrap_or(Crs::Wgs84))
 }
 
+/// Percent-encodes what a query value may not hold as it is, for the links of a listing (RFC
+/// 3986 unreserved characters and `,` `:` stay; a category or a name may be Chinese).
+pub(super) fn encode_query_value(value: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~,:".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
 /// A time as links and bodies write it: RFC 3339 UTC, fractional seconds only when there are.
 pub(super) fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::AutoSi, true)

@@ -43,6 +43,22 @@ pub enum Problem {
     InUse,
     /// A value given twice where each must be unique.
     Duplicate,
+    /// Grids of one edit that overlap each other.
+    Overlap,
+    /// A grid outside the village (or a micro-grid outside the grid) it belongs to.
+    OutsideParent,
+    /// A boundary that cuts a micro-grid in two.
+    CutsMicroGrid,
+    /// A micro-grid left in none of the new grids.
+    LeavesMicroGrid,
+    /// A split line that does not cut the grid into exactly two pieces.
+    BadCutLine,
+    /// Grids of different villages, which never merge.
+    DifferentVillages,
+    /// A top-level grid and a micro-grid (or micro-grids of different parents), which never merge.
+    DifferentLevels,
+    /// Grids that share no edge, which do not merge.
+    NotAdjacent,
 }
 
 /// What the figures of a range count.
@@ -88,6 +104,14 @@ impl Problem {
             Problem::UnknownReference => "unknown-reference",
             Problem::InUse => "in-use",
             Problem::Duplicate => "duplicate",
+            Problem::Overlap => "overlap",
+            Problem::OutsideParent => "outside-parent",
+            Problem::CutsMicroGrid => "cuts-micro-grid",
+            Problem::LeavesMicroGrid => "leaves-micro-grid",
+            Problem::BadCutLine => "bad-cut-line",
+            Problem::DifferentVillages => "different-villages",
+            Problem::DifferentLevels => "different-levels",
+            Problem::NotAdjacent => "not-adjacent",
         }
     }
 
@@ -237,6 +261,14 @@ mod tests {
             Problem::UnknownReference,
             Problem::InUse,
             Problem::Duplicate,
+            Problem::Overlap,
+            Problem::OutsideParent,
+            Problem::CutsMicroGrid,
+            Problem::LeavesMicroGrid,
+            Problem::BadCutLine,
+            Problem::DifferentVillages,
+            Problem::DifferentLevels,
+            Problem::NotAdjacent,
         ];
         let codes: std::collections::HashSet<_> = all.iter().map(|p| p.code()).collect();
         assert_eq!(codes.len(), all.len());

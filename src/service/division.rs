@@ -226,14 +226,15 @@ fn plan(current: &Snapshot, request: &DivisionAccept) -> EditResult<Plan> {
         let area_m2 = area_m2_in(&clipped, &frame);
         if area_m2 <= AREA_TOLERANCE_M2 {
             return Err(refused(
+                Problem::OutsideParent,
                 &format!("grids[{i}].geometry"),
                 format!("grid `{}` lies outside village `{code}`", codes[i]),
             ));
         }
         check_valid_area(&clipped).map_err(|e| match e {
-            super::EditError::Refused { reason, .. } => {
-                refused(&format!("grids[{i}].geometry"), reason)
-            }
+            super::EditError::Refused {
+                reason, problem, ..
+            } => refused(problem, &format!("grids[{i}].geometry"), reason),
             other @ super::EditError::Service(_) => other,
         })?;
         details.push(GridDetail {
@@ -506,6 +507,7 @@ fn check_no_overlaps(
         Ok(())
     } else {
         Err(refused(
+            Problem::Overlap,
             "grids",
             format!("new grids overlap: {}", pairs.join(", ")),
         ))
@@ -615,6 +617,7 @@ fn move_micro_grids(
             [one] => *one,
             [] => {
                 return Err(refused(
+                    Problem::LeavesMicroGrid,
                     "grids",
                     format!(
                         "micro-grid `{}` would lie in none of the new grids",
@@ -624,6 +627,7 @@ fn move_micro_grids(
             }
             [a, b, ..] => {
                 return Err(refused(
+                    Problem::CutsMicroGrid,
                     "grids",
                     format!(
                         "new grids `{}` and `{}` cut micro-grid `{}`; draw the boundary along its edge",

@@ -13,7 +13,7 @@ use std::collections::HashSet;
 use geo::{BooleanOps, BoundingRect, MultiPolygon};
 
 use crate::domain::validity::check_area;
-use crate::domain::{AnyItem, Grid, Item, Layer};
+use crate::domain::{AnyItem, Grid, Item, Layer, Problem};
 use crate::spatial::Snapshot;
 use crate::spatial::edit::cleaned;
 use crate::spatial::shared_vertices::{apply_edits, vertex_edits};
@@ -98,6 +98,7 @@ impl Service {
     ) -> EditResult<EditReport> {
         if grid.code != code {
             return Err(refused(
+                Problem::Invalid,
                 "code",
                 format!(
                     "a reshaped grid keeps its code: `{}` differs from `{code}`",
@@ -124,6 +125,7 @@ impl Service {
         for n in &neighbours {
             check_area(&n.area).map_err(|e| {
                 refused(
+                    Problem::SelfIntersection,
                     "geometry",
                     format!(
                         "carrying the edit into neighbouring grid `{}` would make its boundary invalid: {e}",

@@ -481,6 +481,26 @@ async fn list_pages_and_filters_by_bbox(app: &TestApp) {
         .await;
     assert_eq!(body["numberMatched"], 1);
     assert_eq!(body["features"][0]["id"], GRID_B);
+    // Workers by (part of) their name, with the filter kept in the paging links.
+    let (status, _, body) = app
+        .call("GET", "/api/v1/workers?q=%E5%BC%A0&limit=1", None, None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["numberMatched"], 1);
+    assert_eq!(body["features"][0]["properties"]["name"], "张伟");
+    assert!(
+        body["links"][0]["href"]
+            .as_str()
+            .is_some_and(|h| h.ends_with("&q=%E5%BC%A0")),
+        "{body}"
+    );
+    let (_, _, body) = app.call("GET", "/api/v1/workers?q=W", None, None).await;
+    assert_eq!(body["numberMatched"], 2, "ids match too: {body}");
+    let (status, _, body) = app.call("GET", "/api/v1/grids?q=x", None, None).await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("q"))
+    );
     for q in [
         "bbox=1,2,3",
         "bbox=120.1,29,120,29.1",

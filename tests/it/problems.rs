@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use safegrid::domain::Role;
 
 use crate::both_backends;
-use crate::common::{CAMERA, GRID_A, GRID_B, TestApp, area_feature, rect};
+use crate::common::{CAMERA, GRID_A, GRID_B, MICRO_A, TestApp, area_feature, rect};
 
 const PROBLEM: &str = "application/problem+json";
 
@@ -218,6 +218,18 @@ async fn each_problem_has_a_code_a_field_and_its_figures(app: &TestApp) {
     let (status, body) = raw(app, "/api/v1/grids", "text/plain", "{}").await;
     assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{body}");
     assert_eq!(body["code"], "unsupported-media-type", "{body}");
+
+    // A grid edit refused for what it would do to the grids: its own code.
+    let (status, _, body) = app
+        .call(
+            "POST",
+            "/api/v1/grids/merge",
+            Some(Role::Planner),
+            Some(json!({"codes": [GRID_A, MICRO_A], "keep": GRID_A})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["code"], "different-levels", "{body}");
 
     // Not found names the layer and key; the grid check lists its errors with codes too.
     let (status, _, body) = app

@@ -10,6 +10,7 @@
 import { el, fill } from './dom.js';
 import { request } from './http.js';
 import { t } from './i18n.js';
+import { pickerInput, suggestVillages } from './picker.js';
 import { WORKLOAD_STEPS } from './style.js';
 import { linkVertices, roundPolygon } from './topology.js';
 
@@ -135,8 +136,14 @@ export function setupDivision(map, { currentVillage, planner, refreshLayer, onCh
   const render = ({ proposal, evaluation, message, kind = 'muted' } = {}) => {
     panel.hidden = false;
     const village = currentVillage();
+    const picked = panel.dataset.village ?? (village ? `${village.name} · ${village.code}` : '');
+    const villageInput = pickerInput({
+      name: 'village', value: picked, placeholder: t('division.village_pick'), label: t('division.village'),
+      suggest: suggestVillages, isKey: (text) => /^\d{12}$/.test(text),
+    });
+    villageInput.input.required = true;
     const form = el('form', { class: 'grid-form', 'data-testid': 'division-form' },
-      el('label', {}, t('division.village'), el('input', { name: 'village', required: true, pattern: '[0-9]{12}', value: panel.dataset.village ?? village?.code ?? '' })),
+      el('label', {}, t('division.village'), villageInput.input, villageInput.list),
       el('label', {}, t('division.target'), el('select', { name: 'target' },
         el('option', { value: 'households_per_grid' }, t('division.by_households')),
         el('option', { value: 'grids' }, t('division.by_count')))),
@@ -163,6 +170,7 @@ export function setupDivision(map, { currentVillage, planner, refreshLayer, onCh
       e.preventDefault();
       Object.assign(panel.dataset, {
         village: form.elements.village.value.trim(),
+        villageCode: villageInput.keyOf() ?? '',
         target: form.elements.target.value,
         value: form.elements.value.value,
         eventWeight: form.elements.event_weight.value,
@@ -187,16 +195,25 @@ export function setupDivision(map, { currentVillage, planner, refreshLayer, onCh
       proposal ? el('div', { class: 'actions' },
         adjusting ? null : el('button', { type: 'button', 'data-action': 'adjust', onclick: startAdjusting }, t('division.adjust')),
         el('button', { type: 'button', 'data-action': 'accept', class: 'primary', onclick: accept }, t('division.accept'))) : null,
-      proposal ? el('ol', { class: 'small', 'data-testid': 'division-grids' }, proposal.features.map((f) =>
-        el('li', {}, el('code', {}, f.properties.code),
-          ` ${counts?.get(f.properties.code) ?? f.properties.households} ${t('division.households_short')} · ${t('division.compactness')} ${f.properties.compactness}`))) : null,
-      summary ? el('p', { class: 'muted small' }, summary.algorithm) : null,
+      // Every proposed grid's figures, folded: a community of a hundred grids would push the
+      // panel far past the screen.
+      proposal ? el('details', { class: 'small' },
+        el('summary', {}, `${t('division.each_grid')} (${proposal.features.length})`),
+        el('ol', { 'data-testid': 'division-grids' }, proposal.features.map((f) =>
+          el('li', {}, el('code', {}, f.properties.code),
+            ` ${counts?.get(f.properties.code) ?? f.properties.households} ${t('division.households_short')} · ${t('division.compactness')} ${f.properties.compactness}`)))) : null,
+      // The server's account of the method is English, for the record: a tooltip, not text.
+      summary ? el('p', { class: 'muted small', title: summary.algorithm, 'data-testid': 'division-method' }, t('division.method')) : null,
     );
   };
 
   const propose = async () => {
     const d = panel.dataset;
-    const body = { village: d.village, [d.target]: Number(d.value) };
+    if (!d.villageCode) {
+      render({ message: t('division.pick_village'), kind: 'warning' });
+      return;
+    }
+    const body = { village: d.villageCode, [d.target]: Number(d.value) };
     if (Number(d.eventWeight) > 0) body.event_weight = Number(d.eventWeight);
     stopAdjusting();
     current = null;
@@ -213,7 +230,12 @@ export function setupDivision(map, { currentVillage, planner, refreshLayer, onCh
       (f.geometry.type === 'Polygon' ? f.geometry.coordinates : f.geometry.coordinates.flat()).flat());
     const xs = bounds.map((c) => c[0]);
     const ys = bounds.map((c) => c[1]);
-    map.fitBounds([[Math.min(...xs), Math.min(...ys)], [Math.max(...xs), Math.max(...ys)]], { padding: 60 });
+    // The whole proposal in the part of the map the panel leaves free.
+    const covered = panel.getBoundingClientRect();
+    const mapBox = map.getContainer().getBoundingClientRect();
+    const right = covered.width > 0 && covered.width < mapBox.width / 2 ? mapBox.right - covered.left + 20 : 40;
+    map.fitBounds([[Math.min(...xs), Math.min(...ys)], [Math.max(...xs), Math.max(...ys)]],
+      { padding: { top: 40, bottom: 40, left: 40, right } });
     current = proposal;
     render({ proposal });
     evaluate();
@@ -221,6 +243,7 @@ export function setupDivision(map, { currentVillage, planner, refreshLayer, onCh
 
   button.addEventListener('click', () => {
     delete panel.dataset.village;
+    delete panel.dataset.villageCode;
     clear();
     render();
   });

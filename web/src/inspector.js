@@ -4,6 +4,7 @@
 
 import { el, fill } from './dom.js';
 import { language, t, tooltip } from './i18n.js';
+import { pickerInput, suggestWorkers } from './picker.js';
 
 const metres = (m) => `${m < 10 ? m.toFixed(1) : Math.round(m)} ${t('metres')}`;
 
@@ -25,16 +26,28 @@ function workerItem(worker, grid, handlers) {
       : null);
 }
 
-/** The planner's form to assign a worker (by id) to `grid` with a duty. */
+/** The planner's form to assign a worker, picked by name, to `grid` with a duty. */
 function assignForm(grid, handlers) {
+  const worker = pickerInput({
+    name: 'worker',
+    placeholder: t('staffing.worker_pick'),
+    suggest: suggestWorkers,
+    // A worker id as the API keeps them: letters, digits, `-` and `_`, no spaces.
+    isKey: (text) => /^[A-Za-z0-9_-]+$/.test(text),
+  });
   const form = el('form', { class: 'assign', 'data-testid': 'assign-form' },
-    el('input', { name: 'worker', required: true, placeholder: t('staffing.worker_id'), 'aria-label': t('staffing.worker_id') }),
-    el('select', { name: 'duty', 'aria-label': t('planner.kind') },
+    worker.input, worker.list,
+    el('select', { name: 'duty', 'aria-label': t('staffing.duty') },
       ['leader', 'full_time', 'part_time', 'police'].map((d) => el('option', { value: d }, t(`duty.${d}`)))),
     el('button', { type: 'submit' }, t('staffing.assign')));
   form.addEventListener('submit', (e) => {
     e.preventDefault();
-    handlers.assign(grid.code, form.elements.worker.value.trim(), form.elements.duty.value);
+    const id = worker.keyOf();
+    if (!id) {
+      handlers.staffingError(t('staffing.pick_from_list'));
+      return;
+    }
+    handlers.assign(grid.code, id, form.elements.duty.value);
   });
   return form;
 }

@@ -266,14 +266,18 @@ function setupInspector(map, planner, placement) {
     }
     inspect(e.lngLat);
   });
+  const staffingError = (error) => {
+    const out = body.querySelector('[data-testid=grid-staffing-error]');
+    out.textContent = error;
+    out.hidden = false;
+  };
+  handlers.staffingError = staffingError;
   /** After an assignment change: show the error, or look the point up again and refresh the
    * list of grids without a worker. */
   const staffingChange = async (pending) => {
     const error = await pending;
     if (error) {
-      const out = body.querySelector('[data-testid=grid-staffing-error]');
-      out.textContent = error;
-      out.hidden = false;
+      staffingError(error);
       return;
     }
     const [lng, lat] = selection.point.geometry.coordinates;

@@ -294,6 +294,21 @@ export function setupPlanner(map, { refreshLayer, onChanged }) {
     ringHistory = [];
     rememberRing();
     await check();
+    // Once the panel is open: the grid in the part of the map it leaves free.
+    showBeside(geometry);
+  };
+
+  /** Moves the map so that `geometry` lies wholly in the part the planner panel (left) and the
+   * inspector (right) leave free. */
+  const showBeside = (geometry) => {
+    const points = geometry.coordinates.flat();
+    const xs = points.map((c) => c[0]);
+    const ys = points.map((c) => c[1]);
+    const mapBox = map.getContainer().getBoundingClientRect();
+    const panelBox = panel.getBoundingClientRect();
+    const left = panelBox.width > 0 && panelBox.width < mapBox.width / 2 ? panelBox.right - mapBox.left + 20 : 40;
+    map.fitBounds([[Math.min(...xs), Math.min(...ys)], [Math.max(...xs), Math.max(...ys)]],
+      { padding: { top: 60, bottom: 40, left, right: 60 }, maxZoom: 19, duration: 0 });
   };
 
   // --- split and merge -------------------------------------------------------------------------

@@ -197,6 +197,19 @@ describe('planner mode', { timeout: 600_000 }, () => {
     await page.locator('[data-testid=check-report]').waitFor();
     assert.equal(await code.inputValue(), target.code);
     assert.equal(await page.locator('#planner-panel form [name=name]').inputValue(), target.feature.properties.name);
+    // The panel does not cover the grid being edited: the grid lies right of it, on the map.
+    await page.waitForFunction(() => !window.safegridMap.isMoving());
+    const clear = await page.evaluate((ring) => {
+      const map = window.safegridMap;
+      const panel = document.getElementById('planner-panel').getBoundingClientRect();
+      const canvas = map.getCanvas().getBoundingClientRect();
+      const xs = ring.map((c) => map.project(c).x + canvas.left);
+      const ys = ring.map((c) => map.project(c).y + canvas.top);
+      return { gridLeft: Math.min(...xs), panelRight: panel.right, gridRight: Math.max(...xs), mapRight: canvas.right,
+        gridTop: Math.min(...ys), gridBottom: Math.max(...ys), mapTop: canvas.top, mapBottom: canvas.bottom };
+    }, target.feature.geometry.coordinates[0]);
+    assert.ok(clear.gridLeft >= clear.panelRight && clear.gridRight <= clear.mapRight, JSON.stringify(clear));
+    assert.ok(clear.gridTop >= clear.mapTop && clear.gridBottom <= clear.mapBottom, JSON.stringify(clear));
     await page.click('#planner-toolbar [data-action=cancel]');
   });
 
@@ -417,17 +430,40 @@ describe('planner mode', { timeout: 600_000 }, () => {
     const expected = await api('POST', '/api/v1/grids/divide', { village, households_per_grid: 300 }, plannerToken);
     assert.equal(expected.status, 200, JSON.stringify(expected.body));
     await page.click('#planner-toolbar [data-action=divide]');
-    await page.fill('[data-testid=division-form] [name=village]', village);
+    // The village is picked by name, not by its 12-digit code.
+    const villageName = (await api('GET', `/api/v1/regions/${village}`)).body.properties.name;
+    await page.fill('[data-testid=division-form] [name=village]', villageName);
+    await page.waitForFunction((code) => [...document.querySelectorAll('[data-testid=division-form] datalist option')]
+      .some((o) => o.value.endsWith(` · ${code}`)), village);
+    await page.fill('[data-testid=division-form] [name=village]', `${villageName} · ${village}`);
     await page.selectOption('[data-testid=division-form] [name=target]', 'households_per_grid');
     await page.fill('[data-testid=division-form] [name=value]', '300');
     await page.click('[data-action=propose]');
     await page.locator('[data-testid=division-summary]').waitFor();
     assert.equal(await page.locator('[data-testid=division-count]').textContent(), String(expected.body.summary.grids));
+    // Whatever the evaluation says is said in words of its own, not as a generic "not valid".
+    await page.waitForFunction(() => document.querySelector('[data-testid=division-checks]')
+      || document.querySelector('[data-testid=division-message]'));
+    assert.doesNotMatch(await page.locator('#division-panel').textContent(), /不符合要求/);
     assert.equal(await page.locator('[data-testid=division-grids] li').count(), expected.body.features.length);
     await settle(page);
     const drawn = await renderedKeys(page, ['division-fill']);
     assert.deepEqual(drawn, expected.body.features.map((f) => f.properties.code).sort(), 'every proposed grid is on the map');
     await screenshot(page, 'division');
+    // Nothing covers the work: the proposal lies left of the panel, 确认采用 is on the screen
+    // without scrolling, and the placement toolbar does not cover the panel.
+    const layout = await page.evaluate((features) => {
+      const map = window.safegridMap;
+      const canvas = map.getCanvas().getBoundingClientRect();
+      const xs = features.flatMap((f) => (f.geometry.type === 'Polygon' ? f.geometry.coordinates : f.geometry.coordinates.flat()).flat())
+        .map((c) => map.project(c).x + canvas.left);
+      const box = (id) => document.querySelector(id).getBoundingClientRect().toJSON();
+      return { right: Math.max(...xs), panel: box('#division-panel'), accept: box('[data-action=accept]'), toolbar: box('#placement-toolbar') };
+    }, expected.body.features);
+    assert.ok(layout.right <= layout.panel.left, `the proposal ends at ${layout.right}, the panel starts at ${layout.panel.left}`);
+    assert.ok(layout.accept.bottom <= layout.panel.bottom && layout.accept.bottom <= 900, `确认采用 at ${layout.accept.bottom}`);
+    const overlaps = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+    assert.ok(!overlaps(layout.toolbar, layout.panel), JSON.stringify(layout));
 
     // A bad request is explained in plain words.
     await page.fill('[data-testid=division-form] [name=village]', '330783999999');
@@ -540,7 +576,15 @@ describe('planner mode', { timeout: 600_000 }, () => {
     assert.deepEqual(await renderedKeys(page, ['grid-unstaffed']), [target.code], 'flagged on the map');
     await screenshot(page, 'unstaffed');
 
-    await page.fill('[data-testid=assign-form] [name=worker]', workers[0]);
+    // The worker is picked by name: typing part of it offers "name · role · id".
+    const wanted = (await api('GET', `/api/v1/workers/${workers[0]}`)).body.properties;
+    await page.fill('[data-testid=assign-form] [name=worker]', wanted.name);
+    await page.waitForFunction((id) => [...document.querySelectorAll('[data-testid=assign-form] datalist option')]
+      .some((o) => o.value.endsWith(` · ${id}`)), workers[0]);
+    const offered = await page.locator('[data-testid=assign-form] datalist option').evaluateAll((nodes) => nodes.map((n) => n.value));
+    const pick = offered.find((v) => v.endsWith(` · ${workers[0]}`));
+    assert.ok(pick.startsWith(`${wanted.name} · `), pick);
+    await page.fill('[data-testid=assign-form] [name=worker]', pick);
     await page.selectOption('[data-testid=assign-form] [name=duty]', 'leader');
     await page.click('[data-testid=assign-form] [type=submit]');
     await page.locator(`[data-testid=grid] [data-worker="${workers[0]}"]`).waitFor();

@@ -258,8 +258,8 @@ impl Service {
             ]
         };
         let names = names.unwrap_or_else(|| [format!("{}-1", old.name), format!("{}-2", old.name)]);
-        let split =
-            split_by_line(&old.area, &request.line).map_err(|e| refused("line", e.to_string()))?;
+        let split = split_by_line(&old.area, &request.line)
+            .map_err(|e| refused(Problem::BadCutLine, "line", e.to_string()))?;
         let pieces = [split.left, split.right];
         for piece in &pieces {
             check_valid_area(piece)?;
@@ -295,6 +295,7 @@ impl Service {
                 .map(|p| area_m2_in(&micro.area.intersection(p), &frame));
             if inside.iter().all(|&a| a > AREA_TOLERANCE_M2) {
                 return Err(refused(
+                    Problem::CutsMicroGrid,
                     "line",
                     format!(
                         "the line cuts micro-grid `{}` ({:.1} m² left of it, {:.1} m² right); split that micro-grid first or draw the line along its edge",
@@ -402,6 +403,7 @@ impl Service {
         for other in &grids {
             if other.community_code() != kept.community_code() {
                 return Err(refused(
+                    Problem::DifferentVillages,
                     "codes",
                     format!(
                         "grids `{}` and `{}` belong to different villages (`{}`, `{}`); only grids of one village merge",
@@ -414,6 +416,7 @@ impl Service {
             }
             if other.parent_code != kept.parent_code {
                 return Err(refused(
+                    Problem::DifferentLevels,
                     "codes",
                     format!(
                         "grids `{}` ({}) and `{}` ({}) are at different levels; only top-level grids, or micro-grids of one parent, merge",
@@ -664,10 +667,15 @@ fn exactly_two(field: &str, values: Vec<String>) -> ServiceResult<[String; 2]> {
 /// Refuses an edit result that is not a valid polygon (a numerical accident of the overlay).
 pub(super) fn check_valid_area(area: &MultiPolygon) -> EditResult<()> {
     if area.0.is_empty() {
-        return Err(refused("geometry", "the result would be empty"));
+        return Err(refused(
+            Problem::BadShape,
+            "geometry",
+            "the result would be empty",
+        ));
     }
     check_area(area).map_err(|e| {
         refused(
+            Problem::SelfIntersection,
             "geometry",
             format!("the result would not be a valid polygon: {e}"),
         )
@@ -861,7 +869,7 @@ fn check_linked(grids: &[&Grid], kept_at: usize) -> EditResult<()> {
             names.join(", ")
         )
     };
-    Err(refused("codes", reason))
+    Err(refused(Problem::NotAdjacent, "codes", reason))
 }
 
 #[cfg(test)]

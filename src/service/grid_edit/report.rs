@@ -6,7 +6,7 @@
 use geo::{BoundingRect, MultiPolygon};
 use serde::Serialize;
 
-use crate::domain::{DomainError, Duty, Grid};
+use crate::domain::{DomainError, Duty, Grid, Problem};
 use crate::service::ServiceError;
 use crate::spatial::measure::LocalFrame;
 use crate::spatial::topology::Gap;
@@ -18,7 +18,11 @@ pub enum EditError {
     /// The edit cannot be done as asked (a line that does not cross the grid, grids that are
     /// not neighbours): a 400 naming the field.
     #[error("{field}: {reason}")]
-    Refused { field: String, reason: String },
+    Refused {
+        field: String,
+        reason: String,
+        problem: Problem,
+    },
     /// Any other failure, as for ordinary writes.
     #[error(transparent)]
     Service(#[from] ServiceError),
@@ -39,10 +43,15 @@ impl From<StoreError> for EditError {
 /// Result of a grid edit.
 pub type EditResult<T> = Result<T, EditError>;
 
-pub(in crate::service) fn refused(field: &str, reason: impl Into<String>) -> EditError {
+pub(in crate::service) fn refused(
+    problem: Problem,
+    field: &str,
+    reason: impl Into<String>,
+) -> EditError {
     EditError::Refused {
         field: field.into(),
         reason: reason.into(),
+        problem,
     }
 }
 
