@@ -10,6 +10,7 @@ import * as i18n from './i18n.js';
 import { t } from './i18n.js';
 import { renderGridFigures, renderHistory, renderLocation, renderMessage, renderObstacles } from './inspector.js';
 import { renderLegend } from './legend.js';
+import { setupShortcuts } from './shortcuts.js';
 import { setupDivision } from './divide.js';
 import { setupPlacement } from './placement.js';
 import { setupPlanner } from './planner.js';
@@ -91,6 +92,7 @@ async function start() {
   setupBlindSpots(map);
   setupSearch(map, inspector);
   setupCursor(map);
+  setupShortcuts();
   setupLanguage(map, transfer, placement);
   redrawLegend();
   showDataVersion();

@@ -213,6 +213,32 @@ describe('planner mode', { timeout: 600_000 }, () => {
     await page.click('#planner-toolbar [data-action=cancel]');
   });
 
+  test('keys work as the tooltips say: ? lists them, / searches, P draws, Esc cancels', async () => {
+    page = await openAsPlanner();
+    await page.locator('#map canvas').first().click();
+    await page.keyboard.press('?');
+    await page.locator('#shortcuts[open]').waitFor();
+    const listed = await page.locator('#shortcuts').textContent();
+    for (const key of ['P', 'Ctrl+Z', 'Esc', '/']) assert.ok(listed.includes(key), `${key} is listed`);
+    assert.match(listed, /键盘快捷键/);
+    await page.keyboard.press('Escape');
+    await page.waitForFunction(() => !document.getElementById('shortcuts').open);
+    await page.keyboard.press('/');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'search-input');
+    // Typed into the search box, P is a letter, not a tool.
+    await page.keyboard.press('p');
+    assert.equal(await page.inputValue('#search-input'), 'p');
+    assert.equal(await page.locator('#planner-panel').isHidden(), true);
+    await page.fill('#search-input', '');
+    await page.locator('#map canvas').first().click();
+    assert.equal(await page.locator('#planner-toolbar [data-action=draw]').getAttribute('title'), 'P');
+    await page.keyboard.press('p');
+    await page.waitForFunction(() => /绘制网格边界/.test(document.getElementById('planner-panel').textContent));
+    assert.equal(await page.locator('#planner-toolbar [data-action=cancel]').getAttribute('title'), 'Esc');
+    await page.keyboard.press('Escape');
+    await page.waitForFunction(() => document.getElementById('planner-panel').hidden);
+  });
+
   test('undo takes back a clicked point, then a moved vertex, and says when nothing is left', async () => {
     page = await openAsPlanner();
     const target = await gridWithRoomFor(0.0003);
