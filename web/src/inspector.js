@@ -3,6 +3,7 @@
 // nodes and textContent only, so data can never inject markup.
 
 import { el, fill } from './dom.js';
+import { areaM2 } from './geodesy.js';
 import { language, t, tooltip } from './i18n.js';
 import { pickerInput, suggestWorkers } from './picker.js';
 
@@ -75,25 +76,6 @@ function gridBlock(grid, titleKey, testId, handlers) {
         el('button', { type: 'button', 'data-action': 'merge', onclick: () => handlers.mergeGrid(grid.code) }, t('planner.merge')),
       ] : null),
     el('ol', { class: 'history', 'data-testid': `${testId}-history` }));
-}
-
-/** The area of a GeoJSON Polygon or MultiPolygon in square metres (spherical excess on the
- * WGS84 mean radius, as turf's `area`: within a fraction of a percent at grid sizes). */
-function areaM2(geometry) {
-  const R = 6_371_008.8;
-  const rad = Math.PI / 180;
-  const ring = (coords) => {
-    let sum = 0;
-    for (let i = 0; i < coords.length - 1; i++) {
-      const [x1, y1] = coords[i];
-      const [x2, y2] = coords[i + 1];
-      sum += (x2 - x1) * rad * (2 + Math.sin(y1 * rad) + Math.sin(y2 * rad));
-    }
-    return Math.abs((sum * R * R) / 2);
-  };
-  const polygon = (rings) => rings.reduce((a, r, i) => a + (i === 0 ? ring(r) : -ring(r)), 0);
-  const polygons = geometry.type === 'Polygon' ? [geometry.coordinates] : geometry.coordinates;
-  return polygons.reduce((a, p) => a + polygon(p), 0);
 }
 
 /** Fills `target` with a grid's households, residents and area, from its GeoJSON Feature. */

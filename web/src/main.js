@@ -10,6 +10,7 @@ import * as i18n from './i18n.js';
 import { t } from './i18n.js';
 import { renderGridFigures, renderHistory, renderLocation, renderMessage, renderObstacles } from './inspector.js';
 import { renderLegend } from './legend.js';
+import { setupMeasure } from './measure.js';
 import { setupShortcuts } from './shortcuts.js';
 import { setupDivision } from './divide.js';
 import { setupPlacement } from './placement.js';
@@ -69,6 +70,7 @@ async function start() {
     if (e.id === 'hatch') map.addImage('hatch', hatchImage());
   });
 
+  const measure = setupMeasure(map);
   setupLayerSwitcher(map);
   setupLayersSheet();
   setupGridColour(map);
@@ -79,7 +81,7 @@ async function start() {
     onChanged: () => changed.listeners.forEach((listener) => listener()),
   });
   const placement = setupPlacement(map);
-  const inspector = setupInspector(map, planner, placement);
+  const inspector = setupInspector(map, planner, placement, measure);
   changed.listeners.push(inspector.again);
   setupDivision(map, {
     currentVillage: () => lastVillage,
@@ -191,7 +193,7 @@ function obstaclesAt(map, lngLat) {
   return [...new Map(hits.map((f) => [f.properties.id, f.properties])).values()];
 }
 
-function setupInspector(map, planner, placement) {
+function setupInspector(map, planner, placement, measure) {
   const drawer = document.getElementById('inspector');
   const body = document.getElementById('inspector-body');
   let asked = 0;
@@ -258,6 +260,7 @@ function setupInspector(map, planner, placement) {
     }
   };
   map.on('click', async (e) => {
+    if (measure.active()) return;
     if (await planner.pickAt(e.lngLat)) return;
     if (planner.busy()) return;
     // A camera count bubble opens up: zoom in on it (clusters end at z13).

@@ -209,6 +209,43 @@ describe('web map', { timeout: 600_000 }, () => {
     assert.doesNotMatch(label, /slice/);
   });
 
+  test('the measure tool gives a distance, then an area, and the inspector stays closed', async () => {
+    page = await newPage(browser, server.base);
+    await openMap(page, server.base);
+    await jumpTo(page, [120.2417, 29.2896], 16);
+    const box = await page.locator('#map canvas').boundingBox();
+    const clickAt = async (lonLat) => {
+      const p = await page.evaluate((c) => window.safegridMap.project(c), lonLat);
+      await page.mouse.click(box.x + p.x, box.y + p.y);
+      await page.waitForTimeout(350); // not a double-click
+    };
+    await page.click('[data-action=measure]');
+    await page.locator('[data-testid=measure]').waitFor();
+    // Two points 0.004° of longitude apart at 29.29° N: 2 × R × asin(cos φ × sin(Δλ/2)) ≈ 388.3 m.
+    const a = [120.2397, 29.2896];
+    const b = [120.2437, 29.2896];
+    await clickAt(a);
+    await clickAt(b);
+    const expected = 2 * 6371008.8 * Math.asin(Math.cos(29.2896 * Math.PI / 180) * Math.sin(0.002 * Math.PI / 180));
+    const shown = Number((await page.locator('[data-testid=measure-total]').textContent()).replace(/[^\d.]/g, ''));
+    assert.ok(Math.abs(shown - expected) / expected < 0.01, `${shown} m shown, ${expected.toFixed(1)} m expected`);
+    assert.match(await page.locator('[data-testid=measure-total]').textContent(), /米$/);
+    // The same two points and a third as an area: a right triangle of legs ≈ 388 m and ≈ 333 m.
+    await page.click('[data-testid=measure] [data-mode=area]');
+    await clickAt(a);
+    await clickAt(b);
+    await clickAt([120.2437, 29.2926]);
+    assert.match(await page.locator('[data-testid=measure-total]').textContent(), /平方米$/);
+    const area = Number((await page.locator('[data-testid=measure-total]').textContent()).replace(/[^\d.]/g, ''));
+    const legs = expected * (0.003 * Math.PI / 180 * 6371008.8) / 2;
+    assert.ok(Math.abs(area - legs) / legs < 0.01, `${area} m² shown, about ${legs.toFixed(0)} m² expected`);
+    assert.equal(await page.locator('#inspector').isHidden(), true, 'map clicks belong to the tool');
+    await page.click('[data-action=measure-close]');
+    assert.equal(await page.locator('[data-testid=measure]').isHidden(), true);
+    await clickAt(a);
+    await page.locator('[data-testid=grid-code]').waitFor();
+  });
+
   test('the English switch relabels the page and the choice is kept in the URL', async () => {
     page = await newPage(browser, server.base);
     await openMap(page, server.base);
