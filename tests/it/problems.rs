@@ -27,6 +27,14 @@ async fn raw(app: &TestApp, path: &str, content_type: &str, body: &str) -> (Stat
     (status, value)
 }
 
+/// A POST as the planner: the status and the body.
+async fn planner_post(app: &TestApp, path: &str, body: Value) -> (StatusCode, Value) {
+    let (status, _, body) = app
+        .call("POST", path, Some(Role::Planner), Some(body))
+        .await;
+    (status, body)
+}
+
 fn camera(props: &Value) -> Value {
     json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [120.03, 29.03]}, "properties": props})
 }
@@ -68,14 +76,12 @@ async fn each_problem_has_a_code_a_field_and_its_figures(app: &TestApp) {
     );
 
     // A number out of its range names its bounds and unit.
-    let (status, _, body) = app
-        .call(
-            "POST",
-            "/api/v1/cameras/placement",
-            Some(Role::Planner),
-            Some(json!({"target": {"grid": GRID_A}, "k": 3, "spacing_m": 5})),
-        )
-        .await;
+    let (status, body) = planner_post(
+        app,
+        "/api/v1/cameras/placement",
+        json!({"target": {"grid": GRID_A}, "k": 3, "spacing_m": 5}),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(body["code"], "out-of-range", "{body}");
     assert_eq!(body["field"], "spacing_m");
@@ -92,14 +98,12 @@ async fn each_problem_has_a_code_a_field_and_its_figures(app: &TestApp) {
     );
 
     // A missing member of the body is named by its path, not its parent's.
-    let (status, _, body) = app
-        .call(
-            "POST",
-            "/api/v1/cameras/placement",
-            Some(Role::Planner),
-            Some(json!({"target": {"grid": GRID_A}})),
-        )
-        .await;
+    let (status, body) = planner_post(
+        app,
+        "/api/v1/cameras/placement",
+        json!({"target": {"grid": GRID_A}}),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(
         (body["code"].as_str(), body["field"].as_str()),
@@ -107,44 +111,26 @@ async fn each_problem_has_a_code_a_field_and_its_figures(app: &TestApp) {
         "{body}"
     );
     // A camera property missing or of the wrong type.
-    let (status, _, body) = app
-        .call(
-            "POST",
-            "/api/v1/cameras",
-            Some(Role::Planner),
-            Some(camera(
-                &json!({"code": "33078300001320000009", "azimuth_deg": 10.0, "kind": "fixed"}),
-            )),
-        )
-        .await;
+    let (status, body) = planner_post(
+        app,
+        "/api/v1/cameras",
+        camera(&json!({"code": "33078300001320000009", "azimuth_deg": 10.0, "kind": "fixed"})),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(
         (body["code"].as_str(), body["field"].as_str()),
         (Some("missing"), Some("properties.range_m")),
         "{body}"
     );
-    let (status, _, body) = app
-        .call(
-            "POST",
-            "/api/v1/cameras",
-            Some(Role::Planner),
-            Some(camera(&json!({"code": "33078300001320000009", "azimuth_deg": "east", "range_m": 50.0, "kind": "fixed"}))),
-        )
-        .await;
+    let (status, body) = planner_post(app, "/api/v1/cameras", camera(&json!({"code": "33078300001320000009", "azimuth_deg": "east", "range_m": 50.0, "kind": "fixed"}))).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(
         (body["code"].as_str(), body["field"].as_str()),
         (Some("wrong-type"), Some("properties.azimuth_deg")),
         "{body}"
     );
-    let (status, _, body) = app
-        .call(
-            "POST",
-            "/api/v1/cameras",
-            Some(Role::Planner),
-            Some(camera(&json!({"code": "33078300001320000009", "azimuth_deg": 10.0, "range_m": 5000.0, "kind": "fixed"}))),
-        )
-        .await;
+    let (status, body) = planner_post(app, "/api/v1/cameras", camera(&json!({"code": "33078300001320000009", "azimuth_deg": 10.0, "range_m": 5000.0, "kind": "fixed"}))).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(
         (body["code"].as_str(), body["unit"].as_str()),
@@ -153,16 +139,12 @@ async fn each_problem_has_a_code_a_field_and_its_figures(app: &TestApp) {
     );
 
     // A code that is taken: the store's refusal keeps its kind on both stores.
-    let (status, _, body) = app
-        .call(
-            "POST",
-            "/api/v1/cameras",
-            Some(Role::Planner),
-            Some(camera(
-                &json!({"code": CAMERA, "azimuth_deg": 10.0, "range_m": 10.0, "kind": "fixed"}),
-            )),
-        )
-        .await;
+    let (status, body) = planner_post(
+        app,
+        "/api/v1/cameras",
+        camera(&json!({"code": CAMERA, "azimuth_deg": 10.0, "range_m": 10.0, "kind": "fixed"})),
+    )
+    .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(
         (body["code"].as_str(), body["field"].as_str()),
@@ -172,9 +154,7 @@ async fn each_problem_has_a_code_a_field_and_its_figures(app: &TestApp) {
 
     // A self-crossing boundary, and an overlap that names the grid and its neighbours.
     let bow_tie = json!({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[[120.0, 29.0], [120.01, 29.01], [120.01, 29.0], [120.0, 29.01], [120.0, 29.0]]]}, "properties": {"code": "330783001014009", "name": "新网格", "kind": "residential"}});
-    let (status, _, body) = app
-        .call("POST", "/api/v1/grids", Some(Role::Planner), Some(bow_tie))
-        .await;
+    let (status, body) = planner_post(app, "/api/v1/grids", bow_tie).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(
         (body["code"].as_str(), body["field"].as_str()),
@@ -185,9 +165,7 @@ async fn each_problem_has_a_code_a_field_and_its_figures(app: &TestApp) {
         &json!({"code": "330783001014010", "name": "重叠网格", "kind": "residential"}),
         &rect(120.049, 29.0, 120.0505, 29.1),
     );
-    let (status, _, body) = app
-        .call("POST", "/api/v1/grids", Some(Role::Planner), Some(strip))
-        .await;
+    let (status, body) = planner_post(app, "/api/v1/grids", strip).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(
         (body["code"].as_str(), body["grid"].as_str()),
@@ -220,14 +198,12 @@ async fn each_problem_has_a_code_a_field_and_its_figures(app: &TestApp) {
     assert_eq!(body["code"], "unsupported-media-type", "{body}");
 
     // A grid edit refused for what it would do to the grids: its own code.
-    let (status, _, body) = app
-        .call(
-            "POST",
-            "/api/v1/grids/merge",
-            Some(Role::Planner),
-            Some(json!({"codes": [GRID_A, MICRO_A], "keep": GRID_A})),
-        )
-        .await;
+    let (status, body) = planner_post(
+        app,
+        "/api/v1/grids/merge",
+        json!({"codes": [GRID_A, MICRO_A], "keep": GRID_A}),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(body["code"], "different-levels", "{body}");
 
@@ -250,14 +226,7 @@ async fn each_problem_has_a_code_a_field_and_its_figures(app: &TestApp) {
         &json!({"code": "330783001014011", "name": " ", "kind": "residential"}),
         &rect(120.0, 29.0, 120.001, 29.001),
     );
-    let (status, _, body) = app
-        .call(
-            "POST",
-            "/api/v1/grids/check",
-            Some(Role::Planner),
-            Some(unnamed),
-        )
-        .await;
+    let (status, body) = planner_post(app, "/api/v1/grids/check", unnamed).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let errors = body["errors"].as_array().expect("errors");
     assert!(
