@@ -37,8 +37,8 @@ use serde_json::{Map, Value, json};
 use crate::domain::Layer;
 use crate::spatial::Snapshot;
 use crate::tiles::{
-    DETAIL_ZOOM, FieldType, GRID_LABEL_FIELDS, GRID_LABEL_ZOOM, GRID_LABELS, MAX_ZOOM, TileError,
-    TileId, encode_tile, layer_bounds, layer_fields,
+    DETAIL_ZOOM, FieldType, LABEL_FIELDS, MAX_ZOOM, TileError, TileId, encode_tile, label_layer,
+    layer_bounds, layer_fields,
 };
 
 use super::AppState;
@@ -255,13 +255,13 @@ fn tilejson(snapshot: &Snapshot, layer: Layer, base: &str) -> Value {
         "maxzoom": MAX_ZOOM,
         "description": description,
     })];
-    if layer == Layer::Grid {
+    if let Some(labels) = label_layer(layer) {
         vector_layers.push(json!({
-            "id": GRID_LABELS,
-            "fields": field_map(GRID_LABEL_FIELDS),
-            "minzoom": GRID_LABEL_ZOOM,
+            "id": labels.name,
+            "fields": field_map(LABEL_FIELDS),
+            "minzoom": labels.min_zoom,
             "maxzoom": MAX_ZOOM,
-            "description": "one label point per grid, inside it, in the one tile that holds the point",
+            "description": format!("one label point per {} item, inside it, in the one tile that holds the point", path),
         }));
     }
     json!({

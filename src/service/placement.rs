@@ -290,11 +290,12 @@ pub fn advise(
 ) -> Result<Value, AdviceError> {
     let (request, target) = request(snapshot, body, crs)?;
     let placement = place_cameras(snapshot, cache, &request)?;
-    Ok(placement_json(&placement, &target, request.weight))
+    Ok(placement_json(&placement, &target, &request))
 }
 
 /// The proposal as a FeatureCollection: a camera Point and a sector polygon per pick.
-fn placement_json(p: &Placement, target: &Value, weight: Weight) -> Value {
+fn placement_json(p: &Placement, target: &Value, request: &PlacementRequest) -> Value {
+    let weight = request.weight;
     let mut features = Vec::new();
     for (i, pick) in p.picks.iter().enumerate() {
         let c = &pick.camera;
@@ -342,6 +343,7 @@ fn placement_json(p: &Placement, target: &Value, weight: Weight) -> Value {
             "algorithm": ALGORITHM,
             "weight": weight_name,
             "k": p.picks.len(),
+            "k_asked": request.k,
             "covered_before": r2(p.covered_before),
             "covered_after": r2(p.covered_after),
             "covered_m2_before": r2(p.covered_m2_before),

@@ -23,7 +23,7 @@ use geo::{Coord, InteriorPoint, LineString, MultiPolygon, Rect};
 
 use crate::domain::{
     Building, Camera, CameraStatus, EventPoint, Grid, KeyArea, Layer, Obstacle, ObstacleShape,
-    PatrolRoute, Region,
+    PatrolRoute, Region, RegionLevel,
 };
 use crate::spatial::Snapshot;
 use crate::spatial::index::{KeyOf, LayerIndex, Spatial, rect_union};
@@ -38,13 +38,40 @@ pub const DETAIL_ZOOM: u8 = 14;
 pub const CLUSTER_ZOOM: u8 = 13;
 /// Side of a cluster cell in tile units: 8 × 8 cells a tile, about 64 px on screen.
 pub const CLUSTER_CELL: u32 = EXTENT / 8;
-/// The MVT layer of grid label points inside a grids tile ([`encode_grid_labels`]).
-pub const GRID_LABELS: &str = "grid-labels";
-/// From this zoom on, grids tiles carry [`GRID_LABELS`] (the map labels grids from z13).
-pub const GRID_LABEL_ZOOM: u8 = 12;
-/// The fields of a [`GRID_LABELS`] point.
-pub const GRID_LABEL_FIELDS: &[(&str, FieldType)] =
+/// A layer of label points that an area layer's tiles carry beside the areas ([`encode_labels`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LabelLayer {
+    /// The MVT layer's name.
+    pub name: &'static str,
+    /// From this zoom on, the tiles carry it.
+    pub min_zoom: u8,
+}
+
+/// Grid labels (the map labels grids from z13).
+pub const GRID_LABELS: LabelLayer = LabelLayer {
+    name: "grid-labels",
+    min_zoom: 12,
+};
+/// Place names of the offline basemap: towns from z8, villages too from [`VILLAGE_LABEL_ZOOM`].
+pub const REGION_LABELS: LabelLayer = LabelLayer {
+    name: "region-labels",
+    min_zoom: 8,
+};
+/// From this zoom on, region labels include villages (below it, the county and its towns).
+pub const VILLAGE_LABEL_ZOOM: u8 = 12;
+/// The fields of a label point.
+pub const LABEL_FIELDS: &[(&str, FieldType)] =
     &[("code", FieldType::String), ("name", FieldType::String)];
+
+/// The label layer the tiles of `layer` carry, if any.
+#[must_use]
+pub fn label_layer(layer: Layer) -> Option<LabelLayer> {
+    match layer {
+        Layer::Grid => Some(GRID_LABELS),
+        Layer::Region => Some(REGION_LABELS),
+        _ => None,
+    }
+}
 
 /// The type of a field, as TileJSON `vector_layers[].fields` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -368,12 +395,27 @@ pub fn encode_tile(snapshot: &Snapshot, layer: Layer, tile: TileId) -> Option<Ve
     let name = layer.path();
     Some(match layer {
         Layer::Worker => return None,
-        Layer::Region => encode_layer(&snapshot.regions, name, tile),
+        // A Tile is a repeated `layers` field: two encoded tiles concatenated are one.
+        Layer::Region => {
+            let mut bytes = encode_layer(&snapshot.regions, name, tile);
+            if tile.z >= REGION_LABELS.min_zoom {
+                let villages = tile.z >= VILLAGE_LABEL_ZOOM;
+                bytes.extend(encode_labels(&snapshot.regions, REGION_LABELS, tile, |r| {
+                    (villages || r.level() != RegionLevel::Village).then_some((
+                        r.code.as_str(),
+                        r.name.as_str(),
+                        &r.area,
+                    ))
+                }));
+            }
+            bytes
+        }
         Layer::Grid => {
             let mut bytes = encode_layer(&snapshot.grids, name, tile);
-            if tile.z >= GRID_LABEL_ZOOM {
-                // A Tile is a repeated `layers` field: two encoded tiles concatenated are one.
-                bytes.extend(encode_grid_labels(&snapshot.grids, tile));
+            if tile.z >= GRID_LABELS.min_zoom {
+                bytes.extend(encode_labels(&snapshot.grids, GRID_LABELS, tile, |g| {
+                    Some((g.code.as_str(), g.name.as_str(), &g.area))
+                }));
             }
             bytes
         }
@@ -390,18 +432,26 @@ pub fn encode_tile(snapshot: &Snapshot, layer: Layer, tile: TileId) -> Option<Ve
     })
 }
 
-/// One label point per grid, in the one tile whose square holds it: a point inside the grid
-/// ([`InteriorPoint`], the same whichever tile asks), with the grid's `code` and `name`. A
-/// polygon labelled by the map itself gets one label per tile it crosses (two to four per grid
-/// at working zooms); these points give one.
+/// One label point per area that `label` gives (its code, name and area), in the one tile whose
+/// square holds the point: a point inside the area ([`InteriorPoint`], the same whichever tile
+/// asks), with its `code` and `name`. A polygon labelled by the map itself gets one label per
+/// tile it crosses (two to four per grid at working zooms); these points give one.
 #[must_use]
-pub fn encode_grid_labels(index: &LayerIndex<Grid>, tile: TileId) -> Vec<u8> {
+pub fn encode_labels<'a, T: TileItem>(
+    index: &'a LayerIndex<T>,
+    labels: LabelLayer,
+    tile: TileId,
+    label: impl Fn(&'a T) -> Option<(&'a str, &'a str, &'a MultiPolygon)>,
+) -> Vec<u8> {
     let proj = Projector::new(tile);
     let extent = f64::from(EXTENT);
-    let mut layer = LayerWriter::new(GRID_LABELS);
+    let mut layer = LayerWriter::new(labels.name);
     let mut geom = GeomWriter::default();
-    for grid in in_slot_order(index, index.slots_intersecting(tile.lonlat_bounds(0))) {
-        let Some(point) = grid.area.interior_point() else {
+    for item in in_slot_order(index, index.slots_intersecting(tile.lonlat_bounds(0))) {
+        let Some((code, name, area)) = label(item) else {
+            continue;
+        };
+        let Some(point) = area.interior_point() else {
             continue;
         };
         let [x, y] = proj.project(point.0);
@@ -411,13 +461,10 @@ pub fn encode_grid_labels(index: &LayerIndex<Grid>, tile: TileId) -> Vec<u8> {
         geom.clear();
         geom.points(&[snap([x, y])]);
         layer.feature(
-            Some(feature_id(&grid.code)),
+            Some(feature_id(code)),
             GeomType::Point,
             geom.commands(),
-            &[
-                ("code", Value::Str(&grid.code)),
-                ("name", Value::Str(&grid.name)),
-            ],
+            &[("code", Value::Str(code)), ("name", Value::Str(name))],
         );
     }
     layer.finish()

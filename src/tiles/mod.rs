@@ -73,8 +73,8 @@ pub mod mvt;
 
 pub use id::{BUFFER, EXTENT, MAX_ZOOM, MERCATOR_HALF_M, TileError, TileId};
 pub use layers::{
-    CLUSTER_CELL, CLUSTER_ZOOM, DETAIL_ZOOM, FieldType, GRID_LABEL_FIELDS, GRID_LABEL_ZOOM,
-    GRID_LABELS, Props, Shape, TileItem, encode_camera_clusters, encode_grid_labels, encode_layer,
-    encode_tile, layer_bounds, layer_fields,
+    CLUSTER_CELL, CLUSTER_ZOOM, DETAIL_ZOOM, FieldType, GRID_LABELS, LABEL_FIELDS, LabelLayer,
+    Props, REGION_LABELS, Shape, TileItem, VILLAGE_LABEL_ZOOM, encode_camera_clusters,
+    encode_labels, encode_layer, encode_tile, label_layer, layer_bounds, layer_fields,
 };
 pub use mvt::{Value, feature_id};

@@ -41,6 +41,7 @@ async fn grid_target_gets_cameras_along_its_patrol_route(app: &TestApp) {
     let summary = &body["summary"];
     assert_eq!(summary["sites_from"], "patrol_routes", "{summary}");
     assert_eq!(summary["k"], 3);
+    assert_eq!(summary["k_asked"], 3);
     assert!(
         summary["algorithm"]
             .as_str()

@@ -11,7 +11,9 @@ use std::f64::consts::PI;
 use safegrid::domain::Role;
 
 use crate::both_backends;
-use crate::common::{CAMERA, GRID_A, GRID_B, MICRO_A, TestApp, area_feature, exchange, rect};
+use crate::common::{
+    CAMERA, GRID_A, GRID_B, MICRO_A, TestApp, VILLAGE, area_feature, exchange, rect,
+};
 
 const MVT: &str = "application/vnd.mapbox-vector-tile";
 const PROBLEM: &str = "application/problem+json";
@@ -347,10 +349,10 @@ fn tile_uri(layer: &str, (z, x, y): (u32, u32, u32)) -> String {
 async fn fetch_layer(app: &TestApp, layer: &str, tile: (u32, u32, u32)) -> MvtLayer {
     let mut layers = fetch_layers(app, layer, tile).await;
     let names: Vec<&str> = layers.iter().map(|l| l.name.as_str()).collect();
-    let expected: &[&str] = if layer == "grids" && tile.0 >= 12 {
-        &["grids", "grid-labels"]
-    } else {
-        &[layer]
+    let expected: &[&str] = match layer {
+        "grids" if tile.0 >= 12 => &["grids", "grid-labels"],
+        "regions" if tile.0 >= 8 => &["regions", "region-labels"],
+        _ => &[layer],
     };
     assert!(
         names.len() <= expected.len() && names[0] == layer,
@@ -498,6 +500,31 @@ async fn each_grid_is_labelled_once_inside_it(app: &TestApp) {
     assert_eq!(low.len(), 1);
 }
 both_backends!(grid_labels, each_grid_is_labelled_once_inside_it);
+
+/// Place names for the offline basemap: the county and its towns from z8, villages from z12,
+/// each once, inside its area.
+async fn regions_are_labelled_by_level(app: &TestApp) {
+    let codes = |layers: &[MvtLayer]| -> Vec<String> {
+        let labels = layers
+            .iter()
+            .find(|l| l.name == "region-labels")
+            .expect("region labels");
+        let mut codes: Vec<String> = labels
+            .features
+            .iter()
+            .map(|f| labels.props(f)["code"].str().to_owned())
+            .collect();
+        codes.sort();
+        codes
+    };
+    let town_zoom = fetch_layers(app, "regions", tile_of(10, 120.05, 29.05)).await;
+    assert_eq!(codes(&town_zoom), ["330783", "330783001"]);
+    let village_zoom = fetch_layers(app, "regions", tile_of(12, 120.05, 29.05)).await;
+    assert_eq!(codes(&village_zoom), ["330783", "330783001", VILLAGE]);
+    let low = fetch_layers(app, "regions", tile_of(7, 120.05, 29.05)).await;
+    assert_eq!(low.len(), 1, "no labels below z8");
+}
+both_backends!(region_labels, regions_are_labelled_by_level);
 
 async fn point_line_and_area_layers_carry_their_fields(app: &TestApp) {
     // The camera: at z10 in a cluster of one, at z13 the overview fields only, at z15 its code

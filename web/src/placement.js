@@ -173,6 +173,14 @@ export function setupPlacement(map) {
             ' ', el('span', { class: 'muted' }, `→ ${percent(p.covered_after)}`));
         }))
         : el('p', { class: 'warning', 'data-testid': 'placement-none' }, t('placement.none')),
+      // Why fewer than asked, and where the sites came from.
+      cameras.length && cameras.length < summary.k_asked
+        ? el('p', { class: 'warning', 'data-testid': 'placement-fewer' },
+          t('placement.fewer').replace('{n}', cameras.length).replace('{k}', summary.k_asked) +
+          (summary.sites < summary.k_asked ? t('placement.fewer_sites').replace('{m}', summary.sites) : t('placement.fewer_gain')))
+        : null,
+      el('p', { class: 'muted small', 'data-testid': 'placement-sites' },
+        `${t('placement.sites_from')}${t(`placement.source.${summary.sites_from}`)} · ${t('placement.sites_count').replace('{m}', summary.sites)}`),
       el('p', { class: 'muted small', 'data-testid': 'placement-guarantee', title: summary.algorithm },
         t(half ? 'placement.guarantee_half' : 'placement.guarantee_63')));
   };

@@ -59,7 +59,7 @@ export const OBSTACLE_MIN_ZOOM = 14;
 
 /** Map layers grouped the way the layer switcher shows them; ids are style layer ids. */
 export const LAYER_GROUPS = {
-  regions: ['town-line', 'village-line'],
+  regions: ['town-line', 'village-line', 'town-label', 'village-label'],
   grids: ['grid-fill', 'grid-line', 'grid-unstaffed', 'grid-label'],
   'key-areas': ['key-area-fill', 'key-area-line', 'key-area-label'],
   'patrol-routes': ['route-line'],
@@ -304,6 +304,19 @@ export function buildStyle(origin, basemapUrl, deadlineWord) {
         'text-max-width': 10,
       },
       paint: { 'text-color': '#1B2A38', 'text-halo-color': '#FFFFFF', 'text-halo-width': 1.5 },
+    },
+    {
+      // Place names of the offline basemap, one per town or village (the tiles' region-labels).
+      id: 'town-label', type: 'symbol', source: 'regions', 'source-layer': 'region-labels', minzoom: 9, maxzoom: 13,
+      filter: isTown,
+      layout: { 'text-field': ['get', 'name'], 'text-font': FONT, 'text-size': 14 },
+      paint: { 'text-color': '#222222', 'text-halo-color': '#FFFFFF', 'text-halo-width': 2 },
+    },
+    {
+      id: 'village-label', type: 'symbol', source: 'regions', 'source-layer': 'region-labels', minzoom: 12, maxzoom: 14.5,
+      filter: isVillage,
+      layout: { 'text-field': ['get', 'name'], 'text-font': FONT, 'text-size': 12 },
+      paint: { 'text-color': '#555555', 'text-halo-color': '#FFFFFF', 'text-halo-width': 1.5 },
     },
     {
       id: 'key-area-label', type: 'symbol', source: 'key-areas', 'source-layer': 'key-areas', minzoom: 14,

@@ -119,6 +119,10 @@ describe('placement advice and obstacles', { timeout: 900_000 }, () => {
     assert.equal(await page.locator('[data-testid=placement-coverage]').textContent(),
       `${s.covered_before.toFixed(1)}% → ${s.covered_after.toFixed(1)}%`);
     assert.match(await page.locator('[data-testid=placement-guarantee]').textContent(), /保证：覆盖量至少达到最优方案的一半/);
+    // Where the candidate sites came from, and why fewer than asked when so.
+    const source = { patrol_routes: '巡查路线沿线', lattice: '目标范围内的方格点阵', candidates: '给出的候选点' }[s.sites_from];
+    assert.match(await page.locator('[data-testid=placement-sites]').textContent(), new RegExp(`^候选点来源：${source} · 共 ${s.sites} 个$`));
+    assert.equal(await page.locator('[data-testid=placement-fewer]').count(), cameras.length < s.k_asked ? 1 : 0);
 
     // On the map: one numbered point per proposal where the API puts it, and its sector.
     await settle(page);
