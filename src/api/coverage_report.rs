@@ -206,8 +206,7 @@ pub async fn feature_coverage(
     .await?
     .ok_or_else(|| {
         ApiError::not_found(format!("{} `{key}` does not exist", layer.path()))
-            .with("layer", serde_json::json!(layer.path()))
-            .with("key", serde_json::json!(key))
+            .naming(layer.path(), &key)
     })?;
     Ok(geojson_response(StatusCode::OK, &body))
 }

@@ -73,9 +73,13 @@ impl ApiError {
     /// 404 for an item of `layer` that does not exist, naming both (`layer`, `key`).
     #[must_use]
     pub fn missing_item(layer: Layer, key: &str) -> Self {
-        Self::not_found(format!("{layer} `{key}` does not exist"))
-            .with("layer", json!(layer.as_str()))
-            .with("key", json!(key))
+        Self::not_found(format!("{layer} `{key}` does not exist")).naming(layer.as_str(), key)
+    }
+
+    /// Names what was not found: `layer` (as URLs name it) and `key`.
+    #[must_use]
+    pub fn naming(self, layer: &str, key: &str) -> Self {
+        self.with("layer", json!(layer)).with("key", json!(key))
     }
 
     /// 401: no or unknown token.

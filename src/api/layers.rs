@@ -11,7 +11,7 @@ use geojson::{Feature, FeatureCollection, JsonObject, JsonValue};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::domain::{AnyItem, Item, Layer};
+use crate::domain::{AnyItem, Item, Layer, Problem};
 use crate::spatial::Snapshot;
 use crate::spatial::index::LayerIndex;
 use crate::spatial::topology::Gap;
@@ -143,7 +143,7 @@ impl ListRequest {
                     "q",
                     format!("`q` is longer than {MAX_Q_CHARS} characters"),
                 )
-                .with_problem(crate::domain::Problem::TooMany {
+                .with_problem(Problem::TooMany {
                     limit: MAX_Q_CHARS as u64,
                 }));
             }

@@ -24,7 +24,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::analysis::placement::PlacementError;
-use crate::domain::{Layer, Problem, Role};
+use crate::domain::{Problem, Role};
 use crate::service::placement::{self, AdviceError, PlacementBody};
 
 use super::AppState;
@@ -41,17 +41,14 @@ impl From<AdviceError> for ApiError {
     fn from(e: AdviceError) -> Self {
         match e {
             AdviceError::Invalid(d) => Self::bad_parameter(d),
-            AdviceError::UnknownTarget { field, ref key, .. } => {
-                let layer = match field {
-                    "target.grid" => Layer::Grid,
-                    "target.village" => Layer::Region,
-                    _ => Layer::KeyArea,
-                };
-                Self::not_found(e.to_string())
-                    .with("field", json!(field))
-                    .with("layer", json!(layer.as_str()))
-                    .with("key", json!(key))
-            }
+            AdviceError::UnknownTarget {
+                field,
+                layer,
+                ref key,
+                ..
+            } => Self::not_found(e.to_string())
+                .naming(layer.as_str(), key)
+                .with("field", json!(field)),
             AdviceError::Placement(
                 p @ (PlacementError::TargetTooLarge { .. } | PlacementError::Interrupted(_)),
             ) => Self::unprocessable(p.field(), p.to_string()).with_problem(p.problem()),

@@ -20,7 +20,7 @@ use crate::analysis::placement::{
 };
 use crate::domain::geometry::{area_to_geojson, check_position, parse_area};
 use crate::domain::problem::Unit;
-use crate::domain::{CameraKind, DomainError, Problem, RegionLevel};
+use crate::domain::{CameraKind, DomainError, Layer, Problem, RegionLevel};
 use crate::spatial::Snapshot;
 use crate::spatial::crs::{Crs, to_wgs84};
 use crate::spatial::index::{Spatial, rect_union};
@@ -36,6 +36,7 @@ pub enum AdviceError {
     UnknownTarget {
         field: &'static str,
         what: &'static str,
+        layer: Layer,
         key: String,
     },
     /// The request is well-formed but cannot be planned (no sites, no events, bad budget).
@@ -154,16 +155,19 @@ fn resolve_target(
         )
         .into());
     }
-    let unknown = |field: &'static str, what: &'static str, key: &str| AdviceError::UnknownTarget {
-        field,
-        what,
-        key: key.to_owned(),
+    let unknown = |field: &'static str, what: &'static str, layer: Layer, key: &str| {
+        AdviceError::UnknownTarget {
+            field,
+            what,
+            layer,
+            key: key.to_owned(),
+        }
     };
     if let Some(code) = t.grid {
         let g = snapshot
             .grids
             .get(&code)
-            .ok_or_else(|| unknown("target.grid", "grid", &code))?;
+            .ok_or_else(|| unknown("target.grid", "grid", Layer::Grid, &code))?;
         return Ok((
             g.area.clone(),
             json!({"layer": "grids", "key": g.code, "name": g.name}),
@@ -174,7 +178,7 @@ fn resolve_target(
             .regions
             .get(&code)
             .filter(|r| r.level() == RegionLevel::Village)
-            .ok_or_else(|| unknown("target.village", "village/community", &code))?;
+            .ok_or_else(|| unknown("target.village", "village/community", Layer::Region, &code))?;
         return Ok((
             r.area.clone(),
             json!({"layer": "villages", "key": r.code, "name": r.name}),
@@ -184,7 +188,7 @@ fn resolve_target(
         let k = snapshot
             .key_areas
             .get(&id)
-            .ok_or_else(|| unknown("target.key_area", "key area", &id))?;
+            .ok_or_else(|| unknown("target.key_area", "key area", Layer::KeyArea, &id))?;
         return Ok((
             k.area.clone(),
             json!({"layer": "key-areas", "key": k.id, "name": k.name}),

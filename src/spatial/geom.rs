@@ -1,6 +1,7 @@
 //! Basic geometry helpers shared by the spatial modules and the analyses above them: exact
 //! point-in-polygon (PostGIS `ST_Covers` semantics) for location, rasters, visibility and
-//! placement. Helpers here import nothing of [`super`], so that the feature files
+//! placement, and the point where an area is labelled or pinned ([`label_point`]: tiles,
+//! search). Helpers here import nothing of [`super`], so that the feature files
 //! ([`super::locate`], [`super::raster`], [`super::visibility`]) can share them without
 //! importing each other.
 //!
@@ -8,7 +9,20 @@
 //! Any planar or lon/lat coordinates: the tests are exact comparisons and orientation
 //! predicates, with no distances.
 
-use geo::{Coord, MultiPolygon, coordinate_position::CoordPos};
+use geo::{BoundingRect, Coord, InteriorPoint, MultiPolygon, coordinate_position::CoordPos};
+
+/// Where an area is labelled or pinned: the centre of its box when the area covers it (most
+/// grids and villages are near-convex, and one [`covers`] pass is cheap), else an interior
+/// point (geo's `InteriorPoint`, several passes over the rings). Depends on the area alone.
+#[must_use]
+pub fn label_point(area: &MultiPolygon) -> Option<Coord> {
+    let centre = area.bounding_rect()?.center();
+    if covers(area, centre) {
+        Some(centre)
+    } else {
+        area.interior_point().map(|p| p.0)
+    }
+}
 
 /// Whether the closed polygon covers `p` (inside or on its boundary): PostGIS `ST_Covers`.
 ///
@@ -78,5 +92,29 @@ fn ring_position(ring: &geo::LineString, p: Coord) -> CoordPos {
         CoordPos::Inside
     } else {
         CoordPos::Outside
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use geo::{MultiPolygon, polygon};
+
+    use super::{covers, label_point};
+
+    #[test]
+    fn label_points_lie_inside_convex_and_concave_areas() {
+        let square = MultiPolygon(vec![polygon![
+            (x: 0.0, y: 0.0), (x: 2.0, y: 0.0), (x: 2.0, y: 2.0), (x: 0.0, y: 2.0), (x: 0.0, y: 0.0)
+        ]]);
+        assert_eq!(label_point(&square), Some(geo::coord! { x: 1.0, y: 1.0 }));
+        // A C shape: the centre of its box (2, 2) lies in the notch, outside the area.
+        let c = MultiPolygon(vec![polygon![
+            (x: 0.0, y: 0.0), (x: 4.0, y: 0.0), (x: 4.0, y: 1.0), (x: 1.0, y: 1.0),
+            (x: 1.0, y: 3.0), (x: 4.0, y: 3.0), (x: 4.0, y: 4.0), (x: 0.0, y: 4.0), (x: 0.0, y: 0.0)
+        ]]);
+        assert!(!covers(&c, geo::coord! { x: 2.0, y: 2.0 }));
+        let p = label_point(&c).expect("a point");
+        assert!(covers(&c, p), "{p:?}");
+        assert_eq!(label_point(&MultiPolygon(vec![])), None);
     }
 }

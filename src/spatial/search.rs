@@ -8,9 +8,10 @@
 use geo::{Coord, InteriorPoint, Rect};
 use serde::Serialize;
 
-use crate::domain::{AnyItem, Item, Layer};
+use crate::domain::{Item, Layer};
 
 use super::Snapshot;
+use super::geom::label_point;
 use super::index::{KeyOf, LayerIndex, Spatial};
 
 /// One search result.
@@ -28,6 +29,8 @@ pub struct SearchHit {
     pub anchor: [f64; 2],
     #[serde(skip)]
     rank: (u8, u8),
+    #[serde(skip)]
+    of: Layer,
 }
 
 /// How well `key`/`name` match `q` (lower is better), or `None`.
@@ -69,6 +72,7 @@ fn scan<T: Item + Spatial + KeyOf>(
             bbox: bbox(rect),
             anchor: [rect.center().x, rect.center().y],
             rank: (r, layer_order),
+            of: T::LAYER,
         });
     }
 }
@@ -94,27 +98,29 @@ pub fn search(snapshot: &Snapshot, q: &str, limit: usize) -> Vec<SearchHit> {
     scan(&mut hits, 5, &snapshot.buildings, q, |b| &b.address);
     hits.sort_by(|a, b| a.rank.cmp(&b.rank).then_with(|| a.key.cmp(&b.key)));
     hits.truncate(limit);
+    // Only the hits shown get their anchor (an interior point costs a pass over the shape).
     for hit in &mut hits {
-        let item = Layer::ALL
-            .into_iter()
-            .find(|l| l.path() == hit.layer)
-            .and_then(|layer| snapshot.get(layer, &hit.key));
-        if let Some(c) = item.as_ref().and_then(anchor) {
+        if let Some(c) = anchor(snapshot, hit.of, &hit.key) {
             hit.anchor = [c.x, c.y];
         }
     }
     hits
 }
 
-/// A point of `item` to pin: inside an area, on a line, the point itself.
-fn anchor(item: &AnyItem) -> Option<Coord> {
-    match item {
-        AnyItem::Region(r) => r.area.interior_point().map(|p| p.0),
-        AnyItem::Grid(g) => g.area.interior_point().map(|p| p.0),
-        AnyItem::KeyArea(k) => k.area.interior_point().map(|p| p.0),
-        AnyItem::PatrolRoute(p) => p.line.interior_point().map(|p| p.0),
-        AnyItem::Camera(c) => Some(c.location.0),
-        AnyItem::Building(b) => Some(b.location.0),
+/// A point of the item `key` of `layer` to pin: inside an area, on a line, the point itself.
+fn anchor(snapshot: &Snapshot, layer: Layer, key: &str) -> Option<Coord> {
+    match layer {
+        Layer::Region => label_point(&snapshot.regions.get(key)?.area),
+        Layer::Grid => label_point(&snapshot.grids.get(key)?.area),
+        Layer::KeyArea => label_point(&snapshot.key_areas.get(key)?.area),
+        Layer::PatrolRoute => snapshot
+            .patrol_routes
+            .get(key)?
+            .line
+            .interior_point()
+            .map(|p| p.0),
+        Layer::Camera => Some(snapshot.cameras.get(key)?.location.0),
+        Layer::Building => Some(snapshot.buildings.get(key)?.location.0),
         _ => None,
     }
 }

@@ -19,13 +19,14 @@
 //! `[">=", ["get", "reported_at"], "2026-05-01"]` mean the same at every zoom). Every point is
 //! kept; the values table then holds a few hundred entries instead of one per point.
 
-use geo::{Coord, InteriorPoint, LineString, MultiPolygon, Rect};
+use geo::{Coord, LineString, MultiPolygon, Rect};
 
 use crate::domain::{
     Building, Camera, CameraStatus, EventPoint, Grid, KeyArea, Layer, Obstacle, ObstacleShape,
     PatrolRoute, Region, RegionLevel,
 };
 use crate::spatial::Snapshot;
+use crate::spatial::geom::label_point;
 use crate::spatial::index::{KeyOf, LayerIndex, Spatial, rect_union};
 
 use super::clip::{Scratch, encode_area, encode_line, encode_point, snap};
@@ -433,7 +434,7 @@ pub fn encode_tile(snapshot: &Snapshot, layer: Layer, tile: TileId) -> Option<Ve
 }
 
 /// One label point per area that `label` gives (its code, name and area), in the one tile whose
-/// square holds the point: a point inside the area ([`InteriorPoint`], the same whichever tile
+/// square holds the point: a point inside the area ([`label_point`], the same whichever tile
 /// asks), with its `code` and `name`. A polygon labelled by the map itself gets one label per
 /// tile it crosses (two to four per grid at working zooms); these points give one.
 #[must_use]
@@ -451,10 +452,10 @@ pub fn encode_labels<'a, T: TileItem>(
         let Some((code, name, area)) = label(item) else {
             continue;
         };
-        let Some(point) = area.interior_point() else {
+        let Some(point) = label_point(area) else {
             continue;
         };
-        let [x, y] = proj.project(point.0);
+        let [x, y] = proj.project(point);
         if !(0.0..extent).contains(&x) || !(0.0..extent).contains(&y) {
             continue;
         }

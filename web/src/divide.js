@@ -11,6 +11,7 @@ import { el, fill } from './dom.js';
 import { request } from './http.js';
 import { t } from './i18n.js';
 import { pickerInput, suggestVillages } from './picker.js';
+import { fitBeside } from './view.js';
 import { WORKLOAD_STEPS } from './style.js';
 import { linkVertices, roundPolygon } from './topology.js';
 
@@ -226,16 +227,8 @@ export function setupDivision(map, { currentVillage, planner, refreshLayer, onCh
     }
     const proposal = answer.body;
     map.getSource('division')?.setData({ type: 'FeatureCollection', features: proposal.features });
-    const bounds = proposal.features.flatMap((f) =>
-      (f.geometry.type === 'Polygon' ? f.geometry.coordinates : f.geometry.coordinates.flat()).flat());
-    const xs = bounds.map((c) => c[0]);
-    const ys = bounds.map((c) => c[1]);
     // The whole proposal in the part of the map the panel leaves free.
-    const covered = panel.getBoundingClientRect();
-    const mapBox = map.getContainer().getBoundingClientRect();
-    const right = covered.width > 0 && covered.width < mapBox.width / 2 ? mapBox.right - covered.left + 20 : 40;
-    map.fitBounds([[Math.min(...xs), Math.min(...ys)], [Math.max(...xs), Math.max(...ys)]],
-      { padding: { top: 40, bottom: 40, left: 40, right } });
+    fitBeside(map, proposal.features.map((f) => f.geometry), { panel, side: 'right' });
     current = proposal;
     render({ proposal });
     evaluate();

@@ -130,7 +130,6 @@ function setupLayersSheet() {
 }
 
 function setupLayerSwitcher(map) {
-  const visible = shown;
   const list = document.getElementById('layer-switcher');
   const apply = (group, on) => {
     for (const id of LAYER_GROUPS[group]) {
@@ -140,20 +139,20 @@ function setupLayerSwitcher(map) {
   list.replaceChildren(...Object.keys(LAYER_GROUPS).map((group) => {
     const box = el('input', {
       type: 'checkbox',
-      checked: visible.has(group),
+      checked: shown.has(group),
       dataset: { group },
       onchange: () => {
         apply(group, box.checked);
-        if (box.checked) visible.add(group);
-        else visible.delete(group);
-        remember('layers', [...visible].join(','));
+        if (box.checked) shown.add(group);
+        else shown.delete(group);
+        remember('layers', [...shown].join(','));
         redrawLegend();
       },
     });
     return el('li', {}, el('label', {}, box, ' ', el('span', { dataset: { i18n: `layer.${group}` } }, t(`layer.${group}`))));
   }));
   map.on('style.load', () => {
-    for (const group of Object.keys(LAYER_GROUPS)) apply(group, visible.has(group));
+    for (const group of Object.keys(LAYER_GROUPS)) apply(group, shown.has(group));
   });
 }
 
@@ -255,9 +254,11 @@ function setupInspector(map, planner, placement, measure) {
         showGridCoverage(body.querySelector('[data-testid=grid-coverage]'), answer.grid.code);
         await handlers.showGrid(answer.grid.code);
       }
+      return answer;
     } catch (error) {
       if (mine === asked) renderMessage(body, `${t('inspector.error')}: ${said(error)}`, 'warning');
     }
+    return null;
   };
   map.on('click', async (e) => {
     if (measure.active()) return;
@@ -303,12 +304,18 @@ function setupInspector(map, planner, placement, measure) {
   /** A search hit: pin its anchor, look that point up, and outline the item found itself (a
    * micro-grid, a village, a key area or a route, not only the grid around the pin). */
   const found = async (hit) => {
-    await inspect({ lng: hit.anchor[0], lat: hit.anchor[1] });
+    const answer = await inspect({ lng: hit.anchor[0], lat: hit.anchor[1] });
     if (hit.layer === 'cameras') {
       await handlers.showCamera(hit.key);
       return;
     }
     if (hit.layer === 'buildings') return;
+    // A grid found is the one the inspector has just outlined: no second fetch.
+    if (hit.layer === 'grids' && answer?.grid?.code === hit.key && selection.grid) {
+      selection.grid.properties.role = 'found';
+      drawSelection(map);
+      return;
+    }
     const feature = await getJson(`/api/v1/${hit.layer}/${encodeURIComponent(hit.key)}`, { accept: 'application/geo+json' })
       .catch(() => null);
     if (!feature?.geometry) return;

@@ -10,6 +10,7 @@ import { el, fill } from './dom.js';
 import { request } from './http.js';
 import { t } from './i18n.js';
 import { PROPOSAL_COLOUR } from './style.js';
+import { fitBeside } from './view.js';
 
 const EMPTY = { type: 'FeatureCollection', features: [] };
 /** Roles the server answers (`PLACEMENT_ROLES` in src/api/placement.rs). */
@@ -135,16 +136,7 @@ export function setupPlacement(map) {
   };
 
   /** Shows every proposal, clear of the panel on the right. */
-  const fitTo = (features) => {
-    let box = null;
-    const visit = (c) => {
-      if (typeof c[0] === 'number') {
-        box = box ? [Math.min(box[0], c[0]), Math.min(box[1], c[1]), Math.max(box[2], c[0]), Math.max(box[3], c[1])] : [c[0], c[1], c[0], c[1]];
-      } else c.forEach(visit);
-    };
-    for (const f of features) visit(f.geometry.coordinates);
-    if (box) map.fitBounds([[box[0], box[1]], [box[2], box[3]]], { padding: { top: 60, bottom: 40, left: 40, right: 420 }, maxZoom: 18, duration: 0 });
-  };
+  const fitTo = (features) => fitBeside(map, features.map((f) => f.geometry), { panel, side: 'right', maxZoom: 18, duration: 0 });
 
   const result = () => {
     if (working) return el('p', { class: 'muted', 'data-testid': 'placement-working' }, t('placement.working'));

@@ -14,6 +14,7 @@ import { t } from './i18n.js';
 import { fieldName, wordProblem } from './problems.js';
 import { hatchImage } from './style.js';
 import { roundPolygon } from './topology.js';
+import { fitBeside } from './view.js';
 
 const SNAP_PX = 12;
 /** A change that adds less gap than this (rounding, a snapped vertex) does not ask. */
@@ -295,20 +296,7 @@ export function setupPlanner(map, { refreshLayer, onChanged }) {
     rememberRing();
     await check();
     // Once the panel is open: the grid in the part of the map it leaves free.
-    showBeside(geometry);
-  };
-
-  /** Moves the map so that `geometry` lies wholly in the part the planner panel (left) and the
-   * inspector (right) leave free. */
-  const showBeside = (geometry) => {
-    const points = geometry.coordinates.flat();
-    const xs = points.map((c) => c[0]);
-    const ys = points.map((c) => c[1]);
-    const mapBox = map.getContainer().getBoundingClientRect();
-    const panelBox = panel.getBoundingClientRect();
-    const left = panelBox.width > 0 && panelBox.width < mapBox.width / 2 ? panelBox.right - mapBox.left + 20 : 40;
-    map.fitBounds([[Math.min(...xs), Math.min(...ys)], [Math.max(...xs), Math.max(...ys)]],
-      { padding: { top: 60, bottom: 40, left, right: 60 }, maxZoom: 19, duration: 0 });
+    fitBeside(map, [geometry], { panel, side: 'left', duration: 0 });
   };
 
   // --- split and merge -------------------------------------------------------------------------
@@ -541,12 +529,7 @@ export function setupPlanner(map, { refreshLayer, onChanged }) {
     if (!geometry) return null;
     return el('button', {
       type: 'button', class: 'link', 'data-action': 'locate-issue',
-      onclick: () => {
-        const points = (geometry.type === 'Polygon' ? [geometry.coordinates] : geometry.coordinates).flat(2);
-        const xs = points.map((p) => p[0]);
-        const ys = points.map((p) => p[1]);
-        map.fitBounds([[Math.min(...xs), Math.min(...ys)], [Math.max(...xs), Math.max(...ys)]], { padding: 80, maxZoom: 20 });
-      },
+      onclick: () => fitBeside(map, [geometry], { panel, side: 'left', maxZoom: 20 }),
     }, t('planner.locate'));
   };
 

@@ -193,7 +193,8 @@ export function wordPlace(at) {
  */
 export function wordProblem(problem) {
   const code = problem?.code;
-  if (!code || !(code in WORDS['zh-CN']) || code.startsWith('at_')) return null;
+  // The table also holds the parts of sentences (`list_sep`, `at_row`, …): codes never have `_`.
+  if (!code || code.includes('_') || !(code in WORDS['zh-CN'])) return null;
   const field = fieldName(problem.field);
   const unit = problem.unit ? words(`unit_${problem.unit}`) ?? '' : '';
   const values = {
