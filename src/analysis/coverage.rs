@@ -72,8 +72,8 @@
 //! # Units
 //! WGS84 `[lon, lat]` degrees for geometry in and out; square metres, metres and percent.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use geo::bool_ops::FillRule;
@@ -87,6 +87,8 @@ use crate::domain::{CameraStatus, KeyAreaCategory, Layer, RegionLevel};
 use crate::spatial::Snapshot;
 use crate::spatial::measure::LocalFrame;
 use crate::spatial::visibility::camera_coverage;
+
+use super::cache::Slot;
 
 /// Overlay pieces smaller than this (m²) are rounding slivers, not coverage.
 const SLIVER_M2: f64 = 1e-4;
@@ -729,46 +731,6 @@ impl Stamp {
     }
 }
 
-/// One cached result: the latest one asked for, with the stamp it was computed for. The
-/// value is a `OnceLock` handed out under the lock and filled outside it, so that requests
-/// asking at once compute it once and a long computation blocks no other slot.
-#[derive(Debug)]
-struct Slot<T>(Mutex<Option<(Stamp, Cell<T>)>>);
-
-/// A result computed once, shared by the requests that asked for it at once.
-type Cell<T> = Arc<OnceLock<Arc<T>>>;
-
-impl<T> Default for Slot<T> {
-    fn default() -> Self {
-        Self(Mutex::new(None))
-    }
-}
-
-impl<T> Slot<T> {
-    /// The cell for `stamp`: the kept one when its stamp is `stamp`, else a new empty one that
-    /// replaces it.
-    fn cell(&self, stamp: Stamp) -> Cell<T> {
-        let mut kept = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        match kept.as_ref() {
-            Some((s, cell)) if *s == stamp => cell.clone(),
-            _ => {
-                let cell = Arc::new(OnceLock::new());
-                *kept = Some((stamp, cell.clone()));
-                cell
-            }
-        }
-    }
-
-    /// The value computed for `stamp`, if there is one.
-    fn peek(&self, stamp: Stamp) -> Option<Arc<T>> {
-        let kept = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        match kept.as_ref() {
-            Some((s, cell)) if *s == stamp => cell.get().cloned(),
-            _ => None,
-        }
-    }
-}
-
 /// Camera polygons and layer-wide coverage tables, each built on first use and kept while
 /// the layers it was computed from keep their generations ([`crate::spatial::index::LayerIndex::generation`]).
 ///
@@ -781,8 +743,8 @@ impl<T> Slot<T> {
 /// another, even when it is handed snapshots built apart.
 #[derive(Debug, Default)]
 pub struct CoverageCache {
-    shapes: Slot<CameraShapes>,
-    layers: [Slot<LayerCoverage>; 5],
+    shapes: Slot<Stamp, CameraShapes>,
+    layers: [Slot<Stamp, LayerCoverage>; 5],
 }
 
 /// The features of a layer as (key, name, category, target).
@@ -802,7 +764,7 @@ impl CoverageCache {
     /// The camera polygons of `snapshot` when they are built already.
     #[must_use]
     pub fn ready_camera_shapes(&self, snapshot: &Snapshot) -> Option<Arc<CameraShapes>> {
-        self.shapes.peek(Stamp::shapes(snapshot))
+        self.shapes.peek(&Stamp::shapes(snapshot))
     }
 
     /// Whether the camera polygons of `snapshot` are built already.
@@ -833,7 +795,7 @@ impl CoverageCache {
         key: &str,
     ) -> Option<FeatureCoverage> {
         let region = matches!(layer, CoverageLayer::Villages | CoverageLayer::Towns);
-        if let Some(table) = self.layers[layer.slot()].peek(Stamp::table(snapshot, layer)) {
+        if let Some(table) = self.layers[layer.slot()].peek(&Stamp::table(snapshot, layer)) {
             let mut row = table
                 .rows
                 .binary_search_by(|r| r.key.as_str().cmp(key))
@@ -847,7 +809,7 @@ impl CoverageCache {
         let (name, category, target) = coverage_feature(snapshot, layer, key)?;
         let below = layer
             .parts_layer()
-            .and_then(|b| self.layers[b.slot()].peek(Stamp::table(snapshot, b)));
+            .and_then(|b| self.layers[b.slot()].peek(&Stamp::table(snapshot, b)));
         let assembled = match (below, target, self.ready_camera_shapes(snapshot)) {
             (Some(below), Target::Area(area), Some(shapes)) => {
                 let parts = parts_of(snapshot, &below, layer, key);

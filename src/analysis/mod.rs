@@ -8,6 +8,8 @@
 //! Pure: no store, no `axum`, no `tokio`, no `sqlx`; it reads [`crate::spatial`] and
 //! [`crate::domain`] and nothing above them.
 
+pub mod cache;
 pub mod coverage;
 pub mod division;
 pub mod placement;
+pub mod region_summary;

@@ -49,6 +49,7 @@ mod ogc;
 pub mod openapi;
 mod params;
 mod placement;
+mod region_tree;
 mod search;
 mod tiles;
 mod tokens;
@@ -138,6 +139,7 @@ pub fn app_with(service: Arc<Service>, web: WebOptions) -> Router {
         .merge(grid_edit::routes())
         .merge(transfer::routes())
         .route("/api/v1/search", get(search::search))
+        .route("/api/v1/regions/tree", get(region_tree::region_tree))
         .route("/api/v1/tokens", post(tokens::create_token))
         .route("/api/v1/me", get(tokens::me));
     for layer in Layer::ALL {

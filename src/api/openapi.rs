@@ -132,9 +132,11 @@ fn transfer_paths(layer: Layer, paths: &mut serde_json::Map<String, Value>) {
     paths.insert(format!("/api/v1/{path}/export"), json!({
         "get": {
             "operationId": format!("export_{name}"),
-            "summary": format!("Download every item of {path} as `{path}.geojson` or `{path}.csv` (Content-Disposition: attachment)"),
-            "parameters": [{"name": "format", "in": "query", "schema": format(&["geojson", "csv"], Some("geojson"))}],
-            "responses": {"200": {"description": "The layer", "content": {"application/geo+json": {}, "text/csv": {}}}, "400": problem()}
+            "summary": format!("Download the items of {path} as `{path}.geojson` or `{path}.csv` (Content-Disposition: attachment): all of them, those in a box (`bbox`, the map's view: `{path}-view.csv`) or those of a village (`village`: `{path}-<code>.csv`). Grids of a village are its own by code; workers those serving the grids exported; cameras, buildings and events those standing inside; areas and lines those meeting it"),
+            "parameters": [{"name": "format", "in": "query", "schema": format(&["geojson", "csv"], Some("geojson"))},
+                {"name": "bbox", "in": "query", "schema": {"type": "string"}, "description": "minLon,minLat,maxLon,maxLat"},
+                {"name": "village", "in": "query", "schema": {"type": "string", "pattern": "^[0-9]{12}$"}, "description": "a village's code; not with bbox"}],
+            "responses": {"200": {"description": "The items", "content": {"application/geo+json": {}, "text/csv": {}}}, "400": problem(), "404": problem()}
         }
     }));
 }
@@ -383,6 +385,12 @@ pub fn document() -> Value {
                     {"name": "q", "in": "query", "required": true, "schema": {"type": "string", "maxLength": 100}},
                     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}}],
                 "responses": {"200": {"description": "`{query, results: [{layer, key, name, bbox}]}`"}, "400": problem()}}
+    }));
+    paths.insert("/api/v1/regions/tree".into(), json!({
+        "get": {"operationId": "region_tree", "summary": "One step of the region tree (区划树): a node (the county when `code` is left out; a town, village or grid) with its figures — grids, micro-grids, grids without a worker, workers serving, households, residents, cameras online and in all, key areas overdue and in all — and the nodes directly under it with theirs",
+                "parameters": [
+                    {"name": "code", "in": "query", "schema": {"type": "string", "pattern": "^([0-9]{6}|[0-9]{9}|[0-9]{12}|[0-9]{15})$"}}],
+                "responses": {"200": {"description": "The node's `code, name, level, bbox, figures, children` with `items` (the nodes under it, at most 2,000; `truncated`) and, on the root, `workers_unassigned`", "content": {"application/json": {"schema": schema_of::<crate::analysis::region_summary::Branch>(&mut generator)}}}, "400": problem(), "404": problem()}}
     }));
     paths.insert("/healthz".into(), json!({"get": {"operationId": "health", "summary": "Liveness and layer counts", "responses": {"200": {"description": "ok"}}}}));
     paths.insert("/api/openapi.json".into(), json!({"get": {"operationId": "openapi", "summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1"}}}}));

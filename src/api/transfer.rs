@@ -19,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
+use crate::domain::codes::check_region_code;
 use crate::domain::{DomainError, Layer};
 use crate::io::IoError;
 use crate::io::camera_import::ColumnMap;
@@ -26,13 +27,15 @@ use crate::io::export::ExportFormat;
 use crate::service::import::{
     self, ImportError, ImportFile, ImportFormat, ImportReport, ImportRequest,
 };
+use crate::spatial::Snapshot;
 use crate::spatial::crs::Crs;
+use crate::spatial::extent::Extent;
 
 use super::answer::GEOJSON;
 use super::bounded::{IMPORT_WORK_LIMIT, off_thread_for};
 use super::error::{ApiError, ApiResult};
 use super::extract::{AppQuery, Caller};
-use super::params::{parse_crs, parse_opt};
+use super::params::{parse_bbox, parse_crs, parse_opt};
 use super::{AppState, MAX_BATCH_BODY_BYTES};
 
 /// The media type of CSV exports (RFC 4180), UTF-8 so that Chinese names survive.
@@ -159,12 +162,40 @@ fn upload_format(format: Option<&str>, headers: &HeaderMap) -> ApiResult<ImportF
 pub struct ExportQuery {
     /// `geojson` (default) or `csv`.
     format: Option<String>,
+    /// `minLon,minLat,maxLon,maxLat`: only the items in this box (the map's view).
+    bbox: Option<String>,
+    /// A village's 12-digit code: only that village's items.
+    village: Option<String>,
 }
 
-impl TryFrom<ExportQuery> for ExportFormat {
+/// The part of the layer `query` asks for: all of it, a box or a village (not both).
+fn export_extent(query: &ExportQuery, snapshot: &Snapshot) -> ApiResult<(Extent, String)> {
+    match (query.bbox.as_deref(), query.village.as_deref()) {
+        (Some(_), Some(_)) => Err(ApiError::bad_request(
+            "village",
+            "give `bbox` or `village`, not both",
+        )),
+        (Some(raw), None) => Ok((Extent::Rect(parse_bbox(raw)?), "-view".to_owned())),
+        (None, Some(code)) => {
+            check_region_code("village", code).map_err(ApiError::bad_parameter)?;
+            if code.len() != 12 {
+                return Err(ApiError::bad_request(
+                    "village",
+                    format!("`{code}` is not a village code: 12 digits"),
+                ));
+            }
+            let extent = Extent::village(snapshot, code)
+                .ok_or_else(|| ApiError::missing_item(Layer::Region, code))?;
+            Ok((extent, format!("-{code}")))
+        }
+        (None, None) => Ok((Extent::All, String::new())),
+    }
+}
+
+impl TryFrom<&ExportQuery> for ExportFormat {
     type Error = ApiError;
 
-    fn try_from(query: ExportQuery) -> ApiResult<Self> {
+    fn try_from(query: &ExportQuery) -> ApiResult<Self> {
         query.format.as_deref().map_or(Ok(Self::GeoJson), |raw| {
             Self::parse(raw).map_err(|e| ApiError::bad_request("format", e.to_string()))
         })
@@ -244,13 +275,16 @@ async fn import_layer(
     import_answer(&report)
 }
 
-/// `GET /api/v1/{layer}/export?format=geojson|csv` (default geojson): the whole layer as a
-/// download, from the snapshot.
+/// `GET /api/v1/{layer}/export?format=geojson|csv&bbox=|village=` (default geojson): the
+/// layer as a download, the whole of it or the part in a box or a village
+/// ([`crate::spatial::extent`] says which items fall in one), from the snapshot (events from
+/// the store, page by page).
 async fn export_layer(layer: Layer, state: AppState, query: ExportQuery) -> ApiResult<Response> {
-    let format = ExportFormat::try_from(query)?;
-    let pieces = crate::service::export::export(state.service.clone(), layer, format);
+    let format = ExportFormat::try_from(&query)?;
+    let (extent, suffix) = export_extent(&query, &state.service.snapshot())?;
+    let pieces = crate::service::export::export(state.service.clone(), layer, format, extent);
     let disposition = format!(
-        "attachment; filename=\"{}.{}\"",
+        "attachment; filename=\"{}{suffix}.{}\"",
         layer.path(),
         format.extension()
     );

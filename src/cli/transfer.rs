@@ -26,6 +26,7 @@ use crate::io::{IoError, camera_import, shapefile};
 use crate::service::Service;
 use crate::service::import::{self, ImportError, ImportFile, ImportFormat, ImportRequest};
 use crate::spatial::crs::Crs;
+use crate::spatial::extent::Extent;
 use crate::store::Store;
 
 /// `safegrid import LAYER FILE [--crs] [--dry-run] [--format] [--map] [--sheet] [--profile]
@@ -159,7 +160,12 @@ pub(super) async fn export(
     let layer: Layer = layer.parse()?;
     let format = ExportFormat::parse(format)?;
     let service = Arc::new(super::start_service(store).await?);
-    let mut pieces = std::pin::pin!(crate::service::export::export(service, layer, format));
+    let mut pieces = std::pin::pin!(crate::service::export::export(
+        service,
+        layer,
+        format,
+        Extent::All
+    ));
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     while let Some(piece) = pieces.try_next().await? {
         out.write_all(piece.as_bytes())?;

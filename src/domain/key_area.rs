@@ -77,6 +77,16 @@ pub struct KeyArea {
     pub area: MultiPolygon,
 }
 
+impl KeyArea {
+    /// Whether the area is overdue on `today`: marked so, or its deadline has passed before it
+    /// was delisted.
+    #[must_use]
+    pub fn is_overdue(&self, today: NaiveDate) -> bool {
+        self.status == KeyAreaStatus::Overdue
+            || (self.status != KeyAreaStatus::Delisted && self.deadline < today)
+    }
+}
+
 impl Item for KeyArea {
     item_fields!(Layer::KeyArea, key: id, geometry: area, parse_area, area_to_geojson, stored: read_area);
 

@@ -17,6 +17,7 @@
 //! lengths are metres; angles are degrees clockwise from north.
 
 mod building;
+pub mod calendar;
 mod camera;
 pub mod codes;
 mod event;

@@ -1,7 +1,8 @@
 //! A layer's export as a stream of text pieces, shared by `GET /api/v1/{layer}/export` and
-//! `safegrid export`. Events are read from the store a page at a time (newest report first),
-//! so an export of millions holds one page in memory, not the layer; every other layer is
-//! written from the snapshot in one piece, off the async threads.
+//! `safegrid export`: the whole layer, or the part in an [`Extent`] (the map's view, a
+//! village). Events are read from the store a page at a time (newest report first), so an
+//! export of millions holds one page in memory, not the layer; every other layer is written
+//! from the snapshot in one piece, off the async threads.
 
 use std::sync::Arc;
 
@@ -12,6 +13,7 @@ use crate::domain::{EventCursor, EventQuery, Item, Layer};
 use crate::io::csv::EVENT_COLUMNS;
 use crate::io::export::{ExportFormat, PagedExport};
 use crate::io::{csv, geojson_file};
+use crate::spatial::extent::Extent;
 
 use super::{Service, ServiceError, ServiceResult};
 
@@ -27,12 +29,14 @@ enum Step {
     Done,
 }
 
-/// The export of `layer` in `format`, piece by piece.
+/// The export of the items of `layer` in `extent`, in `format`, piece by piece.
 pub fn export(
     service: Arc<Service>,
     layer: Layer,
     format: ExportFormat,
+    extent: Extent,
 ) -> impl Stream<Item = ServiceResult<String>> + Send {
+    let extent = Arc::new(extent);
     let first = if layer == Layer::Event {
         Step::Begin
     } else {
@@ -40,13 +44,14 @@ pub fn export(
     };
     stream::unfold(first, move |step| {
         let service = service.clone();
+        let extent = extent.clone();
         async move {
             match step {
                 Step::Done => None,
                 Step::Whole => {
                     let snapshot = service.snapshot();
                     let text = tokio::task::spawn_blocking(move || {
-                        let features = snapshot.features(layer);
+                        let features = extent.features(&snapshot, layer);
                         match format {
                             ExportFormat::Csv => csv::to_string(layer, &features),
                             ExportFormat::GeoJson => geojson_file::to_string(&features),
@@ -62,6 +67,7 @@ pub fn export(
                 }
                 Step::Events(mut export, after) => {
                     let query = EventQuery {
+                        bbox: extent.rect().into_iter().collect(),
                         after,
                         limit: EXPORT_PAGE,
                         ..EventQuery::default()
@@ -69,8 +75,11 @@ pub fn export(
                     match service.store().list_events(&query).await {
                         Err(e) => Some((Err(e.into()), Step::Done)),
                         Ok(page) => {
-                            let features: Vec<_> =
-                                page.iter().map(|e| e.event.to_feature()).collect();
+                            let features: Vec<_> = page
+                                .iter()
+                                .filter(|e| extent.holds_point(e.event.location.0))
+                                .map(|e| e.event.to_feature())
+                                .collect();
                             let text = export.page(&features);
                             let next = match page.last() {
                                 Some(last) if page.len() == EXPORT_PAGE => {

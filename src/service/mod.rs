@@ -32,6 +32,7 @@ use arc_swap::ArcSwap;
 use chrono::Utc;
 
 use crate::analysis::coverage::CoverageCache;
+use crate::analysis::region_summary::RegionSummaryCache;
 use crate::domain::progress::Progress;
 use crate::domain::{AnyItem, DomainError, Item, Layer, Problem};
 use crate::spatial::locate;
@@ -129,6 +130,8 @@ pub struct Service {
     /// Camera polygons and coverage tables for every snapshot this service publishes, kept
     /// while the layers they came from keep their generations.
     coverage: Arc<CoverageCache>,
+    /// The region tree's figures, kept while the layers they count keep their generations.
+    region_summaries: Arc<RegionSummaryCache>,
 }
 
 impl Service {
@@ -161,6 +164,7 @@ impl Service {
             queue: Arc::default(),
             compactor,
             coverage: Arc::default(),
+            region_summaries: Arc::default(),
         })
     }
 
@@ -180,6 +184,13 @@ impl Service {
     #[must_use]
     pub fn coverage_cache(&self) -> &Arc<CoverageCache> {
         &self.coverage
+    }
+
+    /// The region tree's figures every request shares (see
+    /// [`crate::analysis::region_summary::RegionSummaryCache`]).
+    #[must_use]
+    pub fn region_summaries(&self) -> &Arc<RegionSummaryCache> {
+        &self.region_summaries
     }
 
     /// What a group commit needs of the service.

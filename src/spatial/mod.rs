@@ -12,6 +12,7 @@
 pub mod camera_raster;
 pub mod crs;
 pub mod edit;
+pub mod extent;
 pub mod geom;
 pub mod index;
 pub mod locate;

@@ -18,6 +18,7 @@ mod placement;
 mod postgis_agreement;
 mod problems;
 mod raster_exact;
+mod region_tree;
 mod reshape;
 mod seed;
 mod shapefile;

@@ -332,3 +332,117 @@ async fn import_takes_bodies_over_the_ordinary_limit() {
     assert_eq!(report["rows"], 0);
     app.finish().await;
 }
+
+/// The features (GeoJSON) or data lines (CSV) of an export, and its file name.
+async fn exported(app: &TestApp, uri: &str) -> (StatusCode, String, Vec<String>) {
+    let (status, _, disposition, body) = download(&app.app, uri).await;
+    if status != StatusCode::OK {
+        return (status, body, Vec::new());
+    }
+    let collection: Value = serde_json::from_str(&body).expect("GeoJSON");
+    let keys = collection["features"]
+        .as_array()
+        .expect("features")
+        .iter()
+        .map(|f| {
+            let p = &f["properties"];
+            p["code"]
+                .as_str()
+                .or(p["id"].as_str())
+                .expect("a key")
+                .to_owned()
+        })
+        .collect();
+    (status, disposition, keys)
+}
+
+async fn export_takes_the_view_or_a_village(app: &TestApp) {
+    use crate::common::{GRID_A, GRID_B, MICRO_A, VILLAGE};
+    let event = |lon: f64| {
+        json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, 29.03]},
+        "properties": {"category": "theft", "occurred_at": "2026-11-01T12:00:00Z", "reported_at": "2026-11-01T12:10:00Z", "status": "reported"}})
+    };
+    let mut events = Vec::new();
+    for lon in [120.02, 120.08, 120.2] {
+        let (status, _, body) = app
+            .call(
+                "POST",
+                "/api/v1/events",
+                Some(Role::Admin),
+                Some(event(lon)),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        events.push(body["id"].as_str().expect("an id").to_owned());
+    }
+
+    // The east half of the village: grid B, its worker, no camera, the route across it.
+    let east = "bbox=120.06,29.0,120.09,29.1";
+    let (status, disposition, grids) = exported(app, &format!("/api/v1/grids/export?{east}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(disposition, "attachment; filename=\"grids-view.geojson\"");
+    assert_eq!(grids, [GRID_B]);
+    let (_, _, workers) = exported(app, &format!("/api/v1/workers/export?{east}")).await;
+    assert_eq!(workers, ["W2"]);
+    let (_, _, cameras) = exported(app, &format!("/api/v1/cameras/export?{east}")).await;
+    assert!(
+        cameras.is_empty(),
+        "a camera whose reach misses the view stays out"
+    );
+    let (_, _, routes) = exported(app, &format!("/api/v1/patrol-routes/export?{east}")).await;
+    assert_eq!(routes, ["R1"]);
+    let (_, _, in_view) = exported(app, &format!("/api/v1/events/export?{east}")).await;
+    assert_eq!(in_view, [events[1].clone()]);
+
+    // The west edge: grid A, its micro-grid, both workers, the camera, the key area.
+    let west = "bbox=120.0,29.0,120.03,29.1";
+    let (_, _, grids) = exported(app, &format!("/api/v1/grids/export?{west}")).await;
+    assert_eq!(grids, [GRID_A, MICRO_A]);
+    let (_, _, workers) = exported(app, &format!("/api/v1/workers/export?{west}")).await;
+    assert_eq!(workers, ["W1", "W2"]);
+    let (_, _, cameras) = exported(app, &format!("/api/v1/cameras/export?{west}")).await;
+    assert_eq!(cameras, [CAMERA]);
+    let (_, _, areas) = exported(app, &format!("/api/v1/key-areas/export?{west}")).await;
+    assert_eq!(areas, ["K1"]);
+
+    // The village: its own grids, its workers, what stands in it; not the event outside.
+    let village = format!("village={VILLAGE}");
+    let (_, disposition, grids) = exported(app, &format!("/api/v1/grids/export?{village}")).await;
+    assert_eq!(
+        disposition,
+        format!("attachment; filename=\"grids-{VILLAGE}.geojson\"")
+    );
+    assert_eq!(grids, [GRID_A, GRID_B, MICRO_A]);
+    let (_, _, regions) = exported(app, &format!("/api/v1/regions/export?{village}")).await;
+    assert_eq!(regions, [VILLAGE]);
+    let (_, _, mut inside) = exported(app, &format!("/api/v1/events/export?{village}")).await;
+    inside.sort();
+    let mut expected = events[..2].to_vec();
+    expected.sort();
+    assert_eq!(inside, expected);
+    let (status, _, disposition, csv) = download(
+        &app.app,
+        &format!("/api/v1/cameras/export?format=csv&{village}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        disposition,
+        format!("attachment; filename=\"cameras-{VILLAGE}.csv\"")
+    );
+    assert_eq!(csv.lines().count(), 2, "header and the camera: {csv}");
+
+    // A town is not a village, an unknown village is not found, and one extent at a time.
+    let (status, body, _) = exported(app, "/api/v1/grids/export?village=330783001").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, body, _) = exported(app, "/api/v1/grids/export?village=330783001099").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let (status, body, _) = exported(app, &format!("/api/v1/grids/export?{west}&{village}")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, body, _) = exported(app, "/api/v1/grids/export?bbox=1,2,3").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+}
+both_backends!(
+    export_of_view_or_village,
+    export_takes_the_view_or_a_village
+);

@@ -6,6 +6,7 @@
 import { el, fill } from './dom.js';
 import { getJson } from './http.js';
 import { t } from './i18n.js';
+import { viewBbox } from './view.js';
 
 /** Blind spots are fetched for the view from this zoom on (a few hundred grids at most). */
 export const BLIND_SPOT_MIN_ZOOM = 13;
@@ -24,8 +25,7 @@ export function setupBlindSpots(map) {
       return;
     }
     const mine = ++seq;
-    const b = map.getBounds();
-    const bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(6)).join(',');
+    const bbox = viewBbox(map);
     try {
       const answer = await getJson(`/api/v1/coverage/blind-spots?bbox=${bbox}&limit=500`, GEOJSON);
       if (mine === seq) source.setData(answer);

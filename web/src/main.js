@@ -8,6 +8,7 @@ import { el } from './dom.js';
 import { getJson, origin } from './http.js';
 import * as i18n from './i18n.js';
 import { t } from './i18n.js';
+import { viewBbox } from './view.js';
 import { renderGridFigures, renderHistory, renderLocation, renderMessage, renderObstacles } from './inspector.js';
 import { renderLegend } from './legend.js';
 import { setupMeasure } from './measure.js';
@@ -15,6 +16,9 @@ import { setupShortcuts } from './shortcuts.js';
 import { setupDivision } from './divide.js';
 import { setupPlacement } from './placement.js';
 import { setupPlanner } from './planner.js';
+import { setupPrint } from './print.js';
+import { setupRegionTree } from './regions.js';
+import { setupAttributeTable } from './table.js';
 import { assign, showUnstaffed, unassign } from './staffing.js';
 import { setupTransfer } from './transfer.js';
 import { sectorFeature } from './sectors.js';
@@ -76,9 +80,10 @@ async function start() {
   setupGridColour(map);
   // After a saved edit: the data version, the inspector's answer and the unstaffed list change.
   const changed = { listeners: [() => showDataVersion(), () => showUnstaffed(map)] };
+  const announce = () => changed.listeners.forEach((listener) => listener());
   const planner = setupPlanner(map, {
     refreshLayer: (layer) => refreshLayer(map, layer),
-    onChanged: () => changed.listeners.forEach((listener) => listener()),
+    onChanged: announce,
   });
   const placement = setupPlacement(map);
   const inspector = setupInspector(map, planner, placement, measure);
@@ -87,12 +92,25 @@ async function start() {
     currentVillage: () => lastVillage,
     planner,
     refreshLayer: (layer) => refreshLayer(map, layer),
-    onChanged: () => changed.listeners.forEach((listener) => listener()),
+    onChanged: announce,
   });
-  const transfer = setupTransfer({ onImported: (layer) => refreshLayer(map, layer).then(() => showUnstaffed(map)) });
+  const transfer = setupTransfer({
+    onImported: (layer) => refreshLayer(map, layer).then(announce),
+    viewBox: () => viewBbox(map),
+    currentVillage: () => lastVillage,
+  });
   setupSectors(map);
   setupBlindSpots(map);
-  setupSearch(map, inspector);
+  const show = (hit) => showFound(map, inspector, hit);
+  setupSearch(show);
+  // A node picked in the tree is shown on the map: on a phone the layers sheet steps aside.
+  const regionTree = setupRegionTree((hit) => {
+    document.getElementById('layers-panel').classList.remove('open');
+    show(hit);
+  });
+  setupAttributeTable(map, show);
+  setupPrint(map, () => [lastVillage?.name, t('app.title')].filter(Boolean).join(' '));
+  changed.listeners.push(regionTree.refresh);
   setupCursor(map);
   setupShortcuts();
   setupLanguage(map, transfer, placement);
@@ -309,7 +327,7 @@ function setupInspector(map, planner, placement, measure) {
       await handlers.showCamera(hit.key);
       return;
     }
-    if (hit.layer === 'buildings') return;
+    if (hit.layer === 'buildings' || hit.layer === 'events') return;
     // A grid found is the one the inspector has just outlined: no second fetch.
     if (hit.layer === 'grids' && answer?.grid?.code === hit.key && selection.grid) {
       selection.grid.properties.role = 'found';
@@ -335,8 +353,7 @@ function setupSectors(map) {
       map.getSource('camera-sectors')?.setData(EMPTY);
       return;
     }
-    const b = map.getBounds();
-    const bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(6)).join(',');
+    const bbox = viewBbox(map);
     try {
       const page = await getJson(`/api/v1/cameras?bbox=${bbox}&limit=5000`);
       if (mine !== asked) return;
@@ -353,17 +370,23 @@ function setupSectors(map) {
 
 /** The search box: a picked hit moves the map to it, pins it, outlines it and opens the
  * inspector there. */
-function setupSearch(map, inspector) {
+/** Moves the map to something found (a search hit, a node of the region tree) and opens the
+ * inspector on it. */
+function showFound(map, inspector, hit) {
+  const [w, s, e, n] = hit.bbox;
+  if (w === e && s === n) map.flyTo({ center: [w, s], zoom: 17 });
+  else map.fitBounds([[w, s], [e, n]], { padding: 60, maxZoom: 17 });
+  inspector.found(hit);
+}
+
+function setupSearch(show) {
   const form = document.getElementById('search');
   const input = document.getElementById('search-input');
   const list = document.getElementById('search-results');
   let asked = 0;
   const choose = (hit) => {
     list.hidden = true;
-    const [w, s, e, n] = hit.bbox;
-    if (w === e && s === n) map.flyTo({ center: [w, s], zoom: 17 });
-    else map.fitBounds([[w, s], [e, n]], { padding: 60, maxZoom: 17 });
-    inspector.found(hit);
+    show(hit);
   };
   const search = async () => {
     const q = input.value.trim();

@@ -14,7 +14,7 @@ import { t } from './i18n.js';
 import { fieldName, wordProblem } from './problems.js';
 import { hatchImage } from './style.js';
 import { roundPolygon } from './topology.js';
-import { fitBeside } from './view.js';
+import { fitBeside, viewBbox } from './view.js';
 
 const SNAP_PX = 12;
 /** A change that adds less gap than this (rounding, a snapped vertex) does not ask. */
@@ -251,8 +251,7 @@ export function setupPlanner(map, { refreshLayer, onChanged }) {
 
   /** Loads the grids around the view (or around `rect`) as snapping targets. */
   const loadNeighbours = async (except) => {
-    const b = map.getBounds();
-    const bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(6)).join(',');
+    const bbox = viewBbox(map);
     const answer = await request('GET', `/api/v1/grids?bbox=${bbox}&limit=2000`);
     neighbours.except = except;
     neighbours.rings = answer.ok

@@ -1,4 +1,5 @@
-// Import and export of a layer from the left panel: download any layer as GeoJSON or CSV; upload
+// Import and export of a layer from the left panel: download any layer as GeoJSON or CSV (all of
+// it, what is in the map's view, or the village last looked at on the map); upload
 // a GeoJSON or CSV file or a zipped shapefile (with its coordinate system), check it first (dry
 // run: every bad row with its line, feature or record number and reason, nothing imported), then
 // import it in one transaction. Cameras also take an Excel workbook (.xlsx) and a column map
@@ -36,11 +37,16 @@ async function send(layer, file, crs, dryRun, map) {
     { type: MEDIA[format] });
 }
 
-export function setupTransfer({ onImported }) {
+/**
+ * Sets up the import and export form. `viewBox()` gives the map's view as `west,south,east,north`
+ * and `currentVillage()` the village last looked at (`{code, name}` or null), for exports of
+ * either.
+ */
+export function setupTransfer({ onImported, viewBox, currentVillage }) {
   const section = document.getElementById('transfer');
   // What the planner chose survives every re-render (a report, a layer or language switch): a
   // check followed by 导入 imports the file that was checked.
-  const chosen = { layer: 'grids', crs: 'wgs84', map: '', file: null, report: null };
+  const chosen = { layer: 'grids', crs: 'wgs84', map: '', file: null, report: null, extent: 'all' };
   // Counts the uploads sent and the files chosen: a check answered after either is stale.
   let asked = 0;
   const remember = () => {
@@ -50,6 +56,30 @@ export function setupTransfer({ onImported }) {
     chosen.crs = form.elements.crs.value;
     chosen.map = form.elements.map?.value.trim() ?? chosen.map;
     chosen.file = form.elements.file.files[0] ?? null;
+    chosen.extent = form.elements.extent.value;
+  };
+  /** Points an export link at the chosen extent as it is now (the view moves, the village
+   * changes); refuses with a message when no village has been looked at yet. */
+  const aim = (event, format) => {
+    remember();
+    const { layer, extent } = chosen;
+    const village = currentVillage?.();
+    let query = '';
+    let suffix = '';
+    if (extent === 'view') {
+      query = `&bbox=${viewBox()}`;
+      suffix = '-view';
+    } else if (extent === 'village') {
+      if (!village) {
+        event.preventDefault();
+        showReport(el('p', { class: 'warning', 'data-testid': 'transfer-report' }, t('transfer.pick_village')));
+        return;
+      }
+      query = `&village=${village.code}`;
+      suffix = `-${village.code}`;
+    }
+    event.currentTarget.href = `/api/v1/${layer}/export?format=${format}${query}`;
+    event.currentTarget.download = `${layer}${suffix}.${format}`;
   };
   const showReport = (report) => {
     chosen.report = report;
@@ -63,8 +93,10 @@ export function setupTransfer({ onImported }) {
       el('select', { name: 'layer', 'aria-label': t('transfer.layer') },
         LAYERS.map((l) => el('option', { value: l, selected: l === layer }, t(`layer.${l}`)))),
       el('div', { class: 'actions' },
-        el('a', { href: `/api/v1/${layer}/export?format=geojson`, download: `${layer}.geojson`, 'data-testid': 'export-geojson' }, 'GeoJSON'),
-        el('a', { href: `/api/v1/${layer}/export?format=csv`, download: `${layer}.csv`, 'data-testid': 'export-csv' }, 'CSV')),
+        el('select', { name: 'extent', 'aria-label': t('transfer.extent'), 'data-testid': 'export-extent' },
+          ['all', 'view', 'village'].map((x) => el('option', { value: x, selected: x === chosen.extent }, t(`transfer.extent.${x}`)))),
+        el('a', { href: `/api/v1/${layer}/export?format=geojson`, download: `${layer}.geojson`, 'data-testid': 'export-geojson', onclick: (e) => aim(e, 'geojson') }, 'GeoJSON'),
+        el('a', { href: `/api/v1/${layer}/export?format=csv`, download: `${layer}.csv`, 'data-testid': 'export-csv', onclick: (e) => aim(e, 'csv') }, 'CSV')),
       file,
       layer === 'cameras'
         ? el('input', { type: 'text', name: 'map', value: chosen.map, placeholder: 'code=设备编码,lon=经度,lat=纬度', 'aria-label': t('transfer.map'), title: t('transfer.map_hint'), 'data-testid': 'transfer-map' })

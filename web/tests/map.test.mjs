@@ -4,9 +4,11 @@
 // 127.0.0.1.
 
 import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import {
-  assertCleanPage, jumpTo, newPage, openMap, renderedKeys, screenshot, settle, startBrowser, startServer,
+  ARTEFACTS, assertCleanPage, jumpTo, newPage, openMap, renderedKeys, screenshot, settle, startBrowser, startServer,
 } from './harness.mjs';
 
 let server;
@@ -292,5 +294,155 @@ describe('web map', { timeout: 600_000 }, () => {
     const codes = new Set(answer.features.map((f) => f.properties.code));
     for (const code of shaded) assert.ok(codes.has(code), `${code} shaded as the API says`);
     await screenshot(page, 'blind-spots');
+  });
+  test('the region tree unfolds town → village → grid with its figures; a node picked is shown and inspected', async () => {
+    page = await newPage(browser, server.base);
+    await openMap(page, server.base);
+    const n = (x) => x.toLocaleString('zh-CN');
+    const root = await api('/api/v1/regions/tree');
+    const tree = page.locator('[data-testid=region-tree]');
+    await tree.waitFor();
+    // The root's cards: the roster (serving / all), cameras online, overdue key areas.
+    assert.equal(await page.locator('[data-testid=summary-title]').textContent(), `${root.name} 县(市)`);
+    assert.equal(await page.locator('[data-testid=card-workers] .value').textContent(),
+      `${n(root.figures.workers)} / ${n(root.figures.workers + root.workers_unassigned)}`);
+    assert.equal(await page.locator('[data-testid=card-cameras] .value').textContent(),
+      `${n(root.figures.cameras_online)} / ${n(root.figures.cameras)}`);
+    assert.equal(await page.locator('[data-testid=card-overdue] .value').textContent(),
+      `${n(root.figures.key_areas_overdue)} / ${n(root.figures.key_areas)}`);
+    assert.equal(await tree.locator(':scope > li').count(), root.items.length);
+
+    // Unfold the town with the most grids, pick one of its villages: the map goes there and the
+    // inspector shows it, the cards show its figures.
+    const town = root.items.reduce((a, b) => (b.figures.grids > a.figures.grids ? b : a));
+    await tree.locator(`li[data-code="${town.code}"] > .region-row .toggle`).click();
+    const village = (await api(`/api/v1/regions/tree?code=${town.code}`)).items.find((v) => v.figures.grids > 1);
+    const villageRow = tree.locator(`li[data-code="${village.code}"]`);
+    await villageRow.waitFor();
+    await page.evaluate(() => { window.moved = new Promise((r) => window.safegridMap.once('moveend', r)); });
+    await villageRow.locator(':scope > .region-row .link').click();
+    await page.evaluate(() => window.moved);
+    await page.waitForFunction((code) => document.querySelector('[data-testid=village]')?.textContent.includes(code), village.code);
+    assert.equal(await page.locator('[data-testid=summary-title]').textContent(), `${village.name} 村(社区)`);
+    const grids = village.figures.micro_grids ? `${n(village.figures.grids)} + ${n(village.figures.micro_grids)}` : n(village.figures.grids);
+    assert.equal(await page.locator('[data-testid=card-grids] .value').textContent(), grids);
+    const centre = await page.evaluate(() => window.safegridMap.getCenter().toArray());
+    const [w, s, e, nn] = village.bbox;
+    assert.ok(centre[0] > w && centre[0] < e && centre[1] > s && centre[1] < nn, `the map is on the village: ${centre}`);
+
+    // Unfold the village and pick a grid: inspected, with its own figures.
+    await villageRow.locator(':scope > .region-row .toggle').click();
+    const grid = (await api(`/api/v1/regions/tree?code=${village.code}`)).items[0];
+    const gridRow = tree.locator(`li[data-code="${grid.code}"]`);
+    await gridRow.waitFor();
+    await gridRow.locator(':scope > .region-row .link').click();
+    await page.waitForFunction((code) => document.getElementById('inspector-body').textContent.includes(code), grid.code);
+    assert.equal(await page.locator('[data-testid=card-workers] .value').textContent(), n(grid.figures.workers));
+    await screenshot(page, 'region-tree');
+
+    // In English the tree keeps what is unfolded and picked, and the cards speak English.
+    await page.click('[data-lang=en]');
+    assert.equal(await page.locator('[data-testid=card-workers] .label').textContent(), 'Workers');
+    assert.match(await page.locator('[data-testid=summary-title]').textContent(), / grid$/);
+    assert.ok(await gridRow.isVisible());
+  });
+
+  test('the attribute table lists what is in view, sorts, filters, exports what it shows and zooms to a row', async () => {
+    page = await newPage(browser, server.base);
+    await openMap(page, server.base);
+    await jumpTo(page, [120.2417, 29.2896], 14);
+    await page.click('[data-action=table]');
+    const rows = page.locator('[data-testid=attribute-table] tbody tr');
+    await rows.first().waitFor();
+    const bbox = await page.evaluate(() => {
+      const b = window.safegridMap.getBounds();
+      return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(6)).join(',');
+    });
+    const listed = await api(`/api/v1/grids?bbox=${bbox}&limit=500`);
+    assert.equal(await rows.count(), listed.features.length, 'one row per grid in view');
+    assert.equal(await page.locator('[data-testid=table-count]').textContent(),
+      `显示 ${listed.features.length} 条 / 视野内 ${listed.numberMatched} 条`);
+
+    // Sorted by households, most first.
+    const households = page.locator('[data-testid=attribute-table] th', { hasText: '户数' }).locator('.sort');
+    await households.click();
+    await households.click();
+    const column = await page.evaluate(() => [...document.querySelectorAll('[data-testid=attribute-table] tbody tr')]
+      .map((tr) => Number(tr.children[3].textContent)));
+    assert.deepEqual(column, [...column].sort((a, b) => b - a));
+    assert.equal(column[0], Math.max(...listed.features.map((f) => f.properties.households)));
+
+    // Filtered by a village's name: only its grids, and the export is what is shown.
+    const name = listed.features[0].properties.name.replace(/第\d+网格$/, '');
+    await page.fill('[data-testid=table-filter]', name);
+    const wanted = listed.features.filter((f) => Object.values(f.properties).some((v) => String(v).includes(name)));
+    await page.waitForFunction((count) => document.querySelectorAll('[data-testid=attribute-table] tbody tr').length === count, wanted.length);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-action=table-export]')]);
+    assert.match(download.suggestedFilename(), /^grids-当前视野\.csv$/);
+    const csv = readFileSync(await download.path(), 'utf8');
+    assert.ok(csv.startsWith('\uFEFF编码,名称,类型,户数,人口,上级编码\r\n'), csv.slice(0, 60));
+    const lines = csv.trim().split('\r\n');
+    assert.equal(lines.length, wanted.length + 1);
+    assert.ok(lines.slice(1).every((line) => line.includes(name)));
+
+    // A row zooms to its grid and opens the inspector on it.
+    const first = await rows.first().locator('td').first().textContent();
+    await rows.first().click();
+    await page.waitForFunction((code) => document.getElementById('inspector-body').textContent.includes(code), first);
+
+    // Another layer: the cameras in view, with their status in words.
+    await page.selectOption('[data-testid=table-layer]', 'cameras');
+    await page.waitForFunction(() => document.querySelector('[data-testid=attribute-table] th')?.textContent.startsWith('编码')
+      && [...document.querySelectorAll('[data-testid=attribute-table] tbody td')].some((td) => /^(在线|离线|故障)$/.test(td.textContent)));
+    await screenshot(page, 'attribute-table');
+    await page.click('[data-testid=attribute-table] .close');
+    assert.equal(await page.locator('[data-testid=attribute-table]').isHidden(), true);
+  });
+
+  test('the view and the village looked at are exported; the map sheet is saved with legend, scale and north arrow', async () => {
+    page = await newPage(browser, server.base);
+    await openMap(page, server.base);
+    await jumpTo(page, [120.2417, 29.2896], 15);
+    const form = page.locator('[data-testid=transfer-form]');
+    // The village before any was looked at: said, not downloaded.
+    await form.locator('[data-testid=export-extent]').selectOption('village');
+    await form.locator('[data-testid=export-csv]').click();
+    assert.match(await page.locator('[data-testid=transfer-report]').textContent(), /请先在地图上点选一个村/);
+
+    // The view: what the API lists in the same box.
+    await form.locator('[data-testid=export-extent]').selectOption('view');
+    const [inView] = await Promise.all([page.waitForEvent('download'), form.locator('[data-testid=export-csv]').click()]);
+    assert.equal(inView.suggestedFilename(), 'grids-view.csv');
+    const bbox = await page.evaluate(() => {
+      const b = window.safegridMap.getBounds();
+      return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(6)).join(',');
+    });
+    const listed = await api(`/api/v1/grids?bbox=${bbox}&limit=10000`);
+    const viewCsv = readFileSync(await inView.path(), 'utf8').trim().split('\n');
+    assert.equal(viewCsv.length, listed.numberMatched + 1);
+
+    // Click the map: that village is the one exported, grids and micro-grids.
+    await page.mouse.click(700, 450);
+    const village = await page.locator('[data-testid=village]').textContent();
+    const code = /\d{12}/.exec(village)[0];
+    await form.locator('[data-testid=export-extent]').selectOption('village');
+    const [ofVillage] = await Promise.all([page.waitForEvent('download'), form.locator('[data-testid=export-csv]').click()]);
+    assert.equal(ofVillage.suggestedFilename(), `grids-${code}.csv`);
+    const figures = (await api(`/api/v1/regions/tree?code=${code}`)).figures;
+    const villageCsv = readFileSync(await ofVillage.path(), 'utf8').trim().split('\n');
+    assert.equal(villageCsv.length, figures.grids + figures.micro_grids + 1);
+
+    // 出图: a PNG of the map with a title bar, a legend column and a footer around it.
+    await page.click('[data-action=print]');
+    await page.fill('[data-testid=print-title]', '浏览器测试出图');
+    const [sheet] = await Promise.all([page.waitForEvent('download'), page.click('[data-action=print-png]')]);
+    assert.equal(sheet.suggestedFilename(), '浏览器测试出图.png');
+    const png = readFileSync(await sheet.path());
+    assert.equal(png.subarray(1, 4).toString(), 'PNG');
+    const canvas = await page.evaluate(() => [window.safegridMap.getCanvas().width, window.safegridMap.getCanvas().height]);
+    assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [canvas[0] + 230, canvas[1] + 70]);
+    assert.ok(png.length > 50_000, `the sheet holds the map, ${png.length} bytes`);
+    mkdirSync(ARTEFACTS, { recursive: true });
+    writeFileSync(path.join(ARTEFACTS, 'map-sheet.png'), png);
   });
 });

@@ -96,6 +96,32 @@ describe('the map on a phone', { timeout: 600_000 }, () => {
     await page.tap('#layers-close');
     assert.equal(await page.locator('#layer-switcher').isVisible(), false);
 
+    // The region tree in the same sheet: unfold a town, tap a village; the sheet steps aside
+    // for the map and the inspector, and the cards say what the village holds.
+    await page.tap('#layers-open');
+    const town = page.locator('[data-testid=region-tree] > li').first();
+    await town.scrollIntoViewIfNeeded();
+    const toggle = await town.locator(':scope > .region-row .toggle').boundingBox();
+    assert.ok(toggle.height >= 36 && toggle.width >= 36, `the unfold button is thumb-sized: ${JSON.stringify(toggle)}`);
+    await town.locator(':scope > .region-row .toggle').tap();
+    const village = town.locator('ul > li').first();
+    await village.waitFor();
+    const code = await village.getAttribute('data-code');
+    await village.locator(':scope > .region-row .link').tap();
+    assert.equal(await page.locator('#layer-switcher').isVisible(), false, 'the sheet stepped aside');
+    await page.waitForFunction((c) => document.querySelector('[data-testid=village]')?.textContent.includes(c), code);
+    assert.ok(await pageWidth() <= 420, 'with the tree used, the page still fits');
+
+    // The attribute table opens across the bottom of the screen and fits it.
+    await page.tap('#inspector-close');
+    await page.tap('[data-action=table]');
+    await page.locator('[data-testid=attribute-table] tbody tr').first().waitFor();
+    const table = await page.locator('[data-testid=attribute-table]').boundingBox();
+    assert.ok(table.x >= 0 && table.x + table.width <= 420.5, `the table fits the screen: ${JSON.stringify(table)}`);
+    assert.ok(await pageWidth() <= 420, 'with the table open, the page still fits');
+    await screenshot(page, 'phone-table');
+    await page.tap('[data-testid=attribute-table] .close');
+
     // In English the page still fits.
     await page.tap('[data-lang=en]');
     assert.equal(await page.locator('#layers-open').textContent(), 'Layers');
