@@ -83,6 +83,7 @@ fn page(
         Layer::Event => (0, Vec::new()),
         Layer::Building => page_of(&snapshot.buildings, bbox, offset, limit),
         Layer::Obstacle => page_of(&snapshot.obstacles, bbox, offset, limit),
+        Layer::Road => page_of(&snapshot.roads, bbox, offset, limit),
     }
 }
 

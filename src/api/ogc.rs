@@ -52,7 +52,7 @@ use serde_json::{Value, json};
 
 use crate::domain::{
     Building, Camera, EventPoint, EventStatus, Grid, Item, KeyArea, Layer, Obstacle, PatrolRoute,
-    Region, Worker,
+    Region, Road, Worker,
 };
 use crate::spatial::Snapshot;
 use crate::spatial::index::{LayerIndex, Spatial, rect_hull};
@@ -326,6 +326,7 @@ impl Served for PatrolRoute {}
 impl Served for KeyArea {}
 impl Served for Building {}
 impl Served for Obstacle {}
+impl Served for Road {}
 
 impl Served for Grid {
     fn when(&self, times: &Times) -> Option<Interval> {
@@ -361,6 +362,7 @@ macro_rules! on_layer {
             Layer::Event => $events,
             Layer::Building => $f($snapshot.buildings.as_ref(), $($arg),*),
             Layer::Obstacle => $f($snapshot.obstacles.as_ref(), $($arg),*),
+            Layer::Road => $f($snapshot.roads.as_ref(), $($arg),*),
         }
     };
 }
@@ -484,6 +486,10 @@ fn describe(layer: Layer) -> (&'static str, &'static str) {
         Layer::Obstacle => (
             "Obstacles",
             "遮挡物 — building footprints (polygons) and walls (lines) that hide the ground behind them from cameras.",
+        ),
+        Layer::Road => (
+            "Roads",
+            "道路 — the road network's centre lines with their class (OSM highway groups), direction and street name.",
         ),
     }
 }

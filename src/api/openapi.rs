@@ -13,7 +13,7 @@ use crate::analysis::placement::{
 };
 use crate::domain::{
     Building, Camera, CameraKind, CameraStatus, Duty, Event, Grid, KeyArea, KeyAreaCategory, Layer,
-    Obstacle, PatrolRoute, Region, Role, Worker,
+    Obstacle, PatrolRoute, Region, Road, Role, Worker,
 };
 
 use super::params::{DEFAULT_PAGE, MAX_PAGE};
@@ -35,13 +35,14 @@ fn properties_schema(layer: Layer, generator: &mut SchemaGenerator) -> Value {
         Layer::Event => schema_of::<Event>(generator),
         Layer::Building => schema_of::<Building>(generator),
         Layer::Obstacle => schema_of::<Obstacle>(generator),
+        Layer::Road => schema_of::<Road>(generator),
     }
 }
 
 fn geometry_type(layer: Layer) -> &'static str {
     match layer {
         Layer::Region | Layer::Grid | Layer::KeyArea => "Polygon or MultiPolygon",
-        Layer::PatrolRoute => "LineString",
+        Layer::PatrolRoute | Layer::Road => "LineString",
         Layer::Camera | Layer::Event | Layer::Building => "Point",
         Layer::Obstacle => "Polygon or MultiPolygon (a footprint), or LineString (a wall)",
         Layer::Worker => "null",
@@ -380,7 +381,7 @@ pub fn document() -> Value {
                 "responses": {"200": {"description": "`{name, role, writes: [layer, ...]}`"}, "401": problem()}}
     }));
     paths.insert("/api/v1/search".into(), json!({
-        "get": {"operationId": "search", "summary": "Find grids and regions by code or name, cameras by device code or name, key areas, patrol routes, buildings by address; best match first",
+        "get": {"operationId": "search", "summary": "Find grids and regions by code or name, cameras by device code or name, key areas, patrol routes, streets by name (人民路), buildings by address; best match first",
                 "parameters": [
                     {"name": "q", "in": "query", "required": true, "schema": {"type": "string", "maxLength": 100}},
                     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}}],

@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use super::names::string_enum;
 use super::{
     Building, Camera, DomainError, DomainResult, Event, Grid, KeyArea, Obstacle, PatrolRoute,
-    Region, Worker,
+    Region, Road, Worker,
 };
 
 /// The layers of the map, in the order they depend on each other.
@@ -25,6 +25,7 @@ pub enum Layer {
     Event,
     Building,
     Obstacle,
+    Road,
 }
 
 string_enum!(Layer, "layer", also Layer::table {
@@ -37,6 +38,7 @@ string_enum!(Layer, "layer", also Layer::table {
     Event => "events",
     Building => "buildings",
     Obstacle => "obstacles",
+    Road => "roads",
 });
 
 impl Layer {
@@ -60,6 +62,7 @@ impl Layer {
             Layer::Event => "event",
             Layer::Building => "building",
             Layer::Obstacle => "obstacle",
+            Layer::Road => "road",
         }
     }
 
@@ -212,6 +215,7 @@ pub enum AnyItem {
     Event(Event),
     Building(Building),
     Obstacle(Obstacle),
+    Road(Road),
 }
 
 /// Calls `$body` with `$v` bound to the inner item of any [`AnyItem`].
@@ -228,6 +232,7 @@ macro_rules! with_item {
             $crate::domain::AnyItem::Event($v) => $body,
             $crate::domain::AnyItem::Building($v) => $body,
             $crate::domain::AnyItem::Obstacle($v) => $body,
+            $crate::domain::AnyItem::Road($v) => $body,
         }
     };
 }
@@ -269,6 +274,7 @@ impl AnyItem {
             Layer::Event => AnyItem::Event(Event::from_feature(feature)?),
             Layer::Building => AnyItem::Building(Building::from_feature(feature)?),
             Layer::Obstacle => AnyItem::Obstacle(Obstacle::from_feature(feature)?),
+            Layer::Road => AnyItem::Road(Road::from_feature(feature)?),
         })
     }
 

@@ -1,7 +1,7 @@
 //! Domain types of safegrid and their validation: pure data, no I/O.
 //!
 //! Every layer of the map is one type here ([`Region`], [`Grid`], [`Worker`], [`Camera`],
-//! [`PatrolRoute`], [`KeyArea`], [`Event`], [`Building`], [`Obstacle`]). Each converts to and from a GeoJSON
+//! [`PatrolRoute`], [`KeyArea`], [`Event`], [`Building`], [`Obstacle`], [`Road`]). Each converts to and from a GeoJSON
 //! Feature through the [`Item`] trait and validates itself without looking at other items;
 //! checks that need the rest of the map (overlaps, unknown parent codes) live in `spatial` and
 //! in the service.
@@ -31,6 +31,7 @@ mod patrol;
 pub mod problem;
 pub mod progress;
 mod region;
+mod road;
 mod role;
 pub mod validity;
 pub mod work;
@@ -48,6 +49,7 @@ pub use obstacle::{MAX_OBSTACLE_HEIGHT_M, Obstacle, ObstacleKind, ObstacleShape}
 pub use patrol::{PatrolRoute, TimeWindow};
 pub use problem::Problem;
 pub use region::{Region, RegionLevel};
+pub use road::{MAX_ROAD_NAME_CHARS, Oneway, Road, RoadClass};
 pub use role::Role;
 pub use worker::{Assignment, Duty, Worker, WorkerRole};
 
@@ -108,6 +110,7 @@ pub struct Dataset {
     pub events: Vec<Event>,
     pub buildings: Vec<Building>,
     pub obstacles: Vec<Obstacle>,
+    pub roads: Vec<Road>,
 }
 
 impl Dataset {
@@ -123,6 +126,7 @@ impl Dataset {
             AnyItem::Event(v) => self.events.push(v),
             AnyItem::Building(v) => self.buildings.push(v),
             AnyItem::Obstacle(v) => self.obstacles.push(v),
+            AnyItem::Road(v) => self.roads.push(v),
         }
     }
 
@@ -144,6 +148,7 @@ impl Dataset {
         out.extend(self.events.into_iter().map(AnyItem::Event));
         out.extend(self.buildings.into_iter().map(AnyItem::Building));
         out.extend(self.obstacles.into_iter().map(AnyItem::Obstacle));
+        out.extend(self.roads.into_iter().map(AnyItem::Road));
         out
     }
 }

@@ -172,7 +172,7 @@ mod tests {
         assert_eq!(
             e.reason,
             "unknown layer `streets`; known: regions, grids, workers, cameras, patrol-routes, \
-             key-areas, events, buildings, obstacles"
+             key-areas, events, buildings, obstacles, roads"
         );
     }
 

@@ -46,8 +46,9 @@ impl Role {
                     | Layer::Building
                     | Layer::Camera
                     | Layer::Obstacle
+                    | Layer::Road
             ),
-            Role::Scheduler => matches!(layer, Layer::PatrolRoute | Layer::Event),
+            Role::Scheduler => matches!(layer, Layer::PatrolRoute | Layer::Event | Layer::Road),
             Role::Rectification => matches!(layer, Layer::KeyArea | Layer::Event),
             Role::Worker => layer == Layer::Event,
             Role::Viewer => false,

@@ -40,6 +40,7 @@ mod people;
 pub mod province;
 mod regions;
 pub mod rng;
+mod roads;
 #[cfg(test)]
 mod tests;
 
@@ -143,6 +144,7 @@ pub(crate) fn generate_variant(variant: &Variant) -> SampleResult<Dataset> {
     let patrol_routes = devices::patrol_routes(&city, &hotspots, variant);
     let events = events::events(&city, &buildings, &hotspots, variant);
     let workers = people::workers(&city, variant);
+    let roads = roads::roads(&city);
 
     let grid_versions = city
         .grids
@@ -166,6 +168,7 @@ pub(crate) fn generate_variant(variant: &Variant) -> SampleResult<Dataset> {
         events,
         buildings: buildings.into_iter().map(|b| b.item).collect(),
         obstacles: Vec::new(),
+        roads,
     };
     validate_all(&dataset)?;
     Ok(dataset)
@@ -189,7 +192,8 @@ fn validate_all(d: &Dataset) -> SampleResult<()> {
     check(&d.patrol_routes)?;
     check(&d.key_areas)?;
     check(&d.events)?;
-    check(&d.buildings)
+    check(&d.buildings)?;
+    check(&d.roads)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -138,6 +138,10 @@ fn relocate(mut data: Dataset, i: usize, (dx, dy): (f64, f64)) -> Dataset {
         reid(&mut b.id);
         b.location.translate_mut(dx, dy);
     }
+    for r in &mut data.roads {
+        reid(&mut r.id);
+        r.line.translate_mut(dx, dy);
+    }
     for o in &mut data.obstacles {
         reid(&mut o.id);
         match &mut o.shape {

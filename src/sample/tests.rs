@@ -13,7 +13,7 @@ use super::geom::area_m2;
 use super::{COUNTY_CODE, generate};
 use crate::domain::{
     Building, Camera, Dataset, Duty, Event, Grid, GridKind, Item, KeyArea, KeyAreaCategory,
-    PatrolRoute, Region, Worker,
+    PatrolRoute, Region, Road, Worker,
 };
 
 fn city() -> &'static Dataset {
@@ -107,6 +107,7 @@ fn generate_is_deterministic() {
     assert_eq!(sample(&a.key_areas), sample(&b.key_areas));
     assert_eq!(sample(&a.events), sample(&b.events));
     assert_eq!(sample(&a.buildings), sample(&b.buildings));
+    assert_eq!(sample(&a.roads), sample(&b.roads));
 }
 
 #[test]
@@ -206,6 +207,7 @@ fn every_item_validates_and_round_trips_as_geojson() {
     all::<Camera>(&d.cameras, 7);
     all::<Event>(&d.events, 31);
     all::<Building>(&d.buildings, 31);
+    all::<Road>(&d.roads, 1);
     // Keys are unique within each layer.
     unique(&d.regions);
     unique(&d.grids);
@@ -215,6 +217,83 @@ fn every_item_validates_and_round_trips_as_geojson() {
     unique(&d.key_areas);
     unique(&d.events);
     unique(&d.buildings);
+    unique(&d.roads);
+}
+
+#[test]
+fn streets_follow_grid_boundaries_and_carry_the_cameras() {
+    let d = city();
+    let mut classes = BTreeMap::<&str, (usize, f64)>::new();
+    for r in &d.roads {
+        let entry = classes.entry(r.class.as_str()).or_default();
+        entry.0 += 1;
+        entry.1 += r
+            .line
+            .0
+            .windows(2)
+            .map(|w| super::geom::distance_m(w[0], w[1]))
+            .sum::<f64>();
+    }
+    let named = d.roads.iter().filter(|r| !r.name.is_empty()).count();
+    println!("roads {} ({named} named): {classes:?}", d.roads.len());
+    assert!(
+        (1_500..=8_000).contains(&d.roads.len()),
+        "{} roads",
+        d.roads.len()
+    );
+    assert!(named * 2 > d.roads.len(), "most streets have a name");
+    for class in ["primary", "secondary", "tertiary", "residential"] {
+        assert!(classes.contains_key(class), "{class} roads: {classes:?}");
+    }
+    // 人民路 is a main road of the city centre, and every named street's name is unique in its
+    // town.
+    let renmin: Vec<&Road> = d.roads.iter().filter(|r| r.name == "人民路").collect();
+    assert_eq!(renmin.len(), 1);
+    assert_eq!(renmin[0].class, crate::domain::RoadClass::Primary);
+    let centre = region(d, "330783001");
+    // (A main road often follows a town boundary: on it, up to rounding.)
+    let mid = renmin[0].line.0[renmin[0].line.0.len() / 2];
+    let off_m = geo::Distance::distance(&geo::Euclidean, &centre.area, &geo::Point(mid)) * 1e5;
+    assert!(off_m < 1.0, "人民路 runs through 吴宁街道 ({off_m} m off)");
+    // Every vertex of every road is a vertex of a top-level grid (streets are grid lines).
+    let vertices: BTreeSet<(i64, i64)> = top_grids(d)
+        .iter()
+        .flat_map(|g| g.area.0.iter().flat_map(|p| p.exterior().0.iter()))
+        .map(|c| key(*c))
+        .collect();
+    for r in &d.roads {
+        assert!(
+            r.line.0.iter().all(|c| vertices.contains(&key(*c))),
+            "{} leaves the grid lines",
+            r.id
+        );
+    }
+    // Street cameras stand on the kerb: most are within 10 m of a road.
+    let segments: Vec<(Coord, Coord)> = d
+        .roads
+        .iter()
+        .flat_map(|r| r.line.0.windows(2).map(|w| (w[0], w[1])))
+        .collect();
+    let near = d
+        .cameras
+        .iter()
+        .step_by(20)
+        .filter(|c| {
+            segments
+                .iter()
+                .any(|(a, b)| super::geom::point_segment_m(c.location.0, *a, *b) <= 10.0)
+        })
+        .count();
+    let asked = d.cameras.len().div_ceil(20);
+    assert!(
+        near * 10 >= asked * 7,
+        "{near} of {asked} cameras stand by a road"
+    );
+}
+
+#[expect(clippy::cast_possible_truncation, reason = "degrees × 1e7 fit an i64")]
+fn key(c: Coord) -> (i64, i64) {
+    ((c.x * 1e7).round() as i64, (c.y * 1e7).round() as i64)
 }
 
 #[test]

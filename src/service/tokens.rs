@@ -107,6 +107,7 @@ pub fn new_id(layer: Layer) -> String {
         Layer::Event => "E",
         Layer::Building => "B",
         Layer::Obstacle => "O",
+        Layer::Road => "RD",
         Layer::Region | Layer::Grid | Layer::Camera => "X",
     };
     format!("{prefix}-{}", random_hex(6))

@@ -127,6 +127,11 @@ impl Extent {
                 (ObstacleShape::Wall(line), Self::Village(v)) => v.area.intersects(line),
                 (ObstacleShape::Wall(_), Self::All) => true,
             }),
+            Layer::Road => self.pick(&snapshot.roads, |r| match self {
+                Self::Rect(rect) => r.line.intersects(rect),
+                Self::Village(v) => v.area.intersects(&r.line),
+                Self::All => true,
+            }),
             Layer::Event => Vec::new(),
         }
     }

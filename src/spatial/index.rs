@@ -35,7 +35,7 @@ use rstar::{AABB, RTree};
 
 use crate::domain::{
     Building, Camera, Event, EventPoint, Grid, GridVersion, Item, KeyArea, Obstacle, ObstacleShape,
-    PatrolRoute, Region, Worker,
+    PatrolRoute, Region, Road, Worker,
 };
 
 use super::measure::LocalFrame;
@@ -525,6 +525,14 @@ impl Spatial for Obstacle {
             ObstacleShape::Area(area) => area.intersects(rect),
             ObstacleShape::Wall(line) => line.intersects(rect),
         }
+    }
+}
+impl Spatial for Road {
+    fn envelope(&self) -> Option<Rect> {
+        self.line.bounding_rect()
+    }
+    fn intersects_rect(&self, rect: &Rect) -> bool {
+        self.line.intersects(rect)
     }
 }
 impl Spatial for Worker {

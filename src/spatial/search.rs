@@ -1,6 +1,6 @@
 //! Text search over the snapshot for the map's search box: grids and regions by code or name,
-//! cameras by device code or name, key areas and patrol routes by name or id, buildings by
-//! address. A linear scan (about 130,000 names in the sample take a few milliseconds), ranked:
+//! cameras by device code or name, key areas and patrol routes by name or id, streets by name
+//! (人民路), buildings by address. A linear scan (about 130,000 names in the sample take a few milliseconds), ranked:
 //! exact key, then key prefix, then name prefix, then name substring; ties by layer order and key.
 //! Each hit carries a box to zoom to and an anchor inside the item, where the map pins it and
 //! asks what is there.
@@ -17,7 +17,8 @@ use super::index::{KeyOf, LayerIndex, Spatial};
 /// One search result.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct SearchHit {
-    /// Layer path (`grids`, `regions`, `cameras`, `key-areas`, `patrol-routes`, `buildings`).
+    /// Layer path (`grids`, `regions`, `cameras`, `key-areas`, `patrol-routes`, `roads`,
+    /// `buildings`).
     pub layer: &'static str,
     /// The item's key (code or id).
     pub key: String,
@@ -95,7 +96,8 @@ pub fn search(snapshot: &Snapshot, q: &str, limit: usize) -> Vec<SearchHit> {
     scan(&mut hits, 2, &snapshot.cameras, q, |c| &c.name);
     scan(&mut hits, 3, &snapshot.key_areas, q, |k| &k.name);
     scan(&mut hits, 4, &snapshot.patrol_routes, q, |p| &p.name);
-    scan(&mut hits, 5, &snapshot.buildings, q, |b| &b.address);
+    scan(&mut hits, 5, &snapshot.roads, q, |r| &r.name);
+    scan(&mut hits, 6, &snapshot.buildings, q, |b| &b.address);
     hits.sort_by(|a, b| a.rank.cmp(&b.rank).then_with(|| a.key.cmp(&b.key)));
     hits.truncate(limit);
     // Only the hits shown get their anchor (an interior point costs a pass over the shape).
@@ -119,6 +121,7 @@ fn anchor(snapshot: &Snapshot, layer: Layer, key: &str) -> Option<Coord> {
             .line
             .interior_point()
             .map(|p| p.0),
+        Layer::Road => snapshot.roads.get(key)?.line.interior_point().map(|p| p.0),
         Layer::Camera => Some(snapshot.cameras.get(key)?.location.0),
         Layer::Building => Some(snapshot.buildings.get(key)?.location.0),
         _ => None,

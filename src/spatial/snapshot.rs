@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::{
     AnyItem, Building, Camera, Dataset, Duty, EventPoint, Grid, GridVersion, KeyArea, Layer,
-    Obstacle, PatrolRoute, Region, Worker,
+    Obstacle, PatrolRoute, Region, Road, Worker,
 };
 
 use geo::Rect;
@@ -50,6 +50,8 @@ pub struct Snapshot {
     pub buildings: Arc<LayerIndex<Building>>,
     /// Footprints and walls that hide the ground from cameras (see [`super::visibility`]).
     pub obstacles: Arc<LayerIndex<Obstacle>>,
+    /// The road network's lines (the graph for routing is derived from them).
+    pub roads: Arc<LayerIndex<Road>>,
 }
 
 fn grid_workers(workers: &LayerIndex<Worker>) -> GridWorkers {
@@ -153,6 +155,7 @@ impl Snapshot {
             events: Arc::default(),
             buildings: Arc::new(LayerIndex::new(data.buildings)),
             obstacles: Arc::new(LayerIndex::new(data.obstacles)),
+            roads: Arc::new(LayerIndex::new(data.roads)),
         }
     }
 
@@ -169,6 +172,7 @@ impl Snapshot {
             Layer::Event => self.events.len(),
             Layer::Building => self.buildings.len(),
             Layer::Obstacle => self.obstacles.len(),
+            Layer::Road => self.roads.len(),
         }
     }
 
@@ -186,6 +190,7 @@ impl Snapshot {
             Layer::Event => return None,
             Layer::Building => AnyItem::Building(self.buildings.get(key)?.clone()),
             Layer::Obstacle => AnyItem::Obstacle(self.obstacles.get(key)?.clone()),
+            Layer::Road => AnyItem::Road(self.roads.get(key)?.clone()),
         })
     }
 
@@ -304,6 +309,9 @@ impl Snapshot {
                     next.obstacles =
                         Arc::new(self.obstacles.with_changes(changes!(Obstacle, layer)));
                 }
+                Layer::Road => {
+                    next.roads = Arc::new(self.roads.with_changes(changes!(Road, layer)));
+                }
             }
         }
         next
@@ -383,6 +391,7 @@ impl Snapshot {
             Layer::Event => self.events.needs_compaction(),
             Layer::Building => self.buildings.needs_compaction(),
             Layer::Obstacle => self.obstacles.needs_compaction(),
+            Layer::Road => self.roads.needs_compaction(),
         }
     }
 
@@ -400,6 +409,7 @@ impl Snapshot {
             Layer::Event => self.events.compacted(),
             Layer::Building => self.buildings.compacted(),
             Layer::Obstacle => self.obstacles.compacted(),
+            Layer::Road => self.roads.compacted(),
         };
         Compaction { layer, base }
     }
@@ -420,6 +430,7 @@ impl Snapshot {
             Layer::Event => next.events = Arc::new(self.events.with_base(base)),
             Layer::Building => next.buildings = Arc::new(self.buildings.with_base(base)),
             Layer::Obstacle => next.obstacles = Arc::new(self.obstacles.with_base(base)),
+            Layer::Road => next.roads = Arc::new(self.roads.with_base(base)),
         }
         next
     }
@@ -497,6 +508,7 @@ impl Snapshot {
             Layer::Event => Vec::new(),
             Layer::Building => all(&self.buildings),
             Layer::Obstacle => all(&self.obstacles),
+            Layer::Road => all(&self.roads),
         }
     }
 }

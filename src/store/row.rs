@@ -23,7 +23,7 @@ use sqlx::{
 use crate::domain::{
     AnyItem, Building, Camera, Dataset, DomainError, DomainResult, Duty, Event, EventCursor,
     EventPoint, EventQuery, EventStatus, Grid, GridVersion, Item, KeyArea, Layer, ListedEvent,
-    Obstacle, PatrolRoute, Region, Worker,
+    Obstacle, PatrolRoute, Region, Road, Worker,
 };
 
 use super::{StoreError, StoreResult};
@@ -91,6 +91,7 @@ pub fn decode_row(layer: Layer, row: &LayerRow) -> StoreResult<AnyItem> {
         Layer::Event => decode::<Event>(row).map(AnyItem::Event),
         Layer::Building => decode::<Building>(row).map(AnyItem::Building),
         Layer::Obstacle => decode::<Obstacle>(row).map(AnyItem::Obstacle),
+        Layer::Road => decode::<Road>(row).map(AnyItem::Road),
     };
     item.map_err(|source| StoreError::Corrupt {
         table: layer.table(),

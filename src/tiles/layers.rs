@@ -23,7 +23,7 @@ use geo::{Coord, LineString, MultiPolygon, Rect};
 
 use crate::domain::{
     Building, Camera, CameraStatus, EventPoint, Grid, KeyArea, Layer, Obstacle, ObstacleShape,
-    PatrolRoute, Region, RegionLevel,
+    Oneway, PatrolRoute, Region, RegionLevel, Road, RoadClass,
 };
 use crate::spatial::Snapshot;
 use crate::spatial::geom::label_point;
@@ -111,6 +111,10 @@ pub trait TileItem: KeyOf + Spatial {
     fn shape(&self) -> Shape<'_>;
     /// The properties; `detail` is false on the point layers below [`DETAIL_ZOOM`].
     fn properties<'a>(&'a self, detail: bool, out: &mut Props<'a>);
+    /// Whether the item is drawn at zoom `z` (every item, unless a layer thins out).
+    fn shown_at(&self, _z: u8) -> bool {
+        true
+    }
 }
 
 use FieldType::{Number as N, String as S};
@@ -209,6 +213,36 @@ impl TileItem for PatrolRoute {
             ("name", Value::Str(&self.name)),
             ("team", Value::Str(&self.team)),
         ]);
+    }
+}
+
+/// Roads thin out as the map zooms out: main roads from z8, district roads from z11, every
+/// street and path from z13 (a county's streets at z9 are noise and bytes).
+impl TileItem for Road {
+    const FIELDS: &'static [(&'static str, FieldType)] =
+        &[("id", S), ("name", S), ("class", S), ("oneway", S)];
+    fn shape(&self) -> Shape<'_> {
+        Shape::Line(&self.line)
+    }
+    fn properties<'a>(&'a self, _: bool, out: &mut Props<'a>) {
+        out.extend([
+            ("id", Value::Str(&self.id)),
+            ("name", Value::Str(&self.name)),
+            ("class", Value::Str(self.class.as_str())),
+        ]);
+        match self.oneway {
+            Oneway::No => {}
+            Oneway::Yes => out.push(("oneway", Value::Str("yes"))),
+            Oneway::Reverse => out.push(("oneway", Value::Str("reverse"))),
+        }
+    }
+    fn shown_at(&self, z: u8) -> bool {
+        let from = match self.class {
+            RoadClass::Motorway | RoadClass::Trunk | RoadClass::Primary => 8,
+            RoadClass::Secondary | RoadClass::Tertiary => 11,
+            RoadClass::Residential | RoadClass::Service | RoadClass::Path => 13,
+        };
+        z >= from
     }
 }
 
@@ -362,6 +396,9 @@ pub fn encode_layer<T: TileItem>(index: &LayerIndex<T>, name: &str, tile: TileId
     // About 30 bytes a point feature: grow once or twice, not twenty times.
     layer.reserve(hits.len() * 32);
     for item in hits {
+        if !item.shown_at(tile.z) {
+            continue;
+        }
         geom.clear();
         let kind = match item.shape() {
             Shape::Point(c) => {
@@ -430,6 +467,7 @@ pub fn encode_tile(snapshot: &Snapshot, layer: Layer, tile: TileId) -> Option<Ve
         Layer::Event => encode_layer(&snapshot.events, name, tile),
         Layer::Building => encode_layer(&snapshot.buildings, name, tile),
         Layer::Obstacle => encode_layer(&snapshot.obstacles, name, tile),
+        Layer::Road => encode_layer(&snapshot.roads, name, tile),
     })
 }
 
@@ -601,6 +639,7 @@ pub fn layer_fields(layer: Layer) -> Option<&'static [(&'static str, FieldType)]
         Layer::Event => EventPoint::FIELDS,
         Layer::Building => Building::FIELDS,
         Layer::Obstacle => Obstacle::FIELDS,
+        Layer::Road => Road::FIELDS,
     })
 }
 
@@ -626,6 +665,7 @@ pub fn layer_bounds(snapshot: &Snapshot, layer: Layer) -> Option<Rect> {
         Layer::Event => bounds_of(&snapshot.events),
         Layer::Building => bounds_of(&snapshot.buildings),
         Layer::Obstacle => bounds_of(&snapshot.obstacles),
+        Layer::Road => bounds_of(&snapshot.roads),
     }
 }
 

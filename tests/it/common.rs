@@ -147,7 +147,8 @@ pub const MICRO_A: &str = "330783001014003";
 pub const CAMERA: &str = "33078300001320000001";
 
 /// The fixture: a 0.1° square county = town = village, two grids sharing the edge lon=120.05,
-/// one micro-grid, two workers, one camera, one key area, one patrol route.
+/// one micro-grid, two workers, one camera, one key area, one patrol route, one road (人民路,
+/// along the grids' shared edge).
 pub fn fixture() -> Vec<AnyItem> {
     let square = rect(120.0, 29.0, 120.1, 29.1);
     vec![
@@ -212,6 +213,10 @@ pub fn fixture() -> Vec<AnyItem> {
         item(
             Layer::PatrolRoute,
             json!({"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[120.0, 29.051], [120.1, 29.051]]}, "properties": {"id": "R1", "name": "东街巡逻线", "team": "吴宁派出所一组", "windows": [{"days": [1, 2, 3, 4, 5], "start": "19:00", "end": "23:00"}]}}),
+        ),
+        item(
+            Layer::Road,
+            json!({"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[120.05, 29.0], [120.05, 29.1]]}, "properties": {"id": "RD1", "name": "人民路", "class": "primary"}}),
         ),
     ]
 }

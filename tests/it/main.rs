@@ -20,6 +20,7 @@ mod problems;
 mod raster_exact;
 mod region_tree;
 mod reshape;
+mod roads;
 mod seed;
 mod shapefile;
 mod shutdown;

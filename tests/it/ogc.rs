@@ -21,7 +21,7 @@ const GEOJSON_CLASS: &str = "http://www.opengis.net/spec/ogcapi-features-1/1.0/c
 const OAS30: &str = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30";
 const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
 const GEOJSON: &str = "application/geo+json";
-const COLLECTIONS: [&str; 8] = [
+const COLLECTIONS: [&str; 9] = [
     "regions",
     "grids",
     "cameras",
@@ -30,6 +30,7 @@ const COLLECTIONS: [&str; 8] = [
     "events",
     "buildings",
     "obstacles",
+    "roads",
 ];
 
 /// One test event: id, position and reported time.

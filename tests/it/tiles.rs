@@ -921,3 +921,41 @@ both_backends!(
     event_heat_cells,
     events_are_heat_cells_below_z14_and_every_event_counts_once
 );
+
+/// Roads thin out as the map zooms out: 人民路 (primary) is drawn from z8, a lane only from
+/// z13, each with its name and class.
+async fn roads_thin_out_by_class(app: &TestApp) {
+    let lane = json!({"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[120.01, 29.02], [120.04, 29.02]]},
+        "properties": {"id": "RD2", "name": "东街一巷", "class": "residential", "oneway": "yes"}});
+    let (status, _, body) = app
+        .call("POST", "/api/v1/roads", Some(Role::Planner), Some(lane))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let ids = |layer: &MvtLayer| -> Vec<String> {
+        let mut ids: Vec<String> = layer
+            .features
+            .iter()
+            .map(|f| layer.props(f)["id"].str().to_owned())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let city = fetch_layer(app, "roads", tile_of(10, 120.03, 29.03)).await;
+    assert_eq!(ids(&city), ["RD1"], "only the main road at z10");
+    let (_, renmin) = city.find("id", "RD1").expect("人民路");
+    assert_eq!(renmin["name"].str(), "人民路");
+    assert_eq!(renmin["class"].str(), "primary");
+    let street = fetch_layer(app, "roads", tile_of(13, 120.05, 29.02)).await;
+    assert_eq!(ids(&street), ["RD1", "RD2"]);
+    let (_, lane) = street.find("id", "RD2").expect("the lane");
+    assert_eq!(lane["oneway"].str(), "yes");
+    assert!(
+        !street
+            .find("id", "RD1")
+            .expect("人民路")
+            .1
+            .contains_key("oneway"),
+        "two-way roads say nothing"
+    );
+}
+both_backends!(road_tiles, roads_thin_out_by_class);

@@ -176,6 +176,22 @@ async fn search_ranks_exact_codes_first_and_finds_names_and_device_codes() {
         "a camera is pinned where it stands"
     );
 
+    // A street by its name: the road, pinned on its line.
+    let (_, _, body) = app
+        .call(
+            "GET",
+            "/api/v1/search?q=%E4%BA%BA%E6%B0%91%E8%B7%AF",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(body["results"][0]["layer"], "roads", "{body}");
+    assert_eq!(body["results"][0]["name"], "人民路");
+    assert_eq!(
+        body["results"][0]["anchor"][0], 120.05,
+        "on the line: {body}"
+    );
+
     for (query, field) in [
         ("q=", "q"),
         ("q=%20", "q"),

@@ -4,7 +4,7 @@ import { language, t } from './i18n.js';
 import { el } from './dom.js';
 import {
   BLIND_SPOT_COLOUR, CAMERA_STATUS_COLOURS, GRID_KIND_COLOURS, HEAT_RAMP, KEY_AREA_COLOURS, OBSTACLE_COLOUR, OVERDUE_COLOUR,
-  PROPOSAL_COLOUR, ROUTE_COLOUR, UNSTAFFED_COLOUR, WORKLOAD_STEPS,
+  PROPOSAL_COLOUR, ROAD_COLOURS, ROUTE_COLOUR, UNSTAFFED_COLOUR, WORKLOAD_STEPS,
 } from './style.js';
 
 /** Labels longer than this (in characters of the page's language) take a whole row of the
@@ -45,6 +45,10 @@ export function renderLegend(container, gridMode = 'kind', shown = null) {
     on('cameras') ? swatch('dot', PROPOSAL_COLOUR, t('placement.legend'), 'dashed') : null,
   ].filter(Boolean);
   const sections = [
+    on('roads') ? group('layer.roads', [
+      swatch('road', ROAD_COLOURS.primary, t('road.main')),
+      swatch('road', '#FFFFFF', t('road.street')),
+    ]) : null,
     on('grids') ? group('layer.grids', grids) : null,
     cameras.length ? group('layer.cameras', cameras) : null,
     on('key-areas') ? group('layer.key-areas', [

@@ -47,7 +47,7 @@ function legendEntries() {
     title: section.querySelector('h4')?.textContent ?? '',
     items: [...section.querySelectorAll('li')].map((li) => {
       const swatch = li.querySelector('.swatch, .ramp');
-      const kind = swatch?.classList.contains('ramp') ? 'ramp' : ['fill', 'dot', 'hatch', 'line'].find((k) => swatch?.classList.contains(k));
+      const kind = swatch?.classList.contains('ramp') ? 'ramp' : ['fill', 'dot', 'hatch', 'line', 'road'].find((k) => swatch?.classList.contains(k));
       const colour = swatch?.style.getPropertyValue('--c') || INK;
       const ramp = kind === 'ramp' ? (swatch.style.background.match(/#[0-9a-f]{3,8}|rgba?\([^)]*\)/gi) ?? []) : [];
       return { kind, colour, ramp, label: li.textContent.trim() };
@@ -71,6 +71,12 @@ function drawSwatch(ctx, { kind, colour, ramp }, x, y, s) {
     ctx.moveTo(x, y + 7 * s);
     ctx.lineTo(x + 20 * s, y + 7 * s);
     ctx.stroke();
+  } else if (kind === 'road') {
+    ctx.fillStyle = colour;
+    ctx.strokeStyle = '#B9B9B0';
+    ctx.lineWidth = 1 * s;
+    ctx.fillRect(x, y + 4 * s, 20 * s, 6 * s);
+    ctx.strokeRect(x, y + 4 * s, 20 * s, 6 * s);
   } else if (kind === 'ramp') {
     const gradient = ctx.createLinearGradient(x, 0, x + 40 * s, 0);
     ramp.forEach((c, i) => gradient.addColorStop(ramp.length > 1 ? i / (ramp.length - 1) : 0, c));

@@ -5,6 +5,9 @@
 // (cameras, blind spots, key areas, routes, overdue), the grids themselves get light ColorBrewer
 // Paired tints, households a purple ramp and event heat alone the orange-red one.
 //
+// The offline basemap is the server's own roads and place names; an external raster basemap
+// is an option (`/config.json`).
+//
 // Legible at the zooms planners work at (13–17): event heat is off until asked for and drawn
 // under every label, camera sectors are a layer of their own (off until asked for; the
 // inspector's camera always shows its sector), and each grid carries one label, from the
@@ -54,11 +57,16 @@ export const OBSTACLE_COLOUR = '#5C5C5C';
 /** Okabe–Ito reddish purple: proposed cameras and what they would see (always numbered and
  * dashed, so the colour is not the only cue). */
 export const PROPOSAL_COLOUR = '#CC79A7';
+/** Roads of the offline basemap: neutral, under everything that lies on the grids — main
+ * roads a pale cream, the rest white, all edged in light grey. */
+export const ROAD_COLOURS = { motorway: '#FBE3A6', trunk: '#FBE3A6', primary: '#FDF1C7', secondary: '#FFFFFF', tertiary: '#FFFFFF' };
+export const ROAD_CASING_COLOUR = '#B9B9B0';
 /** Obstacles are drawn from this zoom (building footprints are too small to see before). */
 export const OBSTACLE_MIN_ZOOM = 14;
 
 /** Map layers grouped the way the layer switcher shows them; ids are style layer ids. */
 export const LAYER_GROUPS = {
+  roads: ['road-casing', 'road-line', 'road-label'],
   regions: ['town-line', 'village-line', 'town-label', 'village-label'],
   grids: ['grid-fill', 'grid-line', 'grid-unstaffed', 'grid-label'],
   'key-areas': ['key-area-fill', 'key-area-line', 'key-area-label'],
@@ -72,7 +80,7 @@ export const LAYER_GROUPS = {
 };
 
 /** Layers shown when the page opens. */
-export const DEFAULT_VISIBLE = ['regions', 'grids', 'key-areas', 'patrol-routes', 'cameras', 'obstacles'];
+export const DEFAULT_VISIBLE = ['roads', 'regions', 'grids', 'key-areas', 'patrol-routes', 'cameras', 'obstacles'];
 
 const FONT = ['sans-serif'];
 /** A camera count bubble in which at least 10% of the cameras are at fault. */
@@ -80,6 +88,15 @@ const FAULTY_CLUSTER = ['>=', ['*', 10, ['get', 'fault']], ['get', 'point_count'
 
 function matchColour(property, palette, fallback = '#666666') {
   return ['match', ['get', property], ...Object.entries(palette).flat(), fallback];
+}
+
+/** A road's width in pixels by its class and the zoom, times `factor` (a casing is wider).
+ * The zoom interpolation stays the expression's top level, as the style spec requires. */
+function roadWidth(factor = 1) {
+  const byClass = (main, district, street) => ['match', ['get', 'class'],
+    ['motorway', 'trunk', 'primary'], main * factor, ['secondary', 'tertiary'], district * factor, street * factor];
+  return ['interpolate', ['exponential', 1.6], ['zoom'],
+    10, byClass(1.5, 0.8, 0.3), 13, byClass(3, 2, 1), 16, byClass(10, 7, 4), 18, byClass(20, 14, 8)];
 }
 
 /** The grid fill colour expression for `mode` (`kind` or `workload`). */
@@ -129,6 +146,7 @@ export function buildStyle(origin, basemapUrl, deadlineWord) {
     events: vector('events'),
     cameras: vector('cameras'),
     obstacles: vector('obstacles'),
+    roads: vector('roads'),
     'camera-sectors': { type: 'geojson', data: { type: 'FeatureCollection', features: [] } },
     'blind-spots': { type: 'geojson', data: { type: 'FeatureCollection', features: [] } },
     selection: { type: 'geojson', data: { type: 'FeatureCollection', features: [] } },
@@ -144,6 +162,27 @@ export function buildStyle(origin, basemapUrl, deadlineWord) {
     {
       id: 'grid-fill', type: 'fill', source: 'grids', 'source-layer': 'grids',
       paint: { 'fill-color': gridFillColour('kind'), 'fill-opacity': 0.45 },
+    },
+    // The offline basemap's roads: white on the tinted grids with a grey edge, wider by class
+    // and zoom (the tiles thin minor roads out below z13); street names along them from z14.
+    {
+      id: 'road-casing', type: 'line', source: 'roads', 'source-layer': 'roads',
+      layout: { 'line-cap': 'round', 'line-join': 'round' },
+      paint: { 'line-color': ROAD_CASING_COLOUR, 'line-width': roadWidth(1.6) },
+    },
+    {
+      id: 'road-line', type: 'line', source: 'roads', 'source-layer': 'roads',
+      layout: { 'line-cap': 'round', 'line-join': 'round' },
+      paint: { 'line-color': matchColour('class', ROAD_COLOURS, '#FFFFFF'), 'line-width': roadWidth() },
+    },
+    {
+      id: 'road-label', type: 'symbol', source: 'roads', 'source-layer': 'roads', minzoom: 14,
+      filter: ['!=', ['get', 'name'], ''],
+      layout: {
+        'symbol-placement': 'line', 'text-field': ['get', 'name'], 'text-font': FONT, 'text-size': 11,
+        'text-letter-spacing': 0.1, 'symbol-spacing': 400,
+      },
+      paint: { 'text-color': '#5A6570', 'text-halo-color': '#FFFFFF', 'text-halo-width': 1.5 },
     },
     {
       id: 'grid-line', type: 'line', source: 'grids', 'source-layer': 'grids',

@@ -22,6 +22,7 @@ const COLUMNS = {
   'patrol-routes': [['id'], ['name'], ['team']],
   buildings: [['id'], ['address'], ['households'], ['residents']],
   events: [['id'], ['category'], ['status', word('eventstatus')], ['source'], ['reported_at'], ['grid_code'], ['description']],
+  roads: [['id'], ['name'], ['class', word('roadclass')], ['oneway', word('oneway')]],
   regions: [['code'], ['name'], ['parent_code']],
 };
 

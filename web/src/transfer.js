@@ -11,7 +11,7 @@ import { request } from './http.js';
 import { t } from './i18n.js';
 import { wordPlace, wordProblem } from './problems.js';
 
-const LAYERS = ['grids', 'regions', 'workers', 'cameras', 'patrol-routes', 'key-areas', 'events', 'buildings'];
+const LAYERS = ['grids', 'regions', 'workers', 'cameras', 'patrol-routes', 'key-areas', 'events', 'buildings', 'roads'];
 
 /** The upload format of a file, by its extension: a .zip is a zipped shapefile. */
 function formatOf(name) {

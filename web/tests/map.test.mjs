@@ -45,6 +45,11 @@ describe('web map', { timeout: 600_000 }, () => {
     const all = await api('/api/v1/grids?limit=10000');
     const codes = new Set(all.features.map((f) => f.properties.code));
     for (const code of grids) assert.ok(codes.has(code), `rendered grid ${code} exists in the API`);
+    // The offline basemap: the main roads at the city zoom, minor ones only closer in.
+    const roads = await page.evaluate(() => window.safegridMap.queryRenderedFeatures({ layers: ['road-line'] })
+      .map((f) => f.properties.class));
+    assert.ok(roads.length > 0, 'main roads are drawn at the city zoom');
+    assert.ok(roads.every((c) => ['motorway', 'trunk', 'primary'].includes(c)), `only main roads: ${[...new Set(roads)]}`);
     const towns = await renderedKeys(page, ['town-line']);
     assert.ok(towns.length >= 10, `town boundaries drawn, saw ${towns.length}`);
     // Zoomed out, the cameras are count bubbles from the tiles, not 20,000 dots.
@@ -184,6 +189,19 @@ describe('web map', { timeout: 600_000 }, () => {
       .filter((f) => f.properties.role === 'found').map((f) => f.geometry.type));
     assert.equal(outlined.length, 1, 'the village is outlined');
     await screenshot(page, 'search');
+
+    // A street by its name: the road is outlined along its line and its name is drawn.
+    await page.fill('#search-input', '人民路');
+    const street = page.locator('#search-results li[role=option]', { hasText: '道路 · 人民路' }).first();
+    await street.waitFor();
+    await page.evaluate(() => { window.moved = new Promise((r) => window.safegridMap.once('moveend', r)); });
+    await street.click();
+    await page.evaluate(() => window.moved);
+    await page.waitForFunction(() => window.safegridMap.getSource('selection').serialize().data.features
+      .some((f) => f.properties.role === 'found' && f.geometry.type === 'LineString'));
+    await settle(page);
+    const names = await renderedKeys(page, ['road-line'], 'name');
+    assert.ok(names.includes('人民路'), `人民路 is drawn: ${names.slice(0, 20)}`);
   });
 
   test('a key area found by search shows its deadline with the year, lead department and responsible person', async () => {

@@ -46,7 +46,7 @@ use geojson::{Feature, JsonObject, JsonValue};
 
 use crate::domain::{
     Building, Camera, DomainError, Event, Grid, KeyArea, Layer, Obstacle, PatrolRoute, Region,
-    Worker,
+    Road, Worker,
 };
 use crate::spatial::crs::Crs;
 
@@ -367,6 +367,7 @@ fn property_kinds(layer: Layer) -> HashMap<String, Kind> {
         Layer::Event => generator.root_schema_for::<Event>(),
         Layer::Building => generator.root_schema_for::<Building>(),
         Layer::Obstacle => generator.root_schema_for::<Obstacle>(),
+        Layer::Road => generator.root_schema_for::<Road>(),
     };
     let Some(JsonValue::Object(properties)) = schema.get("properties") else {
         return HashMap::new();
