@@ -100,8 +100,8 @@ pub type SampleResult<T> = Result<T, SampleError>;
 /// Builds the whole sample city. Deterministic: equal output on every call.
 ///
 /// 407 regions (county, 18 towns, 388 villages), about 1,950 grids (110 of them micro-grids),
-/// 3,800 workers, 108,000 buildings, 20,000 cameras, 140 key areas, 60 patrol routes and
-/// 100,000 events. It takes about a second in a debug build and a fraction of that in release.
+/// 3,800 workers, 108,000 buildings, 20,000 cameras, 140 key areas, 60 patrol routes,
+/// 100,000 events and 2,745 streets. It takes about a second in a debug build and a fraction of that in release.
 ///
 /// # Errors
 /// A [`SampleError`] if the embedded data or a generation rule is broken.
