@@ -162,6 +162,16 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// The token's name and role when it may see personal data unmasked
+    /// ([`Role::sees_phones`]); `None` for no token or a role that sees it masked.
+    #[must_use]
+    pub fn personal_data_reader(&self) -> Option<(&str, Role)> {
+        match (&self.name, self.role) {
+            (Some(name), Some(role)) if role.sees_phones() => Some((name, role)),
+            _ => None,
+        }
+    }
+
     /// Requires a token whose role may write `layer`.
     ///
     /// # Errors

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::domain::{AnyItem, Item, Layer, Problem};
+use crate::service::privacy::mask_worker_feature;
 use crate::spatial::Snapshot;
 use crate::spatial::index::LayerIndex;
 use crate::spatial::topology::Gap;
@@ -188,8 +189,41 @@ impl ListRequest {
     }
 }
 
+/// Workers' phone numbers in `features` (of `layer`): masked for a caller who may not see
+/// them, else shown and recorded as read through `what` (see [`crate::service::privacy`]).
+pub(super) async fn guard_phones(
+    state: &AppState,
+    caller: &Caller,
+    layer: Layer,
+    what: &str,
+    features: &mut [Feature],
+) -> ApiResult<()> {
+    if layer != Layer::Worker {
+        return Ok(());
+    }
+    let Some((token, role)) = caller.personal_data_reader() else {
+        features.iter_mut().for_each(mask_worker_feature);
+        return Ok(());
+    };
+    let shown: Vec<&str> = features
+        .iter()
+        .filter(|f| f.property("phone").is_some_and(|p| !p.is_null()))
+        .filter_map(|f| f.property("id").and_then(JsonValue::as_str))
+        .collect();
+    state
+        .service
+        .record_personal_read(token, role, what, &shown)
+        .await?;
+    Ok(())
+}
+
 /// `GET /api/v1/{layer}?bbox=&limit=&offset=`.
-pub async fn list_items(layer: Layer, state: AppState, query: ListQuery) -> ApiResult<Response> {
+pub async fn list_items(
+    layer: Layer,
+    state: AppState,
+    caller: Caller,
+    query: ListQuery,
+) -> ApiResult<Response> {
     let request = ListRequest::check(layer, query)?;
     let snapshot = state.service.snapshot();
     let (matched, features) = match &request.q {
@@ -209,17 +243,28 @@ pub async fn list_items(layer: Layer, state: AppState, query: ListQuery) -> ApiR
             request.limit,
         ),
     };
+    let mut features = features;
+    guard_phones(&state, &caller, layer, layer.path(), &mut features).await?;
     geojson(&request.answer(matched, features))
 }
 
 /// `GET /api/v1/{layer}/{key}`.
-pub async fn get_item(layer: Layer, state: AppState, key: String) -> ApiResult<Response> {
+pub async fn get_item(
+    layer: Layer,
+    state: AppState,
+    caller: Caller,
+    key: String,
+) -> ApiResult<Response> {
     let item = state
         .service
         .snapshot()
         .get(layer, &key)
         .ok_or_else(|| ApiError::missing_item(layer, &key))?;
-    geojson(&item.to_feature())
+    let mut feature = [item.to_feature()];
+    let what = format!("{}/{key}", layer.path());
+    guard_phones(&state, &caller, layer, &what, &mut feature).await?;
+    let [feature] = feature;
+    geojson(&feature)
 }
 
 fn written(status: StatusCode, item: &AnyItem, report: &crate::service::WriteReport) -> Response {
@@ -408,11 +453,15 @@ pub fn layer_routes(layer: Layer) -> axum::Router<AppState> {
     } else {
         (
             get(
-                move |State(s): State<AppState>, AppQuery(q): AppQuery<ListQuery>| {
-                    list_items(layer, s, q)
+                move |State(s): State<AppState>, c: Caller, AppQuery(q): AppQuery<ListQuery>| {
+                    list_items(layer, s, c, q)
                 },
             ),
-            get(move |State(s): State<AppState>, Path(k): Path<String>| get_item(layer, s, k)),
+            get(
+                move |State(s): State<AppState>, c: Caller, Path(k): Path<String>| {
+                    get_item(layer, s, c, k)
+                },
+            ),
         )
     };
     let collection = list.post(

@@ -23,7 +23,7 @@ use crate::spatial::{LocateOptions, Location, Snapshot};
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
-use super::extract::{AppJson, AppQuery};
+use super::extract::{AppJson, AppQuery, Caller};
 use super::params::{parse_crs, parse_opt, parse_required};
 
 /// Most points accepted in one batch.
@@ -131,11 +131,28 @@ impl TryFrom<LocateQuery> for LocateRequest {
 /// `GET /api/v1/locate?lon=&lat=[&crs=][&at=][&route_within_m=]`.
 pub async fn locate_point(
     State(state): State<AppState>,
+    caller: Caller,
     AppQuery(query): AppQuery<LocateQuery>,
 ) -> ApiResult<Response> {
     let request = LocateRequest::try_from(query)?;
     let snapshot = state.service.snapshot();
-    Ok(axum::Json(locate::locate(&snapshot, request.point, request.options)).into_response())
+    let mut location = locate::locate(&snapshot, request.point, request.options);
+    // Workers' phones: unmasked only for a role that needs them, and then on the record.
+    match caller.personal_data_reader() {
+        Some((token, role)) => {
+            let shown: Vec<&str> = location
+                .workers()
+                .filter(|w| w.phone.is_some())
+                .map(|w| w.id.as_str())
+                .collect();
+            state
+                .service
+                .record_personal_read(token, role, "locate", &shown)
+                .await?;
+        }
+        None => location.mask_phones(),
+    }
+    Ok(axum::Json(location).into_response())
 }
 
 /// A batch body: `{"points": [[lon, lat], ...]}` or a GeoJSON FeatureCollection of Points.
@@ -350,7 +367,9 @@ fn write_result(
             },
         ),
         Ok(p) if full => {
-            let location: Location = locate::locate(snapshot, *p, options);
+            // A batch is bulk work: it never carries phone numbers unmasked.
+            let mut location: Location = locate::locate(snapshot, *p, options);
+            location.mask_phones();
             serde_json::to_writer(&mut *out, &location)
         }
         Ok(p) => serde_json::to_writer(&mut *out, &compact(snapshot, *p, options)),

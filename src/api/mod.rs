@@ -34,6 +34,7 @@
 //! budget of `bounded`.
 
 mod answer;
+mod audit;
 mod bounded;
 mod camera_health;
 mod coverage;
@@ -140,6 +141,7 @@ pub fn app_with(service: Arc<Service>, web: WebOptions) -> Router {
         .merge(transfer::routes())
         .route("/api/v1/search", get(search::search))
         .route("/api/v1/regions/tree", get(region_tree::region_tree))
+        .route("/api/v1/audit/personal-reads", get(audit::personal_reads))
         .route("/api/v1/tokens", post(tokens::create_token))
         .route("/api/v1/me", get(tokens::me));
     for layer in Layer::ALL {

@@ -393,6 +393,12 @@ pub fn document() -> Value {
                     {"name": "code", "in": "query", "schema": {"type": "string", "pattern": "^([0-9]{6}|[0-9]{9}|[0-9]{12}|[0-9]{15})$"}}],
                 "responses": {"200": {"description": "The node's `code, name, level, bbox, figures, children` with `items` (the nodes under it, at most 2,000; `truncated`) and, on the root, `workers_unassigned`", "content": {"application/json": {"schema": schema_of::<crate::analysis::region_summary::Branch>(&mut generator)}}}, "400": problem(), "404": problem()}}
     }));
+    paths.insert("/api/v1/audit/personal-reads".into(), json!({
+        "get": {"operationId": "personal_reads", "summary": "Every answer that showed workers' phone numbers unmasked (to a role other than viewer): when, the token's name and role, through what (`locate`, `workers`, `workers/{id}`, `workers/export`), how many people and the first 20 keys; newest first. Admins only",
+                "security": [{"bearer": []}],
+                "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}],
+                "responses": {"200": {"description": "`{reads: [{at, token, role, what, subjects, sample}]}`"}, "401": problem(), "403": problem()}}
+    }));
     paths.insert("/healthz".into(), json!({"get": {"operationId": "health", "summary": "Liveness and layer counts", "responses": {"200": {"description": "ok"}}}}));
     paths.insert("/api/openapi.json".into(), json!({"get": {"operationId": "openapi", "summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1"}}}}));
     let mut schemas = serde_json::Map::new();

@@ -35,6 +35,7 @@ use super::answer::GEOJSON;
 use super::bounded::{IMPORT_WORK_LIMIT, off_thread_for};
 use super::error::{ApiError, ApiResult};
 use super::extract::{AppQuery, Caller};
+use super::layers::guard_phones;
 use super::params::{parse_bbox, parse_crs, parse_opt};
 use super::{AppState, MAX_BATCH_BODY_BYTES};
 
@@ -279,10 +280,28 @@ async fn import_layer(
 /// layer as a download, the whole of it or the part in a box or a village
 /// ([`crate::spatial::extent`] says which items fall in one), from the snapshot (events from
 /// the store, page by page).
-async fn export_layer(layer: Layer, state: AppState, query: ExportQuery) -> ApiResult<Response> {
+async fn export_layer(
+    layer: Layer,
+    state: AppState,
+    caller: Caller,
+    query: ExportQuery,
+) -> ApiResult<Response> {
     let format = ExportFormat::try_from(&query)?;
-    let (extent, suffix) = export_extent(&query, &state.service.snapshot())?;
-    let pieces = crate::service::export::export(state.service.clone(), layer, format, extent);
+    let snapshot = state.service.snapshot();
+    let (extent, suffix) = export_extent(&query, &snapshot)?;
+    // Workers' phones: masked, or shown and on the record (as a listing of them is).
+    let reader = caller.personal_data_reader();
+    if layer == Layer::Worker && reader.is_some() {
+        let mut workers = extent.features(&snapshot, Layer::Worker);
+        guard_phones(&state, &caller, layer, "workers/export", &mut workers).await?;
+    }
+    let pieces = crate::service::export::export(
+        state.service.clone(),
+        layer,
+        format,
+        extent,
+        reader.is_none(),
+    );
     let disposition = format!(
         "attachment; filename=\"{}{suffix}.{}\"",
         layer.path(),
@@ -315,8 +334,8 @@ pub fn routes() -> Router<AppState> {
         )
         .layer(DefaultBodyLimit::max(MAX_BATCH_BODY_BYTES));
         let export = get(
-            move |State(s): State<AppState>, AppQuery(q): AppQuery<ExportQuery>| {
-                export_layer(layer, s, q)
+            move |State(s): State<AppState>, c: Caller, AppQuery(q): AppQuery<ExportQuery>| {
+                export_layer(layer, s, c, q)
             },
         );
         router = router

@@ -164,7 +164,8 @@ pub(super) async fn export(
         service,
         layer,
         format,
-        Extent::All
+        Extent::All,
+        false
     ));
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     while let Some(piece) = pieces.try_next().await? {

@@ -51,7 +51,7 @@ pub use problem::Problem;
 pub use region::{Region, RegionLevel};
 pub use road::{MAX_ROAD_NAME_CHARS, Oneway, Road, RoadClass};
 pub use role::Role;
-pub use worker::{Assignment, Duty, Worker, WorkerRole};
+pub use worker::{Assignment, Duty, Worker, WorkerRole, mask_phone};
 
 /// A validation failure: which field was wrong and why.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -33,6 +33,14 @@ string_enum!(Role, "role" {
 });
 
 impl Role {
+    /// Whether this role sees workers' phone numbers unmasked: the roles that call or staff
+    /// them. A viewer's dashboard and anyone without a token see them masked (PIPL: a phone
+    /// number is personal information).
+    #[must_use]
+    pub fn sees_phones(self) -> bool {
+        !matches!(self, Role::Viewer)
+    }
+
     /// Whether this role may create, replace or delete items of `layer`.
     #[must_use]
     pub fn may_write(self, layer: Layer) -> bool {

@@ -6,6 +6,35 @@ use super::codes::check_grid_code;
 use super::names::string_enum;
 use super::{DomainError, DomainResult, Item, Layer, Problem};
 
+/// A phone number masked for those who may not see it: the first three and the last four
+/// digits kept (`138****1768`), fewer for a short number, every other character a `*`.
+#[must_use]
+pub fn mask_phone(phone: &str) -> String {
+    let digits = phone.chars().filter(char::is_ascii_digit).count();
+    let (head, tail) = if digits >= 11 {
+        (3, 4)
+    } else if digits >= 7 {
+        (2, 2)
+    } else {
+        (0, 0)
+    };
+    let mut seen = 0;
+    phone
+        .chars()
+        .map(|c| {
+            if !c.is_ascii_digit() {
+                return c;
+            }
+            seen += 1;
+            if seen <= head || seen > digits - tail {
+                c
+            } else {
+                '*'
+            }
+        })
+        .collect()
+}
+
 /// A worker's role in the grid system.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -130,5 +159,18 @@ impl Item for Worker {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mask_phone;
+
+    #[test]
+    fn phones_keep_only_their_ends() {
+        assert_eq!(mask_phone("13800001768"), "138****1768");
+        assert_eq!(mask_phone("+86 138-0000-1768"), "+86 1**-****-1768");
+        assert_eq!(mask_phone("0579-8666"), "05**-**66");
+        assert_eq!(mask_phone("110"), "***");
     }
 }

@@ -15,6 +15,7 @@ use crate::io::export::{ExportFormat, PagedExport};
 use crate::io::{csv, geojson_file};
 use crate::spatial::extent::Extent;
 
+use super::privacy::mask_worker_feature;
 use super::{Service, ServiceError, ServiceResult};
 
 /// Events read from the store per page of an export.
@@ -29,12 +30,14 @@ enum Step {
     Done,
 }
 
-/// The export of the items of `layer` in `extent`, in `format`, piece by piece.
+/// The export of the items of `layer` in `extent`, in `format`, piece by piece; workers'
+/// phone numbers masked when `mask_phones` ([`super::privacy`]).
 pub fn export(
     service: Arc<Service>,
     layer: Layer,
     format: ExportFormat,
     extent: Extent,
+    mask_phones: bool,
 ) -> impl Stream<Item = ServiceResult<String>> + Send {
     let extent = Arc::new(extent);
     let first = if layer == Layer::Event {
@@ -51,7 +54,10 @@ pub fn export(
                 Step::Whole => {
                     let snapshot = service.snapshot();
                     let text = tokio::task::spawn_blocking(move || {
-                        let features = extent.features(&snapshot, layer);
+                        let mut features = extent.features(&snapshot, layer);
+                        if mask_phones && layer == Layer::Worker {
+                            features.iter_mut().for_each(mask_worker_feature);
+                        }
                         match format {
                             ExportFormat::Csv => csv::to_string(layer, &features),
                             ExportFormat::GeoJson => geojson_file::to_string(&features),

@@ -22,6 +22,7 @@ pub mod export;
 pub mod grid_edit;
 pub mod import;
 pub mod placement;
+pub mod privacy;
 pub mod reshape;
 pub mod seed;
 mod tokens;

@@ -164,6 +164,27 @@ pub struct Location {
     pub patrol_routes: Vec<RouteHit>,
 }
 
+impl Location {
+    /// The workers shown: the grid's, then the micro-grid's.
+    pub fn workers(&self) -> impl Iterator<Item = &WorkerHit> {
+        self.grid
+            .iter()
+            .chain(&self.micro_grid)
+            .flat_map(|g| &g.workers)
+    }
+
+    /// Masks every worker's phone number ([`crate::domain::mask_phone`]).
+    pub fn mask_phones(&mut self) {
+        for grid in self.grid.iter_mut().chain(&mut self.micro_grid) {
+            for w in &mut grid.workers {
+                if let Some(phone) = &mut w.phone {
+                    *phone = crate::domain::mask_phone(phone);
+                }
+            }
+        }
+    }
+}
+
 /// What to compute besides the grid.
 #[derive(Debug, Clone, Copy)]
 pub struct LocateOptions {

@@ -65,6 +65,26 @@ pub struct TokenRecord {
     pub role: Role,
 }
 
+/// One answer that showed personal data unmasked (`migrations/*/0007_personal_read.sql`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PersonalRead {
+    /// When it was answered.
+    pub at: DateTime<Utc>,
+    /// The name of the token that asked.
+    pub token: String,
+    /// Its role.
+    pub role: Role,
+    /// Through what: `locate`, `workers`, `workers/export` …
+    pub what: String,
+    /// How many people's data it showed.
+    pub subjects: u64,
+    /// The first of their keys (at most [`PERSONAL_READ_SAMPLE`]).
+    pub sample: Vec<String>,
+}
+
+/// Keys kept with a [`PersonalRead`].
+pub const PERSONAL_READ_SAMPLE: usize = 20;
+
 /// Store failures.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -168,6 +188,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Number of tokens stored.
     async fn token_count(&self) -> StoreResult<i64>;
 
+    /// Records an answer that showed personal data unmasked.
+    async fn record_personal_read(&self, read: &PersonalRead) -> StoreResult<()>;
+
+    /// The latest `limit` unmasked reads, newest first.
+    async fn personal_reads(&self, limit: i64) -> StoreResult<Vec<PersonalRead>>;
+
     /// The statuses camera `code` has taken (recorded by the store on every camera write that
     /// sets or changes the status), newest first, at most `limit`.
     async fn camera_status_history(
@@ -184,6 +210,26 @@ pub struct CameraStatusChange {
     pub status: crate::domain::CameraStatus,
     /// When the write that set it committed (the store's clock).
     pub at: DateTime<Utc>,
+}
+
+/// A `personal_read` row as both stores read it (the time as RFC 3339 text).
+fn personal_read(
+    (at, token, role, what, subjects, sample): (String, String, String, String, i64, String),
+) -> StoreResult<PersonalRead> {
+    Ok(PersonalRead {
+        at: row::parse_time(&at)?,
+        token,
+        role: role
+            .parse()
+            .map_err(|_| StoreError::Setup(format!("unknown role `{role}` in personal_read")))?,
+        what,
+        subjects: u64::try_from(subjects).unwrap_or(0),
+        sample: sample
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    })
 }
 
 /// A stored status change from its text columns.

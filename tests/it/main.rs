@@ -16,6 +16,7 @@ mod grid_edit;
 mod ogc;
 mod placement;
 mod postgis_agreement;
+mod privacy;
 mod problems;
 mod raster_exact;
 mod region_tree;

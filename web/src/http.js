@@ -80,9 +80,10 @@ export async function request(method, path, body, { accept = API_ACCEPT, type, a
   };
 }
 
-/** An anonymous JSON GET; a refusal throws its HttpError. */
-export async function getJson(path, { accept = 'application/json' } = {}) {
-  const answer = await request('GET', path, undefined, { accept, auth: false });
+/** A JSON GET, anonymous unless `auth` (then with the signed-in token, if any); a refusal
+ * throws its HttpError. */
+export async function getJson(path, { accept = 'application/json', auth = false } = {}) {
+  const answer = await request('GET', path, undefined, { accept, auth });
   if (!answer.ok) throw answer.error;
   return answer.body;
 }

@@ -15,13 +15,21 @@ function section(titleKey, testId, items, empty) {
     items.length ? el('ul', {}, items) : el('p', { class: 'muted' }, empty ?? t('inspector.none')));
 }
 
+/** A worker's phone: a number to call, or masked (138****1768) for a role that may not see it. */
+function phone(number) {
+  if (!number) return null;
+  return number.includes('*')
+    ? el('span', { class: 'phone muted', 'data-testid': 'phone-masked', title: t('phone.masked') }, number)
+    : el('a', { class: 'phone', href: `tel:${number}` }, number);
+}
+
 function workerItem(worker, grid, handlers) {
   const duty = `duty.${worker.duty}`;
   return el('li', { class: 'worker', dataset: { worker: worker.id } },
     el('span', { class: 'chip', title: tooltip(duty) || undefined }, t(duty)),
     ' ', el('strong', {}, worker.name),
     ' ', el('span', { class: 'muted' }, t(`role.${worker.role}`)),
-    worker.phone ? el('a', { class: 'phone', href: `tel:${worker.phone}` }, worker.phone) : null,
+    phone(worker.phone),
     handlers.canEdit()
       ? el('button', { type: 'button', class: 'link', 'data-action': 'unassign', onclick: () => handlers.unassign(grid.code, worker.id) }, t('staffing.unassign'))
       : null);

@@ -255,7 +255,8 @@ function setupInspector(map, planner, placement, measure) {
     selection.version = null;
     drawSelection(map);
     try {
-      const answer = await getJson(`/api/v1/locate?lon=${lngLat.lng}&lat=${lngLat.lat}&route_within_m=${ROUTE_WITHIN_M}`);
+      // As the signed-in role: workers' phones are masked for anyone else (and a viewer).
+      const answer = await getJson(`/api/v1/locate?lon=${lngLat.lng}&lat=${lngLat.lat}&route_within_m=${ROUTE_WITHIN_M}`, { auth: true });
       if (mine !== asked) return;
       lastVillage = answer.village;
       renderLocation(body, answer, handlers);

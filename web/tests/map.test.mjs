@@ -129,6 +129,11 @@ describe('web map', { timeout: 600_000 }, () => {
     assert.match(await page.locator('[data-testid=village]').textContent(), new RegExp(expected.village.code));
     const workerNames = await page.locator('[data-testid=grid] .worker strong').allTextContents();
     assert.deepEqual(workerNames, expected.grid.workers.map((w) => w.name));
+    // Without a token, phone numbers are masked, as the API answers anyone, and not links.
+    const masked = await page.locator('[data-testid=grid] [data-testid=phone-masked]').allTextContents();
+    assert.deepEqual(masked, expected.grid.workers.filter((w) => w.phone).map((w) => w.phone));
+    assert.ok(masked.length > 0 && masked.every((p) => /^\d{3}\*{4}\d{4}$/.test(p)), `${masked}`);
+    assert.equal(await page.locator('[data-testid=grid] a.phone').count(), 0);
     const cameraCodes = await page.locator('[data-testid=cameras] [data-camera]')
       .evaluateAll((nodes) => nodes.map((n) => n.dataset.camera));
     assert.deepEqual(cameraCodes, expected.cameras.map((c) => c.code), 'cameras nearest first, as the API says');

@@ -78,6 +78,9 @@ describe('the map on a phone', { timeout: 600_000 }, () => {
     assert.ok(expected.grid, 'the tapped spot is in a grid');
     await page.locator('[data-testid=grid-code]').waitFor();
     assert.equal(await page.locator('[data-testid=grid-code]').textContent(), expected.grid.code);
+    // Signed in as a worker, the grid's phone numbers are whole, to be called with a tap.
+    const tel = await page.locator('[data-testid=grid] a.phone').first().getAttribute('href');
+    assert.match(tel, /^tel:\d{11}$/);
     const sheet = await page.locator('#inspector').boundingBox();
     assert.ok(sheet.x === 0 && Math.abs(sheet.width - 420) < 1, `the inspector spans the screen: ${JSON.stringify(sheet)}`);
     assert.ok(sheet.y >= 860 * 0.4, `the inspector leaves the top of the map in view: ${JSON.stringify(sheet)}`);

@@ -49,7 +49,9 @@ use super::row::{
     decode_version, fetch_all_args, fetch_int_args, fmt_time, has_geometry, list_events_sql,
     token_from_row,
 };
-use super::{CameraStatusChange, Change, Store, StoreError, StoreResult, TokenRecord};
+use super::{
+    CameraStatusChange, Change, PersonalRead, Store, StoreError, StoreResult, TokenRecord,
+};
 
 /// Connections in the pool.
 const MAX_CONNECTIONS: u32 = 8;
@@ -293,6 +295,32 @@ impl Store for PgStore {
         Ok(sqlx::query_scalar("select count(*) from api_token")
             .fetch_one(&self.pool)
             .await?)
+    }
+
+    async fn record_personal_read(&self, read: &PersonalRead) -> StoreResult<()> {
+        sqlx::query(
+            "insert into personal_read (at, token, role, what, subjects, sample) values ($1::timestamptz, $2, $3, $4, $5, $6)",
+        )
+        .bind(fmt_time(read.at))
+        .bind(&read.token)
+        .bind(read.role.as_str())
+        .bind(&read.what)
+        .bind(i64::try_from(read.subjects).unwrap_or(i64::MAX))
+        .bind(read.sample.join(","))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn personal_reads(&self, limit: i64) -> StoreResult<Vec<PersonalRead>> {
+        let rows: Vec<(String, String, String, String, i64, String)> = sqlx::query_as(
+            r#"select to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), token, role, what, subjects, sample
+               from personal_read order by id desc limit $1"#,
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(super::personal_read).collect()
     }
 
     async fn camera_status_history(

@@ -35,7 +35,9 @@ use super::row::{
     decode_version, fetch_all_args, fetch_int_args, fmt_time, has_geometry, list_events_sql,
     token_from_row,
 };
-use super::{CameraStatusChange, Change, Store, StoreError, StoreResult, TokenRecord};
+use super::{
+    CameraStatusChange, Change, PersonalRead, Store, StoreError, StoreResult, TokenRecord,
+};
 
 /// How SQLite reads listed events: the box test runs on the R*Tree `event_space`.
 const EVENT_SQL: EventSql = EventSql {
@@ -367,6 +369,31 @@ impl Store for SqliteStore {
         Ok(sqlx::query_scalar("select count(*) from api_token")
             .fetch_one(&self.pool)
             .await?)
+    }
+
+    async fn record_personal_read(&self, read: &PersonalRead) -> StoreResult<()> {
+        sqlx::query(
+            "insert into personal_read (at, token, role, what, subjects, sample) values (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(fmt_time(read.at))
+        .bind(&read.token)
+        .bind(read.role.as_str())
+        .bind(&read.what)
+        .bind(i64::try_from(read.subjects).unwrap_or(i64::MAX))
+        .bind(read.sample.join(","))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn personal_reads(&self, limit: i64) -> StoreResult<Vec<PersonalRead>> {
+        let rows: Vec<(String, String, String, String, i64, String)> = sqlx::query_as(
+            "select at, token, role, what, subjects, sample from personal_read order by id desc limit ?",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(super::personal_read).collect()
     }
 
     async fn camera_status_history(
