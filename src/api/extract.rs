@@ -161,6 +161,20 @@ pub struct Caller {
     pub name: Option<String>,
 }
 
+/// What a write without a token is told.
+const WRITE_NEEDS_TOKEN: &str = "writes need a bearer token: send `Authorization: Bearer <token>`";
+
+/// Refuses a write sent without a bearer token (401) before its body is read, so that an
+/// anonymous malformed body is told to sign in, not what is wrong with the body. Layered on
+/// every route that writes; the handler still checks the token's role.
+pub async fn require_token(req: Request, next: axum::middleware::Next) -> axum::response::Response {
+    if req.headers().contains_key(header::AUTHORIZATION) {
+        next.run(req).await
+    } else {
+        axum::response::IntoResponse::into_response(ApiError::unauthorized(WRITE_NEEDS_TOKEN))
+    }
+}
+
 impl Caller {
     /// The token's name and role when it may see personal data unmasked
     /// ([`Role::sees_phones`]); `None` for no token or a role that sees it masked.
@@ -178,9 +192,7 @@ impl Caller {
     /// 401 without a token, 403 with a role that may not write the layer.
     pub fn require_write(&self, layer: Layer) -> Result<Role, ApiError> {
         match self.role {
-            None => Err(ApiError::unauthorized(
-                "writes need a bearer token: send `Authorization: Bearer <token>`",
-            )),
+            None => Err(ApiError::unauthorized(WRITE_NEEDS_TOKEN)),
             Some(role) if role.may_write(layer) => Ok(role),
             Some(role) => Err(ApiError::forbidden(format!(
                 "role `{}` may not change {layer}",

@@ -24,18 +24,19 @@ use super::AppState;
 use super::answer::{geojson_response, json};
 use super::bounded::off_thread;
 use super::error::{ApiError, ApiResult, problem_members};
-use super::extract::{AppJson, AppQuery, Caller};
+use super::extract::{AppJson, AppQuery, Caller, require_token};
 use super::layers::fill_key;
 use super::params::{parse_opt, parse_required};
 
 /// The routes of this module.
 pub fn routes() -> axum::Router<AppState> {
-    axum::Router::new()
+    let writes = axum::Router::new()
         .route("/api/v1/grids/check", post(check_grid))
         .route("/api/v1/grids/merge", post(merge_grids))
-        .route("/api/v1/grids/next-code", get(next_code))
         .route("/api/v1/grids/{code}/split", post(split_grid))
         .route("/api/v1/grids/{code}/reshape", post(reshape_grid))
+        .route_layer(axum::middleware::from_fn(require_token));
+    writes.route("/api/v1/grids/next-code", get(next_code))
 }
 
 pub(super) fn edit_error(e: EditError) -> ApiError {

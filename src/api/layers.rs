@@ -21,7 +21,7 @@ use super::AppState;
 use super::answer::{FeaturePage, Link, geojson, geojson_response, json};
 use super::bounded::off_thread;
 use super::error::{ApiError, ApiResult};
-use super::extract::{AppJson, AppQuery, Caller};
+use super::extract::{AppJson, AppQuery, Caller, require_token};
 use super::params::{
     DEFAULT_PAGE, MAX_PAGE, encode_query_value, page_limit, parse_bbox, parse_opt,
 };
@@ -464,13 +464,18 @@ pub fn layer_routes(layer: Layer) -> axum::Router<AppState> {
             ),
         )
     };
-    let collection = list.post(
-        move |State(s): State<AppState>, c: Caller, AppJson(f): AppJson<Feature>| {
-            create_item(layer, s, c, f)
-        },
+    // Writes refuse a request without a token before reading its body.
+    let token = || axum::middleware::from_fn(require_token);
+    let collection = list.merge(
+        axum::routing::post(
+            move |State(s): State<AppState>, c: Caller, AppJson(f): AppJson<Feature>| {
+                create_item(layer, s, c, f)
+            },
+        )
+        .layer(token()),
     );
-    let item = read
-        .put(
+    let item = read.merge(
+        axum::routing::put(
             move |State(s): State<AppState>,
                   c: Caller,
                   Path(k): Path<String>,
@@ -480,7 +485,9 @@ pub fn layer_routes(layer: Layer) -> axum::Router<AppState> {
             move |State(s): State<AppState>, c: Caller, Path(k): Path<String>| {
                 delete_item(layer, s, c, k)
             },
-        );
+        )
+        .layer(token()),
+    );
     axum::Router::new()
         .route(&format!("/api/v1/{}", layer.path()), collection)
         .route(&format!("/api/v1/{}/{{key}}", layer.path()), item)

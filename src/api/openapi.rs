@@ -195,7 +195,7 @@ pub fn document() -> Value {
     paths.insert("/api/v1/locate".into(), json!({
         "get": {
             "operationId": "locate_point",
-            "summary": "Which town, village, grid, micro-grid, workers, cameras, key areas and patrol routes hold or see one point",
+            "summary": "Which town, village, grid, micro-grid, workers, cameras, key areas and patrol routes hold or see one point. Workers' phone numbers are masked (138****1768) without a token and for viewers; whole for other roles, and then recorded (see /api/v1/audit/personal-reads)",
             "parameters": [
                 {"name": "lon", "in": "query", "required": true, "schema": {"type": "number"}},
                 {"name": "lat", "in": "query", "required": true, "schema": {"type": "number"}},

@@ -241,3 +241,48 @@ both_backends!(
     problems_each_has_a_code_a_field_and_its_figures,
     each_problem_has_a_code_a_field_and_its_figures
 );
+
+/// A write without a token is told to sign in before anything is said about its body: a
+/// malformed body, a body of the wrong type and a good one all get the same 401.
+async fn an_anonymous_write_is_refused_before_its_body_is_read(app: &TestApp) {
+    for (method, path, content_type, body) in [
+        ("POST", "/api/v1/grids", "application/json", "{not json"),
+        (
+            "PUT",
+            &*format!("/api/v1/cameras/{CAMERA}"),
+            "text/plain",
+            "hello",
+        ),
+        (
+            "DELETE",
+            &*format!("/api/v1/grids/{GRID_B}"),
+            "application/json",
+            "",
+        ),
+        ("POST", "/api/v1/grids/check", "application/json", "[1, 2"),
+        (
+            "POST",
+            &*format!("/api/v1/grids/{GRID_A}/split"),
+            "application/json",
+            "{}",
+        ),
+    ] {
+        let req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(body.to_owned()))
+            .expect("request");
+        let (status, ctype, value) = app.send(req).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path}: {value}");
+        assert_eq!(ctype, PROBLEM);
+        assert_eq!(value["code"], "unauthenticated", "{method} {path}: {value}");
+    }
+    // Reads stay open.
+    let (status, _, _) = app.call("GET", "/api/v1/grids", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+}
+both_backends!(
+    anonymous_writes_refused_first,
+    an_anonymous_write_is_refused_before_its_body_is_read
+);
