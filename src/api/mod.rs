@@ -62,6 +62,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
+use axum::middleware::from_fn;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Serialize;
@@ -70,6 +71,8 @@ use tower_http::trace::TraceLayer;
 
 use crate::domain::Layer;
 use crate::service::Service;
+
+use self::extract::require_token;
 
 pub use error::{ApiError, ApiResult};
 pub use locate::MAX_BATCH_POINTS;
@@ -109,8 +112,14 @@ pub fn app_with(service: Arc<Service>, web: WebOptions) -> Router {
                 .post(locate::locate_batch)
                 .layer(DefaultBodyLimit::max(MAX_BATCH_BODY_BYTES)),
         )
-        .route("/api/v1/grids/divide", post(divide::divide_village))
-        .route("/api/v1/grids/divide/accept", post(divide::accept_division))
+        .route(
+            "/api/v1/grids/divide",
+            post(divide::divide_village).layer(from_fn(require_token)),
+        )
+        .route(
+            "/api/v1/grids/divide/accept",
+            post(divide::accept_division).layer(from_fn(require_token)),
+        )
         .route("/api/v1/grids/{code}/history", get(layers::grid_history))
         .route(
             "/api/v1/cameras/{code}/coverage",
@@ -122,15 +131,17 @@ pub fn app_with(service: Arc<Service>, web: WebOptions) -> Router {
         )
         .route(
             "/api/v1/cameras/{code}/status",
-            post(camera_health::set_camera_status),
+            post(camera_health::set_camera_status).layer(from_fn(require_token)),
         )
         .route(
             "/api/v1/cameras/status",
-            post(camera_health::report_statuses).layer(DefaultBodyLimit::max(MAX_BATCH_BODY_BYTES)),
+            post(camera_health::report_statuses)
+                .layer(DefaultBodyLimit::max(MAX_BATCH_BODY_BYTES))
+                .route_layer(from_fn(require_token)),
         )
         .route(
             "/api/v1/cameras/placement",
-            post(placement::propose_placement),
+            post(placement::propose_placement).layer(from_fn(require_token)),
         )
         .route(
             "/api/v1/grids/without-worker",
@@ -142,7 +153,10 @@ pub fn app_with(service: Arc<Service>, web: WebOptions) -> Router {
         .route("/api/v1/search", get(search::search))
         .route("/api/v1/regions/tree", get(region_tree::region_tree))
         .route("/api/v1/audit/personal-reads", get(audit::personal_reads))
-        .route("/api/v1/tokens", post(tokens::create_token))
+        .route(
+            "/api/v1/tokens",
+            post(tokens::create_token).layer(from_fn(require_token)),
+        )
         .route("/api/v1/me", get(tokens::me));
     for layer in Layer::ALL {
         router = router.merge(layers::layer_routes(layer));
