@@ -427,9 +427,14 @@ export function setupPlanner(map, { refreshLayer, onChanged }) {
       ...(report.carried ?? []).map((c) => ({ type: 'Feature', properties: { kind: 'carried', grid: c.grid }, geometry: c.geometry })),
     ].filter((f) => f.geometry));
     session.clipped = report.clipped ?? null;
-    // A change to a finished ring that leaves (more) gap in the community asks first.
+    // A change to a finished ring that leaves (more) gap in the community than the ring the
+    // planner last settled on asks first; the question stays until answered, however many
+    // checks a drag sets off meanwhile (one mid-drag and one at its end, on a busy machine).
     const gapArea = (r) => r.gaps.reduce((sum, g) => sum + g.area_m2, 0);
-    session.askGap = Boolean(session.changedRing && session.report && gapArea(report) > gapArea(session.report) + GAP_TOLERANCE_M2);
+    if (session.changedRing && session.settled && gapArea(report) > gapArea(session.settled) + GAP_TOLERANCE_M2) {
+      session.askGap = true;
+    }
+    if (!session.askGap) session.settled = report;
     session.changedRing = false;
     session.report = report;
     renderPanel({ report });
@@ -578,7 +583,14 @@ export function setupPlanner(map, { refreshLayer, onChanged }) {
     const gapQuestion = session?.askGap ? el('div', { class: 'question', 'data-testid': 'gap-question', role: 'alertdialog' },
       el('p', { class: 'warning' }, t('planner.gap_question')),
       el('div', { class: 'actions' },
-        el('button', { type: 'button', 'data-action': 'keep-gap', onclick: () => { session.askGap = false; renderPanel({ report: session.report, keepForm: true }); } }, t('planner.keep_change')),
+        el('button', {
+          type: 'button', 'data-action': 'keep-gap',
+          onclick: () => {
+            session.askGap = false;
+            session.settled = session.report;
+            renderPanel({ report: session.report, keepForm: true });
+          },
+        }, t('planner.keep_change')),
         el('button', { type: 'button', 'data-action': 'undo-gap', onclick: () => { session.askGap = false; undo(); } }, t('planner.undo_change')))) : null;
     fill(panel,
       el('h3', {}, session?.replaces ? `${t('planner.editing')} ${session.replaces}` : t('planner.new_grid')),
