@@ -9,6 +9,7 @@ use axum::response::Response;
 use chrono::Utc;
 use serde::Deserialize;
 
+use crate::domain::Layer;
 use crate::domain::calendar::china_date;
 use crate::domain::codes::{check_grid_code, check_region_code};
 
@@ -56,9 +57,12 @@ pub async fn region_tree(
     .await?;
     let Some(branch) = branch else {
         let code = asked.unwrap_or_default();
-        return Err(
-            ApiError::not_found(format!("no region or grid `{code}`")).naming("regions", &code)
-        );
+        let layer = if code.len() == 15 {
+            Layer::Grid
+        } else {
+            Layer::Region
+        };
+        return Err(ApiError::missing_item(layer, &code));
     };
     json(&branch)
 }

@@ -35,7 +35,6 @@ use super::answer::GEOJSON;
 use super::bounded::{IMPORT_WORK_LIMIT, off_thread_for};
 use super::error::{ApiError, ApiResult};
 use super::extract::{AppQuery, Caller};
-use super::layers::guard_phones;
 use super::params::{parse_bbox, parse_crs, parse_opt};
 use super::{AppState, MAX_BATCH_BODY_BYTES};
 
@@ -289,11 +288,21 @@ async fn export_layer(
     let format = ExportFormat::try_from(&query)?;
     let snapshot = state.service.snapshot();
     let (extent, suffix) = export_extent(&query, &snapshot)?;
-    // Workers' phones: masked, or shown and on the record (as a listing of them is).
+    // Workers' phones: masked by the export, or shown and on the record first.
     let reader = caller.personal_data_reader();
-    if layer == Layer::Worker && reader.is_some() {
-        let mut workers = extent.features(&snapshot, Layer::Worker);
-        guard_phones(&state, &caller, layer, "workers/export", &mut workers).await?;
+    if layer == Layer::Worker
+        && let Some((token, role)) = reader
+    {
+        let shown: Vec<&str> = extent
+            .workers(&snapshot)
+            .into_iter()
+            .filter(|w| w.phone.is_some())
+            .map(|w| w.id.as_str())
+            .collect();
+        state
+            .service
+            .record_personal_read(token, role, "workers/export", &shown)
+            .await?;
     }
     let pieces = crate::service::export::export(
         state.service.clone(),

@@ -416,8 +416,7 @@ impl City {
 /// China local time (UTC+8) as a UTC timestamp; `None` for an impossible date.
 fn local_time(date: NaiveDate, hour: u32, minute: u32, second: u32) -> Option<DateTime<Utc>> {
     let naive = date.and_hms_opt(hour, minute, second)?;
-    let offset = chrono::FixedOffset::east_opt(8 * 3600)?;
-    offset
+    crate::domain::calendar::CHINA
         .from_local_datetime(&naive)
         .single()
         .map(|t| t.with_timezone(&Utc))

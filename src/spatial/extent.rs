@@ -11,9 +11,9 @@
 
 use std::collections::HashSet;
 
-use geo::{Coord, Intersects, MultiPolygon, Rect};
+use geo::{Coord, Intersects, LineString, MultiPolygon, Rect};
 
-use crate::domain::{Grid, Item, Layer, ObstacleShape, Region};
+use crate::domain::{Grid, Item, Layer, ObstacleShape, Region, Worker};
 
 use super::geom::covers;
 use super::index::{KeyOf, LayerIndex, Spatial};
@@ -69,6 +69,33 @@ impl Extent {
         }
     }
 
+    fn meets_line(&self, line: &LineString) -> bool {
+        match self {
+            Self::All => true,
+            Self::Rect(r) => line.intersects(r),
+            Self::Village(v) => v.area.intersects(line),
+        }
+    }
+
+    /// The workers in the extent, in key order: those serving one of its grids (every worker
+    /// for the whole layer).
+    #[must_use]
+    pub fn workers<'a>(&'a self, snapshot: &'a Snapshot) -> Vec<&'a Worker> {
+        if matches!(self, Self::All) {
+            return snapshot.workers.iter().collect();
+        }
+        let grids: HashSet<&str> = self
+            .grids(snapshot)
+            .into_iter()
+            .map(|g| g.code.as_str())
+            .collect();
+        snapshot
+            .workers
+            .iter()
+            .filter(|w| w.grids.iter().any(|a| grids.contains(a.grid.as_str())))
+            .collect()
+    }
+
     /// The grids in the extent, in code order: the village's own (by code, micro-grids
     /// included), or those meeting the box.
     fn grids<'a>(&'a self, snapshot: &'a Snapshot) -> Vec<&'a Grid> {
@@ -100,38 +127,20 @@ impl Extent {
                 .into_iter()
                 .map(Item::to_feature)
                 .collect(),
-            Layer::Worker => {
-                let grids: HashSet<&str> = self
-                    .grids(snapshot)
-                    .into_iter()
-                    .map(|g| g.code.as_str())
-                    .collect();
-                snapshot
-                    .workers
-                    .iter()
-                    .filter(|w| w.grids.iter().any(|a| grids.contains(a.grid.as_str())))
-                    .map(Item::to_feature)
-                    .collect()
-            }
+            Layer::Worker => self
+                .workers(snapshot)
+                .into_iter()
+                .map(Item::to_feature)
+                .collect(),
             Layer::Camera => self.pick(&snapshot.cameras, |c| self.holds_point(c.location.0)),
             Layer::Building => self.pick(&snapshot.buildings, |b| self.holds_point(b.location.0)),
             Layer::KeyArea => self.pick(&snapshot.key_areas, |a| self.meets_area(&a.area)),
-            Layer::PatrolRoute => self.pick(&snapshot.patrol_routes, |r| match self {
-                Self::Rect(rect) => r.line.intersects(rect),
-                Self::Village(v) => v.area.intersects(&r.line),
-                Self::All => true,
+            Layer::PatrolRoute => self.pick(&snapshot.patrol_routes, |r| self.meets_line(&r.line)),
+            Layer::Obstacle => self.pick(&snapshot.obstacles, |o| match &o.shape {
+                ObstacleShape::Area(area) => self.meets_area(area),
+                ObstacleShape::Wall(line) => self.meets_line(line),
             }),
-            Layer::Obstacle => self.pick(&snapshot.obstacles, |o| match (&o.shape, self) {
-                (ObstacleShape::Area(area), _) => self.meets_area(area),
-                (ObstacleShape::Wall(line), Self::Rect(rect)) => line.intersects(rect),
-                (ObstacleShape::Wall(line), Self::Village(v)) => v.area.intersects(line),
-                (ObstacleShape::Wall(_), Self::All) => true,
-            }),
-            Layer::Road => self.pick(&snapshot.roads, |r| match self {
-                Self::Rect(rect) => r.line.intersects(rect),
-                Self::Village(v) => v.area.intersects(&r.line),
-                Self::All => true,
-            }),
+            Layer::Road => self.pick(&snapshot.roads, |r| self.meets_line(&r.line)),
             Layer::Event => Vec::new(),
         }
     }

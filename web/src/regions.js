@@ -30,16 +30,19 @@ export function setupRegionTree(pick) {
     return branch;
   };
 
+  // A branch that failed to unfold says why, under the tree it left as it was.
   const render = () => {
+    const said = failure && el('p', { class: 'message warning' }, failure);
     if (!root) {
-      fill(section, el('h2', {}, t('regions.title')), failure && el('p', { class: 'message warning' }, failure));
+      fill(section, el('h2', {}, t('regions.title')), said);
       return;
     }
     const node = picked ? findNode(picked) ?? root : root;
     fill(section,
       el('h2', {}, t('regions.title')),
       cards(node, node === root ? root.workers_unassigned : undefined),
-      el('ul', { class: 'region-tree', role: 'tree', 'data-testid': 'region-tree' }, rows(root)));
+      el('ul', { class: 'region-tree', role: 'tree', 'data-testid': 'region-tree' }, rows(root)),
+      said);
   };
 
   const findNode = (code) => {
@@ -68,6 +71,7 @@ export function setupRegionTree(pick) {
   });
 
   const toggle = async (code) => {
+    failure = null;
     if (open.has(code)) open.delete(code);
     else {
       open.add(code);
